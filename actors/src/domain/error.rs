@@ -1,0 +1,18 @@
+use super::market::CandleField;
+
+/// Every way domain input can be refused. Messages are written for the trader who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("symbol {input:?} {reason}")]
+    InvalidSymbol { input: String, reason: &'static str },
+    #[error("unknown timeframe {0:?}: expected one of 1m 5m 15m 30m 1h 2h 4h 1d")]
+    UnknownTimeframe(String),
+    #[error("{field}: {message}")]
+    InvalidCandle { field: CandleField, message: String },
+}
+
+impl DomainError {
+    pub(crate) fn candle(field: CandleField, message: impl Into<String>) -> Self {
+        DomainError::InvalidCandle { field, message: message.into() }
+    }
+}
