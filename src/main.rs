@@ -1,1 +1,184 @@
-fn main(){}
+//! The `cryptolens` command line.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use cryptolens::config::{FlagOverrides, Settings};
+use cryptolens::import::{run_import, ImportError, ImportOptions};
+use cryptolens::server::Server;
+use cryptolens::telemetry;
+use cryptolens_actors::domain::market::{Symbol, Timeframe};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cryptolens",
+    version,
+    about = "Crypto market scanner and paper-trading engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: HTTP API, symbol actors and the embedded store.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free one).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Directory of the embedded store (default ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// A TOML file overriding config/default.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Load generated demo candles for several symbols and keep them live.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Check candle files (CSV or JSON) and post them to a running server.
+    Import {
+        #[arg(long)]
+        symbol: String,
+        #[arg(long)]
+        timeframe: String,
+        /// Base URL of the running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Candles per request (at most 10000).
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=10000))]
+        batch_size: u16,
+        /// Only check the files; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve {
+            bind,
+            data_dir,
+            config,
+            demo,
+        } => {
+            let flags = FlagOverrides { bind, data_dir };
+            report(runtime.block_on(serve(config, flags, demo)))
+        }
+        Command::Import {
+            symbol,
+            timeframe,
+            server,
+            batch_size,
+            dry_run,
+            files,
+        } => runtime.block_on(import(
+            symbol, timeframe, server, batch_size, dry_run, files,
+        )),
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Option<PathBuf>, flags: FlagOverrides, demo: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(config.as_deref(), &flags)?;
+    telemetry::init(&settings.log);
+    let server = Server::start(&settings, demo).await?;
+    // Tests and scripts read this line to find an ephemeral port.
+    println!("cryptolens listening on http://{}", server.local_addr());
+    std::io::stdout().flush().context("writing to stdout")?;
+    wait_for_termination().await?;
+    tracing::info!("shutdown requested");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_termination() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
+}
+
+async fn import(
+    symbol: String,
+    timeframe: String,
+    server: String,
+    batch_size: u16,
+    dry_run: bool,
+    files: Vec<PathBuf>,
+) -> ExitCode {
+    let parsed = Symbol::parse(&symbol)
+        .map_err(|error| error.to_string())
+        .and_then(|symbol| {
+            timeframe
+                .parse::<Timeframe>()
+                .map(|tf| (symbol, tf))
+                .map_err(|error| error.to_string())
+        });
+    let (symbol, timeframe) = match parsed {
+        Ok(pair) => pair,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = ImportOptions {
+        symbol,
+        timeframe,
+        files,
+        server,
+        batch_size: usize::from(batch_size),
+        dry_run,
+        show_progress: true,
+    };
+    match run_import(&options).await {
+        Ok(summary) => {
+            let verb = if dry_run { "checked" } else { "imported" };
+            println!(
+                "{verb} {} candles: {} appended, {} replaced, {} duplicates, {} rejected out of order",
+                summary.candles_read, summary.appended, summary.replaced, summary.duplicates, summary.rejected_out_of_order
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            let invalid_input = matches!(
+                error,
+                ImportError::InvalidRows { .. } | ImportError::Format { .. }
+            );
+            ExitCode::from(if invalid_input { 2 } else { 1 })
+        }
+    }
+}

@@ -1,1 +1,22 @@
+//! Thin actix shells around the domain: one supervised [`SymbolActor`] per symbol, a
+//! [`Registry`] that routes by symbol, and the [`Engine`] that owns the actor system.
 
+mod clock;
+mod engine;
+mod error;
+mod events;
+mod health;
+mod registry;
+mod settings;
+pub mod symbol;
+
+pub use engine::Engine;
+pub use error::EngineError;
+pub use events::MarketEvent;
+pub use health::{ActorHealth, ActorHealthView};
+pub use registry::{Registry, SymbolHandle};
+pub use settings::EngineSettings;
+pub use symbol::{CandleSnapshot, IngestReport, SymbolActor, SymbolSummary};
+
+#[cfg(feature = "fault-injection")]
+pub use symbol::Fault;

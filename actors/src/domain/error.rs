@@ -13,6 +13,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub(crate) fn candle(field: CandleField, message: impl Into<String>) -> Self {
-        DomainError::InvalidCandle { field, message: message.into() }
+        DomainError::InvalidCandle {
+            field,
+            message: message.into(),
+        }
     }
 }

@@ -120,7 +120,10 @@ impl TimeframeAggregator {
 
     /// Offers one checked base candle; bucket completions are pushed to `closed`.
     pub fn on_candle(&mut self, candle: Candle, closed: &mut Vec<ClosedCandle>) -> IngestOutcome {
-        debug_assert!(self.base.is_aligned(candle.open_time_ms), "Invariant: checked candle");
+        debug_assert!(
+            self.base.is_aligned(candle.open_time_ms),
+            "Invariant: checked candle"
+        );
         let outcome = match self.open_base {
             None => self.accept_first_or_stale(candle),
             Some(open) if candle.open_time_ms == open.open_time_ms => {
@@ -143,7 +146,10 @@ impl TimeframeAggregator {
     }
 
     fn accept_first_or_stale(&mut self, candle: Candle) -> IngestOutcome {
-        debug_assert!(self.base_closed.is_empty(), "Invariant: closed candles imply an open one");
+        debug_assert!(
+            self.base_closed.is_empty(),
+            "Invariant: closed candles imply an open one"
+        );
         self.open_base = Some(candle);
         IngestOutcome::Appended
     }
@@ -158,7 +164,10 @@ impl TimeframeAggregator {
     /// Closes the open base candle because a candle opening at `next_open_time_ms` arrived.
     fn close_base(&mut self, open: Candle, next_open_time_ms: i64, closed: &mut Vec<ClosedCandle>) {
         self.base_closed.push(open);
-        closed.push(ClosedCandle { timeframe: self.base, candle: open });
+        closed.push(ClosedCandle {
+            timeframe: self.base,
+            candle: open,
+        });
         for series in &mut self.higher {
             let folded = fold_into_bucket(series.timeframe, series.partial, &open);
             let next_bucket_ms = series.timeframe.bucket_start_ms(next_open_time_ms);
@@ -167,7 +176,10 @@ impl TimeframeAggregator {
             } else {
                 series.closed.push(folded);
                 series.partial = None;
-                closed.push(ClosedCandle { timeframe: series.timeframe, candle: folded });
+                closed.push(ClosedCandle {
+                    timeframe: series.timeframe,
+                    candle: folded,
+                });
             }
         }
     }
@@ -191,7 +203,9 @@ impl TimeframeAggregator {
     }
 
     fn series(&self, timeframe: Timeframe) -> Option<&HigherSeries> {
-        self.higher.iter().find(|series| series.timeframe == timeframe)
+        self.higher
+            .iter()
+            .find(|series| series.timeframe == timeframe)
     }
 }
 
@@ -205,7 +219,10 @@ fn fold_into_bucket(timeframe: Timeframe, partial: Option<Candle>, candle: &Cand
             );
             partial.merge(candle)
         }
-        None => Candle { open_time_ms: timeframe.bucket_start_ms(candle.open_time_ms), ..*candle },
+        None => Candle {
+            open_time_ms: timeframe.bucket_start_ms(candle.open_time_ms),
+            ..*candle
+        },
     }
 }
 
@@ -241,7 +258,9 @@ mod tests {
 
     fn closed_times(aggregator: &TimeframeAggregator, timeframe: Timeframe) -> Vec<i64> {
         let ring = aggregator.closed(timeframe).unwrap();
-        ring.tail(usize::MAX).map(|candle| candle.open_time_ms / MINUTE_MS).collect()
+        ring.tail(usize::MAX)
+            .map(|candle| candle.open_time_ms / MINUTE_MS)
+            .collect()
     }
 
     #[test]
@@ -255,8 +274,14 @@ mod tests {
             candle(4, 10, 11, 10, 11, 5),
         ];
         feed(&mut aggregator, &candles);
-        assert!(aggregator.closed(Timeframe::M5).unwrap().is_empty(), "still forming");
-        assert_eq!(aggregator.forming(Timeframe::M5), Some(candle(0, 10, 15, 8, 11, 15)));
+        assert!(
+            aggregator.closed(Timeframe::M5).unwrap().is_empty(),
+            "still forming"
+        );
+        assert_eq!(
+            aggregator.forming(Timeframe::M5),
+            Some(candle(0, 10, 15, 8, 11, 15))
+        );
         let closed = feed(&mut aggregator, &[flat(5, 11)]);
         assert!(closed.contains(&ClosedCandle {
             timeframe: Timeframe::M5,
@@ -269,13 +294,24 @@ mod tests {
     fn gaps_fabricate_nothing_and_buckets_use_what_exists() {
         let mut aggregator = TimeframeAggregator::new(Timeframe::M1, 100);
         // minutes 1-3 missing; minutes 5-14 missing (a whole 5m bucket and more).
-        feed(&mut aggregator, &[candle(0, 10, 11, 9, 10, 1), candle(4, 10, 20, 10, 19, 2)]);
+        feed(
+            &mut aggregator,
+            &[candle(0, 10, 11, 9, 10, 1), candle(4, 10, 20, 10, 19, 2)],
+        );
         feed(&mut aggregator, &[flat(15, 7), flat(16, 8)]);
         assert_eq!(closed_times(&aggregator, Timeframe::M1), [0, 4, 15]);
         assert_eq!(closed_times(&aggregator, Timeframe::M5), [0]);
-        let five = aggregator.closed(Timeframe::M5).unwrap().last().copied().unwrap();
+        let five = aggregator
+            .closed(Timeframe::M5)
+            .unwrap()
+            .last()
+            .copied()
+            .unwrap();
         assert_eq!(five, candle(0, 10, 20, 9, 19, 3));
-        assert_eq!(aggregator.forming(Timeframe::M5).unwrap().open_time_ms, 15 * MINUTE_MS);
+        assert_eq!(
+            aggregator.forming(Timeframe::M5).unwrap().open_time_ms,
+            15 * MINUTE_MS
+        );
         assert_eq!(closed_times(&aggregator, Timeframe::M15), [0]);
     }
 
@@ -285,26 +321,51 @@ mod tests {
         feed(&mut aggregator, &[flat(0, 10), flat(1, 11), flat(2, 12)]);
         let before = aggregator.clone();
         let mut closed = Vec::new();
-        assert_eq!(aggregator.on_candle(flat(2, 12), &mut closed), IngestOutcome::Duplicate);
-        assert_eq!(aggregator.on_candle(flat(0, 10), &mut closed), IngestOutcome::Duplicate);
+        assert_eq!(
+            aggregator.on_candle(flat(2, 12), &mut closed),
+            IngestOutcome::Duplicate
+        );
+        assert_eq!(
+            aggregator.on_candle(flat(0, 10), &mut closed),
+            IngestOutcome::Duplicate
+        );
         assert!(closed.is_empty());
         assert_eq!(aggregator.tally().duplicates, 2);
-        assert_eq!(aggregator.closed(Timeframe::M1), before.closed(Timeframe::M1));
-        assert_eq!(aggregator.forming(Timeframe::D1), before.forming(Timeframe::D1));
+        assert_eq!(
+            aggregator.closed(Timeframe::M1),
+            before.closed(Timeframe::M1)
+        );
+        assert_eq!(
+            aggregator.forming(Timeframe::D1),
+            before.forming(Timeframe::D1)
+        );
     }
 
     #[test]
     fn a_changed_open_candle_replaces_the_old_one_in_every_timeframe() {
         let mut aggregator = TimeframeAggregator::new(Timeframe::M1, 100);
-        feed(&mut aggregator, &[candle(0, 10, 10, 10, 10, 1), candle(1, 10, 12, 10, 12, 1)]);
+        feed(
+            &mut aggregator,
+            &[candle(0, 10, 10, 10, 10, 1), candle(1, 10, 12, 10, 12, 1)],
+        );
         let mut closed = Vec::new();
         let revised = candle(1, 10, 30, 5, 25, 9);
-        assert_eq!(aggregator.on_candle(revised, &mut closed), IngestOutcome::Replaced);
+        assert_eq!(
+            aggregator.on_candle(revised, &mut closed),
+            IngestOutcome::Replaced
+        );
         assert_eq!(aggregator.forming(Timeframe::M1), Some(revised));
-        assert_eq!(aggregator.forming(Timeframe::H1), Some(candle(0, 10, 30, 5, 25, 10)));
+        assert_eq!(
+            aggregator.forming(Timeframe::H1),
+            Some(candle(0, 10, 30, 5, 25, 10))
+        );
         feed(&mut aggregator, &[flat(5, 25)]);
         let five = aggregator.closed(Timeframe::M5).unwrap().last().copied();
-        assert_eq!(five, Some(candle(0, 10, 30, 5, 25, 10)), "the replaced values closed");
+        assert_eq!(
+            five,
+            Some(candle(0, 10, 30, 5, 25, 10)),
+            "the replaced values closed"
+        );
     }
 
     #[test]
@@ -315,12 +376,21 @@ mod tests {
         let mut closed = Vec::new();
         // changed closed candle, and a late candle inside the gap behind the open one
         for late in [flat(1, 99), flat(3, 11)] {
-            assert_eq!(aggregator.on_candle(late, &mut closed), IngestOutcome::RejectedOutOfOrder);
+            assert_eq!(
+                aggregator.on_candle(late, &mut closed),
+                IngestOutcome::RejectedOutOfOrder
+            );
         }
         assert!(closed.is_empty());
         assert_eq!(aggregator.tally().rejected_out_of_order, 2);
-        assert_eq!(aggregator.closed(Timeframe::M1), before.closed(Timeframe::M1));
-        assert_eq!(aggregator.forming(Timeframe::M5), before.forming(Timeframe::M5));
+        assert_eq!(
+            aggregator.closed(Timeframe::M1),
+            before.closed(Timeframe::M1)
+        );
+        assert_eq!(
+            aggregator.forming(Timeframe::M5),
+            before.forming(Timeframe::M5)
+        );
     }
 
     #[test]
@@ -329,12 +399,18 @@ mod tests {
         let day_minutes = 1440;
         let candles: Vec<Candle> = (0..=day_minutes).map(|minute| flat(minute, 10)).collect();
         let closed = feed(&mut aggregator, &candles);
-        let count = |timeframe: Timeframe| closed.iter().filter(|c| c.timeframe == timeframe).count();
+        let count =
+            |timeframe: Timeframe| closed.iter().filter(|c| c.timeframe == timeframe).count();
         for timeframe in Timeframe::ALL {
             let expected = (day_minutes * MINUTE_MS / timeframe.duration_ms()) as usize;
             assert_eq!(count(timeframe), expected, "{timeframe}");
         }
-        let day = aggregator.closed(Timeframe::D1).unwrap().last().copied().unwrap();
+        let day = aggregator
+            .closed(Timeframe::D1)
+            .unwrap()
+            .last()
+            .copied()
+            .unwrap();
         assert_eq!(day.volume, Volume::from_raw(1440));
     }
 
@@ -353,7 +429,10 @@ mod tests {
         let candles: Vec<Candle> = (0..5_000).map(|minute| flat(minute, 10)).collect();
         feed(&mut aggregator, &candles);
         for timeframe in Timeframe::ALL {
-            assert!(aggregator.closed(timeframe).unwrap().len() <= 50, "{timeframe}");
+            assert!(
+                aggregator.closed(timeframe).unwrap().len() <= 50,
+                "{timeframe}"
+            );
         }
         assert_eq!(aggregator.closed(Timeframe::M1).unwrap().len(), 50);
     }

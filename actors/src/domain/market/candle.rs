@@ -68,7 +68,10 @@ impl CandleDraft {
         Decimal::from_str_exact(text)
             .or_else(|_| Decimal::from_scientific(text))
             .map_err(|_| {
-                DomainError::candle(field, format!("must be a finite decimal number, got {text:?}"))
+                DomainError::candle(
+                    field,
+                    format!("must be a finite decimal number, got {text:?}"),
+                )
             })
     }
 
@@ -113,12 +116,22 @@ impl Candle {
             let message = format!("high {high} is below max(open, close) {}", open.max(close));
             return Err(DomainError::candle(CandleField::High, message));
         }
-        Ok(Candle { open_time_ms: draft.open_time_ms, open, high, low, close, volume })
+        Ok(Candle {
+            open_time_ms: draft.open_time_ms,
+            open,
+            high,
+            low,
+            close,
+            volume,
+        })
     }
 
     /// Folds a later candle of the same bucket into this one (open kept, close taken).
     pub fn merge(self, later: &Candle) -> Candle {
-        debug_assert!(later.open_time_ms >= self.open_time_ms, "Invariant: merge in time order");
+        debug_assert!(
+            later.open_time_ms >= self.open_time_ms,
+            "Invariant: merge in time order"
+        );
         Candle {
             open_time_ms: self.open_time_ms,
             open: self.open,
@@ -149,7 +162,10 @@ fn check_open_time(timeframe: Timeframe, open_time_ms: i64) -> Result<(), Domain
 
 fn checked_price(field: CandleField, value: Decimal) -> Result<Price, DomainError> {
     if value <= Decimal::ZERO {
-        return Err(DomainError::candle(field, format!("price {value} must be greater than 0")));
+        return Err(DomainError::candle(
+            field,
+            format!("price {value} must be greater than 0"),
+        ));
     }
     Price::from_decimal(value).map_err(|error| {
         DomainError::candle(field, fixed_point_message(error, value, PRICE_MAX_UNITS))
@@ -162,7 +178,10 @@ fn checked_volume(value: Decimal) -> Result<Volume, DomainError> {
         return Err(DomainError::candle(CandleField::Volume, message));
     }
     Volume::from_decimal(value).map_err(|error| {
-        DomainError::candle(CandleField::Volume, fixed_point_message(error, value, VOLUME_MAX_UNITS))
+        DomainError::candle(
+            CandleField::Volume,
+            fixed_point_message(error, value, VOLUME_MAX_UNITS),
+        )
     })
 }
 
@@ -197,7 +216,14 @@ mod tests {
     fn accepts_a_valid_candle_exactly() {
         let candle = Candle::new_checked(
             Timeframe::M1,
-            &draft(60_000, "0.00162008", "0.0017", "0.0016", "0.00161", "108.14853839"),
+            &draft(
+                60_000,
+                "0.00162008",
+                "0.0017",
+                "0.0016",
+                "0.00161",
+                "108.14853839",
+            ),
         )
         .unwrap();
         assert_eq!(candle.open.to_decimal().to_string(), "0.00162008");
@@ -206,8 +232,7 @@ mod tests {
 
     #[test]
     fn open_time_must_be_aligned() {
-        let (field, message) =
-            refusal(Timeframe::M5, draft(60_000, "1", "1", "1", "1", "0"));
+        let (field, message) = refusal(Timeframe::M5, draft(60_000, "1", "1", "1", "1", "0"));
         assert_eq!(field, CandleField::OpenTime);
         assert!(message.contains("not aligned to 5m"), "{message}");
     }
@@ -272,10 +297,17 @@ mod tests {
     fn non_finite_and_malformed_numbers_are_refused_at_parse() {
         for text in ["NaN", "inf", "-inf", "", "1,5", "0x10", "1.2.3"] {
             let error = CandleDraft::parse_number(CandleField::Close, text).unwrap_err();
-            assert!(error.to_string().starts_with("c: must be a finite decimal number"), "{error}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("c: must be a finite decimal number"),
+                "{error}"
+            );
         }
         assert_eq!(
-            CandleDraft::parse_number(CandleField::Close, "1.5e-5").unwrap().to_string(),
+            CandleDraft::parse_number(CandleField::Close, "1.5e-5")
+                .unwrap()
+                .to_string(),
             "0.000015"
         );
         assert!(CandleDraft::parse_open_time_ms("12.5").is_err());
@@ -283,9 +315,11 @@ mod tests {
 
     #[test]
     fn merge_keeps_open_and_takes_extremes_close_and_sum() {
-        let first = Candle::new_checked(Timeframe::M1, &draft(0, "2", "3", "1", "2.5", "1.5")).unwrap();
+        let first =
+            Candle::new_checked(Timeframe::M1, &draft(0, "2", "3", "1", "2.5", "1.5")).unwrap();
         let second =
-            Candle::new_checked(Timeframe::M1, &draft(60_000, "2.5", "4", "2", "3", "0.25")).unwrap();
+            Candle::new_checked(Timeframe::M1, &draft(60_000, "2.5", "4", "2", "3", "0.25"))
+                .unwrap();
         let merged = first.merge(&second);
         assert_eq!(merged.open_time_ms, 0);
         assert_eq!(merged.open.to_decimal().to_string(), "2");

@@ -49,7 +49,10 @@ fn to_raw(value: Decimal) -> Result<i128, FixedPointError> {
         return Err(FixedPointError::TooManyDecimals);
     }
     let shift = 10_i128.pow(SCALE_DIGITS - value.scale());
-    value.mantissa().checked_mul(shift).ok_or(FixedPointError::OutOfRange)
+    value
+        .mantissa()
+        .checked_mul(shift)
+        .ok_or(FixedPointError::OutOfRange)
 }
 
 fn raw_to_decimal(raw: i128) -> Decimal {
@@ -64,7 +67,9 @@ impl Price {
         if raw.abs() > i128::from(PRICE_MAX_UNITS) * i128::from(SCALE_FACTOR) {
             return Err(FixedPointError::OutOfRange);
         }
-        i64::try_from(raw).map(Price).map_err(|_| FixedPointError::OutOfRange)
+        i64::try_from(raw)
+            .map(Price)
+            .map_err(|_| FixedPointError::OutOfRange)
     }
 
     pub const fn from_raw(raw: i64) -> Price {
@@ -147,7 +152,13 @@ mod tests {
 
     #[test]
     fn round_trips_eight_decimals_exactly() {
-        for text in ["0.00010766", "0.1", "12345.6789", "9999999999.99999999", "1"] {
+        for text in [
+            "0.00010766",
+            "0.1",
+            "12345.6789",
+            "9999999999.99999999",
+            "1",
+        ] {
             let price = Price::from_decimal(dec(text)).unwrap();
             assert_eq!(price.to_decimal(), dec(text).normalize(), "{text}");
         }

@@ -12,13 +12,20 @@ pub struct CandleRing {
 
 impl CandleRing {
     pub fn with_capacity(capacity: usize) -> CandleRing {
-        assert!(capacity > 0, "a ring buffer needs room for at least one candle");
-        CandleRing { candles: VecDeque::with_capacity(capacity), capacity }
+        assert!(
+            capacity > 0,
+            "a ring buffer needs room for at least one candle"
+        );
+        CandleRing {
+            candles: VecDeque::with_capacity(capacity),
+            capacity,
+        }
     }
 
     pub fn push(&mut self, candle: Candle) {
         debug_assert!(
-            self.last().is_none_or(|last| last.open_time_ms < candle.open_time_ms),
+            self.last()
+                .is_none_or(|last| last.open_time_ms < candle.open_time_ms),
             "Invariant: ring buffers only grow forward in time"
         );
         if self.candles.len() == self.capacity {
@@ -41,7 +48,9 @@ impl CandleRing {
 
     /// The newest `limit` candles, oldest first.
     pub fn tail(&self, limit: usize) -> impl Iterator<Item = &Candle> {
-        self.candles.iter().skip(self.candles.len().saturating_sub(limit))
+        self.candles
+            .iter()
+            .skip(self.candles.len().saturating_sub(limit))
     }
 
     pub fn len(&self) -> usize {
@@ -64,7 +73,14 @@ mod tests {
 
     fn candle(open_time_ms: i64) -> Candle {
         let price = Price::from_raw(100);
-        Candle { open_time_ms, open: price, high: price, low: price, close: price, volume: Volume::ZERO }
+        Candle {
+            open_time_ms,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: Volume::ZERO,
+        }
     }
 
     #[test]

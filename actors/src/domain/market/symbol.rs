@@ -17,11 +17,16 @@ pub struct Symbol(Arc<str>);
 
 impl Symbol {
     pub fn parse(input: &str) -> Result<Symbol, DomainError> {
-        let refuse = |reason| DomainError::InvalidSymbol { input: input.to_owned(), reason };
+        let refuse = |reason| DomainError::InvalidSymbol {
+            input: input.to_owned(),
+            reason,
+        };
         let mut key = String::with_capacity(input.len());
         for ch in input.trim().chars().filter(|ch| !SEPARATORS.contains(ch)) {
             if !ch.is_ascii_alphanumeric() {
-                return Err(refuse("may contain only letters, digits and one of / - _ :"));
+                return Err(refuse(
+                    "may contain only letters, digits and one of / - _ :",
+                ));
             }
             key.push(ch.to_ascii_uppercase());
         }

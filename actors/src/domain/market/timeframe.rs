@@ -132,7 +132,10 @@ mod tests {
     fn buckets_are_utc_aligned() {
         let day_ms = Timeframe::D1.duration_ms();
         assert_eq!(Timeframe::D1.bucket_start_ms(day_ms * 3 + 5), day_ms * 3);
-        assert_eq!(Timeframe::H4.bucket_start_ms(-1), -Timeframe::H4.duration_ms());
+        assert_eq!(
+            Timeframe::H4.bucket_start_ms(-1),
+            -Timeframe::H4.duration_ms()
+        );
         assert!(Timeframe::M5.is_aligned(300_000));
         assert!(!Timeframe::M5.is_aligned(360_000));
     }

@@ -1,0 +1,283 @@
+//! Starts the actor system, routes requests to symbol actors and drains them at shutdown.
+
+use super::health::ActorHealthView;
+use super::registry::{Registry, SymbolHandle};
+use super::symbol::{
+    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, SymbolSummary,
+};
+use super::{EngineError, EngineSettings, MarketEvent};
+use crate::domain::market::{Candle, Symbol, Timeframe};
+use actix::prelude::SendError;
+use actix_rt::{Arbiter, System};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, oneshot};
+
+/// A cheap, cloneable handle on the running engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    registry: Registry,
+    settings: EngineSettings,
+    events: broadcast::Sender<MarketEvent>,
+    accepting: AtomicBool,
+    runtime: Mutex<Option<ActorRuntime>>,
+}
+
+/// The actix system thread and its arbiters, joined at shutdown.
+struct ActorRuntime {
+    system: System,
+    system_thread: JoinHandle<()>,
+    arbiters: Vec<Arbiter>,
+}
+
+impl Engine {
+    /// Starts an actix system on its own thread with `settings.shards` arbiters.
+    pub fn start(settings: EngineSettings) -> Result<Engine, EngineError> {
+        if settings.shards == 0 || settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
+            return Err(EngineError::Startup(
+                "shards, mailbox and ring capacities must be at least 1".into(),
+            ));
+        }
+        let runtime = ActorRuntime::start(settings.shards)?;
+        let shards = runtime.arbiters.iter().map(Arbiter::handle).collect();
+        let (events, _) = broadcast::channel(settings.event_capacity.max(1));
+        let registry = Registry::new(shards, settings.clone(), events.clone());
+        let inner = EngineInner {
+            registry,
+            settings,
+            events,
+            accepting: AtomicBool::new(true),
+            runtime: Mutex::new(Some(runtime)),
+        };
+        Ok(Engine {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.inner.settings
+    }
+
+    /// Applies checked candles of `timeframe` to `symbol`, creating its actor if needed. A full
+    /// mailbox is refused at once with [`EngineError::MailboxFull`]: nothing is queued then.
+    pub async fn ingest(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        candles: Vec<Candle>,
+    ) -> Result<IngestReport, EngineError> {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return Err(EngineError::ShuttingDown);
+        }
+        let handle = self.inner.registry.get_or_spawn(symbol, timeframe)?;
+        reserve_slot(&handle)?;
+        let (reply, answer) = oneshot::channel();
+        let message = IngestCandles {
+            timeframe,
+            candles,
+            enqueued_at: Instant::now(),
+            reply,
+        };
+        if let Err(error) = handle.addr.try_send(message) {
+            handle.health.release_slot();
+            return Err(match error {
+                SendError::Full(_) => mailbox_full(&handle),
+                SendError::Closed(_) => EngineError::ActorStopped(symbol.clone()),
+            });
+        }
+        let answer = tokio::time::timeout(self.request_timeout(), answer).await;
+        match answer {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(EngineError::ActorStopped(symbol.clone())),
+            Err(_) => Err(self.timeout(symbol)),
+        }
+    }
+
+    /// The newest `limit` candles of `timeframe` (the forming one last), oldest first.
+    pub async fn read_candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        limit: usize,
+    ) -> Result<CandleSnapshot, EngineError> {
+        let handle = self.handle(symbol)?;
+        reserve_slot(&handle)?;
+        let message = ReadCandles {
+            timeframe,
+            limit,
+            enqueued_at: Instant::now(),
+        };
+        let request = handle.addr.send(message);
+        match tokio::time::timeout(self.request_timeout(), request).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => {
+                handle.health.release_slot();
+                Err(EngineError::ActorStopped(symbol.clone()))
+            }
+            Err(_) => Err(self.timeout(symbol)),
+        }
+    }
+
+    /// Health of every symbol actor, read from atomics (never blocked by a busy actor).
+    pub fn actor_health(&self) -> Vec<ActorHealthView> {
+        self.inner
+            .registry
+            .handles()
+            .iter()
+            .map(|handle| handle.health.view())
+            .collect()
+    }
+
+    pub fn symbols(&self) -> Vec<SymbolSummary> {
+        self.inner
+            .registry
+            .handles()
+            .iter()
+            .map(|handle| {
+                let view = handle.health.view();
+                SymbolSummary {
+                    symbol: view.symbol,
+                    base_timeframe: view.base_timeframe,
+                    timeframes: std::iter::once(view.base_timeframe)
+                        .chain(view.base_timeframe.higher())
+                        .collect(),
+                    last_open_time_ms: view.last_candle_open_time_ms,
+                }
+            })
+            .collect()
+    }
+
+    pub fn symbol_count(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<MarketEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn is_accepting(&self) -> bool {
+        self.inner.accepting.load(Ordering::Acquire)
+    }
+
+    /// Stops accepting candles, waits until every mailbox is drained, then stops the actor
+    /// system and joins its threads. Calling it twice is harmless.
+    pub async fn shutdown(&self) {
+        self.inner.accepting.store(false, Ordering::Release);
+        for handle in self.inner.registry.handles() {
+            // `send` queues behind what is already waiting, so its answer means "drained".
+            if handle.addr.send(DrainMailbox).await.is_err() {
+                tracing::warn!(symbol = %handle.health.symbol(), "actor stopped before draining");
+            }
+        }
+        let runtime = self
+            .inner
+            .runtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(runtime) = runtime {
+            // Joining threads blocks: keep it off the async reactor.
+            let joined = tokio::task::spawn_blocking(move || runtime.stop_and_join()).await;
+            if joined.is_err() {
+                tracing::error!("the actor system thread panicked while stopping");
+            }
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub async fn inject_fault(
+        &self,
+        symbol: &Symbol,
+        fault: super::symbol::Fault,
+    ) -> Result<(), EngineError> {
+        let handle = self.handle(symbol)?;
+        handle
+            .addr
+            .send(super::symbol::InjectFault(fault))
+            .await
+            .map_err(|_| EngineError::ActorStopped(symbol.clone()))
+    }
+
+    fn handle(&self, symbol: &Symbol) -> Result<SymbolHandle, EngineError> {
+        self.inner
+            .registry
+            .get(symbol)
+            .ok_or_else(|| EngineError::UnknownSymbol(symbol.clone()))
+    }
+
+    fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.inner.settings.request_timeout_ms)
+    }
+
+    fn timeout(&self, symbol: &Symbol) -> EngineError {
+        EngineError::Timeout {
+            symbol: symbol.clone(),
+            timeout_ms: self.inner.settings.request_timeout_ms,
+        }
+    }
+}
+
+fn reserve_slot(handle: &SymbolHandle) -> Result<(), EngineError> {
+    if handle.health.try_reserve_slot() {
+        Ok(())
+    } else {
+        Err(mailbox_full(handle))
+    }
+}
+
+fn mailbox_full(handle: &SymbolHandle) -> EngineError {
+    EngineError::MailboxFull {
+        symbol: handle.health.symbol().clone(),
+        capacity: handle.health.mailbox_capacity(),
+    }
+}
+
+impl ActorRuntime {
+    fn start(shards: usize) -> Result<ActorRuntime, EngineError> {
+        let (started_tx, started_rx) = std::sync::mpsc::sync_channel(1);
+        let system_thread = std::thread::Builder::new()
+            .name("actix-system".into())
+            .spawn(move || {
+                let runner = actix_rt::System::new();
+                let started = runner.block_on(async move {
+                    let arbiters: Vec<Arbiter> = (0..shards).map(|_| Arbiter::new()).collect();
+                    (System::current(), arbiters)
+                });
+                if started_tx.send(started).is_ok() {
+                    if let Err(error) = runner.run() {
+                        tracing::error!(%error, "actor system stopped with an error");
+                    }
+                }
+            })
+            .map_err(|error| EngineError::Startup(error.to_string()))?;
+        let (system, arbiters) = started_rx
+            .recv()
+            .map_err(|_| EngineError::Startup("the actor system thread exited early".into()))?;
+        Ok(ActorRuntime {
+            system,
+            system_thread,
+            arbiters,
+        })
+    }
+
+    fn stop_and_join(self) {
+        for arbiter in &self.arbiters {
+            arbiter.stop();
+        }
+        for arbiter in self.arbiters {
+            if arbiter.join().is_err() {
+                tracing::error!("an arbiter thread panicked");
+            }
+        }
+        self.system.stop();
+        if self.system_thread.join().is_err() {
+            tracing::error!("the actor system thread panicked");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Routes by symbol to its actor, creating the actor on the symbol's first candle.
+
+use super::health::ActorHealth;
+use super::symbol::SymbolActor;
+use super::{EngineError, EngineSettings, MarketEvent};
+use crate::domain::market::{Symbol, Timeframe, TimeframeAggregator};
+use actix::{Addr, Supervisor};
+use actix_rt::ArbiterHandle;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The address and health of one symbol actor.
+#[derive(Clone)]
+pub struct SymbolHandle {
+    pub addr: Addr<SymbolActor>,
+    pub health: Arc<ActorHealth>,
+}
+
+pub struct Registry {
+    handles: RwLock<HashMap<Symbol, SymbolHandle>>,
+    shards: Vec<ArbiterHandle>,
+    next_shard: AtomicUsize,
+    settings: EngineSettings,
+    events: broadcast::Sender<MarketEvent>,
+}
+
+impl Registry {
+    pub fn new(
+        shards: Vec<ArbiterHandle>,
+        settings: EngineSettings,
+        events: broadcast::Sender<MarketEvent>,
+    ) -> Registry {
+        assert!(!shards.is_empty(), "a registry needs at least one arbiter");
+        Registry {
+            handles: RwLock::new(HashMap::new()),
+            shards,
+            next_shard: AtomicUsize::new(0),
+            settings,
+            events,
+        }
+    }
+
+    pub fn get(&self, symbol: &Symbol) -> Option<SymbolHandle> {
+        // A panic elsewhere cannot leave the map half-written (inserts are single calls).
+        let handles = self.handles.read().unwrap_or_else(PoisonError::into_inner);
+        handles.get(symbol).cloned()
+    }
+
+    /// The symbol's actor, started on the next arbiter (round robin) if it has none yet.
+    pub fn get_or_spawn(
+        &self,
+        symbol: &Symbol,
+        base: Timeframe,
+    ) -> Result<SymbolHandle, EngineError> {
+        if let Some(handle) = self.get(symbol) {
+            return Ok(handle);
+        }
+        let mut handles = self.handles.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(handle) = handles.get(symbol) {
+            return Ok(handle.clone());
+        }
+        if handles.len() >= self.settings.symbols_max {
+            return Err(EngineError::SymbolLimit(self.settings.symbols_max));
+        }
+        let handle = self.spawn(symbol.clone(), base);
+        handles.insert(symbol.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    fn spawn(&self, symbol: Symbol, base: Timeframe) -> SymbolHandle {
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
+        let capacity = self.settings.mailbox_capacity;
+        let health = Arc::new(ActorHealth::new(symbol, base, shard, capacity));
+        let aggregator = TimeframeAggregator::new(base, self.settings.ring_capacity);
+        let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
+        let actor = SymbolActor::new(
+            aggregator,
+            Arc::clone(&health),
+            self.events.clone(),
+            heartbeat,
+        );
+        let addr = Supervisor::start_in_arbiter(&self.shards[shard], move |ctx| {
+            ctx.set_mailbox_capacity(capacity);
+            actor
+        });
+        SymbolHandle { addr, health }
+    }
+
+    /// Every handle, ordered by symbol.
+    pub fn handles(&self) -> Vec<SymbolHandle> {
+        let handles = self.handles.read().unwrap_or_else(PoisonError::into_inner);
+        let mut list: Vec<SymbolHandle> = handles.values().cloned().collect();
+        list.sort_by(|a, b| a.health.symbol().cmp(b.health.symbol()));
+        list
+    }
+
+    pub fn len(&self) -> usize {
+        self.handles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

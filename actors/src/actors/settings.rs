@@ -1,0 +1,32 @@
+/// Tuning of the actor engine; `config/default.toml` documents each value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// Arbiters (threads) the symbol actors are spread over.
+    pub shards: usize,
+    /// Messages a symbol actor may have waiting before ingest answers "busy".
+    pub mailbox_capacity: usize,
+    /// Closed candles kept per symbol and timeframe.
+    pub ring_capacity: usize,
+    /// Symbols the server will track at most.
+    pub symbols_max: usize,
+    /// How long a request waits for a symbol actor's answer.
+    pub request_timeout_ms: u64,
+    /// How often an idle actor proves it is alive.
+    pub heartbeat_interval_ms: u64,
+    /// Market events buffered for each slow subscriber before it is told it lagged.
+    pub event_capacity: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            shards: std::thread::available_parallelism().map_or(2, usize::from),
+            mailbox_capacity: 256,
+            ring_capacity: 1000,
+            symbols_max: 5000,
+            request_timeout_ms: 10_000,
+            heartbeat_interval_ms: 1000,
+            event_capacity: 4096,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+use super::messages::{CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles};
+use crate::actors::clock::now_ms;
+use crate::actors::health::ActorHealth;
+use crate::actors::{EngineError, MarketEvent};
+use crate::domain::market::{
+    Candle, ClosedCandle, IngestTally, Symbol, Timeframe, TimeframeAggregator,
+};
+use actix::{Actor, AsyncContext, Context, Handler, Supervised};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Owns one symbol's candles on every timeframe. Thin: it feeds the domain aggregator,
+/// publishes closed candles and keeps its health counters current.
+pub struct SymbolActor {
+    symbol: Symbol,
+    aggregator: TimeframeAggregator,
+    health: Arc<ActorHealth>,
+    events: broadcast::Sender<MarketEvent>,
+    heartbeat_interval: Duration,
+    /// Reused between batches so ingest does not allocate per candle.
+    closed_scratch: Vec<ClosedCandle>,
+}
+
+impl SymbolActor {
+    pub fn new(
+        aggregator: TimeframeAggregator,
+        health: Arc<ActorHealth>,
+        events: broadcast::Sender<MarketEvent>,
+        heartbeat_interval: Duration,
+    ) -> SymbolActor {
+        SymbolActor {
+            symbol: health.symbol().clone(),
+            aggregator,
+            health,
+            events,
+            heartbeat_interval,
+            closed_scratch: Vec::new(),
+        }
+    }
+
+    fn ingest(
+        &mut self,
+        timeframe: Timeframe,
+        candles: &[Candle],
+    ) -> Result<IngestReport, EngineError> {
+        let base = self.aggregator.base();
+        if timeframe != base {
+            return Err(EngineError::TimeframeMismatch {
+                symbol: self.symbol.clone(),
+                base,
+                received: timeframe,
+            });
+        }
+        self.closed_scratch.clear();
+        let mut tally = IngestTally::default();
+        for candle in candles {
+            tally.record(self.aggregator.on_candle(*candle, &mut self.closed_scratch));
+        }
+        self.publish_closed();
+        let last_open_time_ms = self.aggregator.last_open_time_ms();
+        self.health.record_ingest(&tally, last_open_time_ms);
+        Ok(IngestReport {
+            symbol: self.symbol.clone(),
+            timeframe,
+            received: candles.len(),
+            tally,
+            closed: self.closed_scratch.len(),
+            last_open_time_ms,
+        })
+    }
+
+    fn publish_closed(&self) {
+        // A broadcast with no subscriber would only refuse the send: skip the clones.
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        for closed in &self.closed_scratch {
+            let event = MarketEvent::CandleClosed {
+                symbol: self.symbol.clone(),
+                timeframe: closed.timeframe,
+                candle: closed.candle,
+            };
+            // Slow subscribers are told they lagged by the channel itself; nothing blocks here.
+            let _ = self.events.send(event);
+        }
+    }
+
+    fn read(&self, timeframe: Timeframe, limit: usize) -> Result<CandleSnapshot, EngineError> {
+        let base = self.aggregator.base();
+        let unavailable = || EngineError::TimeframeUnavailable {
+            symbol: self.symbol.clone(),
+            timeframe,
+            base,
+        };
+        let ring = self.aggregator.closed(timeframe).ok_or_else(unavailable)?;
+        let forming = self.aggregator.forming(timeframe);
+        let closed_limit = limit.saturating_sub(usize::from(forming.is_some()));
+        Ok(CandleSnapshot {
+            symbol: self.symbol.clone(),
+            timeframe,
+            base_timeframe: base,
+            closed: ring.tail(closed_limit).copied().collect(),
+            forming,
+        })
+    }
+}
+
+impl Actor for SymbolActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.health.record_heartbeat(now_ms());
+        ctx.run_interval(self.heartbeat_interval, |actor, _| {
+            actor.health.record_heartbeat(now_ms())
+        });
+    }
+}
+
+impl Supervised for SymbolActor {
+    /// The supervisor keeps this struct, so the aggregator survives the restart as it was.
+    /// Restoring from the last persisted snapshot replaces this once snapshots exist.
+    fn restarting(&mut self, _ctx: &mut Self::Context) {
+        let restarts = self.health.record_restart();
+        tracing::warn!(symbol = %self.symbol, restarts, "symbol actor restarting");
+    }
+}
+
+impl Handler<IngestCandles> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, message: IngestCandles, _ctx: &mut Self::Context) {
+        self.health.release_slot();
+        let result = self.ingest(message.timeframe, &message.candles);
+        self.health.record_handled(message.enqueued_at.elapsed());
+        // The requester may have given up (timeout, closed connection); the candles stay applied.
+        let _ = message.reply.send(result);
+    }
+}
+
+impl Handler<ReadCandles> for SymbolActor {
+    type Result = Result<CandleSnapshot, EngineError>;
+
+    fn handle(&mut self, message: ReadCandles, _ctx: &mut Self::Context) -> Self::Result {
+        self.health.release_slot();
+        self.health.record_handled(message.enqueued_at.elapsed());
+        self.read(message.timeframe, message.limit)
+    }
+}
+
+impl Handler<DrainMailbox> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, _message: DrainMailbox, _ctx: &mut Self::Context) {}
+}
+
+#[cfg(feature = "fault-injection")]
+impl Handler<super::messages::InjectFault> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, message: super::messages::InjectFault, ctx: &mut Self::Context) {
+        use super::messages::Fault;
+        use actix::{ActorContext, WrapFuture};
+        match message.0 {
+            Fault::Stop => ctx.stop(),
+            Fault::Stall { release } => {
+                ctx.wait(
+                    async move {
+                        let _ = release.await;
+                    }
+                    .into_actor(self),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Messages a [`super::SymbolActor`] understands, named verb-noun.
+
+use crate::actors::EngineError;
+use crate::domain::market::{Candle, IngestTally, Symbol, Timeframe};
+use actix::Message;
+use serde::Serialize;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// Apply checked candles of `timeframe` in the order given. Sent with `try_send` so a full
+/// mailbox is refused at once; the answer comes back on `reply`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct IngestCandles {
+    pub timeframe: Timeframe,
+    pub candles: Vec<Candle>,
+    pub enqueued_at: Instant,
+    pub reply: oneshot::Sender<Result<IngestReport, EngineError>>,
+}
+
+/// What one ingest did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
+    pub received: usize,
+    #[serde(flatten)]
+    pub tally: IngestTally,
+    /// Candles of any timeframe that completed because of this batch.
+    pub closed: usize,
+    pub last_open_time_ms: Option<i64>,
+}
+
+/// Read the newest closed candles of one timeframe and the one still forming.
+#[derive(Message)]
+#[rtype(result = "Result<CandleSnapshot, EngineError>")]
+pub struct ReadCandles {
+    pub timeframe: Timeframe,
+    pub limit: usize,
+    pub enqueued_at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandleSnapshot {
+    pub symbol: Symbol,
+    pub timeframe: Timeframe,
+    pub base_timeframe: Timeframe,
+    /// Closed candles, oldest first.
+    pub closed: Vec<Candle>,
+    pub forming: Option<Candle>,
+}
+
+/// A symbol as `/api/symbols` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SymbolSummary {
+    pub symbol: Symbol,
+    pub base_timeframe: Timeframe,
+    pub timeframes: Vec<Timeframe>,
+    pub last_open_time_ms: Option<i64>,
+}
+
+/// Answers once every message queued before it has been handled (used at shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DrainMailbox;
+
+/// Test-only faults, compiled only with the `fault-injection` feature.
+#[cfg(feature = "fault-injection")]
+pub enum Fault {
+    /// The actor stops itself as if its state were unrecoverable; the supervisor restarts it.
+    Stop,
+    /// The actor handles nothing more until `release` fires (or is dropped).
+    Stall { release: oneshot::Receiver<()> },
+}
+
+#[cfg(feature = "fault-injection")]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct InjectFault(pub Fault);

@@ -1,0 +1,149 @@
+//! `POST /api/candles` (ingest a batch) and `GET /api/candles/{symbol}/{timeframe}`.
+
+use super::error::ApiError;
+use super::payload::parse_candle_batch;
+use super::{respond, with_state, AppState};
+use bytes::Bytes;
+use cryptolens_actors::actors::{CandleSnapshot, IngestReport};
+use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
+use cryptolens_actors::domain::DomainError;
+use serde::Serialize;
+use std::collections::HashMap;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let ingest = warp::path!("api" / "candles")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(state.body_limit_bytes))
+        .and(warp::body::bytes())
+        .and(with_state(state))
+        .then(|body: Bytes, state: AppState| async move {
+            let result = ingest_batch(&body, &state).await;
+            respond(result, &state)
+        });
+    let read =
+        warp::path!("api" / "candles" / String / String)
+            .and(warp::get())
+            .and(warp::query::<HashMap<String, String>>())
+            .and(with_state(state))
+            .then(
+                |symbol: String,
+                 timeframe: String,
+                 query: HashMap<String, String>,
+                 state: AppState| async move {
+                    let result = read_candles(&symbol, &timeframe, &query, &state).await;
+                    respond(result, &state)
+                },
+            );
+    ingest.or(read).unify()
+}
+
+/// Parses a batch and hands it to the symbol's actor; shared with the WebSocket route.
+pub async fn ingest_batch(body: &[u8], state: &AppState) -> Result<IngestReport, ApiError> {
+    let batch = parse_candle_batch(body, state.ingest.batch_candles_max)?;
+    Ok(state
+        .engine
+        .ingest(&batch.symbol, batch.timeframe, batch.candles)
+        .await?)
+}
+
+#[derive(Serialize)]
+struct CandlePage {
+    symbol: Symbol,
+    timeframe: Timeframe,
+    base_timeframe: Timeframe,
+    count: usize,
+    candles: Vec<CandleJson>,
+}
+
+/// Prices and volume as exact decimal strings.
+#[derive(Serialize)]
+struct CandleJson {
+    t: i64,
+    o: String,
+    h: String,
+    l: String,
+    c: String,
+    v: String,
+    closed: bool,
+}
+
+impl CandleJson {
+    fn new(candle: &Candle, closed: bool) -> CandleJson {
+        CandleJson {
+            t: candle.open_time_ms,
+            o: candle.open.to_string(),
+            h: candle.high.to_string(),
+            l: candle.low.to_string(),
+            c: candle.close.to_string(),
+            v: candle.volume.to_string(),
+            closed,
+        }
+    }
+}
+
+async fn read_candles(
+    symbol: &str,
+    timeframe: &str,
+    query: &HashMap<String, String>,
+    state: &AppState,
+) -> Result<CandlePage, ApiError> {
+    let symbol = parse_path_symbol(symbol)?;
+    let timeframe: Timeframe = decode(timeframe)
+        .parse()
+        .map_err(|error: DomainError| ApiError::invalid_field("timeframe", error.to_string()))?;
+    let limit = parse_limit(query, state)?;
+    let snapshot = state.engine.read_candles(&symbol, timeframe, limit).await?;
+    Ok(page(snapshot))
+}
+
+fn page(snapshot: CandleSnapshot) -> CandlePage {
+    let closed = snapshot
+        .closed
+        .iter()
+        .map(|candle| CandleJson::new(candle, true));
+    let forming = snapshot
+        .forming
+        .iter()
+        .map(|candle| CandleJson::new(candle, false));
+    let candles: Vec<CandleJson> = closed.chain(forming).collect();
+    CandlePage {
+        symbol: snapshot.symbol,
+        timeframe: snapshot.timeframe,
+        base_timeframe: snapshot.base_timeframe,
+        count: candles.len(),
+        candles,
+    }
+}
+
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+pub fn parse_path_symbol(segment: &str) -> Result<Symbol, ApiError> {
+    Symbol::parse(&decode(segment))
+        .map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
+}
+
+fn parse_limit(query: &HashMap<String, String>, state: &AppState) -> Result<usize, ApiError> {
+    if let Some(unknown) = query.keys().find(|key| key.as_str() != "limit") {
+        return Err(ApiError::invalid_field(
+            unknown.clone(),
+            format!("unknown query parameter {unknown:?}; only limit is accepted"),
+        ));
+    }
+    let max = state.ingest.read_limit_max;
+    match query.get("limit") {
+        None => Ok(state.ingest.read_limit_default),
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=max).contains(&limit) => Ok(limit),
+            _ => Err(ApiError::invalid_field(
+                "limit",
+                format!("limit must be an integer from 1 to {max}, got {text:?}"),
+            )),
+        },
+    }
+}

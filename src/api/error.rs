@@ -1,0 +1,177 @@
+//! The one place where errors become HTTP answers:
+//! `{"error":{"code":"...","message":"...","field":...}}` with the matching status.
+
+use cryptolens_actors::actors::EngineError;
+use cryptolens_actors::domain::DomainError;
+use serde::Serialize;
+use std::convert::Infallible;
+use warp::http::{header, HeaderValue, StatusCode};
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+/// One refused field, e.g. `candles[3].h`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Errors of the API layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Input refused at the edge; `details` lists the first offending fields.
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+        details: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    details: &'a [FieldError],
+}
+
+impl ApiError {
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            code: "invalid_input",
+            message: message.into(),
+            field: Some(field.into()),
+            details: Vec::new(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &str) {
+        match self {
+            ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Engine(error) => engine_status(error),
+        }
+    }
+
+    /// Whether the client should retry later, and so gets a Retry-After header.
+    fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Engine(
+                EngineError::MailboxFull { .. }
+                    | EngineError::ShuttingDown
+                    | EngineError::Timeout { .. }
+            )
+        )
+    }
+
+    /// The JSON error document, also used for WebSocket answers.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (_, code) = self.status_and_code();
+        let (field, details) = match self {
+            ApiError::Invalid { field, details, .. } => (field.as_deref(), details.as_slice()),
+            ApiError::Engine(EngineError::Domain(DomainError::InvalidSymbol { .. })) => {
+                (Some("symbol"), &[][..])
+            }
+            _ => (None, &[][..]),
+        };
+        let envelope = ErrorEnvelope {
+            error: ErrorBody {
+                code,
+                message: self.to_string(),
+                field,
+                details,
+            },
+        };
+        serde_json::to_value(envelope).unwrap_or_default()
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    pub fn into_response(self, retry_after_s: u64) -> Response {
+        let mut response =
+            warp::reply::with_status(warp::reply::json(&self.to_json()), self.status())
+                .into_response();
+        if self.is_retryable() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+        }
+        response
+    }
+}
+
+fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
+    match error {
+        EngineError::MailboxFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mailbox_full"),
+        EngineError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+        EngineError::SymbolLimit(_) => (StatusCode::SERVICE_UNAVAILABLE, "symbol_limit"),
+        EngineError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "actor_timeout"),
+        EngineError::ActorStopped(_) | EngineError::Startup(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "actor_unavailable")
+        }
+        EngineError::UnknownSymbol(_) => (StatusCode::NOT_FOUND, "unknown_symbol"),
+        EngineError::TimeframeUnavailable { .. } => {
+            (StatusCode::NOT_FOUND, "timeframe_unavailable")
+        }
+        EngineError::TimeframeMismatch { .. } => (StatusCode::CONFLICT, "timeframe_mismatch"),
+        EngineError::Domain(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+    }
+}
+
+/// Turns warp's own rejections (no route, wrong method, body too large, ...) into the same
+/// JSON error document.
+pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    let (status, code, message) = if rejection.is_not_found() {
+        (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route".to_owned(),
+        )
+    } else if let Some(error) = rejection.find::<warp::reject::PayloadTooLarge>() {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("{error}: the request body exceeds the configured limit"),
+        )
+    } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+        (
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "a Content-Length header is required".to_owned(),
+        )
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not accept that method".to_owned(),
+        )
+    } else if let Some(error) = rejection.find::<warp::reject::InvalidHeader>() {
+        (StatusCode::BAD_REQUEST, "invalid_header", error.to_string())
+    } else if let Some(error) = rejection.find::<warp::reject::MissingHeader>() {
+        (StatusCode::BAD_REQUEST, "missing_header", error.to_string())
+    } else {
+        tracing::error!(?rejection, "unhandled rejection");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error".to_owned(),
+        )
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "field": null}});
+    Ok(warp::reply::with_status(warp::reply::json(&body), status).into_response())
+}

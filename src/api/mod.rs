@@ -1,0 +1,63 @@
+//! The warp API: thin filters and handlers over the engine.
+//!
+//! Each module exposes a `routes(&AppState)` filter that yields a finished `Response`, so a
+//! later authentication filter can be `and`-ed onto each route without rewriting it.
+
+mod candles;
+pub mod error;
+mod health;
+pub mod payload;
+mod ws;
+
+use crate::config::IngestSettings;
+use cryptolens_actors::actors::Engine;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::watch;
+use warp::reply::Response;
+use warp::Filter;
+
+/// What every handler may use, cloned into each request.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub ingest: IngestSettings,
+    pub body_limit_bytes: u64,
+    pub ws_message_limit_bytes: usize,
+    /// True once start-up work (demo load, later: restore) is done and until shutdown begins.
+    pub ready: Arc<AtomicBool>,
+    /// Flips to true when shutdown begins; long-lived WebSocket sessions watch it.
+    pub shutting_down: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire) && self.engine.is_accepting()
+    }
+}
+
+/// Every route, with warp's own rejections mapped to the JSON error document.
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    health::routes(state)
+        .or(candles::routes(state))
+        .unify()
+        .or(ws::routes(state))
+        .unify()
+        .recover(error::recover)
+        .unify()
+}
+
+fn with_state(state: &AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
+    let state = state.clone();
+    warp::any().map(move || state.clone())
+}
+
+/// A JSON answer, or the error document for `error`.
+fn respond<T: serde::Serialize>(result: Result<T, error::ApiError>, state: &AppState) -> Response {
+    use warp::Reply;
+    match result {
+        Ok(body) => warp::reply::json(&body).into_response(),
+        Err(error) => error.into_response(state.ingest.retry_after_s),
+    }
+}

@@ -1,0 +1,73 @@
+//! `GET /api/ws/ingest`: a WebSocket taking one candle batch per message and answering each
+//! in order, `{"seq":N,"status":200,"report":{...}}` or `{"seq":N,"status":4xx,"error":{...}}`.
+//! The next message is read only once the previous one is answered, so a fast client is
+//! slowed down rather than queued without bound.
+
+use super::candles::ingest_batch;
+use super::{with_state, AppState};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use warp::filters::ws::{Message, WebSocket, Ws};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::path!("api" / "ws" / "ingest")
+        .and(warp::ws())
+        .and(with_state(state))
+        .map(|ws: Ws, state: AppState| {
+            ws.max_message_size(state.ws_message_limit_bytes)
+                .on_upgrade(move |socket| session(socket, state))
+                .into_response()
+        })
+}
+
+async fn session(socket: WebSocket, state: AppState) {
+    let (mut outgoing, mut incoming) = socket.split();
+    let mut shutting_down = state.shutting_down.clone();
+    let mut seq: u64 = 0;
+    loop {
+        let message = tokio::select! {
+            message = incoming.next() => message,
+            _ = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
+                let _ = outgoing.send(Message::close_with(1001_u16, "server shutting down")).await;
+                break;
+            }
+        };
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                tracing::debug!(%error, "ingest websocket closed with an error");
+                break;
+            }
+            None => break,
+        };
+        if message.is_close() {
+            break;
+        }
+        if !(message.is_text() || message.is_binary()) {
+            continue; // pings are answered by the protocol layer
+        }
+        seq += 1;
+        let answer = answer(seq, message.as_bytes(), &state).await;
+        if outgoing
+            .send(Message::text(answer.to_string()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+async fn answer(seq: u64, body: &[u8], state: &AppState) -> serde_json::Value {
+    match ingest_batch(body, state).await {
+        Ok(report) => json!({"seq": seq, "status": 200, "report": report}),
+        Err(error) => {
+            let mut document = error.to_json();
+            document["seq"] = json!(seq);
+            document["status"] = json!(error.status().as_u16());
+            document
+        }
+    }
+}

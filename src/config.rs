@@ -1,0 +1,203 @@
+//! Settings, layered: built-in `config/default.toml`, a `--config` file, `CRYPTOLENS_*`
+//! environment variables, then flags.
+
+use cryptolens_actors::actors::EngineSettings;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub engine: EngineSection,
+    pub ingest: IngestSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub body_limit_bytes: u64,
+    pub ws_message_limit_bytes: usize,
+    pub shutdown_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    pub shards: usize,
+    pub mailbox_capacity: usize,
+    pub ring_capacity: usize,
+    pub symbols_max: usize,
+    pub request_timeout_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub event_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    pub batch_candles_max: usize,
+    pub read_limit_max: usize,
+    pub read_limit_default: usize,
+    pub retry_after_s: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub symbols: Vec<String>,
+    pub history_candles: usize,
+    pub tick_interval_ms: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Values given as command-line flags; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads every layer; a file named with `--config` must exist.
+    pub fn load(
+        config_file: Option<&Path>,
+        flags: &FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment
+            // Only sectioned names (CRYPTOLENS_SECTION__KEY) are settings; other CRYPTOLENS_* variables
+            // (secrets, for instance) are read where they are needed.
+            .merge(
+                Env::prefixed("CRYPTOLENS_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            )
+            .merge(Serialized::defaults(FlagsLayer {
+                server: flags.clone(),
+            }));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|error| ConfigError(error.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("engine.mailbox_capacity", self.engine.mailbox_capacity),
+            ("engine.ring_capacity", self.engine.ring_capacity),
+            ("engine.symbols_max", self.engine.symbols_max),
+            ("ingest.batch_candles_max", self.ingest.batch_candles_max),
+            ("ingest.read_limit_max", self.ingest.read_limit_max),
+            ("ingest.read_limit_default", self.ingest.read_limit_default),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError(format!("{name} must be at least 1")));
+        }
+        if self.ingest.read_limit_default > self.ingest.read_limit_max {
+            return Err(ConfigError(
+                "ingest.read_limit_default must not exceed ingest.read_limit_max".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn engine_settings(&self) -> EngineSettings {
+        let engine = &self.engine;
+        let shards = match engine.shards {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            shards => shards,
+        };
+        EngineSettings {
+            shards,
+            mailbox_capacity: engine.mailbox_capacity,
+            ring_capacity: engine.ring_capacity,
+            symbols_max: engine.symbols_max,
+            request_timeout_ms: engine.request_timeout_ms,
+            heartbeat_interval_ms: engine.heartbeat_interval_ms,
+            event_capacity: engine.event_capacity,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FlagsLayer {
+    server: FlagOverrides,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_load_and_flags_win() {
+        let flags = FlagOverrides {
+            bind: Some("127.0.0.1:9999".parse().unwrap()),
+            data_dir: None,
+        };
+        let settings = Settings::load(None, &flags).unwrap();
+        assert_eq!(settings.server.bind.port(), 9999);
+        assert_eq!(settings.server.data_dir, PathBuf::from("./data"));
+        assert_eq!(settings.engine.ring_capacity, 1000);
+        assert_eq!(settings.ingest.batch_candles_max, 10_000);
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let error = Settings::load(
+            Some(Path::new("/nonexistent/cryptolens.toml")),
+            &FlagOverrides::default(),
+        );
+        assert!(error.unwrap_err().to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn a_config_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("over.toml");
+        std::fs::write(&path, "[engine]\nmailbox_capacity = 3\n").unwrap();
+        let settings = Settings::load(Some(&path), &FlagOverrides::default()).unwrap();
+        assert_eq!(settings.engine.mailbox_capacity, 3);
+        std::fs::write(&path, "[engine]\nmailbox_capacty = 3\n").unwrap();
+        assert!(Settings::load(Some(&path), &FlagOverrides::default()).is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! cryptolens server: configuration, the warp API, the import client and the demo feed,
+//! over the engine in `cryptolens-actors`. `main.rs` only parses the command line.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod config;
+pub mod demo;
+pub mod import;
+pub mod server;
+pub mod telemetry;
