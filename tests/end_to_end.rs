@@ -1,0 +1,16 @@
+//! End-to-end tests of the `cryptolens` binary and its HTTP API, compiled as one test binary.
+
+#[path = "end_to_end/backpressure.rs"]
+mod backpressure;
+#[path = "end_to_end/golden_aggregation.rs"]
+mod golden_aggregation;
+#[path = "end_to_end/http_api.rs"]
+mod http_api;
+#[path = "end_to_end/import_cli.rs"]
+mod import_cli;
+#[path = "end_to_end/shutdown.rs"]
+mod shutdown;
+#[path = "end_to_end/supervision.rs"]
+mod supervision;
+#[path = "end_to_end/support.rs"]
+mod support;

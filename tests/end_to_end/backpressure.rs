@@ -1,0 +1,109 @@
+//! A full mailbox is backpressure: 503 with Retry-After, nothing queued without bound,
+//! nothing lost. Runs the real server in-process so a test-only fault can stall one actor.
+
+use crate::support::{batch, candle_json, client, in_process_settings, MINUTE_MS};
+use cryptolens::server::Server;
+use cryptolens_actors::actors::Fault;
+use cryptolens_actors::domain::market::Symbol;
+use serde_json::Value;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+async fn mailbox_len(http: &reqwest::Client, base: &str, symbol: &str) -> u64 {
+    let actors: Value = http
+        .get(format!("{base}/api/actors"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actor = actors["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|actor| actor["symbol"] == symbol)
+        .cloned();
+    actor.map_or(0, |actor| actor["mailbox_len"].as_u64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = in_process_settings(dir.path());
+    settings.engine.mailbox_capacity = 2;
+    let server = Server::start(&settings, false).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let http = client();
+    let post = |minute: i64| {
+        let http = http.clone();
+        let url = format!("{base}/api/candles");
+        async move {
+            let body = batch(
+                "FULLUSDT",
+                "1m",
+                vec![candle_json(minute * MINUTE_MS, minute)],
+            );
+            http.post(url).json(&body).send().await.unwrap()
+        }
+    };
+    assert_eq!(post(0).await.status(), 200);
+
+    let (release, released) = oneshot::channel();
+    let symbol = Symbol::parse("FULLUSDT").unwrap();
+    server
+        .engine()
+        .inject_fault(&symbol, Fault::Stall { release: released })
+        .await
+        .unwrap();
+    let waiting: Vec<_> = (1..=2).map(|minute| tokio::spawn(post(minute))).collect();
+    for _ in 0..100 {
+        if mailbox_len(&http, &base, "FULLUSDT").await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        mailbox_len(&http, &base, "FULLUSDT").await,
+        2,
+        "two batches wait in the stalled mailbox"
+    );
+
+    let refused = post(3).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok()),
+        Some("1")
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "mailbox_full");
+
+    release.send(()).unwrap();
+    for request in waiting {
+        assert_eq!(
+            request.await.unwrap().status(),
+            200,
+            "queued batches are applied once the actor resumes"
+        );
+    }
+    assert_eq!(post(3).await.status(), 200, "the retry succeeds");
+    let page: Value = http
+        .get(format!("{base}/api/candles/FULLUSDT/1m"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let times: Vec<i64> = page["candles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|candle| candle["t"].as_i64().unwrap())
+        .collect();
+    assert_eq!(times, [0, MINUTE_MS, 2 * MINUTE_MS, 3 * MINUTE_MS]);
+    server.shutdown().await;
+}

@@ -1,0 +1,150 @@
+//! `cryptolens import` against the real server, on real data and on broken files.
+
+use crate::support::{client, shared_candles, ServerProcess};
+use serde_json::Value;
+use std::process::Command;
+
+fn import(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+        .arg("import")
+        .args(args)
+        .output()
+        .expect("run import")
+}
+
+#[tokio::test]
+async fn real_binance_csv_imports_through_the_api_with_every_candle_kept() {
+    let Some(dir) = shared_candles() else { return };
+    let file = dir.join("XRP_ETH-1m.csv");
+    let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 1;
+    let server = ServerProcess::start("[engine]\nring_capacity = 5000\n");
+    let file_arg = file.to_str().unwrap();
+    let output = import(&[
+        "--symbol",
+        "XRP/ETH",
+        "--timeframe",
+        "1m",
+        "--server",
+        &server.base_url,
+        "--batch-size",
+        "1000",
+        file_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("imported {rows} candles: {rows} appended")),
+        "{stdout}"
+    );
+    let page: Value = client()
+        .get(server.url("/api/candles/XRPETH/1m?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["count"], 1000);
+    let last_line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let last_time: i64 = last_line.split(',').next().unwrap().parse().unwrap();
+    assert_eq!(page["candles"][999]["t"], last_time);
+
+    let again = import(&[
+        "--symbol",
+        "xrpeth",
+        "--timeframe",
+        "1m",
+        "--server",
+        &server.base_url,
+        file_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains(&format!("{rows} duplicates")),
+        "re-import is a no-op: {stdout}"
+    );
+}
+
+#[test]
+fn a_broken_file_is_refused_whole_naming_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.csv");
+    std::fs::write(
+        &path,
+        "timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n60000,1,1,1,1,-5\n",
+    )
+    .unwrap();
+    // No server is listening there: the file must be refused before anything is sent.
+    let output = import(&[
+        "--symbol",
+        "BTCUSDT",
+        "--timeframe",
+        "1m",
+        "--server",
+        "http://127.0.0.1:9",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.csv line 3, field volume: volume -5 must be 0 or more"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dry_run_checks_json_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("candles.json");
+    std::fs::write(
+        &path,
+        r#"[[0,"1","2","0.5","1.5","10",59999],[60000,1.5,2,1,1.75,3]]"#,
+    )
+    .unwrap();
+    let output = import(&[
+        "--symbol",
+        "BTCUSDT",
+        "--timeframe",
+        "1m",
+        "--dry-run",
+        path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("checked 2 candles"));
+    let output = import(&[
+        "--symbol",
+        "B",
+        "--timeframe",
+        "1m",
+        "--dry-run",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.csv");
+    std::fs::write(&path, "timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n").unwrap();
+    let output = import(&[
+        "--symbol",
+        "BTCUSDT",
+        "--timeframe",
+        "1m",
+        "--server",
+        "http://127.0.0.1:9",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the server"));
+}

@@ -1,0 +1,118 @@
+//! Helpers: a real server process on an ephemeral port, an in-process server, candle bodies.
+
+use cryptolens::config::{FlagOverrides, Settings};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const MINUTE_MS: i64 = 60_000;
+
+/// `../shared/data/candles`, or None with a printed notice (a user's clone may not have it).
+pub fn shared_candles() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/candles");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "SKIPPED: {} is absent; this test needs the shared market data",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The real binary, serving on 127.0.0.1:0 with its own data dir; killed on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base_url: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `cryptolens serve`, with `extra_toml` as a `--config` file when given.
+    pub fn start(extra_toml: &str) -> ServerProcess {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config_path = data_dir.path().join("test.toml");
+        std::fs::write(&config_path, extra_toml).expect("write config");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir.path().join("store"))
+            .arg("--config")
+            .arg(&config_path)
+            .env("CRYPTOLENS_LOG__FILTER", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn cryptolens");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let base_url = line.trim().rsplit(' ').next().expect("address").to_owned();
+        assert!(
+            base_url.starts_with("http://127.0.0.1:"),
+            "unexpected first line {line:?}"
+        );
+        ServerProcess {
+            child,
+            base_url,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends `signal` (e.g. "TERM") and waits for the exit status.
+    pub fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        assert!(status.expect("run kill").success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not exit within 10 s of SIG{signal}");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Settings for an in-process server on an ephemeral port and a fresh data dir.
+pub fn in_process_settings(data_dir: &std::path::Path) -> Settings {
+    let flags = FlagOverrides {
+        bind: Some("127.0.0.1:0".parse().expect("addr")),
+        data_dir: Some(data_dir.to_owned()),
+    };
+    Settings::load(None, &flags).expect("default settings")
+}
+
+/// A valid one-minute candle body whose prices depend on `seed`.
+pub fn candle_json(open_time_ms: i64, seed: i64) -> Value {
+    let base = 100 + seed % 50;
+    json!({"t": open_time_ms, "o": format!("{base}.5"), "h": format!("{}.25", base + 2), "l": format!("{}.75", base - 2), "c": format!("{}.125", base + 1), "v": "12.34567891"})
+}
+
+pub fn batch(symbol: &str, timeframe: &str, candles: Vec<Value>) -> Value {
+    json!({"symbol": symbol, "timeframe": timeframe, "candles": candles})
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
