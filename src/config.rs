@@ -165,39 +165,97 @@ struct FlagsLayer {
 }
 
 #[cfg(test)]
+// figment::Jail fixes the closure's error type; its size is not ours to choose.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+    use figment::Jail;
+
+    // Every test that loads settings runs in a figment Jail: the Jail serialises them, so one
+    // test's environment variables never leak into another's.
 
     #[test]
     fn built_in_defaults_load_and_flags_win() {
-        let flags = FlagOverrides {
-            bind: Some("127.0.0.1:9999".parse().unwrap()),
-            data_dir: None,
-        };
-        let settings = Settings::load(None, &flags).unwrap();
-        assert_eq!(settings.server.bind.port(), 9999);
-        assert_eq!(settings.server.data_dir, PathBuf::from("./data"));
-        assert_eq!(settings.engine.ring_capacity, 1000);
-        assert_eq!(settings.ingest.batch_candles_max, 10_000);
+        Jail::expect_with(|_| {
+            let flags = FlagOverrides {
+                bind: Some("127.0.0.1:9999".parse().unwrap()),
+                data_dir: None,
+            };
+            let settings = Settings::load(None, &flags).unwrap();
+            assert_eq!(settings.server.bind.port(), 9999);
+            assert_eq!(settings.server.data_dir, PathBuf::from("./data"));
+            assert_eq!(settings.engine.ring_capacity, 1000);
+            assert_eq!(settings.ingest.batch_candles_max, 10_000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_beats_the_file_and_flags_beat_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "over.toml",
+                "[engine]\nmailbox_capacity = 3\n[server]\nbind = \"127.0.0.1:7000\"\n",
+            )?;
+            let path = jail.directory().join("over.toml");
+            let settings = Settings::load(Some(&path), &FlagOverrides::default()).unwrap();
+            assert_eq!(
+                (
+                    settings.engine.mailbox_capacity,
+                    settings.server.bind.port()
+                ),
+                (3, 7000)
+            );
+            jail.set_env("CRYPTOLENS_ENGINE__MAILBOX_CAPACITY", "7");
+            jail.set_env("CRYPTOLENS_SERVER__BIND", "127.0.0.1:7001");
+            // Not a CRYPTOLENS_SECTION__KEY name: ignored by the settings, not an error.
+            jail.set_env("CRYPTOLENS_ADMIN_PASSWORD", "x");
+            let settings = Settings::load(Some(&path), &FlagOverrides::default()).unwrap();
+            assert_eq!(
+                (
+                    settings.engine.mailbox_capacity,
+                    settings.server.bind.port()
+                ),
+                (7, 7001)
+            );
+            let flags = FlagOverrides {
+                bind: Some("127.0.0.1:7002".parse().unwrap()),
+                data_dir: None,
+            };
+            let settings = Settings::load(Some(&path), &flags).unwrap();
+            assert_eq!(settings.server.bind.port(), 7002);
+            Ok(())
+        });
     }
 
     #[test]
     fn a_missing_config_file_is_an_error() {
-        let error = Settings::load(
-            Some(Path::new("/nonexistent/cryptolens.toml")),
-            &FlagOverrides::default(),
-        );
-        assert!(error.unwrap_err().to_string().contains("does not exist"));
+        Jail::expect_with(|_| {
+            let error = Settings::load(
+                Some(Path::new("/nonexistent/cryptolens.toml")),
+                &FlagOverrides::default(),
+            );
+            assert!(error.unwrap_err().to_string().contains("does not exist"));
+            Ok(())
+        });
     }
 
     #[test]
-    fn a_config_file_overrides_defaults_and_unknown_keys_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("over.toml");
-        std::fs::write(&path, "[engine]\nmailbox_capacity = 3\n").unwrap();
-        let settings = Settings::load(Some(&path), &FlagOverrides::default()).unwrap();
-        assert_eq!(settings.engine.mailbox_capacity, 3);
-        std::fs::write(&path, "[engine]\nmailbox_capacty = 3\n").unwrap();
-        assert!(Settings::load(Some(&path), &FlagOverrides::default()).is_err());
+    fn a_config_file_overrides_defaults_and_bad_values_are_refused() {
+        Jail::expect_with(|jail| {
+            let path = jail.directory().join("over.toml");
+            jail.create_file("over.toml", "[engine]\nmailbox_capacty = 3\n")?;
+            let error = Settings::load(Some(&path), &FlagOverrides::default()).unwrap_err();
+            assert!(error.to_string().contains("mailbox_capacty"), "{error}");
+            jail.create_file("over.toml", "[engine]\nring_capacity = 0\n")?;
+            let error = Settings::load(Some(&path), &FlagOverrides::default()).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("engine.ring_capacity must be at least 1"),
+                "{error}"
+            );
+            Ok(())
+        });
     }
 }

@@ -56,12 +56,17 @@ async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
         .inject_fault(&symbol, Fault::Stall { release: released })
         .await
         .unwrap();
-    let waiting: Vec<_> = (1..=2).map(|minute| tokio::spawn(post(minute))).collect();
-    for _ in 0..100 {
-        if mailbox_len(&http, &base, "FULLUSDT").await == 2 {
-            break;
+    // Enqueue one at a time: a later minute overtaking an earlier one would be rejected
+    // as out of order, which is correct but not what this test is about.
+    let mut waiting = Vec::new();
+    for minute in 1..=2 {
+        waiting.push(tokio::spawn(post(minute)));
+        for _ in 0..100 {
+            if mailbox_len(&http, &base, "FULLUSDT").await == minute as u64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
         mailbox_len(&http, &base, "FULLUSDT").await,
