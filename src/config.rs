@@ -14,7 +14,7 @@ const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
-    pub engine: EngineSection,
+    pub engine: EngineSettings,
     pub ingest: IngestSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
@@ -28,18 +28,6 @@ pub struct ServerSettings {
     pub body_limit_bytes: u64,
     pub ws_message_limit_bytes: usize,
     pub shutdown_timeout_ms: u64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct EngineSection {
-    pub shards: usize,
-    pub mailbox_capacity: usize,
-    pub ring_capacity: usize,
-    pub symbols_max: usize,
-    pub request_timeout_ms: u64,
-    pub heartbeat_interval_ms: u64,
-    pub event_capacity: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -142,20 +130,7 @@ impl Settings {
     }
 
     pub fn engine_settings(&self) -> EngineSettings {
-        let engine = &self.engine;
-        let shards = match engine.shards {
-            0 => std::thread::available_parallelism().map_or(2, usize::from),
-            shards => shards,
-        };
-        EngineSettings {
-            shards,
-            mailbox_capacity: engine.mailbox_capacity,
-            ring_capacity: engine.ring_capacity,
-            symbols_max: engine.symbols_max,
-            request_timeout_ms: engine.request_timeout_ms,
-            heartbeat_interval_ms: engine.heartbeat_interval_ms,
-            event_capacity: engine.event_capacity,
-        }
+        self.engine.clone()
     }
 }
 

@@ -1,31 +1,14 @@
 //! A full mailbox is backpressure: 503 with Retry-After, nothing queued without bound,
 //! nothing lost. Runs the real server in-process so a test-only fault can stall one actor.
 
-use crate::support::{batch, candle_json, client, in_process_settings, MINUTE_MS};
+use crate::support::{
+    batch, candle_json, client, get_json, in_process_settings, wait_for_actor_field, MINUTE_MS,
+};
 use cryptolens::server::Server;
 use cryptolens_actors::actors::Fault;
 use cryptolens_actors::domain::market::Symbol;
 use serde_json::Value;
-use std::time::Duration;
 use tokio::sync::oneshot;
-
-async fn mailbox_len(http: &reqwest::Client, base: &str, symbol: &str) -> u64 {
-    let actors: Value = http
-        .get(format!("{base}/api/actors"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actor = actors["actors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|actor| actor["symbol"] == symbol)
-        .cloned();
-    actor.map_or(0, |actor| actor["mailbox_len"].as_u64().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
@@ -61,18 +44,10 @@ async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
     let mut waiting = Vec::new();
     for minute in 1..=2 {
         waiting.push(tokio::spawn(post(minute)));
-        for _ in 0..100 {
-            if mailbox_len(&http, &base, "FULLUSDT").await == minute as u64 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let queued =
+            wait_for_actor_field(&http, &base, "FULLUSDT", "mailbox_len", minute as u64).await;
+        assert_eq!(queued, minute as u64, "batches wait in the stalled mailbox");
     }
-    assert_eq!(
-        mailbox_len(&http, &base, "FULLUSDT").await,
-        2,
-        "two batches wait in the stalled mailbox"
-    );
 
     let refused = post(3).await;
     assert_eq!(refused.status(), 503);
@@ -95,14 +70,7 @@ async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
         );
     }
     assert_eq!(post(3).await.status(), 200, "the retry succeeds");
-    let page: Value = http
-        .get(format!("{base}/api/candles/FULLUSDT/1m"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&http, &format!("{base}/api/candles/FULLUSDT/1m")).await;
     let times: Vec<i64> = page["candles"]
         .as_array()
         .unwrap()

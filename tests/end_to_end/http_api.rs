@@ -1,7 +1,7 @@
 //! The real binary on an ephemeral port: 50 symbols in and back out, every class of bad
 //! candle refused with a field-level 400, oversized bodies 413, and WebSocket ingest.
 
-use crate::support::{batch, candle_json, client, ServerProcess, MINUTE_MS};
+use crate::support::{batch, candle_json, client, get_json, post_json, ServerProcess, MINUTE_MS};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -39,14 +39,7 @@ async fn fifty_symbols_are_ingested_and_read_back() {
     });
     futures_util::future::join_all(posts).await;
 
-    let symbols: Value = http
-        .get(server.url("/api/symbols"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let symbols = get_json(&http, &server.url("/api/symbols")).await;
     assert_eq!(symbols["count"], SYMBOLS);
 
     for index in [0, 17, 49] {
@@ -54,7 +47,7 @@ async fn fifty_symbols_are_ingested_and_read_back() {
             "/api/candles/{}/1m?limit=1000",
             symbol_name(index)
         ));
-        let page: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+        let page = get_json(&http, &url).await;
         let candles = page["candles"].as_array().expect("candles");
         assert_eq!(candles.len(), CANDLES_PER_SYMBOL as usize);
         let sent = candle_json(5 * MINUTE_MS, index as i64 + 5);
@@ -72,19 +65,12 @@ async fn fifty_symbols_are_ingested_and_read_back() {
             "the newest 1m candle is still open"
         );
         let url = server.url(&format!("/api/candles/{}/15m", symbol_name(index)));
-        let page: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+        let page = get_json(&http, &url).await;
         assert_eq!(page["count"], 2, "30 minutes make two 15m buckets");
         assert_eq!(page["candles"][0]["closed"], true);
     }
 
-    let actors: Value = http
-        .get(server.url("/api/actors"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actors = get_json(&http, &server.url("/api/actors")).await;
     let actors = actors["actors"].as_array().expect("actors");
     assert_eq!(actors.len(), SYMBOLS);
     for actor in actors {
@@ -115,14 +101,7 @@ fn normalise(value: &Value) -> String {
 }
 
 async fn refusal(server: &ServerProcess, body: Value) -> (u16, Value) {
-    let response = client()
-        .post(server.url("/api/candles"))
-        .json(&body)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json error body"))
+    post_json(&client(), &server.url("/api/candles"), &body).await
 }
 
 #[tokio::test]
@@ -251,28 +230,13 @@ async fn duplicates_replacements_and_late_candles_are_reported() {
         "1m",
         vec![first[2].clone(), revised_open, changed_closed],
     );
-    let report: Value = http
-        .post(server.url("/api/candles"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, report) = post_json(&http, &server.url("/api/candles"), &body).await;
     assert_eq!(
         (report["duplicates"].as_u64(), report["replaced"].as_u64()),
         (Some(1), Some(1))
     );
     assert_eq!(report["rejected_out_of_order"], 1);
-    let page: Value = http
-        .get(server.url("/api/candles/ORDUSDT/1m"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&http, &server.url("/api/candles/ORDUSDT/1m")).await;
     assert_eq!(page["candles"][4]["v"], "99");
     assert_eq!(
         normalise(&page["candles"][1]["o"]),
@@ -331,14 +295,7 @@ async fn the_websocket_answers_each_batch_in_order() {
         (answers[2]["seq"].as_u64(), answers[2]["status"].as_u64()),
         (Some(3), Some(400))
     );
-    let page: Value = client()
-        .get(server.url("/api/candles/WSSUSDT/1m"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&client(), &server.url("/api/candles/WSSUSDT/1m")).await;
     assert_eq!(page["count"], 3, "the refused message applied nothing");
 }
 
@@ -352,14 +309,7 @@ async fn health_endpoints_and_unknown_routes() {
         .await
         .unwrap();
     assert_eq!(live.status(), 200);
-    let ready: Value = http
-        .get(server.url("/api/health/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = get_json(&http, &server.url("/api/health/ready")).await;
     assert_eq!(ready["status"], "ready");
     let missing = http.get(server.url("/api/nothing")).send().await.unwrap();
     assert_eq!(missing.status(), 404);

@@ -1,7 +1,6 @@
 //! `cryptolens import` against the real server, on real data and on broken files.
 
-use crate::support::{client, shared_candles, ServerProcess};
-use serde_json::Value;
+use crate::support::{client, get_json, shared_candles, ServerProcess};
 use std::process::Command;
 
 fn import(args: &[&str]) -> std::process::Output {
@@ -40,14 +39,7 @@ async fn real_binance_csv_imports_through_the_api_with_every_candle_kept() {
         stdout.contains(&format!("imported {rows} candles: {rows} appended")),
         "{stdout}"
     );
-    let page: Value = client()
-        .get(server.url("/api/candles/XRPETH/1m?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&client(), &server.url("/api/candles/XRPETH/1m?limit=1000")).await;
     assert_eq!(page["count"], 1000);
     let last_line = std::fs::read_to_string(&file)
         .unwrap()

@@ -1,27 +1,19 @@
 //! One symbol actor that fails (a test-only fault) is restarted by its supervisor, its
 //! restart count rises, and the other symbols keep ingesting throughout.
 
-use crate::support::{batch, candle_json, client, in_process_settings, MINUTE_MS};
+use crate::support::{
+    actor_view, batch, candle_json, client, get_json, in_process_settings, wait_for_actor_field,
+    MINUTE_MS,
+};
 use cryptolens::server::Server;
 use cryptolens_actors::actors::Fault;
 use cryptolens_actors::domain::market::Symbol;
-use serde_json::Value;
-use std::time::Duration;
 
 async fn restarts(http: &reqwest::Client, base: &str, symbol: &str) -> u64 {
-    let actors: Value = http
-        .get(format!("{base}/api/actors"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actors = actors["actors"].as_array().unwrap();
-    actors
-        .iter()
-        .find(|actor| actor["symbol"] == symbol)
-        .map_or(0, |actor| actor["restarts"].as_u64().unwrap())
+    let actor = actor_view(http, base, symbol).await;
+    actor
+        .and_then(|actor| actor["restarts"].as_u64())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,14 +57,8 @@ async fn a_failed_actor_is_restarted_and_other_symbols_keep_ingesting() {
             );
             assert_eq!(post("CCCUSDT", minute).await, 200);
         }
-        let mut observed = 0;
-        for _ in 0..100 {
-            observed = restarts(&http, &base, "BBBUSDT").await;
-            if observed == round as u64 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let observed =
+            wait_for_actor_field(&http, &base, "BBBUSDT", "restarts", round as u64).await;
         assert_eq!(
             observed, round as u64,
             "each failure is one counted restart"
@@ -85,23 +71,9 @@ async fn a_failed_actor_is_restarted_and_other_symbols_keep_ingesting() {
     );
     assert_eq!(restarts(&http, &base, "AAAUSDT").await, 0);
     assert_eq!(restarts(&http, &base, "CCCUSDT").await, 0);
-    let page: Value = http
-        .get(format!("{base}/api/candles/AAAUSDT/1m?limit=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&http, &format!("{base}/api/candles/AAAUSDT/1m?limit=100")).await;
     assert_eq!(page["count"], 16);
-    let page: Value = http
-        .get(format!("{base}/api/candles/BBBUSDT/1m"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&http, &format!("{base}/api/candles/BBBUSDT/1m")).await;
     assert_eq!(page["count"], 2, "the restarted actor kept its candles");
     server.shutdown().await;
 }

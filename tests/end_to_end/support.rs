@@ -116,3 +116,49 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("client")
 }
+
+/// GET `url` and parse the JSON body, whatever the status.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    let response = http.get(url).send().await.expect("GET");
+    response.json().await.expect("JSON body")
+}
+
+/// POST `body` as JSON to `url`; the status and the parsed JSON answer.
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
+    let response = http.post(url).json(body).send().await.expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON body"))
+}
+
+/// The `/api/actors` entry of `symbol`, if it has an actor.
+pub async fn actor_view(http: &reqwest::Client, base: &str, symbol: &str) -> Option<Value> {
+    let actors = get_json(http, &format!("{base}/api/actors")).await;
+    actors["actors"]
+        .as_array()?
+        .iter()
+        .find(|actor| actor["symbol"] == symbol)
+        .cloned()
+}
+
+/// Polls `/api/actors` until `field` of `symbol`'s actor equals `expected` (or 2 s pass);
+/// returns the last value seen.
+pub async fn wait_for_actor_field(
+    http: &reqwest::Client,
+    base: &str,
+    symbol: &str,
+    field: &str,
+    expected: u64,
+) -> u64 {
+    let mut seen = 0;
+    for _ in 0..200 {
+        seen = actor_view(http, base, symbol)
+            .await
+            .and_then(|actor| actor[field].as_u64())
+            .unwrap_or(0);
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    seen
+}

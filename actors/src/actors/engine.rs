@@ -39,12 +39,12 @@ struct ActorRuntime {
 impl Engine {
     /// Starts an actix system on its own thread with `settings.shards` arbiters.
     pub fn start(settings: EngineSettings) -> Result<Engine, EngineError> {
-        if settings.shards == 0 || settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
+        if settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
             return Err(EngineError::Startup(
-                "shards, mailbox and ring capacities must be at least 1".into(),
+                "mailbox and ring capacities must be at least 1".into(),
             ));
         }
-        let runtime = ActorRuntime::start(settings.shards)?;
+        let runtime = ActorRuntime::start(settings.shard_count())?;
         let shards = runtime.arbiters.iter().map(Arbiter::handle).collect();
         let (events, _) = broadcast::channel(settings.event_capacity.max(1));
         let registry = Registry::new(shards, settings.clone(), events.clone());

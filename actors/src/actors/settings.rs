@@ -1,7 +1,11 @@
-/// Tuning of the actor engine; `config/default.toml` documents each value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// Tuning of the actor engine, the `[engine]` section of `config/default.toml`, which
+/// documents each value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct EngineSettings {
-    /// Arbiters (threads) the symbol actors are spread over.
+    /// Arbiters (threads) the symbol actors are spread over; 0 means one per CPU core.
     pub shards: usize,
     /// Messages a symbol actor may have waiting before ingest answers "busy".
     pub mailbox_capacity: usize,
@@ -17,10 +21,20 @@ pub struct EngineSettings {
     pub event_capacity: usize,
 }
 
+impl EngineSettings {
+    /// The number of arbiters to start: `shards`, or the core count when it is 0.
+    pub fn shard_count(&self) -> usize {
+        match self.shards {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            shards => shards,
+        }
+    }
+}
+
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
-            shards: std::thread::available_parallelism().map_or(2, usize::from),
+            shards: 0,
             mailbox_capacity: 256,
             ring_capacity: 1000,
             symbols_max: 5000,
