@@ -1,7 +1,10 @@
-//! End-to-end ingest through the actors: 500 symbols, each sent its one-minute candles in
-//! batches of 1,000 through `Engine::ingest` (registry routing, bounded mailboxes, symbol
-//! actors on 2 arbiters, aggregation to every timeframe, reply). Candles are checked up front,
-//! as the HTTP edge does; JSON parsing is not in this figure.
+//! End-to-end ingest of 500 symbols, each sent 2,000 one-minute candles in batches of 1,000:
+//!
+//! - `through_actors`: `Engine::ingest` (registry routing, bounded mailboxes, symbol actors on
+//!   2 arbiters, aggregation to every timeframe, reply), candles already checked;
+//! - `over_http`: the real server in-process, `POST /api/candles` over loopback with 8
+//!   requests in flight; bodies are serialised up front, but the client's HTTP work shares the
+//!   machine's 2 cores with the server (JSON parsing, exact decimals, validation, actors).
 //!
 //!     cargo bench --bench ingest
 
@@ -83,5 +86,96 @@ fn bench_ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_ingest);
+/// One JSON body per batch, prices as decimal strings as an exchange feed sends them.
+fn http_bodies(work: &[(Symbol, Vec<Candle>)]) -> Vec<Vec<u8>> {
+    work.iter()
+        .flat_map(|(symbol, candles)| {
+            candles.chunks(BATCH).map(move |batch| {
+                let candles: Vec<serde_json::Value> = batch
+                    .iter()
+                    .map(|candle| {
+                        serde_json::json!({"t": candle.open_time_ms, "o": candle.open.to_string(), "h": candle.high.to_string(),
+                            "l": candle.low.to_string(), "c": candle.close.to_string(), "v": candle.volume.to_string()})
+                    })
+                    .collect();
+                let body = serde_json::json!({"symbol": symbol.as_str(), "timeframe": "1m", "candles": candles});
+                serde_json::to_vec(&body).unwrap_or_default()
+            })
+        })
+        .collect()
+}
+
+/// Posts every body with `in_flight` requests at a time; batches of one symbol stay in order
+/// because each symbol's bodies are consecutive and one worker takes a symbol's whole run.
+async fn post_all(http: &reqwest::Client, url: &str, bodies: &[Vec<u8>], in_flight: usize) {
+    let per_symbol = CANDLES_PER_SYMBOL / BATCH;
+    let runs: Vec<&[Vec<u8>]> = bodies.chunks(per_symbol).collect();
+    let workers = runs
+        .chunks(runs.len().div_ceil(in_flight))
+        .map(|share| async move {
+            for run in share {
+                for body in *run {
+                    let response = http
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    let status = response
+                        .map(|response| response.status().as_u16())
+                        .unwrap_or(0);
+                    assert_eq!(status, 200, "ingest over HTTP failed");
+                }
+            }
+        });
+    futures_util::future::join_all(workers).await;
+}
+
+fn bench_http_ingest(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let work: Vec<(Symbol, Vec<Candle>)> = (0..SYMBOLS)
+        .map(|index| {
+            (
+                Symbol::parse(&format!("SYM{index:03}USDT")).expect("symbol"),
+                candles(index),
+            )
+        })
+        .collect();
+    let bodies = http_bodies(&work);
+    let http = reqwest::Client::new();
+    let mut group = c.benchmark_group("ingest");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((SYMBOLS * CANDLES_PER_SYMBOL) as u64));
+    group.bench_function("500_symbols_over_http_2_cores", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                let data_dir = tempfile::tempdir().expect("temp dir");
+                let flags = cryptolens::config::FlagOverrides {
+                    bind: Some("127.0.0.1:0".parse().expect("addr")),
+                    data_dir: Some(data_dir.path().to_owned()),
+                };
+                let mut settings =
+                    cryptolens::config::Settings::load(None, &flags).expect("settings");
+                settings.engine.shards = 2;
+                let server = runtime
+                    .block_on(cryptolens::server::Server::start(&settings, false))
+                    .expect("server");
+                let url = format!("http://{}/api/candles", server.local_addr());
+                let started = Instant::now();
+                runtime.block_on(post_all(&http, &url, &bodies, 8));
+                total += started.elapsed();
+                runtime.block_on(server.shutdown());
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_ingest, bench_http_ingest);
 criterion_main!(benches);
