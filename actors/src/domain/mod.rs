@@ -1,5 +1,6 @@
 //! Pure, synchronous domain code: no actix, no I/O, no clock reads (time is passed in).
 
+pub mod analysis;
 mod error;
 pub mod market;
 

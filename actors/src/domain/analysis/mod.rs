@@ -1,0 +1,3 @@
+//! Analysis: incremental indicators (and, next, detectors, signals and trading levels).
+
+pub mod indicators;
