@@ -4,6 +4,8 @@
 mod backpressure;
 #[path = "end_to_end/golden_aggregation.rs"]
 mod golden_aggregation;
+#[path = "end_to_end/golden_fvg.rs"]
+mod golden_fvg;
 #[path = "end_to_end/golden_indicators.rs"]
 mod golden_indicators;
 #[path = "end_to_end/http_api.rs"]

@@ -1,3 +1,10 @@
-//! Analysis: incremental indicators (and, next, detectors, signals and trading levels).
+//! Analysis: incremental indicators and pattern detectors (signals and trading levels next).
 
+pub mod detectors;
 pub mod indicators;
+mod pattern;
+
+#[cfg(test)]
+mod causality_tests;
+
+pub use pattern::{Direction, Zone};

@@ -1,0 +1,67 @@
+//! Property: analysis is causal. Running on a prefix of the candles gives exactly the first
+//! outputs of running on all of them, so no output ever depends on a later candle, and
+//! appending candles never changes an earlier gap's anchor, zone or direction.
+
+use super::detectors::{FairValueGapDetector, FairValueGapSettings};
+use super::indicators::{IndicatorSet, IndicatorValues};
+use crate::domain::market::{Candle, Price, Volume};
+use proptest::prelude::*;
+
+fn candles_strategy() -> impl Strategy<Value = Vec<Candle>> {
+    proptest::collection::vec(
+        (
+            1_i64..1_000,
+            0_i64..200,
+            0_i64..200,
+            1_i64..1_000,
+            0_i128..10_000,
+        ),
+        1..200,
+    )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(index, (open, up, down, close, volume))| {
+                let (open, close) = (open * 1_000, close * 1_000);
+                Candle {
+                    open_time_ms: index as i64 * 60_000,
+                    open: Price::from_raw(open),
+                    high: Price::from_raw(open.max(close) + up * 100),
+                    low: Price::from_raw((open.min(close) - down * 100).max(1)),
+                    close: Price::from_raw(close),
+                    volume: Volume::from_raw(volume),
+                }
+            })
+            .collect()
+    })
+}
+
+fn indicators(candles: &[Candle]) -> Vec<IndicatorValues> {
+    let mut set = IndicatorSet::default();
+    candles.iter().map(|candle| set.on_candle(candle)).collect()
+}
+
+proptest! {
+    #[test]
+    fn indicators_on_a_prefix_equal_the_start_of_the_full_run(candles in candles_strategy(), cut in 0_usize..200) {
+        let cut = cut.min(candles.len());
+        let full = indicators(&candles);
+        prop_assert_eq!(indicators(&candles[..cut]), full[..cut].to_vec());
+    }
+
+    #[test]
+    fn gaps_found_on_a_prefix_are_the_first_gaps_of_the_full_run(candles in candles_strategy(), cut in 0_usize..200, body in any::<bool>()) {
+        let cut = cut.min(candles.len());
+        let settings = FairValueGapSettings { require_body_direction: body };
+        let run = |slice: &[Candle]| {
+            let mut detector = FairValueGapDetector::new(settings);
+            slice.iter().filter_map(|candle| detector.on_candle(candle)).collect::<Vec<_>>()
+        };
+        let (prefix, full) = (run(&candles[..cut]), run(&candles));
+        prop_assert!(prefix.len() <= full.len());
+        prop_assert_eq!(&prefix[..], &full[..prefix.len()]);
+        for gap in &full {
+            prop_assert!(gap.formed_at_ms > gap.anchor_at_ms, "reported on the close of c3, after c2");
+        }
+    }
+}
