@@ -2,7 +2,10 @@
 //! outputs of running on all of them, so no output ever depends on a later candle, and
 //! appending candles never changes an earlier gap's anchor, zone or direction.
 
-use super::detectors::{FairValueGapDetector, FairValueGapSettings};
+use super::detectors::{
+    FairValueGapDetector, FairValueGapSettings, LiquiditySweepDetector, LiquiditySweepSettings,
+    OrderBlockDetector, OrderBlockSettings,
+};
 use super::indicators::{IndicatorSet, IndicatorValues};
 use crate::domain::market::{Candle, Price, Volume};
 use proptest::prelude::*;
@@ -62,6 +65,26 @@ proptest! {
         prop_assert_eq!(&prefix[..], &full[..prefix.len()]);
         for gap in &full {
             prop_assert!(gap.formed_at_ms > gap.anchor_at_ms, "reported on the close of c3, after c2");
+        }
+    }
+
+    #[test]
+    fn order_blocks_and_sweeps_on_a_prefix_are_the_first_of_the_full_run(candles in candles_strategy(), cut in 0_usize..200) {
+        let cut = cut.min(candles.len());
+        let blocks = |slice: &[Candle]| {
+            let mut detector = OrderBlockDetector::new(OrderBlockSettings::default());
+            slice.iter().filter_map(|candle| detector.on_candle(candle)).collect::<Vec<_>>()
+        };
+        let sweeps = |slice: &[Candle]| {
+            let mut detector = LiquiditySweepDetector::new(LiquiditySweepSettings::default());
+            slice.iter().flat_map(|candle| detector.on_candle(candle)).flatten().collect::<Vec<_>>()
+        };
+        let (prefix, full) = (blocks(&candles[..cut]), blocks(&candles));
+        prop_assert_eq!(&prefix[..], &full[..prefix.len()]);
+        let (prefix, full) = (sweeps(&candles[..cut]), sweeps(&candles));
+        prop_assert_eq!(&prefix[..], &full[..prefix.len()]);
+        for sweep in &full {
+            prop_assert!(sweep.formed_at_ms >= sweep.anchor_at_ms + 4 * 60_000, "a swing is swept only once confirmed");
         }
     }
 }
