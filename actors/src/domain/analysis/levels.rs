@@ -1,0 +1,265 @@
+//! Trading levels from ATR(14), in exact decimals rounded to the symbol's tick:
+//! - Fair Value Gap: entry at the near edge, stop 0.5 ATR beyond the far edge;
+//! - Order Block: entry at the zone midpoint, stop 0.3 ATR beyond the far edge;
+//! - Liquidity Sweep: entry at the reclaimed level (the zone's near edge), stop 0.2 ATR
+//!   beyond the far edge (the sweep's extreme).
+//!
+//! Targets sit at 1R, 2R, 3R (sweeps 1.5R, 2.5R, 4R), R being entry-to-stop. Rounding is
+//! conservative: stops move away from the entry, targets toward it.
+
+use super::{Direction, Zone};
+use crate::domain::market::Candle;
+use rust_decimal::prelude::{FromPrimitive, RoundingStrategy};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternKind {
+    FairValueGap,
+    OrderBlock,
+    LiquiditySweep,
+}
+
+impl PatternKind {
+    /// Stop distance beyond the far edge, in ATRs.
+    fn stop_atr(self) -> Decimal {
+        match self {
+            PatternKind::FairValueGap => Decimal::new(5, 1),
+            PatternKind::OrderBlock => Decimal::new(3, 1),
+            PatternKind::LiquiditySweep => Decimal::new(2, 1),
+        }
+    }
+
+    /// Target multiples of the risk.
+    fn target_multiples(self) -> [Decimal; 3] {
+        match self {
+            PatternKind::LiquiditySweep => {
+                [Decimal::new(15, 1), Decimal::new(25, 1), Decimal::from(4)]
+            }
+            _ => [Decimal::ONE, Decimal::TWO, Decimal::from(3)],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradingLevels {
+    pub entry: Decimal,
+    pub stop: Decimal,
+    pub targets: [Decimal; 3],
+    /// Reward of the last target over the risk, to two decimals.
+    pub risk_reward: Decimal,
+}
+
+/// The smallest price step: configured, or inferred as 10^-d where d is the most decimals
+/// any price in the data carries.
+pub fn infer_tick_size(candles: &[Candle]) -> Decimal {
+    let scale = candles
+        .iter()
+        .flat_map(|candle| [candle.open, candle.high, candle.low, candle.close])
+        .map(|price| price.to_decimal().scale())
+        .max()
+        .unwrap_or(0);
+    Decimal::new(1, scale)
+}
+
+/// Levels for a pattern, or None when ATR is unknown, the risk rounds to zero, or the
+/// arithmetic would overflow.
+pub fn trading_levels(
+    kind: PatternKind,
+    direction: Direction,
+    zone: &Zone,
+    atr: Option<f64>,
+    tick: Decimal,
+) -> Option<TradingLevels> {
+    let atr = Decimal::from_f64(atr?)?;
+    if tick <= Decimal::ZERO {
+        return None;
+    }
+    let (top, bottom) = (zone.top.to_decimal(), zone.bottom.to_decimal());
+    let buffer = atr.checked_mul(kind.stop_atr())?;
+    let (near, far_with_buffer) = match direction {
+        Direction::Bullish => (top, bottom.checked_sub(buffer)?),
+        Direction::Bearish => (bottom, top.checked_add(buffer)?),
+    };
+    let entry = match kind {
+        PatternKind::OrderBlock => round_to_tick(
+            top.checked_add(bottom)? / Decimal::TWO,
+            tick,
+            RoundingStrategy::MidpointNearestEven,
+        )?,
+        _ => near,
+    };
+    let (away, toward) = match direction {
+        Direction::Bullish => (
+            RoundingStrategy::ToNegativeInfinity,
+            RoundingStrategy::ToNegativeInfinity,
+        ),
+        Direction::Bearish => (
+            RoundingStrategy::ToPositiveInfinity,
+            RoundingStrategy::ToPositiveInfinity,
+        ),
+    };
+    let stop = round_to_tick(far_with_buffer, tick, away)?;
+    let risk = entry.checked_sub(stop)?.abs();
+    if risk.is_zero() {
+        return None;
+    }
+    let sign = if direction == Direction::Bullish {
+        Decimal::ONE
+    } else {
+        Decimal::NEGATIVE_ONE
+    };
+    let mut targets = [Decimal::ZERO; 3];
+    for (target, multiple) in targets.iter_mut().zip(kind.target_multiples()) {
+        let raw = entry.checked_add(sign.checked_mul(risk.checked_mul(multiple)?)?)?;
+        *target = round_to_tick(raw, tick, toward)?;
+    }
+    let reward = targets[2].checked_sub(entry)?.abs();
+    let risk_reward = reward.checked_div(risk)?.round_dp(2);
+    Some(TradingLevels {
+        entry,
+        stop,
+        targets,
+        risk_reward,
+    })
+}
+
+fn round_to_tick(value: Decimal, tick: Decimal, strategy: RoundingStrategy) -> Option<Decimal> {
+    let steps = value.checked_div(tick)?.round_dp_with_strategy(0, strategy);
+    Some(steps.checked_mul(tick)?.normalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::market::Price;
+    use std::str::FromStr;
+
+    fn zone(bottom: &str, top: &str) -> Zone {
+        let price = |text| Price::from_decimal(Decimal::from_str(text).unwrap()).unwrap();
+        Zone::new(price(bottom), price(top))
+    }
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn bullish_gap_enters_at_the_top_and_stops_half_an_atr_below() {
+        let levels = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bullish,
+            &zone("100", "110"),
+            Some(4.0),
+            dec("0.01"),
+        )
+        .unwrap();
+        assert_eq!((levels.entry, levels.stop), (dec("110"), dec("98")));
+        assert_eq!(levels.targets, [dec("122"), dec("134"), dec("146")]);
+        assert_eq!(levels.risk_reward, dec("3"));
+    }
+
+    #[test]
+    fn bearish_gap_mirrors_it() {
+        let levels = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bearish,
+            &zone("100", "110"),
+            Some(4.0),
+            dec("0.01"),
+        )
+        .unwrap();
+        assert_eq!((levels.entry, levels.stop), (dec("100"), dec("112")));
+        assert_eq!(levels.targets, [dec("88"), dec("76"), dec("64")]);
+    }
+
+    #[test]
+    fn order_block_enters_at_the_midpoint_with_a_smaller_buffer() {
+        let levels = trading_levels(
+            PatternKind::OrderBlock,
+            Direction::Bullish,
+            &zone("100", "110"),
+            Some(10.0),
+            dec("0.01"),
+        )
+        .unwrap();
+        assert_eq!((levels.entry, levels.stop), (dec("105"), dec("97")));
+        assert_eq!(levels.targets, [dec("113"), dec("121"), dec("129")]);
+    }
+
+    #[test]
+    fn sweep_enters_at_the_reclaimed_level_with_wider_targets() {
+        // bullish sweep: wick to 95 below a swing low of 100
+        let levels = trading_levels(
+            PatternKind::LiquiditySweep,
+            Direction::Bullish,
+            &zone("95", "100"),
+            Some(5.0),
+            dec("0.01"),
+        )
+        .unwrap();
+        assert_eq!((levels.entry, levels.stop), (dec("100"), dec("94")));
+        assert_eq!(levels.targets, [dec("109"), dec("115"), dec("124")]);
+        assert_eq!(levels.risk_reward, dec("4"));
+    }
+
+    #[test]
+    fn rounding_moves_stops_away_and_targets_toward_the_entry() {
+        let levels = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bullish,
+            &zone("1.000", "1.010"),
+            Some(0.0123),
+            dec("0.001"),
+        )
+        .unwrap();
+        // stop 1.000 - 0.00615 = 0.99385 -> 0.993; risk 0.017; targets 1.027, 1.044, 1.061
+        assert_eq!(levels.stop, dec("0.993"));
+        assert_eq!(levels.targets, [dec("1.027"), dec("1.044"), dec("1.061")]);
+        let bearish = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bearish,
+            &zone("1.000", "1.010"),
+            Some(0.0123),
+            dec("0.001"),
+        )
+        .unwrap();
+        assert_eq!(
+            bearish.stop,
+            dec("1.017"),
+            "1.01615 rounds up, away from the entry"
+        );
+    }
+
+    #[test]
+    fn unknown_atr_gives_no_levels_and_tick_size_is_inferred_from_precision() {
+        assert!(trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bullish,
+            &zone("1", "2"),
+            None,
+            dec("0.01")
+        )
+        .is_none());
+        let candle = |text: &str| {
+            let price = Price::from_decimal(dec(text)).unwrap();
+            Candle {
+                open_time_ms: 0,
+                open: price,
+                high: price,
+                low: price,
+                close: price,
+                volume: crate::domain::market::Volume::ZERO,
+            }
+        };
+        assert_eq!(
+            infer_tick_size(&[candle("0.0016"), candle("0.00162008")]),
+            dec("0.00000001")
+        );
+        assert_eq!(
+            infer_tick_size(&[candle("65000.5"), candle("65001")]),
+            dec("0.1")
+        );
+    }
+}
