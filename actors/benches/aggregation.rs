@@ -9,87 +9,14 @@
 //!     cargo bench -p cryptolens-actors --bench aggregation
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use cryptolens_actors::domain::market::{
-    Candle, CandleDraft, CandleField, Timeframe, TimeframeAggregator,
-};
+use cryptolens_actors::domain::market::{Candle, Timeframe, TimeframeAggregator};
 use rust_decimal::Decimal;
 use std::hint::black_box;
-use std::path::PathBuf;
 
 const CANDLES: usize = 1_000_000;
 
-fn load(name: &str, timeframe: Timeframe) -> Vec<Candle> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/candles")
-        .join(name);
-    let base: Vec<Candle> = match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .lines()
-            .skip(1)
-            .filter_map(|line| parse_line(line, timeframe))
-            .collect(),
-        Err(_) => {
-            eprintln!("note: {} absent, using a synthetic walk", path.display());
-            synthetic(timeframe)
-        }
-    };
-    repeat_forward(&base, timeframe)
-}
-
-fn parse_line(line: &str, timeframe: Timeframe) -> Option<Candle> {
-    let cells: Vec<&str> = line.split(',').collect();
-    let number =
-        |index: usize| CandleDraft::parse_number(CandleField::ALL[index], cells[index]).ok();
-    let draft = CandleDraft {
-        open_time_ms: cells.first()?.parse().ok()?,
-        open: number(1)?,
-        high: number(2)?,
-        low: number(3)?,
-        close: number(4)?,
-        volume: number(5)?,
-    };
-    Candle::new_checked(timeframe, &draft).ok()
-}
-
-fn synthetic(timeframe: Timeframe) -> Vec<Candle> {
-    (0..10_000_i64)
-        .filter_map(|step| {
-            let price = Decimal::new(10_000 + (step * 7919) % 500, 2);
-            let draft = CandleDraft {
-                open_time_ms: step * timeframe.duration_ms(),
-                open: price,
-                high: price + Decimal::ONE,
-                low: price - Decimal::ONE,
-                close: price,
-                volume: Decimal::new(step % 1000, 3),
-            };
-            Candle::new_checked(timeframe, &draft).ok()
-        })
-        .collect()
-}
-
-/// Repeats `base` back to back, shifted by whole days, until there are CANDLES candles.
-fn repeat_forward(base: &[Candle], timeframe: Timeframe) -> Vec<Candle> {
-    let first = base.first().map_or(0, |candle| candle.open_time_ms);
-    let last = base.last().map_or(0, |candle| candle.open_time_ms);
-    let day = Timeframe::D1.duration_ms();
-    let span = ((last - first) / day + 1) * day;
-    let mut candles = Vec::with_capacity(CANDLES);
-    let mut shift = 0;
-    while candles.len() < CANDLES {
-        candles.extend(
-            base.iter()
-                .take(CANDLES - candles.len())
-                .map(|candle| Candle {
-                    open_time_ms: candle.open_time_ms + shift,
-                    ..*candle
-                }),
-        );
-        shift += span;
-    }
-    debug_assert!(timeframe.is_aligned(candles[0].open_time_ms));
-    candles
-}
+#[path = "support/real_candles.rs"]
+mod real_candles;
 
 fn aggregate(timeframe: Timeframe, candles: &[Candle]) -> usize {
     let mut aggregator = TimeframeAggregator::new(timeframe, 1000);
@@ -151,7 +78,7 @@ fn bench_aggregation(c: &mut Criterion) {
         ("UNITTEST_BTC-1m.csv", Timeframe::M1),
         ("TRX_BTC-5m.csv", Timeframe::M5),
     ] {
-        let candles = load(name, timeframe);
+        let candles = real_candles::load_repeated(name, timeframe, CANDLES);
         group.bench_function(format!("fixed_point/{timeframe}_to_all_higher"), |b| {
             b.iter(|| black_box(aggregate(timeframe, black_box(&candles))))
         });

@@ -11,63 +11,13 @@ use cryptolens_actors::domain::analysis::detectors::{
     OrderBlockDetector, OrderBlockSettings,
 };
 use cryptolens_actors::domain::analysis::indicators::IndicatorSet;
-use cryptolens_actors::domain::market::{
-    Candle, CandleDraft, CandleField, Price, Timeframe, Volume,
-};
+use cryptolens_actors::domain::market::{Candle, Timeframe};
 use std::hint::black_box;
-use std::path::PathBuf;
 
 const CANDLES: usize = 1_000_000;
 
-fn real_or_synthetic() -> Vec<Candle> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/candles/UNITTEST_BTC-1m.csv");
-    let base: Vec<Candle> = std::fs::read_to_string(&path)
-        .map(|text| text.lines().skip(1).filter_map(parse_line).collect())
-        .unwrap_or_else(|_| {
-            eprintln!("note: {} absent, using a synthetic walk", path.display());
-            (0..10_000_i64)
-                .map(|step| {
-                    let price = 100_000 + (step * 7919) % 5_000;
-                    Candle {
-                        open_time_ms: step * 60_000,
-                        open: Price::from_raw(price),
-                        high: Price::from_raw(price + 300),
-                        low: Price::from_raw(price - 300),
-                        close: Price::from_raw(price + (step % 7) * 40 - 120),
-                        volume: Volume::from_raw(1_000_000),
-                    }
-                })
-                .collect()
-        });
-    let span = base.last().map_or(0, |c| c.open_time_ms)
-        - base.first().map_or(0, |c| c.open_time_ms)
-        + 60_000;
-    (0..CANDLES)
-        .map(|index| {
-            let candle = base[index % base.len()];
-            Candle {
-                open_time_ms: candle.open_time_ms + span * (index / base.len()) as i64,
-                ..candle
-            }
-        })
-        .collect()
-}
-
-fn parse_line(line: &str) -> Option<Candle> {
-    let cells: Vec<&str> = line.split(',').collect();
-    let number =
-        |index: usize| CandleDraft::parse_number(CandleField::ALL[index], cells.get(index)?).ok();
-    let draft = CandleDraft {
-        open_time_ms: cells.first()?.parse().ok()?,
-        open: number(1)?,
-        high: number(2)?,
-        low: number(3)?,
-        close: number(4)?,
-        volume: number(5)?,
-    };
-    Candle::new_checked(Timeframe::M1, &draft).ok()
-}
+#[path = "support/real_candles.rs"]
+mod real_candles;
 
 fn analyse(candles: &[Candle]) -> usize {
     let mut indicators = IndicatorSet::default();
@@ -85,7 +35,7 @@ fn analyse(candles: &[Candle]) -> usize {
 }
 
 fn bench_analysis(c: &mut Criterion) {
-    let candles = real_or_synthetic();
+    let candles = real_candles::load_repeated("UNITTEST_BTC-1m.csv", Timeframe::M1, CANDLES);
     let mut group = c.benchmark_group("analysis");
     group.sample_size(10);
     group.throughput(Throughput::Elements(CANDLES as u64));

@@ -2,13 +2,13 @@
 //! zone, first touch) equal `smartmoneyconcepts.smc.fvg(join_consecutive=False)`, whose
 //! MitigatedIndex is our first touch. Golden rows: fixtures/generate_fvg_golden.py.
 
-use crate::support::shared_candles;
+use crate::support::{shared_csv_files, stem_and_timeframe};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::analysis::detectors::{
     FairValueGap, FairValueGapDetector, FairValueGapSettings,
 };
 use cryptolens_actors::domain::analysis::Direction;
-use cryptolens_actors::domain::market::{Candle, Timeframe};
+use cryptolens_actors::domain::market::Candle;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
@@ -75,18 +75,10 @@ fn golden_rows(stem: &str) -> Vec<GapRow> {
 }
 
 fn check_against_smc(source: &Path) {
-    let stem = source
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .expect("stem");
-    let timeframe: Timeframe = stem
-        .rsplit('-')
-        .next()
-        .and_then(|suffix| suffix.parse().ok())
-        .expect("timeframe");
+    let (stem, timeframe) = stem_and_timeframe(source);
     let candles = read_candle_file(source, timeframe).expect("valid candles");
     let ours = detect_with_first_touch(&candles);
-    let theirs = golden_rows(stem);
+    let theirs = golden_rows(&stem);
     assert!(!theirs.is_empty(), "{stem}: the reference found gaps");
     assert_eq!(ours.len(), theirs.len(), "{stem}: gap count");
     for (index, (ours, theirs)) in ours.iter().zip(&theirs).enumerate() {
@@ -106,13 +98,9 @@ fn fair_value_gaps_equal_smartmoneyconcepts_on_the_registry_eurusd_candles() {
 
 #[test]
 fn fair_value_gaps_equal_smartmoneyconcepts_on_every_shared_candle_file() {
-    let Some(dir) = shared_candles() else { return };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .filter_map(|entry| Some(entry.ok()?.path()))
-        .collect();
-    files.retain(|path| path.extension().is_some_and(|extension| extension == "csv"));
-    files.sort();
+    let Some(files) = shared_csv_files() else {
+        return;
+    };
     for file in files {
         check_against_smc(&file);
     }

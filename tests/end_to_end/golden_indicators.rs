@@ -2,10 +2,9 @@
 //! where TA-Lib gives NaN. Golden values: fixtures/generate_indicator_golden.py, on the
 //! `backtesting` package's EURUSD hourly candles and on every ../shared CSV.
 
-use crate::support::shared_candles;
+use crate::support::{shared_csv_files, stem_and_timeframe};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::analysis::indicators::{IndicatorSet, INDICATOR_NAMES};
-use cryptolens_actors::domain::market::Timeframe;
 use std::path::{Path, PathBuf};
 
 const RELATIVE_TOLERANCE: f64 = 1e-9;
@@ -16,18 +15,6 @@ const PRICE_DIFFERENCES: [&str; 3] = ["macd", "macd_signal", "macd_hist"];
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-/// `NAME-5m.csv` -> 5m.
-fn timeframe_of(path: &Path) -> Timeframe {
-    let stem = path
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .expect("file stem");
-    stem.rsplit('-')
-        .next()
-        .and_then(|suffix| suffix.parse().ok())
-        .expect("timeframe suffix")
 }
 
 /// Error relative to the larger of the two values and the quantity's own scale: a value that
@@ -48,12 +35,8 @@ fn relative_error(name: &str, actual: f64, expected: f64, close: f64) -> f64 {
 }
 
 fn check_against_talib(source: &Path) {
-    let stem = source
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .expect("stem")
-        .to_owned();
-    let candles = read_candle_file(source, timeframe_of(source)).expect("valid candles");
+    let (stem, timeframe) = stem_and_timeframe(source);
+    let candles = read_candle_file(source, timeframe).expect("valid candles");
     let golden = std::fs::read_to_string(
         fixtures()
             .join("golden/indicators")
@@ -109,14 +92,9 @@ fn indicators_equal_talib_on_the_registry_eurusd_candles() {
 
 #[test]
 fn indicators_equal_talib_on_every_shared_candle_file() {
-    let Some(dir) = shared_candles() else { return };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .filter_map(|entry| Some(entry.ok()?.path()))
-        .collect();
-    files.retain(|path| path.extension().is_some_and(|extension| extension == "csv"));
-    files.sort();
-    assert!(files.len() >= 7, "expected the shared candle files");
+    let Some(files) = shared_csv_files() else {
+        return;
+    };
     for file in files {
         check_against_talib(&file);
     }

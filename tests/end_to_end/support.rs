@@ -162,3 +162,33 @@ pub async fn wait_for_actor_field(
     }
     seen
 }
+
+/// Every CSV in `../shared/data/candles`, sorted; None (with the notice) when it is absent.
+pub fn shared_csv_files() -> Option<Vec<PathBuf>> {
+    let dir = shared_candles()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .collect();
+    files.retain(|path| path.extension().is_some_and(|extension| extension == "csv"));
+    files.sort();
+    assert!(files.len() >= 7, "expected the seven shared candle files");
+    Some(files)
+}
+
+/// `NAME-5m.csv` -> (`NAME-5m`, 5m).
+pub fn stem_and_timeframe(
+    path: &std::path::Path,
+) -> (String, cryptolens_actors::domain::market::Timeframe) {
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .expect("file stem")
+        .to_owned();
+    let timeframe = stem
+        .rsplit('-')
+        .next()
+        .and_then(|suffix| suffix.parse().ok())
+        .expect("timeframe suffix");
+    (stem, timeframe)
+}
