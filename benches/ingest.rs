@@ -50,19 +50,24 @@ async fn ingest_all(engine: &Engine, work: &[(Symbol, Vec<Candle>)]) {
     futures_util::future::join_all(tasks).await;
 }
 
-fn bench_ingest(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let work: Vec<(Symbol, Vec<Candle>)> = (0..SYMBOLS)
+/// 500 symbols, each with its candles.
+fn workload() -> Vec<(Symbol, Vec<Candle>)> {
+    (0..SYMBOLS)
         .map(|index| {
             (
                 Symbol::parse(&format!("SYM{index:03}USDT")).expect("symbol"),
                 candles(index),
             )
         })
-        .collect();
+        .collect()
+}
+
+fn bench_ingest(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let work = workload();
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10);
     group.throughput(Throughput::Elements((SYMBOLS * CANDLES_PER_SYMBOL) as u64));
@@ -137,14 +142,7 @@ fn bench_http_ingest(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let work: Vec<(Symbol, Vec<Candle>)> = (0..SYMBOLS)
-        .map(|index| {
-            (
-                Symbol::parse(&format!("SYM{index:03}USDT")).expect("symbol"),
-                candles(index),
-            )
-        })
-        .collect();
+    let work = workload();
     let bodies = http_bodies(&work);
     let http = reqwest::Client::new();
     let mut group = c.benchmark_group("ingest");

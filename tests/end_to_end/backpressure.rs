@@ -2,9 +2,8 @@
 //! nothing lost. Runs the real server in-process so a test-only fault can stall one actor.
 
 use crate::support::{
-    batch, candle_json, client, get_json, in_process_settings, wait_for_actor_field, MINUTE_MS,
+    client, get_json, post_minute, start_in_process, wait_for_actor_field, MINUTE_MS,
 };
-use cryptolens::server::Server;
 use cryptolens_actors::actors::Fault;
 use cryptolens_actors::domain::market::Symbol;
 use serde_json::Value;
@@ -12,23 +11,12 @@ use tokio::sync::oneshot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = in_process_settings(dir.path());
-    settings.engine.mailbox_capacity = 2;
-    let server = Server::start(&settings, false).await.unwrap();
-    let base = format!("http://{}", server.local_addr());
+    let (_dir, server, base) =
+        start_in_process(|settings| settings.engine.mailbox_capacity = 2).await;
     let http = client();
     let post = |minute: i64| {
-        let http = http.clone();
-        let url = format!("{base}/api/candles");
-        async move {
-            let body = batch(
-                "FULLUSDT",
-                "1m",
-                vec![candle_json(minute * MINUTE_MS, minute)],
-            );
-            http.post(url).json(&body).send().await.unwrap()
-        }
+        let (http, base) = (http.clone(), base.clone());
+        async move { post_minute(&http, &base, "FULLUSDT", minute).await }
     };
     assert_eq!(post(0).await.status(), 200);
 

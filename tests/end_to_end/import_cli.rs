@@ -3,6 +3,28 @@
 use crate::support::{client, get_json, shared_candles, ServerProcess};
 use std::process::Command;
 
+/// A temp dir holding one file `name` with `contents`; keep the dir alive while using the path.
+fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    (dir, path)
+}
+
+/// Imports `path` as BTCUSDT 1m towards a port where no server listens.
+fn import_without_server(path: &std::path::Path) -> std::process::Output {
+    let path = path.to_str().unwrap();
+    import(&[
+        "--symbol",
+        "BTCUSDT",
+        "--timeframe",
+        "1m",
+        "--server",
+        "http://127.0.0.1:9",
+        path,
+    ])
+}
+
 fn import(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_cryptolens"))
         .arg("import")
@@ -68,23 +90,12 @@ async fn real_binance_csv_imports_through_the_api_with_every_candle_kept() {
 
 #[test]
 fn a_broken_file_is_refused_whole_naming_line_and_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("broken.csv");
-    std::fs::write(
-        &path,
+    let (_dir, path) = temp_file(
+        "broken.csv",
         "timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n60000,1,1,1,1,-5\n",
-    )
-    .unwrap();
+    );
     // No server is listening there: the file must be refused before anything is sent.
-    let output = import(&[
-        "--symbol",
-        "BTCUSDT",
-        "--timeframe",
-        "1m",
-        "--server",
-        "http://127.0.0.1:9",
-        path.to_str().unwrap(),
-    ]);
+    let output = import_without_server(&path);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -95,13 +106,10 @@ fn a_broken_file_is_refused_whole_naming_line_and_field() {
 
 #[test]
 fn dry_run_checks_json_without_a_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("candles.json");
-    std::fs::write(
-        &path,
+    let (_dir, path) = temp_file(
+        "candles.json",
         r#"[[0,"1","2","0.5","1.5","10",59999],[60000,1.5,2,1,1.75,3]]"#,
-    )
-    .unwrap();
+    );
     let output = import(&[
         "--symbol",
         "BTCUSDT",
@@ -125,18 +133,11 @@ fn dry_run_checks_json_without_a_server() {
 
 #[test]
 fn an_unreachable_server_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ok.csv");
-    std::fs::write(&path, "timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n").unwrap();
-    let output = import(&[
-        "--symbol",
-        "BTCUSDT",
-        "--timeframe",
-        "1m",
-        "--server",
-        "http://127.0.0.1:9",
-        path.to_str().unwrap(),
-    ]);
+    let (_dir, path) = temp_file(
+        "ok.csv",
+        "timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n",
+    );
+    let output = import_without_server(&path);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the server"));
 }

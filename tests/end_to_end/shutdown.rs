@@ -1,8 +1,7 @@
 //! Graceful shutdown: SIGTERM and SIGINT stop the real binary with exit code 0, and batches
 //! already queued when shutdown begins are applied and answered, not dropped.
 
-use crate::support::{batch, candle_json, client, in_process_settings, ServerProcess, MINUTE_MS};
-use cryptolens::server::Server;
+use crate::support::{batch, candle_json, client, post_minute, start_in_process, ServerProcess};
 use cryptolens_actors::actors::Fault;
 use cryptolens_actors::domain::market::Symbol;
 use std::time::Duration;
@@ -27,15 +26,10 @@ async fn sigterm_and_sigint_exit_zero() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_queued_batches_before_exiting() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&in_process_settings(dir.path()), false)
-        .await
-        .unwrap();
-    let url = format!("http://{}/api/candles", server.local_addr());
+    let (_dir, server, base) = start_in_process(|_| {}).await;
     let http = client();
-    let first = batch("DRAINUSDT", "1m", vec![candle_json(0, 1)]);
     assert_eq!(
-        http.post(&url).json(&first).send().await.unwrap().status(),
+        post_minute(&http, &base, "DRAINUSDT", 0).await.status(),
         200
     );
     let (release, released) = oneshot::channel();
@@ -47,18 +41,10 @@ async fn shutdown_drains_queued_batches_before_exiting() {
         .unwrap();
     let queued: Vec<_> = (1..=3)
         .map(|minute| {
-            let (http, url) = (http.clone(), url.clone());
+            let (http, base) = (http.clone(), base.clone());
             tokio::spawn(async move {
-                let body = batch(
-                    "DRAINUSDT",
-                    "1m",
-                    vec![candle_json(minute * MINUTE_MS, minute)],
-                );
-                http.post(url)
-                    .json(&body)
-                    .send()
+                post_minute(&http, &base, "DRAINUSDT", minute)
                     .await
-                    .unwrap()
                     .status()
                     .as_u16()
             })

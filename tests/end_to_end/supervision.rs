@@ -2,10 +2,8 @@
 //! restart count rises, and the other symbols keep ingesting throughout.
 
 use crate::support::{
-    actor_view, batch, candle_json, client, get_json, in_process_settings, wait_for_actor_field,
-    MINUTE_MS,
+    actor_view, client, get_json, post_minute, start_in_process, wait_for_actor_field,
 };
-use cryptolens::server::Server;
 use cryptolens_actors::actors::Fault;
 use cryptolens_actors::domain::market::Symbol;
 
@@ -18,22 +16,13 @@ async fn restarts(http: &reqwest::Client, base: &str, symbol: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_actor_is_restarted_and_other_symbols_keep_ingesting() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&in_process_settings(dir.path()), false)
-        .await
-        .unwrap();
-    let base = format!("http://{}", server.local_addr());
+    let (_dir, server, base) = start_in_process(|_| {}).await;
     let http = client();
     let post = |symbol: &'static str, minute: i64| {
-        let http = http.clone();
-        let url = format!("{base}/api/candles");
+        let (http, base) = (http.clone(), base.clone());
         async move {
-            let body = batch(symbol, "1m", vec![candle_json(minute * MINUTE_MS, minute)]);
-            http.post(url)
-                .json(&body)
-                .send()
+            post_minute(&http, &base, symbol, minute)
                 .await
-                .unwrap()
                 .status()
                 .as_u16()
         }

@@ -192,3 +192,33 @@ pub fn stem_and_timeframe(
         .expect("timeframe suffix");
     (stem, timeframe)
 }
+
+/// POSTs one one-minute candle at `minute` for `symbol` to the server at `base`.
+pub async fn post_minute(
+    http: &reqwest::Client,
+    base: &str,
+    symbol: &str,
+    minute: i64,
+) -> reqwest::Response {
+    let body = batch(symbol, "1m", vec![candle_json(minute * MINUTE_MS, minute)]);
+    http.post(format!("{base}/api/candles"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST")
+}
+
+/// The real server started in-process with `settings`, its base URL, and the data dir that
+/// must outlive it.
+pub async fn start_in_process(
+    adjust: impl FnOnce(&mut Settings),
+) -> (tempfile::TempDir, cryptolens::server::Server, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = in_process_settings(dir.path());
+    adjust(&mut settings);
+    let server = cryptolens::server::Server::start(&settings, false)
+        .await
+        .expect("server starts");
+    let base = format!("http://{}", server.local_addr());
+    (dir, server, base)
+}
