@@ -10,6 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use cryptolens_actors::actors::{Engine, EngineSettings};
+use cryptolens_actors::domain::analysis::AnalysisSettings;
 use cryptolens_actors::domain::market::{Candle, Price, Symbol, Timeframe, Volume};
 use std::time::{Duration, Instant};
 
@@ -79,7 +80,7 @@ fn bench_ingest(c: &mut Criterion) {
                     shards: 2,
                     ..EngineSettings::default()
                 };
-                let engine = Engine::start(settings).expect("engine");
+                let engine = Engine::start(settings, AnalysisSettings::default()).expect("engine");
                 let started = Instant::now();
                 runtime.block_on(ingest_all(&engine, &work));
                 total += started.elapsed();

@@ -2,6 +2,7 @@
 //! environment variables, then flags.
 
 use cryptolens_actors::actors::EngineSettings;
+use cryptolens_actors::domain::analysis::AnalysisSettings;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub server: ServerSettings,
     pub engine: EngineSettings,
+    pub analysis: AnalysisSettings,
     pub ingest: IngestSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
@@ -126,7 +128,9 @@ impl Settings {
                 "ingest.read_limit_default must not exceed ingest.read_limit_max".into(),
             ));
         }
-        Ok(())
+        self.analysis
+            .validate()
+            .map_err(|error| ConfigError(error.to_string()))
     }
 
     pub fn engine_settings(&self) -> EngineSettings {
@@ -199,6 +203,46 @@ mod tests {
             };
             let settings = Settings::load(Some(&path), &flags).unwrap();
             assert_eq!(settings.server.bind.port(), 7002);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_analysis_section_loads_nested_rules_tick_sizes_and_environment_overrides() {
+        Jail::expect_with(|jail| {
+            let defaults = Settings::load(None, &FlagOverrides::default()).unwrap();
+            assert_eq!(
+                defaults.analysis,
+                AnalysisSettings::default(),
+                "default.toml documents the code's defaults"
+            );
+            jail.create_file(
+                "analysis.toml",
+                "[analysis.expiry]\nrule = \"atr\"\natr_multiple = 2.5\n\
+                 [analysis.tick_sizes]\nBTCUSDT = \"0.01\"\n",
+            )?;
+            let path = jail.directory().join("analysis.toml");
+            jail.set_env("CRYPTOLENS_ANALYSIS__SIGNALS__CONFLUENCE_MIN", "4");
+            let settings = Settings::load(Some(&path), &FlagOverrides::default()).unwrap();
+            let analysis = settings.analysis;
+            assert_eq!(
+                analysis.expiry,
+                cryptolens_actors::domain::analysis::ExpiryRule::Atr { atr_multiple: 2.5 }
+            );
+            assert_eq!(analysis.tick_sizes["BTCUSDT"].to_string(), "0.01");
+            assert_eq!(analysis.signals.confluence_min, 4);
+            jail.create_file(
+                "bad.toml",
+                "[analysis.liquidity_sweep]\ncandles_back_min = 2\n",
+            )?;
+            let bad = jail.directory().join("bad.toml");
+            let error = Settings::load(Some(&bad), &FlagOverrides::default()).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("analysis.liquidity_sweep.candles_back_min"),
+                "{error}"
+            );
             Ok(())
         });
     }

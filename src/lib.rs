@@ -2,9 +2,11 @@
 //! over the engine in `cryptolens-actors`. `main.rs` only parses the command line.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod api;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod report;
 pub mod server;
 pub mod telemetry;

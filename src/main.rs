@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cryptolens::analyze::AnalyzeOptions;
 use cryptolens::config::{FlagOverrides, Settings};
 use cryptolens::import::{run_import, ImportError, ImportOptions};
 use cryptolens::server::Server;
@@ -59,6 +60,26 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Analyse one candle file offline and print indicators, patterns and signals as JSON.
+    Analyze {
+        /// A candle file in an import format (CSV or JSON).
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        timeframe: String,
+        /// Symbol the candles belong to (names signals; selects a configured tick size).
+        #[arg(long, default_value = "INPUT")]
+        symbol: String,
+        /// Report every raw detection: no minimum size, no overlap dedupe.
+        #[arg(long)]
+        raw: bool,
+        /// A Fair Value Gap's middle candle must close in the gap's direction.
+        #[arg(long)]
+        fvg_body_filter: bool,
+        /// A TOML file whose [analysis] section overrides the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,6 +114,49 @@ fn main() -> ExitCode {
         } => runtime.block_on(import(
             symbol, timeframe, server, batch_size, dry_run, files,
         )),
+        Command::Analyze {
+            input,
+            timeframe,
+            symbol,
+            raw,
+            fvg_body_filter,
+            config,
+        } => analyze(input, &timeframe, &symbol, raw, fvg_body_filter, config),
+    }
+}
+
+/// Prints the analysis as one JSON document; any error goes to stderr with exit code 2.
+fn analyze(
+    input: PathBuf,
+    timeframe: &str,
+    symbol: &str,
+    raw: bool,
+    fvg_body_filter: bool,
+    config: Option<PathBuf>,
+) -> ExitCode {
+    let run = || -> anyhow::Result<()> {
+        let mut settings = Settings::load(config.as_deref(), &FlagOverrides::default())?.analysis;
+        settings.filters_enabled &= !raw;
+        settings.fair_value_gap.require_body_direction |= fvg_body_filter;
+        let options = AnalyzeOptions {
+            input,
+            timeframe: timeframe.parse()?,
+            symbol: Symbol::parse(symbol)?,
+            settings,
+        };
+        let report = cryptolens::analyze::analyze(&options)?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+        out.flush()?;
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
     }
 }
 

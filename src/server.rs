@@ -57,7 +57,7 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let engine = Engine::start(settings.engine_settings())?;
+        let engine = Engine::start(settings.engine_settings(), settings.analysis.clone())?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {

@@ -1,5 +1,9 @@
 //! End-to-end tests of the `cryptolens` binary and its HTTP API, compiled as one test binary.
 
+#[path = "end_to_end/analysis_api.rs"]
+mod analysis_api;
+#[path = "end_to_end/analyze_cli.rs"]
+mod analyze_cli;
 #[path = "end_to_end/backpressure.rs"]
 mod backpressure;
 #[path = "end_to_end/golden_aggregation.rs"]
@@ -14,6 +18,8 @@ mod http_api;
 mod import_cli;
 #[path = "end_to_end/shutdown.rs"]
 mod shutdown;
+#[path = "end_to_end/streaming_equals_batch.rs"]
+mod streaming_equals_batch;
 #[path = "end_to_end/supervision.rs"]
 mod supervision;
 #[path = "end_to_end/support.rs"]

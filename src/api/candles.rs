@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::payload::parse_candle_batch;
+use super::query::QueryParams;
 use super::{respond, with_state, AppState};
 use bytes::Bytes;
 use cryptolens_actors::actors::{CandleSnapshot, IngestReport};
@@ -90,9 +91,7 @@ async fn read_candles(
     state: &AppState,
 ) -> Result<CandlePage, ApiError> {
     let symbol = parse_path_symbol(symbol)?;
-    let timeframe: Timeframe = decode(timeframe)
-        .parse()
-        .map_err(|error: DomainError| ApiError::invalid_field("timeframe", error.to_string()))?;
+    let timeframe = parse_path_timeframe(timeframe)?;
     let limit = parse_limit(query, state)?;
     let snapshot = state.engine.read_candles(&symbol, timeframe, limit).await?;
     Ok(page(snapshot))
@@ -128,22 +127,13 @@ pub fn parse_path_symbol(segment: &str) -> Result<Symbol, ApiError> {
         .map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
 }
 
+pub fn parse_path_timeframe(segment: &str) -> Result<Timeframe, ApiError> {
+    decode(segment)
+        .parse()
+        .map_err(|error: DomainError| ApiError::invalid_field("timeframe", error.to_string()))
+}
+
 fn parse_limit(query: &HashMap<String, String>, state: &AppState) -> Result<usize, ApiError> {
-    if let Some(unknown) = query.keys().find(|key| key.as_str() != "limit") {
-        return Err(ApiError::invalid_field(
-            unknown.clone(),
-            format!("unknown query parameter {unknown:?}; only limit is accepted"),
-        ));
-    }
     let max = state.ingest.read_limit_max;
-    match query.get("limit") {
-        None => Ok(state.ingest.read_limit_default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(limit) if (1..=max).contains(&limit) => Ok(limit),
-            _ => Err(ApiError::invalid_field(
-                "limit",
-                format!("limit must be an integer from 1 to {max}, got {text:?}"),
-            )),
-        },
-    }
+    QueryParams::new(query, &["limit"])?.integer("limit", 1..=max, state.ingest.read_limit_default)
 }

@@ -6,11 +6,18 @@
 mod candles;
 pub mod error;
 mod health;
+mod indicators;
+mod json_body;
+mod matrix;
+mod patterns;
 pub mod payload;
+mod query;
+mod signals;
 mod ws;
 
 use crate::config::IngestSettings;
-use cryptolens_actors::actors::Engine;
+use cryptolens_actors::actors::{AnalysisView, Engine};
+use cryptolens_actors::domain::market::Symbol;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -44,6 +51,14 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = In
         .unify()
         .or(ws::routes(state))
         .unify()
+        .or(patterns::routes(state))
+        .unify()
+        .or(signals::routes(state))
+        .unify()
+        .or(matrix::routes(state))
+        .unify()
+        .or(indicators::routes(state))
+        .unify()
         .recover(error::recover)
         .unify()
 }
@@ -51,6 +66,17 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = In
 fn with_state(state: &AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
     let state = state.clone();
     warp::any().map(move || state.clone())
+}
+
+/// The published analysis of `symbol` (404 if unknown), or of every symbol.
+fn views_for(
+    symbol: Option<&Symbol>,
+    state: &AppState,
+) -> Result<Vec<Arc<AnalysisView>>, error::ApiError> {
+    Ok(match symbol {
+        Some(symbol) => vec![state.engine.analysis_view(symbol)?],
+        None => state.engine.analysis_views(),
+    })
 }
 
 /// A JSON answer, or the error document for `error`.

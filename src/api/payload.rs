@@ -1,6 +1,7 @@
 //! The candle batch body of `POST /api/candles` and `/api/ws/ingest`, and its validation.
 
 use super::error::{ApiError, FieldError};
+use super::json_body::parse_json;
 use cryptolens_actors::domain::market::{Candle, CandleDraft, Symbol, Timeframe};
 use cryptolens_actors::domain::DomainError;
 use rust_decimal::Decimal;
@@ -39,18 +40,7 @@ pub struct CandleBatch {
 
 /// Parses and checks a batch; any refused candle refuses the batch, listing the first ones.
 pub fn parse_candle_batch(bytes: &[u8], batch_candles_max: usize) -> Result<CandleBatch, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let body: CandleBatchBody =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." { None } else { Some(path) };
-            ApiError::Invalid {
-                code: "invalid_json",
-                message: format!("the body is not a valid candle batch: {}", error.inner()),
-                field,
-                details: Vec::new(),
-            }
-        })?;
+    let body: CandleBatchBody = parse_json(bytes, "candle batch")?;
     let symbol = Symbol::parse(&body.symbol)
         .map_err(|error| ApiError::invalid_field("symbol", error.to_string()))?;
     let timeframe: Timeframe = body

@@ -2,21 +2,17 @@
 //! zone, first touch) equal `smartmoneyconcepts.smc.fvg(join_consecutive=False)`, whose
 //! MitigatedIndex is our first touch. Golden rows: fixtures/generate_fvg_golden.py.
 
-use crate::support::{shared_csv_files, stem_and_timeframe};
+use crate::support::{fixtures, shared_csv_files, stem_and_timeframe};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::analysis::detectors::{
     FairValueGap, FairValueGapDetector, FairValueGapSettings,
 };
 use cryptolens_actors::domain::analysis::Direction;
 use cryptolens_actors::domain::market::Candle;
-use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
+use std::path::Path;
 
 /// (anchor, direction, top, bottom, first touch) as the golden file writes them.
-type GapRow = (i64, i8, f64, f64, Option<i64>);
+pub type GapRow = (i64, i8, f64, f64, Option<i64>);
 
 /// Detects gaps candle by candle and records each one's first entering candle after it formed.
 fn detect_with_first_touch(candles: &[Candle]) -> Vec<GapRow> {
@@ -54,7 +50,7 @@ fn detect_with_first_touch(candles: &[Candle]) -> Vec<GapRow> {
         .collect()
 }
 
-fn golden_rows(stem: &str) -> Vec<GapRow> {
+pub fn golden_rows(stem: &str) -> Vec<GapRow> {
     let text = std::fs::read_to_string(fixtures().join("golden/fvg").join(format!("{stem}.csv")))
         .expect("golden file");
     text.lines()

@@ -2,25 +2,21 @@
 //! where TA-Lib gives NaN. Golden values: fixtures/generate_indicator_golden.py, on the
 //! `backtesting` package's EURUSD hourly candles and on every ../shared CSV.
 
-use crate::support::{shared_csv_files, stem_and_timeframe};
+use crate::support::{fixtures, shared_csv_files, stem_and_timeframe};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::analysis::indicators::{IndicatorSet, INDICATOR_NAMES};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-const RELATIVE_TOLERANCE: f64 = 1e-9;
+pub const RELATIVE_TOLERANCE: f64 = 1e-9;
 /// Oscillators bounded by 0..100, measured against that range.
 const OSCILLATORS: [&str; 3] = ["rsi_14", "stoch_k", "stoch_d"];
 /// Differences of averages, in price units, that cross zero.
 const PRICE_DIFFERENCES: [&str; 3] = ["macd", "macd_signal", "macd_hist"];
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
 /// Error relative to the larger of the two values and the quantity's own scale: a value that
 /// should be 0 (a flat %D, a crossing MACD) is noise in TA-Lib's running sums too, so it is
 /// measured against 100 for oscillators and against the price for MACD lines.
-fn relative_error(name: &str, actual: f64, expected: f64, close: f64) -> f64 {
+pub fn relative_error(name: &str, actual: f64, expected: f64, close: f64) -> f64 {
     if actual == expected {
         return 0.0;
     }

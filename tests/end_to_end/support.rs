@@ -9,6 +9,11 @@ use std::time::Duration;
 
 pub const MINUTE_MS: i64 = 60_000;
 
+/// The committed `fixtures/` folder (registry data and golden outputs).
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
 /// `../shared/data/candles`, or None with a printed notice (a user's clone may not have it).
 pub fn shared_candles() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/candles");

@@ -3,9 +3,11 @@
 use super::health::ActorHealthView;
 use super::registry::{Registry, SymbolHandle};
 use super::symbol::{
-    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, SymbolSummary,
+    AnalysisView, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles,
+    RescanSignals, SymbolSummary,
 };
 use super::{EngineError, EngineSettings, MarketEvent};
+use crate::domain::analysis::AnalysisSettings;
 use crate::domain::market::{Candle, Symbol, Timeframe};
 use actix::prelude::SendError;
 use actix_rt::{Arbiter, System};
@@ -37,17 +39,24 @@ struct ActorRuntime {
 }
 
 impl Engine {
-    /// Starts an actix system on its own thread with `settings.shards` arbiters.
-    pub fn start(settings: EngineSettings) -> Result<Engine, EngineError> {
+    /// Starts an actix system on its own thread with `settings.shards` arbiters; every symbol
+    /// actor analyses its candles with `analysis`.
+    pub fn start(
+        settings: EngineSettings,
+        analysis: AnalysisSettings,
+    ) -> Result<Engine, EngineError> {
         if settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
             return Err(EngineError::Startup(
                 "mailbox and ring capacities must be at least 1".into(),
             ));
         }
+        analysis
+            .validate()
+            .map_err(|error| EngineError::Startup(error.to_string()))?;
         let runtime = ActorRuntime::start(settings.shard_count())?;
         let shards = runtime.arbiters.iter().map(Arbiter::handle).collect();
         let (events, _) = broadcast::channel(settings.event_capacity.max(1));
-        let registry = Registry::new(shards, settings.clone(), events.clone());
+        let registry = Registry::new(shards, settings.clone(), Arc::new(analysis), events.clone());
         let inner = EngineInner {
             registry,
             settings,
@@ -122,6 +131,47 @@ impl Engine {
             }
             Err(_) => Err(self.timeout(symbol)),
         }
+    }
+
+    /// Every symbol's published analysis, ordered by symbol. Never waits on an actor.
+    pub fn analysis_views(&self) -> Vec<Arc<AnalysisView>> {
+        self.inner
+            .registry
+            .handles()
+            .iter()
+            .map(|handle| handle.board.current())
+            .collect()
+    }
+
+    pub fn analysis_view(&self, symbol: &Symbol) -> Result<Arc<AnalysisView>, EngineError> {
+        Ok(self.handle(symbol)?.board.current())
+    }
+
+    /// Re-evaluates signals of `symbol`, or of every symbol; returns the number of symbols
+    /// scanned and of signal events (emitted, updated, ended) that caused. A symbol whose
+    /// mailbox is full is refused as in ingest.
+    pub async fn rescan(&self, symbol: Option<&Symbol>) -> Result<(usize, usize), EngineError> {
+        let handles = match symbol {
+            Some(symbol) => vec![self.handle(symbol)?],
+            None => self.inner.registry.handles(),
+        };
+        let mut changes = 0;
+        for handle in &handles {
+            reserve_slot(handle)?;
+            let request = handle.addr.send(RescanSignals {
+                enqueued_at: Instant::now(),
+            });
+            let symbol = handle.health.symbol();
+            changes += match tokio::time::timeout(self.request_timeout(), request).await {
+                Ok(Ok(changes)) => changes,
+                Ok(Err(_)) => {
+                    handle.health.release_slot();
+                    return Err(EngineError::ActorStopped(symbol.clone()));
+                }
+                Err(_) => return Err(self.timeout(symbol)),
+            };
+        }
+        Ok((handles.len(), changes))
     }
 
     /// Health of every symbol actor, read from atomics (never blocked by a busy actor).

@@ -21,6 +21,8 @@ pub struct ActorHealth {
     replaced: AtomicU64,
     duplicates: AtomicU64,
     rejected_out_of_order: AtomicU64,
+    patterns_formed: AtomicU64,
+    signals_emitted: AtomicU64,
     last_candle_open_time_ms: AtomicI64,
     last_heartbeat_ms: AtomicI64,
     lag_ms: AtomicU64,
@@ -37,6 +39,8 @@ pub struct ActorHealthView {
     pub processed: u64,
     pub restarts: u64,
     pub candles: IngestTally,
+    pub patterns_formed: u64,
+    pub signals_emitted: u64,
     pub last_candle_open_time_ms: Option<i64>,
     pub last_heartbeat_ms: Option<i64>,
     /// Time the last message waited in the mailbox before it was handled.
@@ -62,6 +66,8 @@ impl ActorHealth {
             replaced: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             rejected_out_of_order: AtomicU64::new(0),
+            patterns_formed: AtomicU64::new(0),
+            signals_emitted: AtomicU64::new(0),
             last_candle_open_time_ms: AtomicI64::new(NEVER),
             last_heartbeat_ms: AtomicI64::new(NEVER),
             lag_ms: AtomicU64::new(0),
@@ -107,6 +113,13 @@ impl ActorHealth {
         }
     }
 
+    pub fn record_analysis(&self, patterns_formed: usize, signals_emitted: usize) {
+        self.patterns_formed
+            .fetch_add(patterns_formed as u64, Ordering::Relaxed);
+        self.signals_emitted
+            .fetch_add(signals_emitted as u64, Ordering::Relaxed);
+    }
+
     pub fn record_restart(&self) -> u64 {
         self.restarts.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -143,6 +156,8 @@ impl ActorHealth {
                 duplicates: self.duplicates.load(Ordering::Relaxed),
                 rejected_out_of_order: self.rejected_out_of_order.load(Ordering::Relaxed),
             },
+            patterns_formed: self.patterns_formed.load(Ordering::Relaxed),
+            signals_emitted: self.signals_emitted.load(Ordering::Relaxed),
             last_candle_open_time_ms: optional(
                 self.last_candle_open_time_ms.load(Ordering::Relaxed),
             ),

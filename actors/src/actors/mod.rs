@@ -16,7 +16,9 @@ pub use events::MarketEvent;
 pub use health::{ActorHealth, ActorHealthView};
 pub use registry::{Registry, SymbolHandle};
 pub use settings::EngineSettings;
-pub use symbol::{CandleSnapshot, IngestReport, SymbolActor, SymbolSummary};
+pub use symbol::{
+    AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolSummary, TimeframeView,
+};
 
 #[cfg(feature = "fault-injection")]
 pub use symbol::Fault;

@@ -1,9 +1,11 @@
 //! Routes by symbol to its actor, creating the actor on the symbol's first candle.
 
 use super::health::ActorHealth;
-use super::symbol::SymbolActor;
+use super::symbol::{AnalysisBoard, AnalysisView, SymbolActor};
 use super::{EngineError, EngineSettings, MarketEvent};
-use crate::domain::market::{Symbol, Timeframe, TimeframeAggregator};
+use crate::domain::analysis::AnalysisSettings;
+use crate::domain::market::{Symbol, Timeframe};
+use crate::domain::scanner::SymbolScanner;
 use actix::{Addr, Supervisor};
 use actix_rt::ArbiterHandle;
 use std::collections::HashMap;
@@ -12,11 +14,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// The address and health of one symbol actor.
+/// The address, health and published analysis of one symbol actor.
 #[derive(Clone)]
 pub struct SymbolHandle {
     pub addr: Addr<SymbolActor>,
     pub health: Arc<ActorHealth>,
+    pub board: Arc<AnalysisBoard>,
 }
 
 pub struct Registry {
@@ -24,6 +27,7 @@ pub struct Registry {
     shards: Vec<ArbiterHandle>,
     next_shard: AtomicUsize,
     settings: EngineSettings,
+    analysis: Arc<AnalysisSettings>,
     events: broadcast::Sender<MarketEvent>,
 }
 
@@ -31,6 +35,7 @@ impl Registry {
     pub fn new(
         shards: Vec<ArbiterHandle>,
         settings: EngineSettings,
+        analysis: Arc<AnalysisSettings>,
         events: broadcast::Sender<MarketEvent>,
     ) -> Registry {
         assert!(!shards.is_empty(), "a registry needs at least one arbiter");
@@ -39,6 +44,7 @@ impl Registry {
             shards,
             next_shard: AtomicUsize::new(0),
             settings,
+            analysis,
             events,
         }
     }
@@ -73,12 +79,19 @@ impl Registry {
     fn spawn(&self, symbol: Symbol, base: Timeframe) -> SymbolHandle {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
         let capacity = self.settings.mailbox_capacity;
-        let health = Arc::new(ActorHealth::new(symbol, base, shard, capacity));
-        let aggregator = TimeframeAggregator::new(base, self.settings.ring_capacity);
+        let health = Arc::new(ActorHealth::new(symbol.clone(), base, shard, capacity));
+        let scanner = SymbolScanner::new(
+            symbol.clone(),
+            base,
+            self.settings.ring_capacity,
+            Arc::clone(&self.analysis),
+        );
+        let board = Arc::new(AnalysisBoard::new(AnalysisView::of(scanner.analysis())));
         let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
         let actor = SymbolActor::new(
-            aggregator,
+            scanner,
             Arc::clone(&health),
+            Arc::clone(&board),
             self.events.clone(),
             heartbeat,
         );
@@ -86,7 +99,11 @@ impl Registry {
             ctx.set_mailbox_capacity(capacity);
             actor
         });
-        SymbolHandle { addr, health }
+        SymbolHandle {
+            addr,
+            health,
+            board,
+        }
     }
 
     /// Every handle, ordered by symbol.

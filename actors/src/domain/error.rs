@@ -9,6 +9,8 @@ pub enum DomainError {
     UnknownTimeframe(String),
     #[error("{field}: {message}")]
     InvalidCandle { field: CandleField, message: String },
+    #[error("{field}: {message}")]
+    InvalidSetting { field: String, message: String },
 }
 
 impl DomainError {

@@ -3,5 +3,6 @@
 pub mod analysis;
 mod error;
 pub mod market;
+pub mod scanner;
 
 pub use error::DomainError;

@@ -1,41 +1,50 @@
-use super::messages::{CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles};
+use super::messages::{
+    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
+};
+use super::view::AnalysisBoard;
 use crate::actors::clock::now_ms;
 use crate::actors::health::ActorHealth;
 use crate::actors::{EngineError, MarketEvent};
-use crate::domain::market::{
-    Candle, ClosedCandle, IngestTally, Symbol, Timeframe, TimeframeAggregator,
-};
+use crate::domain::analysis::{AnalysisEvents, PatternEvent, SignalEvent};
+use crate::domain::market::{Candle, ClosedCandle, IngestTally, Symbol, Timeframe};
+use crate::domain::scanner::SymbolScanner;
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// Owns one symbol's candles on every timeframe. Thin: it feeds the domain aggregator,
-/// publishes closed candles and keeps its health counters current.
+/// Owns one symbol's candles and analysis on every timeframe. Thin: it feeds the domain
+/// scanner, publishes closed candles, pattern and signal events and the read model, and keeps
+/// its health counters current.
 pub struct SymbolActor {
     symbol: Symbol,
-    aggregator: TimeframeAggregator,
+    scanner: SymbolScanner,
     health: Arc<ActorHealth>,
+    board: Arc<AnalysisBoard>,
     events: broadcast::Sender<MarketEvent>,
     heartbeat_interval: Duration,
     /// Reused between batches so ingest does not allocate per candle.
     closed_scratch: Vec<ClosedCandle>,
+    analysis_scratch: AnalysisEvents,
 }
 
 impl SymbolActor {
     pub fn new(
-        aggregator: TimeframeAggregator,
+        scanner: SymbolScanner,
         health: Arc<ActorHealth>,
+        board: Arc<AnalysisBoard>,
         events: broadcast::Sender<MarketEvent>,
         heartbeat_interval: Duration,
     ) -> SymbolActor {
         SymbolActor {
             symbol: health.symbol().clone(),
-            aggregator,
+            scanner,
             health,
+            board,
             events,
             heartbeat_interval,
             closed_scratch: Vec::new(),
+            analysis_scratch: AnalysisEvents::default(),
         }
     }
 
@@ -44,7 +53,7 @@ impl SymbolActor {
         timeframe: Timeframe,
         candles: &[Candle],
     ) -> Result<IngestReport, EngineError> {
-        let base = self.aggregator.base();
+        let base = self.scanner.aggregator().base();
         if timeframe != base {
             return Err(EngineError::TimeframeMismatch {
                 symbol: self.symbol.clone(),
@@ -53,12 +62,19 @@ impl SymbolActor {
             });
         }
         self.closed_scratch.clear();
+        self.analysis_scratch.clear();
         let mut tally = IngestTally::default();
         for candle in candles {
-            tally.record(self.aggregator.on_candle(*candle, &mut self.closed_scratch));
+            let outcome = self.scanner.on_candle(
+                *candle,
+                &mut self.closed_scratch,
+                &mut self.analysis_scratch,
+            );
+            tally.record(outcome);
         }
         self.publish_closed();
-        let last_open_time_ms = self.aggregator.last_open_time_ms();
+        self.publish_analysis();
+        let last_open_time_ms = self.scanner.aggregator().last_open_time_ms();
         self.health.record_ingest(&tally, last_open_time_ms);
         Ok(IngestReport {
             symbol: self.symbol.clone(),
@@ -86,15 +102,67 @@ impl SymbolActor {
         }
     }
 
+    /// Publishes pattern and signal events and a refreshed read model, if analysis changed.
+    fn publish_analysis(&self) {
+        let events = &self.analysis_scratch;
+        if self.closed_scratch.is_empty() && events.is_empty() {
+            return;
+        }
+        let formed = events
+            .patterns
+            .iter()
+            .filter(|event| matches!(event, PatternEvent::Formed(_)))
+            .count();
+        let emitted = events
+            .signals
+            .iter()
+            .filter(|event| matches!(event, SignalEvent::Emitted(_)))
+            .count();
+        self.health.record_analysis(formed, emitted);
+        let mut touched: Vec<Timeframe> = self.closed_scratch.iter().map(|c| c.timeframe).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let view = self.board.current().refreshed(
+            self.scanner.analysis(),
+            &touched,
+            !events.signals.is_empty(),
+        );
+        self.board.publish(view);
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        let patterns = events.patterns.iter().map(|event| MarketEvent::Pattern {
+            symbol: self.symbol.clone(),
+            event: event.clone(),
+        });
+        let signals = events.signals.iter().map(|event| MarketEvent::Signal {
+            symbol: self.symbol.clone(),
+            event: event.clone(),
+        });
+        for event in patterns.chain(signals) {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Re-evaluates signals on the current state; returns how many signal events that caused.
+    fn rescan(&mut self) -> usize {
+        self.closed_scratch.clear();
+        self.analysis_scratch.clear();
+        self.scanner.reevaluate(&mut self.analysis_scratch);
+        self.publish_analysis();
+        self.analysis_scratch.signals.len()
+    }
+
     fn read(&self, timeframe: Timeframe, limit: usize) -> Result<CandleSnapshot, EngineError> {
-        let base = self.aggregator.base();
+        let aggregator = self.scanner.aggregator();
+        let base = aggregator.base();
         let unavailable = || EngineError::TimeframeUnavailable {
             symbol: self.symbol.clone(),
             timeframe,
             base,
         };
-        let ring = self.aggregator.closed(timeframe).ok_or_else(unavailable)?;
-        let forming = self.aggregator.forming(timeframe);
+        let ring = aggregator.closed(timeframe).ok_or_else(unavailable)?;
+        let forming = aggregator.forming(timeframe);
         let closed_limit = limit.saturating_sub(usize::from(forming.is_some()));
         Ok(CandleSnapshot {
             symbol: self.symbol.clone(),
@@ -118,7 +186,7 @@ impl Actor for SymbolActor {
 }
 
 impl Supervised for SymbolActor {
-    /// The supervisor keeps this struct, so the aggregator survives the restart as it was.
+    /// The supervisor keeps this struct, so the scanner survives the restart as it was.
     /// Restoring from the last persisted snapshot replaces this once snapshots exist.
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         let restarts = self.health.record_restart();
@@ -145,6 +213,16 @@ impl Handler<ReadCandles> for SymbolActor {
         self.health.release_slot();
         self.health.record_handled(message.enqueued_at.elapsed());
         self.read(message.timeframe, message.limit)
+    }
+}
+
+impl Handler<RescanSignals> for SymbolActor {
+    type Result = usize;
+
+    fn handle(&mut self, message: RescanSignals, _ctx: &mut Self::Context) -> usize {
+        self.health.release_slot();
+        self.health.record_handled(message.enqueued_at.elapsed());
+        self.rescan()
     }
 }
 

@@ -59,6 +59,14 @@ pub struct SymbolSummary {
     pub last_open_time_ms: Option<i64>,
 }
 
+/// Re-evaluate signals on the current state (`POST /api/scan`); answers with the number of
+/// signal events (emitted, updated, ended) that caused.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct RescanSignals {
+    pub enqueued_at: Instant,
+}
+
 /// Answers once every message queued before it has been handled (used at shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]

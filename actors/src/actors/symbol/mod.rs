@@ -1,12 +1,15 @@
-//! The symbol actor: owns one symbol's aggregator and publishes what it closes.
+//! The symbol actor: owns one symbol's candles and analysis, and publishes what changes.
 
 mod actor;
 mod messages;
+mod view;
 
 pub use actor::SymbolActor;
 pub use messages::{
-    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, SymbolSummary,
+    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
+    SymbolSummary,
 };
+pub use view::{AnalysisBoard, AnalysisView, TimeframeView};
 
 #[cfg(feature = "fault-injection")]
 pub use messages::{Fault, InjectFault};

@@ -7,8 +7,11 @@ use super::detectors::{
     OrderBlockDetector, OrderBlockSettings,
 };
 use super::indicators::{IndicatorSet, IndicatorValues};
-use crate::domain::market::{Candle, Price, Volume};
+use super::{AnalysisEvents, AnalysisSettings, PatternEvent, SignalEvent};
+use crate::domain::market::{Candle, Price, Symbol, Timeframe, Volume};
+use crate::domain::scanner::SymbolScanner;
 use proptest::prelude::*;
+use std::sync::Arc;
 
 fn candles_strategy() -> impl Strategy<Value = Vec<Candle>> {
     proptest::collection::vec(
@@ -37,6 +40,29 @@ fn candles_strategy() -> impl Strategy<Value = Vec<Candle>> {
             })
             .collect()
     })
+}
+
+/// The whole pipeline (aggregation to every timeframe, detectors, filters, lifecycle,
+/// signals) over `candles`, with the events it reported.
+fn scan(candles: &[Candle], settings: &Arc<AnalysisSettings>) -> AnalysisEvents {
+    let symbol = Symbol::parse("TESTUSDT").unwrap();
+    let mut scanner = SymbolScanner::new(symbol, Timeframe::M1, 1000, settings.clone());
+    let (mut closed, mut events) = (Vec::new(), AnalysisEvents::default());
+    for candle in candles {
+        scanner.on_candle(*candle, &mut closed, &mut events);
+    }
+    events
+}
+
+fn formed(events: &AnalysisEvents) -> Vec<super::Pattern> {
+    events
+        .patterns
+        .iter()
+        .filter_map(|event| match event {
+            PatternEvent::Formed(pattern) => Some(pattern.clone()),
+            PatternEvent::Changed(_) => None,
+        })
+        .collect()
 }
 
 fn indicators(candles: &[Candle]) -> Vec<IndicatorValues> {
@@ -85,6 +111,32 @@ proptest! {
         prop_assert_eq!(&prefix[..], &full[..prefix.len()]);
         for sweep in &full {
             prop_assert!(sweep.formed_at_ms >= sweep.anchor_at_ms + 4 * 60_000, "a swing is swept only once confirmed");
+        }
+    }
+
+    #[test]
+    fn the_full_pipeline_on_a_prefix_reports_exactly_the_start_of_the_full_run(candles in candles_strategy(), cut in 0_usize..200, raw in any::<bool>()) {
+        let cut = cut.min(candles.len());
+        let settings = Arc::new(AnalysisSettings { filters_enabled: !raw, ..AnalysisSettings::default() });
+        let (prefix, full) = (scan(&candles[..cut], &settings), scan(&candles, &settings));
+        prop_assert_eq!(&prefix.patterns[..], &full.patterns[..prefix.patterns.len()]);
+        prop_assert_eq!(&prefix.signals[..], &full.signals[..prefix.signals.len()]);
+        // a pattern's identity never changes after it formed: every later event about it
+        // carries the same anchor, zone and direction
+        let identities: std::collections::HashMap<_, _> = formed(&full)
+            .into_iter()
+            .map(|pattern| (pattern.key(), (pattern.anchor_at_ms, pattern.zone)))
+            .collect();
+        for event in &full.patterns {
+            if let PatternEvent::Changed(pattern) = event {
+                prop_assert_eq!(identities.get(&pattern.key()), Some(&(pattern.anchor_at_ms, pattern.zone)));
+            }
+        }
+        for event in &full.signals {
+            if let SignalEvent::Emitted(signal) = event {
+                prop_assert!(signal.confluence >= settings.signals.confluence_min);
+                prop_assert!((0.0..=1.0).contains(&signal.confidence));
+            }
         }
     }
 }

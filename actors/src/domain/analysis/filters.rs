@@ -9,6 +9,7 @@ use crate::domain::market::{Price, Timeframe};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ZoneFilters {
     /// Minimum zone height as basis points of the price (15 = 0.15%).
     pub size_min_basis_points: u32,

@@ -2,6 +2,10 @@
 //! far edge) or invalidated (a close a zone-width beyond the far edge, against the pattern) or
 //! expired (unresolved after the timeframe's expiry). Only candles after the one that formed
 //! the pattern move it; a candle that both invalidates and fills counts as invalidated.
+//!
+//! Expiry follows the timeframe's table by default. With the ATR rule, an untouched pattern
+//! also expires as soon as a close lies more than k x ATR beyond its near edge, away from the
+//! zone (price left without returning); the table still bounds every pattern's life.
 
 use super::{Direction, Zone};
 use crate::domain::market::{Candle, Timeframe};
@@ -41,6 +45,25 @@ pub fn default_expiry_ms(timeframe: Timeframe) -> i64 {
         }
 }
 
+/// When an unresolved pattern stops being tradable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExpiryLimits {
+    /// Age since the forming candle's open after which it expires.
+    pub age_ms: i64,
+    /// With the ATR rule: k x ATR at this candle, the furthest an untouched pattern's near
+    /// edge may lie behind the close.
+    pub distance_max: Option<f64>,
+}
+
+impl ExpiryLimits {
+    pub fn table(timeframe: Timeframe) -> ExpiryLimits {
+        ExpiryLimits {
+            age_ms: default_expiry_ms(timeframe),
+            distance_max: None,
+        }
+    }
+}
+
 /// Where a pattern is in its life, and when each step happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifecycle {
@@ -62,13 +85,22 @@ impl Lifecycle {
         }
     }
 
+    /// Ends an unresolved pattern as expired, for reasons outside its own zone (the tracker
+    /// is full and it is the oldest).
+    pub fn expire(&mut self, at_ms: i64) {
+        if self.status.is_live() {
+            self.status = PatternStatus::Expired;
+            self.expired_at_ms = Some(at_ms);
+        }
+    }
+
     /// Moves the pattern on one later candle; returns whether the status changed.
     pub fn on_candle(
         &mut self,
         direction: Direction,
         zone: &Zone,
         formed_at_ms: i64,
-        expiry_ms: i64,
+        limits: &ExpiryLimits,
         candle: &Candle,
     ) -> bool {
         if !self.status.is_live() || candle.open_time_ms <= formed_at_ms {
@@ -76,12 +108,19 @@ impl Lifecycle {
         }
         let before = self.status;
         let at = candle.open_time_ms;
-        if candle.open_time_ms - formed_at_ms >= expiry_ms {
+        let entered = zone.is_entered_by(direction, candle);
+        let too_old = candle.open_time_ms - formed_at_ms >= limits.age_ms;
+        let left_untouched = self.touched_at_ms.is_none()
+            && !entered
+            && limits
+                .distance_max
+                .is_some_and(|distance| distance_beyond(direction, zone, candle) > distance);
+        if too_old || left_untouched {
             self.status = PatternStatus::Expired;
             self.expired_at_ms = Some(at);
             return true;
         }
-        if zone.is_entered_by(direction, candle) && self.touched_at_ms.is_none() {
+        if entered && self.touched_at_ms.is_none() {
             self.touched_at_ms = Some(at);
             self.status = PatternStatus::Touched;
         }
@@ -99,6 +138,14 @@ impl Lifecycle {
 impl Default for Lifecycle {
     fn default() -> Self {
         Lifecycle::new()
+    }
+}
+
+/// How far the close lies beyond the zone's near edge, on the side away from the zone.
+fn distance_beyond(direction: Direction, zone: &Zone, candle: &Candle) -> f64 {
+    match direction {
+        Direction::Bullish => candle.close.to_f64() - zone.top.to_f64(),
+        Direction::Bearish => zone.bottom.to_f64() - candle.close.to_f64(),
     }
 }
 
@@ -138,14 +185,12 @@ mod tests {
 
     /// A bullish zone [100, 110] formed at minute 0.
     fn step(lifecycle: &mut Lifecycle, candle: &Candle) -> bool {
+        step_with(lifecycle, candle, ExpiryLimits::table(Timeframe::M1))
+    }
+
+    fn step_with(lifecycle: &mut Lifecycle, candle: &Candle, limits: ExpiryLimits) -> bool {
         let zone = Zone::new(Price::from_raw(100), Price::from_raw(110));
-        lifecycle.on_candle(
-            Direction::Bullish,
-            &zone,
-            0,
-            default_expiry_ms(Timeframe::M1),
-            candle,
-        )
+        lifecycle.on_candle(Direction::Bullish, &zone, 0, &limits, candle)
     }
 
     #[test]
@@ -217,6 +262,32 @@ mod tests {
             (lifecycle.status, lifecycle.expired_at_ms),
             (PatternStatus::Expired, Some(expiry_minutes * MINUTE_MS))
         );
+    }
+
+    #[test]
+    fn with_the_atr_rule_an_untouched_pattern_expires_once_price_runs_k_atr_away() {
+        let limits = ExpiryLimits {
+            // 20 raw units (prices here are in units of 1e-8)
+            distance_max: Some(20e-8),
+            ..ExpiryLimits::table(Timeframe::M1)
+        };
+        let mut lifecycle = Lifecycle::new();
+        assert!(
+            !step_with(&mut lifecycle, &candle(1, 135, 125, 129), limits),
+            "a close 19 above the top is within k x ATR"
+        );
+        assert!(step_with(&mut lifecycle, &candle(2, 135, 125, 131), limits));
+        assert_eq!(
+            (lifecycle.status, lifecycle.expired_at_ms),
+            (PatternStatus::Expired, Some(2 * MINUTE_MS))
+        );
+        let mut touched = Lifecycle::new();
+        step_with(&mut touched, &candle(1, 120, 109, 115), limits);
+        assert!(
+            !step_with(&mut touched, &candle(2, 200, 190, 195), limits),
+            "a touched pattern is past the ATR rule"
+        );
+        assert_eq!(touched.status, PatternStatus::Touched);
     }
 
     #[test]

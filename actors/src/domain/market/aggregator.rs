@@ -184,6 +184,15 @@ impl TimeframeAggregator {
         }
     }
 
+    /// Ends a finite input (a file, a backtest): the open base candle closes as if a later one
+    /// had arrived. Higher buckets are not closed: the data may stop in the middle of one.
+    /// Consumes the aggregator, since nothing may follow.
+    pub fn finish(mut self, closed: &mut Vec<ClosedCandle>) {
+        if let Some(open) = self.open_base.take() {
+            self.close_base(open, open.open_time_ms, closed);
+        }
+    }
+
     /// Closed candles of `timeframe`, if this symbol has that timeframe.
     pub fn closed(&self, timeframe: Timeframe) -> Option<&CandleRing> {
         if timeframe == self.base {
@@ -435,5 +444,21 @@ mod tests {
             );
         }
         assert_eq!(aggregator.closed(Timeframe::M1).unwrap().len(), 50);
+    }
+
+    #[test]
+    fn finishing_closes_the_open_base_candle_but_no_partial_bucket() {
+        let mut aggregator = TimeframeAggregator::new(Timeframe::M1, 100);
+        feed(&mut aggregator, &[flat(0, 10), flat(1, 11), flat(2, 12)]);
+        let mut closed = Vec::new();
+        aggregator.finish(&mut closed);
+        assert_eq!(
+            closed,
+            [ClosedCandle {
+                timeframe: Timeframe::M1,
+                candle: flat(2, 12)
+            }],
+            "minute 2 closes; the 5m bucket 0-4 is incomplete and stays open"
+        );
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::market::Candle;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FairValueGapSettings {
     pub require_body_direction: bool,
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LiquiditySweepSettings {
     pub swing_lookaround: usize,
     /// Oldest swing considered, in candles back from the sweeping candle.

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 const LOOKBACK_CANDLES: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct OrderBlockSettings {
     pub body_period: usize,
     /// The ratio as tenths (15 = 1.5x), so the comparison stays in exact integers.

@@ -37,7 +37,7 @@ pub struct IndicatorSet {
 }
 
 /// One candle's indicator values; `None` during warm-up.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorValues {
     pub sma_20: Option<f64>,
     pub sma_50: Option<f64>,

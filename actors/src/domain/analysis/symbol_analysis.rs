@@ -1,0 +1,159 @@
+//! Analysis of one symbol on all its timeframes: a [`PatternEngine`] per timeframe and the
+//! symbol's [`SignalBook`], re-evaluated once per instant at which candles closed.
+
+use super::signals::{SignalBook, SignalEvent, TimeframeVote};
+use super::{AnalysisSettings, Direction, PatternEngine, PatternEvent};
+use crate::domain::market::{ClosedCandle, Symbol, Timeframe};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What analysis reported while handling candles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisEvents {
+    pub patterns: Vec<PatternEvent>,
+    pub signals: Vec<SignalEvent>,
+}
+
+impl AnalysisEvents {
+    pub fn clear(&mut self) {
+        self.patterns.clear();
+        self.signals.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty() && self.signals.is_empty()
+    }
+}
+
+/// A cell of the pattern matrix: the direction of a timeframe's latest unresolved pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bias {
+    Bullish,
+    Bearish,
+    Neutral,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SymbolAnalysis {
+    symbol: Symbol,
+    #[serde(skip)]
+    settings: Arc<AnalysisSettings>,
+    /// One per timeframe the symbol has, shortest first.
+    engines: Vec<PatternEngine>,
+    signals: SignalBook,
+}
+
+impl SymbolAnalysis {
+    pub fn new(
+        symbol: Symbol,
+        timeframes: impl Iterator<Item = Timeframe>,
+        settings: Arc<AnalysisSettings>,
+    ) -> SymbolAnalysis {
+        let tick_size = settings.tick_sizes.get(symbol.as_str()).copied();
+        let engines = timeframes
+            .map(|timeframe| PatternEngine::new(timeframe, &settings, tick_size))
+            .collect();
+        SymbolAnalysis {
+            symbol,
+            settings,
+            engines,
+            signals: SignalBook::default(),
+        }
+    }
+
+    pub fn symbol(&self) -> &Symbol {
+        &self.symbol
+    }
+
+    pub fn engine(&self, timeframe: Timeframe) -> Option<&PatternEngine> {
+        self.engines
+            .iter()
+            .find(|engine| engine.timeframe() == timeframe)
+    }
+
+    /// Every timeframe's engine, shortest first.
+    pub fn engines(&self) -> &[PatternEngine] {
+        &self.engines
+    }
+
+    pub fn signals(&self) -> &SignalBook {
+        &self.signals
+    }
+
+    /// Feeds the candles that closed at one instant (the arrival of one base candle), then
+    /// re-evaluates signals once, so a signal never sees half of an instant.
+    pub fn on_closed(&mut self, closed: &[ClosedCandle], events: &mut AnalysisEvents) {
+        let mut at_ms = None;
+        for closed in closed {
+            let Some(engine) = self
+                .engines
+                .iter_mut()
+                .find(|engine| engine.timeframe() == closed.timeframe)
+            else {
+                continue;
+            };
+            engine.on_candle(&closed.candle, &self.settings, &mut events.patterns);
+            let close_ms = closed.candle.open_time_ms + closed.timeframe.duration_ms();
+            at_ms = at_ms.max(Some(close_ms));
+        }
+        if let Some(at_ms) = at_ms {
+            self.evaluate_signals(at_ms, &mut events.signals);
+        }
+    }
+
+    /// Re-evaluates signals without a new candle (after a settings reload, or on request).
+    pub fn reevaluate(&mut self, events: &mut AnalysisEvents) {
+        let latest_close_ms = self
+            .engines
+            .iter()
+            .filter_map(|engine| {
+                let (candle, _) = engine.latest()?;
+                Some(candle.open_time_ms + engine.timeframe().duration_ms())
+            })
+            .max();
+        if let Some(at_ms) = latest_close_ms {
+            self.evaluate_signals(at_ms, &mut events.signals);
+        }
+    }
+
+    fn evaluate_signals(&mut self, at_ms: i64, events: &mut Vec<SignalEvent>) {
+        let mut votes = [None; Timeframe::ALL.len()];
+        let mut count = 0;
+        for engine in &self.engines {
+            if let Some((candle, values)) = engine.latest() {
+                votes[count] = Some(TimeframeVote {
+                    timeframe: engine.timeframe(),
+                    pattern: engine.latest_live(),
+                    candle,
+                    values,
+                });
+                count += 1;
+            }
+        }
+        let votes: Vec<TimeframeVote<'_>> = votes.into_iter().flatten().collect();
+        self.signals.evaluate(
+            &self.symbol,
+            at_ms,
+            &votes,
+            &self.settings.signals,
+            self.settings.resolved_patterns_kept,
+            events,
+        );
+    }
+
+    /// The symbol's row of the pattern matrix, shortest timeframe first.
+    pub fn matrix_row(&self) -> Vec<(Timeframe, Bias)> {
+        self.engines
+            .iter()
+            .map(|engine| {
+                let bias = match engine.latest_live().map(|pattern| pattern.direction) {
+                    Some(Direction::Bullish) => Bias::Bullish,
+                    Some(Direction::Bearish) => Bias::Bearish,
+                    None => Bias::Neutral,
+                };
+                (engine.timeframe(), bias)
+            })
+            .collect()
+    }
+}

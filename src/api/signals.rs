@@ -1,0 +1,89 @@
+//! `GET /api/signals?symbol=&status=` (live first, then recently ended, newest first) and
+//! `POST /api/scan` (re-evaluate signals now, for one symbol or all).
+
+use super::error::ApiError;
+use super::json_body::{optional_body, parse_json};
+use super::query::QueryParams;
+use super::{respond, views_for, with_state, AppState};
+use crate::report::SignalJson;
+use bytes::Bytes;
+use cryptolens_actors::domain::analysis::{Signal, SignalStatus};
+use cryptolens_actors::domain::market::Symbol;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+/// A scan request body is a symbol name at most.
+const SCAN_BODY_LIMIT_BYTES: u64 = 1024;
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let list = warp::path!("api" / "signals")
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(with_state(state))
+        .map(|query: HashMap<String, String>, state: AppState| {
+            respond(list_signals(&query, &state), &state)
+        });
+    let scan = warp::path!("api" / "scan")
+        .and(warp::post())
+        .and(optional_body(SCAN_BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .then(|body: Bytes, state: AppState| async move {
+            let result = scan(&body, &state).await;
+            respond(result, &state)
+        });
+    list.or(scan).unify()
+}
+
+#[derive(Serialize)]
+struct SignalList {
+    count: usize,
+    signals: Vec<SignalJson>,
+}
+
+fn list_signals(query: &HashMap<String, String>, state: &AppState) -> Result<SignalList, ApiError> {
+    let params = QueryParams::new(query, &["symbol", "status"])?;
+    let symbol = params.symbol()?;
+    let status: Option<SignalStatus> = params.named("status", "live, expired, flipped")?;
+    let views = views_for(symbol.as_ref(), state)?;
+    let mut signals: Vec<&Signal> = views
+        .iter()
+        .flat_map(|view| view.signals.iter())
+        .filter(|signal| status.is_none_or(|wanted| signal.status == wanted))
+        .collect();
+    signals.sort_by(|a, b| {
+        let live = |signal: &Signal| signal.status == SignalStatus::Live;
+        live(b)
+            .cmp(&live(a))
+            .then_with(|| b.updated_at_ms.cmp(&a.updated_at_ms))
+            .then_with(|| a.symbol.cmp(&b.symbol))
+    });
+    Ok(SignalList {
+        count: signals.len(),
+        signals: signals.into_iter().map(SignalJson::new).collect(),
+    })
+}
+
+/// `{}` or `{"symbol": "BTCUSDT"}`; an empty body scans every symbol.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ScanRequest {
+    symbol: Option<String>,
+}
+
+async fn scan(body: &[u8], state: &AppState) -> Result<serde_json::Value, ApiError> {
+    let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ScanRequest::default()
+    } else {
+        parse_json(body, "scan request")?
+    };
+    let symbol = request
+        .symbol
+        .map(|text| Symbol::parse(&text))
+        .transpose()
+        .map_err(|error| ApiError::invalid_field("symbol", error.to_string()))?;
+    let (symbols, signal_changes) = state.engine.rescan(symbol.as_ref()).await?;
+    Ok(json!({"symbols_scanned": symbols, "signal_changes": signal_changes}))
+}
