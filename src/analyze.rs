@@ -6,7 +6,8 @@ use crate::import::{read_candle_file, ImportError};
 use crate::report::{PatternJson, SignalJson};
 use cryptolens_actors::domain::analysis::indicators::{IndicatorValues, INDICATOR_NAMES};
 use cryptolens_actors::domain::analysis::{
-    AnalysisEvents, AnalysisSettings, Pattern, PatternEvent, PatternKey, Signal, SignalEvent,
+    AnalysisEvents, AnalysisSettings, Direction, Pattern, PatternEvent, PatternKey, Signal,
+    SignalEvent,
 };
 use cryptolens_actors::domain::market::{Candle, ClosedCandle, Symbol, Timeframe};
 use cryptolens_actors::domain::scanner::SymbolScanner;
@@ -106,7 +107,8 @@ struct Collector {
     patterns: Vec<Pattern>,
     pattern_index: HashMap<PatternKey, usize>,
     signals: Vec<Signal>,
-    signal_index: HashMap<String, usize>,
+    /// A symbol's signal is identified by its direction and creation time.
+    signal_index: HashMap<(Direction, i64), usize>,
 }
 
 impl Collector {
@@ -163,10 +165,11 @@ impl Collector {
             let (SignalEvent::Emitted(signal)
             | SignalEvent::Updated(signal)
             | SignalEvent::Ended(signal)) = event;
-            match self.signal_index.get(&signal.id()) {
+            let key = (signal.direction, signal.created_at_ms);
+            match self.signal_index.get(&key) {
                 Some(&index) => self.signals[index] = signal,
                 None => {
-                    self.signal_index.insert(signal.id(), self.signals.len());
+                    self.signal_index.insert(key, self.signals.len());
                     self.signals.push(signal);
                 }
             }
@@ -193,15 +196,26 @@ impl Serialize for AnalysisReport {
         document.serialize_entry("candles", &self.timestamps.len())?;
         document.serialize_entry("timestamps", &self.timestamps)?;
         document.serialize_entry("indicators", &IndicatorColumns(&self.indicators))?;
-        let patterns: Vec<PatternJson> = self
-            .patterns
-            .iter()
-            .map(|pattern| PatternJson::new(pattern, None))
-            .collect();
+        // Each item is shaped as it is written, so the document is never held twice.
+        let patterns = Streamed(|| self.patterns.iter().map(|p| PatternJson::new(p, None)));
         document.serialize_entry("patterns", &patterns)?;
-        let signals: Vec<SignalJson> = self.signals.iter().map(SignalJson::new).collect();
+        let signals = Streamed(|| self.signals.iter().map(SignalJson::new));
         document.serialize_entry("signals", &signals)?;
         document.end()
+    }
+}
+
+/// A JSON array written from an iterator made on demand.
+struct Streamed<F>(F);
+
+impl<F, I> Serialize for Streamed<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
     }
 }
 

@@ -145,7 +145,7 @@ fn analyze(
             settings,
         };
         let report = cryptolens::analyze::analyze(&options)?;
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
         out.flush()?;

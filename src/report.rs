@@ -105,7 +105,7 @@ impl SignalJson {
             timeframes_with_data: signal.timeframes_with_data,
             aligned_timeframes: signal.aligned_timeframes.clone(),
             confidence: signal.confidence,
-            reasons: signal.reasons.clone(),
+            reasons: signal.reason_texts(),
             entry_timeframe: signal.entry_timeframe,
             levels: signal.levels.as_ref().map(LevelsJson::new),
             patterns: signal

@@ -50,10 +50,16 @@ impl RowCollector {
         }
     }
 
-    fn push(&mut self, row: String, draft: Result<CandleDraft, DomainError>, timeframe: Timeframe) {
+    /// `row` names the row; it is only built for a refused one.
+    fn push(
+        &mut self,
+        row: impl FnOnce() -> String,
+        draft: Result<CandleDraft, DomainError>,
+        timeframe: Timeframe,
+    ) {
         match draft.and_then(|draft| Candle::new_checked(timeframe, &draft)) {
             Ok(candle) => self.candles.push(candle),
-            Err(error) => self.refuse(row, error),
+            Err(error) => self.refuse(row(), error),
         }
     }
 
@@ -125,12 +131,16 @@ fn read_csv(text: &str, timeframe: Timeframe, rows: &mut RowCollector) -> Result
                 )
             })?;
     }
-    for record in reader.records() {
-        let record = record.map_err(|error| format_error(rows, error.to_string()))?;
+    // One record reused for every row: no allocation per row.
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|error| format_error(rows, error.to_string()))?
+    {
         let line = record.position().map_or(0, csv::Position::line);
         let cell = |index: usize| record.get(positions[index]).unwrap_or("");
         let draft = draft_from_cells([cell(0), cell(1), cell(2), cell(3), cell(4), cell(5)]);
-        rows.push(format!("line {line}"), draft, timeframe);
+        rows.push(|| format!("line {line}"), draft, timeframe);
     }
     Ok(())
 }
@@ -161,7 +171,7 @@ fn read_json(text: &str, timeframe: Timeframe, rows: &mut RowCollector) -> Resul
     })?;
     for (index, row) in table.iter().enumerate() {
         let draft = draft_from_json_row(row);
-        rows.push(format!("row [{index}]"), draft, timeframe);
+        rows.push(|| format!("row [{index}]"), draft, timeframe);
     }
     Ok(())
 }

@@ -7,10 +7,18 @@ use cryptolens_actors::domain::market::{
 };
 use std::path::PathBuf;
 
+/// `../shared/data/candles` beside the repository, from either crate of the workspace.
+fn shared_candles_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    ["../shared/data/candles", "../../shared/data/candles"]
+        .iter()
+        .map(|relative| manifest.join(relative))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| manifest.join("../shared/data/candles"))
+}
+
 pub fn load_repeated(name: &str, timeframe: Timeframe, count: usize) -> Vec<Candle> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/candles")
-        .join(name);
+    let path = shared_candles_dir().join(name);
     let base: Vec<Candle> = match std::fs::read_to_string(&path) {
         Ok(text) => text
             .lines()

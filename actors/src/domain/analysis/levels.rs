@@ -9,7 +9,8 @@
 
 use super::{Direction, Zone};
 use crate::domain::market::Candle;
-use rust_decimal::prelude::{FromPrimitive, RoundingStrategy};
+use crate::domain::market::SCALE_DIGITS;
+use rust_decimal::prelude::RoundingStrategy;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +73,7 @@ pub fn trading_levels(
     atr: Option<f64>,
     tick: Decimal,
 ) -> Option<TradingLevels> {
-    let atr = Decimal::from_f64(atr?)?;
+    let atr = atr_to_decimal(atr?)?;
     if tick <= Decimal::ZERO {
         return None;
     }
@@ -125,7 +126,25 @@ pub fn trading_levels(
     })
 }
 
+/// ATR at the candles' own precision (1e-8), through an exact integer: far cheaper than a
+/// general float-to-decimal conversion, and no coarser than the prices it is added to.
+fn atr_to_decimal(atr: f64) -> Option<Decimal> {
+    let units = (atr * 10_f64.powi(SCALE_DIGITS as i32)).round();
+    if !(units.is_finite() && units >= 0.0 && units < i64::MAX as f64) {
+        return None;
+    }
+    Some(Decimal::new(units as i64, SCALE_DIGITS))
+}
+
 fn round_to_tick(value: Decimal, tick: Decimal, strategy: RoundingStrategy) -> Option<Decimal> {
+    // Inferred ticks are powers of ten: rounding to a number of decimals is exact and cheap.
+    if tick.mantissa() == 1 {
+        return Some(
+            value
+                .round_dp_with_strategy(tick.scale(), strategy)
+                .normalize(),
+        );
+    }
     let steps = value.checked_div(tick)?.round_dp_with_strategy(0, strategy);
     Some(steps.checked_mul(tick)?.normalize())
 }
@@ -229,6 +248,34 @@ mod tests {
             bearish.stop,
             dec("1.017"),
             "1.01615 rounds up, away from the entry"
+        );
+    }
+
+    #[test]
+    fn a_tick_that_is_not_a_power_of_ten_rounds_to_its_multiples() {
+        let levels = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bullish,
+            &zone("100", "110"),
+            Some(3.0),
+            dec("0.25"),
+        )
+        .unwrap();
+        // stop 100 - 1.5 = 98.5 is a multiple; risk 11.5; targets 121.5, 133, 144.5
+        assert_eq!(levels.stop, dec("98.5"));
+        assert_eq!(levels.targets, [dec("121.5"), dec("133"), dec("144.5")]);
+        let odd = trading_levels(
+            PatternKind::FairValueGap,
+            Direction::Bullish,
+            &zone("100", "110"),
+            Some(3.1),
+            dec("0.25"),
+        )
+        .unwrap();
+        assert_eq!(
+            odd.stop,
+            dec("98.25"),
+            "98.45 rounds down to the tick below"
         );
     }
 

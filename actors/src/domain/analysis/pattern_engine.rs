@@ -150,9 +150,8 @@ impl PatternEngine {
             },
             ..ExpiryLimits::table(self.timeframe)
         };
-        let mut index = 0;
-        while index < self.live.len() {
-            let pattern = &mut self.live[index];
+        let mut resolved_any = false;
+        for pattern in self.live.iter_mut() {
             let moved = pattern.lifecycle.on_candle(
                 pattern.direction,
                 &pattern.zone,
@@ -162,11 +161,21 @@ impl PatternEngine {
             );
             if moved {
                 events.push(PatternEvent::Changed(pattern.clone()));
+                resolved_any |= !pattern.lifecycle.status.is_live();
             }
-            if pattern.lifecycle.status.is_live() {
-                index += 1;
-            } else if let Some(done) = self.live.remove(index) {
-                self.keep_resolved(done, settings);
+        }
+        if resolved_any {
+            // Copy the few resolved ones out, then one stable in-place compaction.
+            let resolved: Vec<Pattern> = self
+                .live
+                .iter()
+                .filter(|pattern| !pattern.lifecycle.status.is_live())
+                .cloned()
+                .collect();
+            self.live
+                .retain(|pattern| pattern.lifecycle.status.is_live());
+            for pattern in resolved {
+                self.keep_resolved(pattern, settings);
             }
         }
     }

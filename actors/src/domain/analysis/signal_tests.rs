@@ -91,7 +91,7 @@ fn three_aligned_timeframes_emit_one_bullish_signal_with_its_reasons() {
     assert_eq!(signal.entry_timeframe, Timeframe::M5);
     assert_eq!(signal.patterns.len(), 3);
     assert_eq!(
-        signal.reasons,
+        signal.reason_texts(),
         ["bullish on 3 of 3 timeframes: 5m fair value gap, 15m fair value gap, 1h fair value gap"]
     );
     assert!(
@@ -202,9 +202,16 @@ fn confidence_with(values: IndicatorValues, low: &str) -> (f64, Vec<String>) {
     };
     let mut book = SignalBook::default();
     let mut events = Vec::new();
-    book.evaluate(analysis.symbol(), 0, &[vote], &settings, 10, &mut events);
+    book.evaluate(
+        analysis.symbol(),
+        0,
+        [vote].into_iter(),
+        &settings,
+        10,
+        &mut events,
+    );
     let signal = book.live().next().expect("a signal at confluence 1");
-    (signal.confidence, signal.reasons.clone())
+    (signal.confidence, signal.reason_texts())
 }
 
 #[test]

@@ -12,7 +12,8 @@
 //! threshold multiplies the vote by `volume_boost`.
 
 use super::indicators::IndicatorValues;
-use super::{Direction, Pattern, PatternKind, SignalSettings, TradingLevels};
+use super::reasons::{describe_alignment, SignalReason};
+use super::{Direction, Pattern, SignalSettings, TradingLevels};
 use crate::domain::market::{Candle, Symbol, Timeframe};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -39,7 +40,8 @@ pub struct Signal {
     pub timeframes_with_data: usize,
     pub aligned_timeframes: Vec<Timeframe>,
     pub confidence: f64,
-    pub reasons: Vec<String>,
+    /// The indicators that agree; see [`Signal::reason_texts`] for the words.
+    pub reasons: Vec<SignalReason>,
     pub entry_timeframe: Timeframe,
     pub levels: Option<TradingLevels>,
     /// The aligned patterns, shortest timeframe first.
@@ -47,6 +49,19 @@ pub struct Signal {
 }
 
 impl Signal {
+    /// Human-readable reasons: the alignment first, then each agreeing indicator.
+    pub fn reason_texts(&self) -> Vec<String> {
+        let alignment =
+            describe_alignment(self.direction, &self.patterns, self.timeframes_with_data);
+        std::iter::once(alignment)
+            .chain(
+                self.reasons
+                    .iter()
+                    .map(|reason| reason.describe(self.direction)),
+            )
+            .collect()
+    }
+
     /// The id the API prints, e.g. `BTCUSDT-bullish-1700000000000`.
     pub fn id(&self) -> String {
         let direction = match self.direction {
@@ -92,17 +107,18 @@ impl SignalBook {
         self.ended.iter()
     }
 
-    /// Re-evaluates the symbol at `at_ms` from `votes` (timeframes in ascending order).
-    pub fn evaluate(
+    /// Re-evaluates the symbol at `at_ms` from `votes` (timeframes in ascending order). The
+    /// votes come as a cloneable iterator so this runs on every candle without allocating.
+    pub fn evaluate<'a>(
         &mut self,
         symbol: &Symbol,
         at_ms: i64,
-        votes: &[TimeframeVote<'_>],
+        votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
         settings: &SignalSettings,
         ended_kept: usize,
         events: &mut Vec<SignalEvent>,
     ) {
-        let winner = winning_direction(votes, settings);
+        let winner = winning_direction(votes.clone(), settings);
         for direction in [Direction::Bullish, Direction::Bearish] {
             let holds = winner == Some(direction);
             let slot = self.slot(direction);
@@ -122,21 +138,16 @@ impl SignalBook {
                     }
                 }
                 Some(mut live) => {
-                    if !same_patterns(&live, votes, direction) {
-                        live = build(
-                            symbol,
-                            direction,
-                            live.created_at_ms,
-                            at_ms,
-                            votes,
-                            settings,
-                        );
+                    if !same_patterns(&live, votes.clone(), direction) {
+                        let created_at_ms = live.created_at_ms;
+                        let votes = votes.clone();
+                        live = build(symbol, direction, created_at_ms, at_ms, votes, settings);
                         events.push(SignalEvent::Updated(live.clone()));
                     }
                     *slot = Some(live);
                 }
                 None if holds => {
-                    let signal = build(symbol, direction, at_ms, at_ms, votes, settings);
+                    let signal = build(symbol, direction, at_ms, at_ms, votes.clone(), settings);
                     events.push(SignalEvent::Emitted(signal.clone()));
                     *slot = Some(signal);
                 }
@@ -154,8 +165,11 @@ impl SignalBook {
 }
 
 /// The direction that has the majority and meets the confluence rules, if any.
-fn winning_direction(votes: &[TimeframeVote<'_>], settings: &SignalSettings) -> Option<Direction> {
-    let count = |direction| aligned(votes, direction).count();
+fn winning_direction<'a>(
+    votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
+    settings: &SignalSettings,
+) -> Option<Direction> {
+    let count = |direction| aligned(votes.clone(), direction).count();
     let (bullish, bearish) = (count(Direction::Bullish), count(Direction::Bearish));
     let (direction, confluence) = match bullish.cmp(&bearish) {
         std::cmp::Ordering::Greater => (Direction::Bullish, bullish),
@@ -169,37 +183,42 @@ fn winning_direction(votes: &[TimeframeVote<'_>], settings: &SignalSettings) -> 
     enough.then_some(direction)
 }
 
-fn aligned<'v, 'a>(
-    votes: &'v [TimeframeVote<'a>],
+fn aligned<'a>(
+    votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
     direction: Direction,
-) -> impl Iterator<Item = &'v TimeframeVote<'a>> {
-    votes.iter().filter(move |vote| {
+) -> impl Iterator<Item = TimeframeVote<'a>> + Clone {
+    votes.filter(move |vote| {
         vote.pattern
             .is_some_and(|pattern| pattern.direction == direction)
     })
 }
 
-fn same_patterns(signal: &Signal, votes: &[TimeframeVote<'_>], direction: Direction) -> bool {
+fn same_patterns<'a>(
+    signal: &Signal,
+    votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
+    direction: Direction,
+) -> bool {
     let current = aligned(votes, direction).filter_map(|vote| vote.pattern.map(Pattern::key));
     signal.patterns.iter().map(Pattern::key).eq(current)
 }
 
-fn build(
+fn build<'a>(
     symbol: &Symbol,
     direction: Direction,
     created_at_ms: i64,
     at_ms: i64,
-    votes: &[TimeframeVote<'_>],
+    votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
     settings: &SignalSettings,
 ) -> Signal {
-    let aligned_votes: Vec<&TimeframeVote<'_>> = aligned(votes, direction).collect();
+    let with_data = votes.clone().count();
+    let aligned_votes: Vec<TimeframeVote<'a>> = aligned(votes, direction).collect();
     let patterns: Vec<Pattern> = aligned_votes
         .iter()
         .filter_map(|vote| vote.pattern.cloned())
         .collect();
-    let entry = aligned_votes[0];
-    let confluence_share = aligned_votes.len() as f64 / votes.len() as f64;
-    let mut reasons = vec![alignment_reason(direction, &aligned_votes, votes.len())];
+    let entry = &aligned_votes[0];
+    let confluence_share = aligned_votes.len() as f64 / with_data as f64;
+    let mut reasons = Vec::new();
     let vote = indicator_vote(direction, entry, settings, &mut reasons);
     let confidence = (settings.confluence_weight * confluence_share + vote).clamp(0.0, 1.0);
     Signal {
@@ -210,7 +229,7 @@ fn build(
         updated_at_ms: at_ms,
         ended_at_ms: None,
         confluence: aligned_votes.len(),
-        timeframes_with_data: votes.len(),
+        timeframes_with_data: with_data,
         aligned_timeframes: aligned_votes.iter().map(|vote| vote.timeframe).collect(),
         confidence,
         reasons,
@@ -220,103 +239,67 @@ fn build(
     }
 }
 
-fn alignment_reason(direction: Direction, aligned: &[&TimeframeVote<'_>], of: usize) -> String {
-    let names: Vec<String> = aligned
-        .iter()
-        .filter_map(|vote| {
-            let kind = match vote.pattern?.kind {
-                PatternKind::FairValueGap => "fair value gap",
-                PatternKind::OrderBlock => "order block",
-                PatternKind::LiquiditySweep => "liquidity sweep",
-            };
-            Some(format!("{} {kind}", vote.timeframe))
-        })
-        .collect();
-    let direction = match direction {
-        Direction::Bullish => "bullish",
-        Direction::Bearish => "bearish",
-    };
-    format!(
-        "{direction} on {} of {of} timeframes: {}",
-        aligned.len(),
-        names.join(", ")
-    )
-}
-
 /// The weighted indicator vote for `direction` on the entry timeframe, with a reason for
 /// every indicator that agrees.
 fn indicator_vote(
     direction: Direction,
     entry: &TimeframeVote<'_>,
     settings: &SignalSettings,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<SignalReason>,
 ) -> f64 {
     let values = entry.values;
     let close = entry.candle.close.to_f64();
     let bullish = direction == Direction::Bullish;
+    // Strictly beyond, on the signal's side.
+    let beyond = |a: f64, b: f64| if bullish { a > b } else { a < b };
     let mut vote = 0.0;
-    let mut agree = |weight: f64, holds: bool, reason: String| {
+    let mut agree = |weight: f64, holds: bool, reason: SignalReason| {
         if holds {
             vote += weight;
             reasons.push(reason);
         }
     };
-    let (above, below) = if bullish {
-        ("above", "below")
-    } else {
-        ("below", "above")
-    };
     if let Some(sma_20) = values.sma_20 {
-        let holds = (close > sma_20) == bullish && close != sma_20;
-        agree(
-            settings.trend_weight / 2.0,
-            holds,
-            format!("close {above} SMA20"),
-        );
+        let half = settings.trend_weight / 2.0;
+        agree(half, beyond(close, sma_20), SignalReason::CloseBeyondSma20);
         if let Some(sma_50) = values.sma_50 {
-            let holds = (sma_20 > sma_50) == bullish && sma_20 != sma_50;
-            agree(
-                settings.trend_weight / 2.0,
-                holds,
-                format!("SMA20 {above} SMA50"),
-            );
+            agree(half, beyond(sma_20, sma_50), SignalReason::Sma20BeyondSma50);
         }
     }
     if let Some(rsi) = values.rsi_14 {
-        let (holds, bound) = if bullish {
-            (rsi < settings.rsi_oversold, settings.rsi_oversold)
+        let bound = if bullish {
+            settings.rsi_oversold
         } else {
-            (rsi > settings.rsi_overbought, settings.rsi_overbought)
+            settings.rsi_overbought
         };
         agree(
             settings.rsi_weight,
-            holds,
-            format!("RSI {rsi:.1} {below} {bound}"),
+            beyond(bound, rsi),
+            SignalReason::RsiBeyond { rsi, bound },
         );
     }
     if let (Some(macd), Some(signal)) = (values.macd, values.macd_signal) {
-        let holds = (macd > signal) == bullish && macd != signal;
         agree(
             settings.macd_weight,
-            holds,
-            format!("MACD {above} its signal line"),
+            beyond(macd, signal),
+            SignalReason::MacdBeyondSignal,
         );
     }
     if let (Some(upper), Some(lower)) = (values.bb_upper, values.bb_lower) {
-        let (holds, band) = if bullish {
-            (entry.candle.low.to_f64() <= lower, "lower")
+        let touched = if bullish {
+            entry.candle.low.to_f64() <= lower
         } else {
-            (entry.candle.high.to_f64() >= upper, "upper")
+            entry.candle.high.to_f64() >= upper
         };
         agree(
             settings.bollinger_weight,
-            holds,
-            format!("price touched the {band} Bollinger band"),
+            touched,
+            SignalReason::BollingerBandTouched,
         );
     }
     match values.volume_ratio {
         Some(ratio) if ratio > settings.volume_ratio_min && vote > 0.0 => {
-            reasons.push(format!("volume {ratio:.2}x its 20-candle mean"));
+            reasons.push(SignalReason::VolumeAboveMean { ratio });
             vote * settings.volume_boost
         }
         _ => vote,

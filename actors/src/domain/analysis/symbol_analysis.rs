@@ -84,6 +84,8 @@ impl SymbolAnalysis {
     /// Feeds the candles that closed at one instant (the arrival of one base candle), then
     /// re-evaluates signals once, so a signal never sees half of an instant.
     pub fn on_closed(&mut self, closed: &[ClosedCandle], events: &mut AnalysisEvents) {
+        let patterns_before = events.patterns.len();
+        let with_data_before = self.timeframes_with_data();
         let mut at_ms = None;
         for closed in closed {
             let Some(engine) = self
@@ -97,9 +99,20 @@ impl SymbolAnalysis {
             let close_ms = closed.candle.open_time_ms + closed.timeframe.duration_ms();
             at_ms = at_ms.max(Some(close_ms));
         }
-        if let Some(at_ms) = at_ms {
+        // Signals depend only on each timeframe's latest unresolved pattern and on which
+        // timeframes have data: when neither moved, evaluating again would change nothing.
+        let changed = events.patterns.len() > patterns_before
+            || self.timeframes_with_data() != with_data_before;
+        if let (Some(at_ms), true) = (at_ms, changed) {
             self.evaluate_signals(at_ms, &mut events.signals);
         }
+    }
+
+    fn timeframes_with_data(&self) -> usize {
+        self.engines
+            .iter()
+            .filter(|engine| engine.latest().is_some())
+            .count()
     }
 
     /// Re-evaluates signals without a new candle (after a settings reload, or on request).
@@ -118,24 +131,19 @@ impl SymbolAnalysis {
     }
 
     fn evaluate_signals(&mut self, at_ms: i64, events: &mut Vec<SignalEvent>) {
-        let mut votes = [None; Timeframe::ALL.len()];
-        let mut count = 0;
-        for engine in &self.engines {
-            if let Some((candle, values)) = engine.latest() {
-                votes[count] = Some(TimeframeVote {
-                    timeframe: engine.timeframe(),
-                    pattern: engine.latest_live(),
-                    candle,
-                    values,
-                });
-                count += 1;
-            }
-        }
-        let votes: Vec<TimeframeVote<'_>> = votes.into_iter().flatten().collect();
+        let votes = self.engines.iter().filter_map(|engine| {
+            let (candle, values) = engine.latest()?;
+            Some(TimeframeVote {
+                timeframe: engine.timeframe(),
+                pattern: engine.latest_live(),
+                candle,
+                values,
+            })
+        });
         self.signals.evaluate(
             &self.symbol,
             at_ms,
-            &votes,
+            votes,
             &self.settings.signals,
             self.settings.resolved_patterns_kept,
             events,

@@ -8,8 +8,11 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StochasticFast {
     k_period: usize,
-    highs: VecDeque<f64>,
-    lows: VecDeque<f64>,
+    seen: u64,
+    /// Monotonic windows (index, value): the front is the window's highest high / lowest low.
+    /// Amortised O(1) per candle, and exact: max and min of floats involve no rounding.
+    highs: VecDeque<(u64, f64)>,
+    lows: VecDeque<(u64, f64)>,
     d: Sma,
 }
 
@@ -24,6 +27,7 @@ impl StochasticFast {
         assert!(k_period > 0, "%K needs a period of at least 1");
         StochasticFast {
             k_period,
+            seen: 0,
             highs: VecDeque::with_capacity(k_period),
             lows: VecDeque::with_capacity(k_period),
             d: Sma::new(d_period),
@@ -31,18 +35,23 @@ impl StochasticFast {
     }
 
     pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<StochasticValue> {
-        if self.highs.len() == self.k_period {
-            self.highs.pop_front();
-            self.lows.pop_front();
+        let index = self.seen;
+        self.seen += 1;
+        push_extreme(&mut self.highs, index, high, |kept, new| kept > new);
+        push_extreme(&mut self.lows, index, low, |kept, new| kept < new);
+        let oldest = self.seen.saturating_sub(self.k_period as u64);
+        for window in [&mut self.highs, &mut self.lows] {
+            while window.front().is_some_and(|(at, _)| *at < oldest) {
+                window.pop_front();
+            }
         }
-        self.highs.push_back(high);
-        self.lows.push_back(low);
-        if self.highs.len() < self.k_period {
+        if self.seen < self.k_period as u64 {
             return None;
         }
-        // A fixed, small window: scanning it is O(k_period), constant per candle.
-        let highest = self.highs.iter().copied().fold(f64::MIN, f64::max);
-        let lowest = self.lows.iter().copied().fold(f64::MAX, f64::min);
+        let (Some(&(_, highest)), Some(&(_, lowest))) = (self.highs.front(), self.lows.front())
+        else {
+            return None;
+        };
         let range = (highest - lowest) / 100.0;
         let k = if range != 0.0 {
             (close - lowest) / range
@@ -52,6 +61,20 @@ impl StochasticFast {
         let d = self.d.update(k)?;
         Some(StochasticValue { k, d })
     }
+}
+
+/// Appends `value`, first dropping every kept value it beats or equals (`keeps` says which
+/// kept values still win), so the deque stays ordered best-first.
+fn push_extreme(
+    window: &mut VecDeque<(u64, f64)>,
+    index: u64,
+    value: f64,
+    keeps: impl Fn(f64, f64) -> bool,
+) {
+    while window.back().is_some_and(|(_, kept)| !keeps(*kept, value)) {
+        window.pop_back();
+    }
+    window.push_back((index, value));
 }
 
 #[cfg(test)]
