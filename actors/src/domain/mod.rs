@@ -4,5 +4,7 @@ pub mod analysis;
 mod error;
 pub mod market;
 pub mod scanner;
+#[cfg(test)]
+mod test_candles;
 
 pub use error::DomainError;

@@ -265,18 +265,10 @@ fn decimals_of(candle: &Candle) -> u32 {
 mod tests {
     use super::*;
     use crate::domain::analysis::PatternStatus;
-    use crate::domain::market::{Price, Volume};
+    use crate::domain::test_candles::decimal_candle;
 
     fn candle(minute: i64, open: &str, high: &str, low: &str, close: &str) -> Candle {
-        let price = |text: &str| Price::from_decimal(text.parse().unwrap()).unwrap();
-        Candle {
-            open_time_ms: minute * 60_000,
-            open: price(open),
-            high: price(high),
-            low: price(low),
-            close: price(close),
-            volume: Volume::ZERO,
-        }
+        decimal_candle(minute * 60_000, [open, high, low, close])
     }
 
     fn run(settings: &AnalysisSettings, candles: &[Candle]) -> (PatternEngine, Vec<PatternEvent>) {

@@ -7,7 +7,8 @@ use super::{
     AnalysisEvents, AnalysisSettings, Direction, SignalBook, SignalEvent, SignalSettings,
     SignalStatus, SymbolAnalysis, TimeframeVote,
 };
-use crate::domain::market::{Candle, ClosedCandle, Price, Symbol, Timeframe, Volume};
+use crate::domain::market::{ClosedCandle, Price, Symbol, Timeframe};
+use crate::domain::test_candles::decimal_candle;
 use std::sync::Arc;
 
 const THREE: [Timeframe; 3] = [Timeframe::M5, Timeframe::M15, Timeframe::H1];
@@ -25,18 +26,10 @@ const PATH: [[&str; 4]; 6] = [
 ];
 
 fn closed(timeframe: Timeframe, index: usize) -> ClosedCandle {
-    let price = |text: &str| Price::from_decimal(text.parse().unwrap()).unwrap();
-    let [open, high, low, close] = PATH[index];
+    let start_ms = index as i64 * timeframe.duration_ms();
     ClosedCandle {
         timeframe,
-        candle: Candle {
-            open_time_ms: index as i64 * timeframe.duration_ms(),
-            open: price(open),
-            high: price(high),
-            low: price(low),
-            close: price(close),
-            volume: Volume::from_raw(100_000_000),
-        },
+        candle: decimal_candle(start_ms, PATH[index]),
     }
 }
 

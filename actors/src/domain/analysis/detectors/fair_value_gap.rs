@@ -76,19 +76,7 @@ impl FairValueGapDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::market::{Price, Volume};
-
-    fn candle(minute: i64, open: i64, high: i64, low: i64, close: i64) -> Candle {
-        let price = Price::from_raw;
-        Candle {
-            open_time_ms: minute * 60_000,
-            open: price(open),
-            high: price(high),
-            low: price(low),
-            close: price(close),
-            volume: Volume::ZERO,
-        }
-    }
+    use crate::domain::test_candles::raw_candle as candle;
 
     fn run(settings: FairValueGapSettings, candles: &[Candle]) -> Vec<FairValueGap> {
         let mut detector = FairValueGapDetector::new(settings);

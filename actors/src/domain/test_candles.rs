@@ -1,0 +1,29 @@
+//! Candles for unit tests, one minute apart.
+
+use super::market::{Candle, Price, Volume};
+
+/// A one-minute candle at `minute` from raw fixed-point prices (units of 1e-8), no volume.
+pub fn raw_candle(minute: i64, open: i64, high: i64, low: i64, close: i64) -> Candle {
+    Candle {
+        open_time_ms: minute * 60_000,
+        open: Price::from_raw(open),
+        high: Price::from_raw(high),
+        low: Price::from_raw(low),
+        close: Price::from_raw(close),
+        volume: Volume::ZERO,
+    }
+}
+
+/// A candle starting `start_ms` from decimal prices `[open, high, low, close]`, no volume.
+pub fn decimal_candle(start_ms: i64, [open, high, low, close]: [&str; 4]) -> Candle {
+    let price =
+        |text: &str| Price::from_decimal(text.parse().expect("a decimal")).expect("a price");
+    Candle {
+        open_time_ms: start_ms,
+        open: price(open),
+        high: price(high),
+        low: price(low),
+        close: price(close),
+        volume: Volume::ZERO,
+    }
+}
