@@ -9,4 +9,5 @@ pub mod demo;
 pub mod import;
 pub mod report;
 pub mod server;
+pub mod store_commands;
 pub mod telemetry;

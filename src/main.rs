@@ -7,6 +7,7 @@ use cryptolens::analyze::AnalyzeOptions;
 use cryptolens::config::{FlagOverrides, Settings};
 use cryptolens::import::{run_import, ImportError, ImportOptions};
 use cryptolens::server::Server;
+use cryptolens::store_commands;
 use cryptolens::telemetry;
 use cryptolens_actors::domain::market::{Symbol, Timeframe};
 use std::io::Write;
@@ -60,6 +61,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Operator commands on the store of a stopped server.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Analyse one candle file offline and print indicators, patterns and signals as JSON.
     Analyze {
         /// A candle file in an import format (CSV or JSON).
@@ -77,6 +83,26 @@ enum Command {
         #[arg(long)]
         fvg_body_filter: bool,
         /// A TOML file whose [analysis] section overrides the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Verify every stored value; exit 1 if any is damaged or quarantined.
+    Check {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print one symbol's snapshot (candles, indicators, patterns, signals) as JSON.
+    Export {
+        #[arg(long)]
+        symbol: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -122,6 +148,58 @@ fn main() -> ExitCode {
             fvg_body_filter,
             config,
         } => analyze(input, &timeframe, &symbol, raw, fvg_body_filter, config),
+        Command::Store { command } => store(command),
+    }
+}
+
+/// Exit 0 when the store is sound, 1 when values are damaged, 2 when it cannot be read.
+fn store(command: StoreCommand) -> ExitCode {
+    let (data_dir, config) = match &command {
+        StoreCommand::Check { data_dir, config }
+        | StoreCommand::Export {
+            data_dir, config, ..
+        } => (data_dir.clone(), config.clone()),
+    };
+    let run = || -> anyhow::Result<ExitCode> {
+        let flags = FlagOverrides {
+            bind: None,
+            data_dir,
+        };
+        let settings = Settings::load(config.as_deref(), &flags)?;
+        let path = cryptolens::server::store_path(&settings);
+        let (document, damaged) = match &command {
+            StoreCommand::Check { .. } => {
+                let report = store_commands::check(&path)?;
+                let damaged = !report.problems.is_empty();
+                (serde_json::to_value(&report)?, damaged)
+            }
+            StoreCommand::Export { symbol, .. } => {
+                let symbol = Symbol::parse(symbol)?;
+                (store_commands::export(&path, symbol.as_str())?, false)
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        let written = serde_json::to_writer_pretty(&mut out, &document)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out));
+        // A reader that stops early (`| head`) is not an error of ours.
+        if let Err(error) = written {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(error.into());
+            }
+        }
+        Ok(if damaged {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    };
+    match run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
     }
 }
 

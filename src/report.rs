@@ -6,9 +6,35 @@ use cryptolens_actors::domain::analysis::indicators::{IndicatorValues, INDICATOR
 use cryptolens_actors::domain::analysis::{
     Direction, Pattern, PatternKind, PatternStatus, Signal, SignalStatus, TradingLevels,
 };
-use cryptolens_actors::domain::market::{Symbol, Timeframe};
+use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+/// Prices and volume as exact decimal strings.
+#[derive(Serialize)]
+pub struct CandleJson {
+    pub t: i64,
+    pub o: String,
+    pub h: String,
+    pub l: String,
+    pub c: String,
+    pub v: String,
+    pub closed: bool,
+}
+
+impl CandleJson {
+    pub fn new(candle: &Candle, closed: bool) -> CandleJson {
+        CandleJson {
+            t: candle.open_time_ms,
+            o: candle.open.to_string(),
+            h: candle.high.to_string(),
+            l: candle.low.to_string(),
+            c: candle.close.to_string(),
+            v: candle.volume.to_string(),
+            closed,
+        }
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct LevelsJson {

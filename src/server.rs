@@ -5,6 +5,7 @@ use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::demo;
 use cryptolens_actors::actors::{Engine, EngineError};
+use cryptolens_actors::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +29,10 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a start-up task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("demo data: {0}")]
     Demo(#[from] demo::DemoError),
 }
@@ -42,14 +47,23 @@ pub struct Server {
     shutdown_timeout: Duration,
 }
 
+/// The sled database inside the data directory.
+pub fn store_path(settings: &Settings) -> PathBuf {
+    settings.server.data_dir.join("store")
+}
+
 impl Server {
-    /// Binds, starts the engine, loads demo data if asked, then reports ready.
+    /// Opens the store, binds, starts the engine, restores every stored symbol (the API
+    /// answers meanwhile, `ready` says 503 and ingest 503), loads demo data if asked, then
+    /// reports ready.
     pub async fn start(settings: &Settings, with_demo: bool) -> Result<Server, ServeError> {
         let data_dir = &settings.server.data_dir;
         std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
             path: data_dir.clone(),
             source,
         })?;
+        let store_path = store_path(settings);
+        let store = tokio::task::spawn_blocking(move || Store::open(&store_path)).await??;
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
             .await
@@ -57,7 +71,8 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let engine = Engine::start(settings.engine_settings(), settings.analysis.clone())?;
+        let engine =
+            Engine::start_restoring(settings.engine_settings(), settings.analysis.clone())?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -77,6 +92,9 @@ impl Server {
                 })
                 .run(),
         );
+        let restoring = engine.clone();
+        let store = Arc::new(store);
+        tokio::task::spawn_blocking(move || restoring.restore_from(store)).await??;
         if with_demo {
             demo::load_and_stream(&engine, &settings.demo, shutting_down).await?;
         }

@@ -16,6 +16,8 @@ mod golden_indicators;
 mod http_api;
 #[path = "end_to_end/import_cli.rs"]
 mod import_cli;
+#[path = "end_to_end/persistence.rs"]
+mod persistence;
 #[path = "end_to_end/shutdown.rs"]
 mod shutdown;
 #[path = "end_to_end/streaming_equals_batch.rs"]

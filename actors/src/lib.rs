@@ -13,3 +13,4 @@
 
 pub mod actors;
 pub mod domain;
+pub mod store;

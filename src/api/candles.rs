@@ -4,9 +4,10 @@ use super::error::ApiError;
 use super::payload::parse_candle_batch;
 use super::query::QueryParams;
 use super::{respond, with_state, AppState};
+use crate::report::CandleJson;
 use bytes::Bytes;
 use cryptolens_actors::actors::{CandleSnapshot, IngestReport};
-use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
+use cryptolens_actors::domain::market::{Symbol, Timeframe};
 use cryptolens_actors::domain::DomainError;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -56,32 +57,6 @@ struct CandlePage {
     base_timeframe: Timeframe,
     count: usize,
     candles: Vec<CandleJson>,
-}
-
-/// Prices and volume as exact decimal strings.
-#[derive(Serialize)]
-struct CandleJson {
-    t: i64,
-    o: String,
-    h: String,
-    l: String,
-    c: String,
-    v: String,
-    closed: bool,
-}
-
-impl CandleJson {
-    fn new(candle: &Candle, closed: bool) -> CandleJson {
-        CandleJson {
-            t: candle.open_time_ms,
-            o: candle.open.to_string(),
-            h: candle.high.to_string(),
-            l: candle.low.to_string(),
-            c: candle.close.to_string(),
-            v: candle.volume.to_string(),
-            closed,
-        }
-    }
 }
 
 async fn read_candles(

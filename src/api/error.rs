@@ -119,6 +119,8 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
     match error {
         EngineError::MailboxFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mailbox_full"),
         EngineError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+        EngineError::Restoring => (StatusCode::SERVICE_UNAVAILABLE, "restoring"),
+        EngineError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
         EngineError::SymbolLimit(_) => (StatusCode::SERVICE_UNAVAILABLE, "symbol_limit"),
         EngineError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "actor_timeout"),
         EngineError::ActorStopped(_) | EngineError::Startup(_) => {

@@ -31,12 +31,36 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
                 &state,
             )
         });
+    let overall = warp::path!("api" / "health")
+        .and(warp::get())
+        .and(with_state(state))
+        .map(|state: AppState| respond(Ok(overall_health(&state)), &state));
     live.or(ready)
+        .unify()
+        .or(overall)
         .unify()
         .or(actors)
         .unify()
         .or(symbols)
         .unify()
+}
+
+/// `healthy`, or `degraded` when stored values failed verification at start-up or snapshot
+/// writes fail; the details say which.
+fn overall_health(state: &AppState) -> serde_json::Value {
+    let problems = state.engine.store_problems();
+    let persistence = state.engine.persistence();
+    let failing = persistence.as_ref().is_some_and(|view| view.failures > 0);
+    let status = if problems.is_empty() && !failing {
+        "healthy"
+    } else {
+        "degraded"
+    };
+    json!({
+        "status": status,
+        "ready": state.is_ready(),
+        "store": {"problems": problems, "persistence": persistence},
+    })
 }
 
 fn readiness(state: AppState) -> Response {

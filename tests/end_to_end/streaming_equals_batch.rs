@@ -3,7 +3,9 @@
 //! same candles in one pass.
 
 use crate::analyze_cli::analyze_json;
-use crate::support::{batch, client, fixtures, get_json, post_json, shared_candles, ServerProcess};
+use crate::support::{
+    all_patterns, client, fixtures, get_json, post_candles, shared_candles, ServerProcess,
+};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::market::{Candle, Timeframe};
 use serde_json::{json, Value};
@@ -25,11 +27,6 @@ fn cut_point(candles: &[Candle], timeframe: Timeframe) -> usize {
             next_higher.is_aligned(previous) && next - previous == timeframe.duration_ms()
         })
         .expect("a cut point")
-}
-
-fn candle_body(candle: &Candle) -> Value {
-    json!({"t": candle.open_time_ms, "o": candle.open.to_string(), "h": candle.high.to_string(),
-           "l": candle.low.to_string(), "c": candle.close.to_string(), "v": candle.volume.to_string()})
 }
 
 fn write_csv(path: &Path, candles: &[Candle]) {
@@ -59,32 +56,8 @@ async fn post_in_random_batches(
             .wrapping_add(1);
         let size = 1 + (state >> 33) as usize % 700;
         let end = (start + size).min(candles.len());
-        let bodies = candles[start..end].iter().map(candle_body).collect();
-        let body = batch(symbol, timeframe.as_str(), bodies);
-        let (status, answer) = post_json(&http, &format!("{base}/api/candles"), &body).await;
-        assert_eq!(status, 200, "{answer}");
+        post_candles(&http, base, symbol, timeframe, &candles[start..end]).await;
         start = end;
-    }
-}
-
-async fn all_server_patterns(base: &str, symbol: &str) -> BTreeMap<String, Value> {
-    let http = client();
-    let mut patterns = BTreeMap::new();
-    loop {
-        let url = format!(
-            "{base}/api/patterns?symbol={symbol}&limit=1000&offset={}",
-            patterns.len()
-        );
-        let page = get_json(&http, &url).await;
-        let items = page["patterns"].as_array().expect("patterns").clone();
-        for mut pattern in items.clone() {
-            assert_eq!(pattern["symbol"], symbol);
-            pattern.as_object_mut().expect("object").remove("symbol");
-            patterns.insert(pattern["id"].as_str().expect("id").to_owned(), pattern);
-        }
-        if items.is_empty() || patterns.len() as u64 >= page["total"].as_u64().expect("total") {
-            return patterns;
-        }
     }
 }
 
@@ -111,7 +84,7 @@ async fn check_streaming_equals_batch(file: &Path, symbol: &str, timeframe: Time
     let server = ServerProcess::start(KEEP_EVERYTHING);
     post_in_random_batches(&server.base_url, symbol, timeframe, &candles[..=n]).await;
 
-    let streamed = all_server_patterns(&server.base_url, symbol).await;
+    let streamed = all_patterns(&server.base_url, symbol).await;
     let expected = by_id(&batch_run["patterns"]);
     assert!(!expected.is_empty());
     assert_eq!(streamed.len(), expected.len(), "{symbol}: pattern count");

@@ -1,7 +1,9 @@
 //! Helpers: a real server process on an ephemeral port, an in-process server, candle bodies.
 
 use cryptolens::config::{FlagOverrides, Settings};
+use cryptolens_actors::domain::market::{Candle, Timeframe};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -32,21 +34,21 @@ pub fn shared_candles() -> Option<PathBuf> {
 pub struct ServerProcess {
     pub child: Child,
     pub base_url: String,
-    _data_dir: tempfile::TempDir,
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl ServerProcess {
-    /// Starts `cryptolens serve`, with `extra_toml` as a `--config` file when given.
+    /// Starts `cryptolens serve` in a fresh data dir, with `extra_toml` as a `--config` file.
     pub fn start(extra_toml: &str) -> ServerProcess {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let config_path = data_dir.path().join("test.toml");
-        std::fs::write(&config_path, extra_toml).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir.path().join("store"))
-            .arg("--config")
-            .arg(&config_path)
-            .env("CRYPTOLENS_LOG__FILTER", "warn")
+        let mut server = ServerProcess::start_in(data_dir.path(), extra_toml);
+        server._data_dir = Some(data_dir);
+        server
+    }
+
+    /// Starts `cryptolens serve` on `data_dir`, which the caller keeps (to restart on it).
+    pub fn start_in(data_dir: &std::path::Path, extra_toml: &str) -> ServerProcess {
+        let mut child = serve_command(data_dir, extra_toml)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -64,7 +66,7 @@ impl ServerProcess {
         ServerProcess {
             child,
             base_url,
-            _data_dir: data_dir,
+            _data_dir: None,
         }
     }
 
@@ -94,6 +96,21 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `cryptolens serve` on an ephemeral port over `data_dir`, with `extra_toml` as `--config`.
+pub fn serve_command(data_dir: &std::path::Path, extra_toml: &str) -> Command {
+    let config_path = data_dir.join("test.toml");
+    std::fs::create_dir_all(data_dir).expect("data dir");
+    std::fs::write(&config_path, extra_toml).expect("write config");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cryptolens"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--config")
+        .arg(&config_path)
+        .env("CRYPTOLENS_LOG__FILTER", "warn");
+    command
 }
 
 /// Settings for an in-process server on an ephemeral port and a fresh data dir.
@@ -226,4 +243,46 @@ pub async fn start_in_process(
         .expect("server starts");
     let base = format!("http://{}", server.local_addr());
     (dir, server, base)
+}
+
+/// A checked candle as the API's JSON body.
+pub fn candle_body(candle: &Candle) -> Value {
+    json!({"t": candle.open_time_ms, "o": candle.open.to_string(), "h": candle.high.to_string(),
+           "l": candle.low.to_string(), "c": candle.close.to_string(), "v": candle.volume.to_string()})
+}
+
+/// Posts `candles` as one batch and asserts it was accepted.
+pub async fn post_candles(
+    http: &reqwest::Client,
+    base: &str,
+    symbol: &str,
+    timeframe: Timeframe,
+    candles: &[Candle],
+) {
+    let bodies = candles.iter().map(candle_body).collect();
+    let body = batch(symbol, timeframe.as_str(), bodies);
+    let (status, answer) = post_json(http, &format!("{base}/api/candles"), &body).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// Every pattern the server lists for `symbol`, by id (the `symbol` field dropped).
+pub async fn all_patterns(base: &str, symbol: &str) -> BTreeMap<String, Value> {
+    let http = client();
+    let mut patterns = BTreeMap::new();
+    loop {
+        let url = format!(
+            "{base}/api/patterns?symbol={symbol}&limit=1000&offset={}",
+            patterns.len()
+        );
+        let page = get_json(&http, &url).await;
+        let items = page["patterns"].as_array().expect("patterns").clone();
+        for mut pattern in items.clone() {
+            assert_eq!(pattern["symbol"], symbol);
+            pattern.as_object_mut().expect("object").remove("symbol");
+            patterns.insert(pattern["id"].as_str().expect("id").to_owned(), pattern);
+        }
+        if items.is_empty() || patterns.len() as u64 >= page["total"].as_u64().expect("total") {
+            return patterns;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Starts the actor system, routes requests to symbol actors and drains them at shutdown.
 
 use super::health::ActorHealthView;
+use super::persistence::{PersistenceActor, PersistenceStats, PersistenceView, SnapshotRound};
 use super::registry::{Registry, SymbolHandle};
 use super::symbol::{
     AnalysisView, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles,
@@ -9,7 +10,10 @@ use super::symbol::{
 use super::{EngineError, EngineSettings, MarketEvent};
 use crate::domain::analysis::AnalysisSettings;
 use crate::domain::market::{Candle, Symbol, Timeframe};
+use crate::domain::scanner::SymbolScanner;
+use crate::store::{Store, StoreProblem};
 use actix::prelude::SendError;
+use actix::{Actor, Addr};
 use actix_rt::{Arbiter, System};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,11 +28,28 @@ pub struct Engine {
 }
 
 struct EngineInner {
-    registry: Registry,
+    registry: Arc<Registry>,
     settings: EngineSettings,
     events: broadcast::Sender<MarketEvent>,
     accepting: AtomicBool,
+    /// False while the state is being restored: ingest waits for it.
+    ingest_open: AtomicBool,
+    persistence: Mutex<Option<Persistence>>,
+    persistence_stats: Arc<PersistenceStats>,
+    store_problems: Mutex<Vec<StoreProblem>>,
     runtime: Mutex<Option<ActorRuntime>>,
+}
+
+struct Persistence {
+    actor: Addr<PersistenceActor>,
+    store: Arc<Store>,
+}
+
+/// What a restore found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreReport {
+    pub symbols: usize,
+    pub problems: Vec<StoreProblem>,
 }
 
 /// The actix system thread and its arbiters, joined at shutdown.
@@ -36,6 +57,8 @@ struct ActorRuntime {
     system: System,
     system_thread: JoinHandle<()>,
     arbiters: Vec<Arbiter>,
+    /// Its own thread, so encoding and disk waits never hold up symbol actors.
+    persistence_arbiter: Arbiter,
 }
 
 impl Engine {
@@ -44,6 +67,23 @@ impl Engine {
     pub fn start(
         settings: EngineSettings,
         analysis: AnalysisSettings,
+    ) -> Result<Engine, EngineError> {
+        Engine::start_with(settings, analysis, true)
+    }
+
+    /// Like [`Engine::start`], but ingest stays closed (503, retry) until
+    /// [`Engine::restore_from`] has brought back every stored symbol.
+    pub fn start_restoring(
+        settings: EngineSettings,
+        analysis: AnalysisSettings,
+    ) -> Result<Engine, EngineError> {
+        Engine::start_with(settings, analysis, false)
+    }
+
+    fn start_with(
+        settings: EngineSettings,
+        analysis: AnalysisSettings,
+        ingest_open: bool,
     ) -> Result<Engine, EngineError> {
         if settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
             return Err(EngineError::Startup(
@@ -58,10 +98,14 @@ impl Engine {
         let (events, _) = broadcast::channel(settings.event_capacity.max(1));
         let registry = Registry::new(shards, settings.clone(), Arc::new(analysis), events.clone());
         let inner = EngineInner {
-            registry,
+            registry: Arc::new(registry),
             settings,
             events,
             accepting: AtomicBool::new(true),
+            ingest_open: AtomicBool::new(ingest_open),
+            persistence: Mutex::new(None),
+            persistence_stats: Arc::new(PersistenceStats::default()),
+            store_problems: Mutex::new(Vec::new()),
             runtime: Mutex::new(Some(runtime)),
         };
         Ok(Engine {
@@ -71,6 +115,73 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.inner.settings
+    }
+
+    /// Restores every symbol snapshot in `store` (blocking: call it off the async reactor),
+    /// starts the persistence actor on it, then opens ingest. Snapshots that fail
+    /// verification are quarantined, reported here and in [`Engine::store_problems`], and
+    /// their symbols start empty; every other symbol is served.
+    pub fn restore_from(&self, store: Arc<Store>) -> Result<RestoreReport, EngineError> {
+        let loaded = store
+            .load_symbols::<SymbolScanner>()
+            .map_err(|error| EngineError::Store(error.to_string()))?;
+        let (snapshots, problems) = (loaded.values, loaded.problems);
+        for problem in &problems {
+            tracing::error!(tree = %problem.tree, key = %problem.key, problem = %problem.problem,
+                "stored snapshot failed verification; quarantined, not served");
+        }
+        let symbols = snapshots.len();
+        for (_key, scanner) in snapshots {
+            self.inner.registry.spawn_restored(scanner)?;
+        }
+        self.start_persistence(store)?;
+        lock(&self.inner.store_problems).extend(problems.iter().cloned());
+        self.inner.ingest_open.store(true, Ordering::Release);
+        tracing::info!(symbols, problems = problems.len(), "state restored");
+        Ok(RestoreReport { symbols, problems })
+    }
+
+    fn start_persistence(&self, store: Arc<Store>) -> Result<(), EngineError> {
+        let runtime = lock(&self.inner.runtime);
+        let runtime = runtime
+            .as_ref()
+            .ok_or_else(|| EngineError::Startup("the engine is stopped".into()))?;
+        let actor = PersistenceActor::new(
+            Arc::clone(&self.inner.registry),
+            Arc::clone(&store),
+            Duration::from_millis(self.inner.settings.snapshot_interval_ms.max(1)),
+            Arc::clone(&self.inner.persistence_stats),
+        );
+        let actor =
+            PersistenceActor::start_in_arbiter(&runtime.persistence_arbiter.handle(), |_| actor);
+        *lock(&self.inner.persistence) = Some(Persistence { actor, store });
+        Ok(())
+    }
+
+    /// Stored values that failed verification at start-up.
+    pub fn store_problems(&self) -> Vec<StoreProblem> {
+        lock(&self.inner.store_problems).clone()
+    }
+
+    /// Snapshot rounds, snapshots written and failures; None without a store.
+    pub fn persistence(&self) -> Option<PersistenceView> {
+        lock(&self.inner.persistence)
+            .as_ref()
+            .map(|_| self.inner.persistence_stats.view())
+    }
+
+    /// Takes a snapshot round now (tests and shutdown); returns the symbols written.
+    pub async fn snapshot_now(&self) -> Result<usize, EngineError> {
+        let actor = lock(&self.inner.persistence)
+            .as_ref()
+            .map(|persistence| persistence.actor.clone());
+        match actor {
+            None => Ok(0),
+            Some(actor) => actor
+                .send(SnapshotRound)
+                .await
+                .map_err(|_| EngineError::Store("the persistence actor stopped".into())),
+        }
     }
 
     /// Applies checked candles of `timeframe` to `symbol`, creating its actor if needed. A full
@@ -83,6 +194,9 @@ impl Engine {
     ) -> Result<IngestReport, EngineError> {
         if !self.inner.accepting.load(Ordering::Acquire) {
             return Err(EngineError::ShuttingDown);
+        }
+        if !self.inner.ingest_open.load(Ordering::Acquire) {
+            return Err(EngineError::Restoring);
         }
         let handle = self.inner.registry.get_or_spawn(symbol, timeframe)?;
         reserve_slot(&handle)?;
@@ -215,8 +329,14 @@ impl Engine {
         self.inner.accepting.load(Ordering::Acquire)
     }
 
-    /// Stops accepting candles, waits until every mailbox is drained, then stops the actor
-    /// system and joins its threads. Calling it twice is harmless.
+    /// False while the state is being restored.
+    pub fn is_open(&self) -> bool {
+        self.inner.ingest_open.load(Ordering::Acquire)
+    }
+
+    /// Stops accepting candles, waits until every mailbox is drained, takes a final snapshot
+    /// and flushes the store, then stops the actor system and joins its threads. Calling it
+    /// twice is harmless.
     pub async fn shutdown(&self) {
         self.inner.accepting.store(false, Ordering::Release);
         for handle in self.inner.registry.handles() {
@@ -225,18 +345,30 @@ impl Engine {
                 tracing::warn!(symbol = %handle.health.symbol(), "actor stopped before draining");
             }
         }
-        let runtime = self
-            .inner
-            .runtime
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.final_snapshot().await;
+        let runtime = lock(&self.inner.runtime).take();
         if let Some(runtime) = runtime {
             // Joining threads blocks: keep it off the async reactor.
             let joined = tokio::task::spawn_blocking(move || runtime.stop_and_join()).await;
             if joined.is_err() {
                 tracing::error!("the actor system thread panicked while stopping");
             }
+        }
+    }
+
+    async fn final_snapshot(&self) {
+        let persistence = lock(&self.inner.persistence).take();
+        let Some(persistence) = persistence else {
+            return;
+        };
+        match persistence.actor.send(SnapshotRound).await {
+            Ok(written) => tracing::info!(written, "final snapshot written"),
+            Err(_) => tracing::error!("the persistence actor stopped before the final snapshot"),
+        }
+        let store = persistence.store;
+        let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+        if !matches!(flushed, Ok(Ok(()))) {
+            tracing::error!("the final flush of the store failed");
         }
     }
 
@@ -273,6 +405,12 @@ impl Engine {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here is a single read or write: a poisoned lock still holds a
+    // whole value.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn reserve_slot(handle: &SymbolHandle) -> Result<(), EngineError> {
     if handle.health.try_reserve_slot() {
         Ok(())
@@ -297,7 +435,7 @@ impl ActorRuntime {
                 let runner = actix_rt::System::new();
                 let started = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..shards).map(|_| Arbiter::new()).collect();
-                    (System::current(), arbiters)
+                    (System::current(), arbiters, Arbiter::new())
                 });
                 if started_tx.send(started).is_ok() {
                     if let Err(error) = runner.run() {
@@ -306,21 +444,27 @@ impl ActorRuntime {
                 }
             })
             .map_err(|error| EngineError::Startup(error.to_string()))?;
-        let (system, arbiters) = started_rx
+        let (system, arbiters, persistence_arbiter) = started_rx
             .recv()
             .map_err(|_| EngineError::Startup("the actor system thread exited early".into()))?;
         Ok(ActorRuntime {
             system,
             system_thread,
             arbiters,
+            persistence_arbiter,
         })
     }
 
     fn stop_and_join(self) {
-        for arbiter in &self.arbiters {
+        let all: Vec<Arbiter> = self
+            .arbiters
+            .into_iter()
+            .chain(std::iter::once(self.persistence_arbiter))
+            .collect();
+        for arbiter in &all {
             arbiter.stop();
         }
-        for arbiter in self.arbiters {
+        for arbiter in all {
             if arbiter.join().is_err() {
                 tracing::error!("an arbiter thread panicked");
             }

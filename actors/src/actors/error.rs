@@ -28,6 +28,10 @@ pub enum EngineError {
     ActorStopped(Symbol),
     #[error("the engine is shutting down and accepts no more candles")]
     ShuttingDown,
+    #[error("the engine is restoring its state from the store; retry shortly")]
+    Restoring,
+    #[error("the store failed: {0}")]
+    Store(String),
     #[error("the actor system failed to start: {0}")]
     Startup(String),
     #[error(transparent)]

@@ -23,6 +23,8 @@ pub struct ActorHealth {
     rejected_out_of_order: AtomicU64,
     patterns_formed: AtomicU64,
     signals_emitted: AtomicU64,
+    /// Bumped on every change of the actor's state; persistence snapshots when it moved.
+    state_version: AtomicU64,
     last_candle_open_time_ms: AtomicI64,
     last_heartbeat_ms: AtomicI64,
     lag_ms: AtomicU64,
@@ -68,6 +70,7 @@ impl ActorHealth {
             rejected_out_of_order: AtomicU64::new(0),
             patterns_formed: AtomicU64::new(0),
             signals_emitted: AtomicU64::new(0),
+            state_version: AtomicU64::new(0),
             last_candle_open_time_ms: AtomicI64::new(NEVER),
             last_heartbeat_ms: AtomicI64::new(NEVER),
             lag_ms: AtomicU64::new(0),
@@ -118,6 +121,22 @@ impl ActorHealth {
             .fetch_add(patterns_formed as u64, Ordering::Relaxed);
         self.signals_emitted
             .fetch_add(signals_emitted as u64, Ordering::Relaxed);
+    }
+
+    pub fn record_state_change(&self) {
+        self.state_version.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn state_version(&self) -> u64 {
+        self.state_version.load(Ordering::Acquire)
+    }
+
+    /// After a restore: the newest candle the snapshot holds.
+    pub fn record_restored(&self, last_open_time_ms: Option<i64>) {
+        if let Some(open_time_ms) = last_open_time_ms {
+            self.last_candle_open_time_ms
+                .store(open_time_ms, Ordering::Relaxed);
+        }
     }
 
     pub fn record_restart(&self) -> u64 {

@@ -6,14 +6,16 @@ mod engine;
 mod error;
 mod events;
 mod health;
+mod persistence;
 mod registry;
 mod settings;
 pub mod symbol;
 
-pub use engine::Engine;
+pub use engine::{Engine, RestoreReport};
 pub use error::EngineError;
 pub use events::MarketEvent;
 pub use health::{ActorHealth, ActorHealthView};
+pub use persistence::PersistenceView;
 pub use registry::{Registry, SymbolHandle};
 pub use settings::EngineSettings;
 pub use symbol::{

@@ -77,15 +77,36 @@ impl Registry {
     }
 
     fn spawn(&self, symbol: Symbol, base: Timeframe) -> SymbolHandle {
-        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
-        let capacity = self.settings.mailbox_capacity;
-        let health = Arc::new(ActorHealth::new(symbol.clone(), base, shard, capacity));
         let scanner = SymbolScanner::new(
-            symbol.clone(),
+            symbol,
             base,
             self.settings.ring_capacity,
             Arc::clone(&self.analysis),
         );
+        self.spawn_with(scanner)
+    }
+
+    /// Starts the actor of a symbol restored from a snapshot (before ingest opens).
+    pub fn spawn_restored(&self, mut scanner: SymbolScanner) -> Result<SymbolHandle, EngineError> {
+        let symbol = scanner.symbol().clone();
+        let mut handles = self.handles.write().unwrap_or_else(PoisonError::into_inner);
+        if handles.len() >= self.settings.symbols_max {
+            return Err(EngineError::SymbolLimit(self.settings.symbols_max));
+        }
+        scanner.reattach(Arc::clone(&self.analysis));
+        let last_open_time_ms = scanner.aggregator().last_open_time_ms();
+        let handle = self.spawn_with(scanner);
+        handle.health.record_restored(last_open_time_ms);
+        handles.insert(symbol, handle.clone());
+        Ok(handle)
+    }
+
+    fn spawn_with(&self, scanner: SymbolScanner) -> SymbolHandle {
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
+        let capacity = self.settings.mailbox_capacity;
+        let symbol = scanner.symbol().clone();
+        let base = scanner.aggregator().base();
+        let health = Arc::new(ActorHealth::new(symbol, base, shard, capacity));
         let board = Arc::new(AnalysisBoard::new(AnalysisView::of(scanner.analysis())));
         let heartbeat = Duration::from_millis(self.settings.heartbeat_interval_ms);
         let actor = SymbolActor::new(

@@ -19,6 +19,8 @@ pub struct EngineSettings {
     pub heartbeat_interval_ms: u64,
     /// Market events buffered for each slow subscriber before it is told it lagged.
     pub event_capacity: usize,
+    /// How often changed symbol states are snapshotted to the store: the most a crash loses.
+    pub snapshot_interval_ms: u64,
 }
 
 impl EngineSettings {
@@ -41,6 +43,7 @@ impl Default for EngineSettings {
             request_timeout_ms: 10_000,
             heartbeat_interval_ms: 1000,
             event_capacity: 4096,
+            snapshot_interval_ms: 5000,
         }
     }
 }

@@ -5,6 +5,6 @@ mod error;
 pub mod market;
 pub mod scanner;
 #[cfg(test)]
-mod test_candles;
+pub(crate) mod test_candles;
 
 pub use error::DomainError;

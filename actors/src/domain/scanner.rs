@@ -4,9 +4,13 @@
 
 use super::analysis::{AnalysisEvents, AnalysisSettings, SymbolAnalysis};
 use super::market::{Candle, ClosedCandle, IngestOutcome, Symbol, Timeframe, TimeframeAggregator};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+/// Serialisable whole: a snapshot restores every ring, indicator, detector, pattern lifecycle
+/// and live signal, so the next candle continues exactly where the last one left off. The
+/// settings are not part of it; [`SymbolScanner::reattach`] gives them back after a restore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymbolScanner {
     aggregator: TimeframeAggregator,
     analysis: SymbolAnalysis,
@@ -25,6 +29,15 @@ impl SymbolScanner {
             aggregator,
             analysis,
         }
+    }
+
+    /// Hands a restored scanner its settings (they are not stored with it).
+    pub fn reattach(&mut self, settings: Arc<AnalysisSettings>) {
+        self.analysis.reattach(settings);
+    }
+
+    pub fn symbol(&self) -> &Symbol {
+        self.analysis.symbol()
     }
 
     pub fn aggregator(&self) -> &TimeframeAggregator {

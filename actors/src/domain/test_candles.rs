@@ -1,6 +1,7 @@
 //! Candles for unit tests, one minute apart.
 
 use super::market::{Candle, Price, Volume};
+use proptest::prelude::*;
 
 /// A one-minute candle at `minute` from raw fixed-point prices (units of 1e-8), no volume.
 pub fn raw_candle(minute: i64, open: i64, high: i64, low: i64, close: i64) -> Candle {
@@ -26,4 +27,34 @@ pub fn decimal_candle(start_ms: i64, [open, high, low, close]: [&str; 4]) -> Can
         close: price(close),
         volume: Volume::ZERO,
     }
+}
+
+/// Up to 200 random but valid one-minute candles in time order.
+pub fn candles_strategy() -> impl Strategy<Value = Vec<Candle>> {
+    proptest::collection::vec(
+        (
+            1_i64..1_000,
+            0_i64..200,
+            0_i64..200,
+            1_i64..1_000,
+            0_i128..10_000,
+        ),
+        1..200,
+    )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(index, (open, up, down, close, volume))| {
+                let (open, close) = (open * 1_000, close * 1_000);
+                Candle {
+                    open_time_ms: index as i64 * 60_000,
+                    open: Price::from_raw(open),
+                    high: Price::from_raw(open.max(close) + up * 100),
+                    low: Price::from_raw((open.min(close) - down * 100).max(1)),
+                    close: Price::from_raw(close),
+                    volume: Volume::from_raw(volume),
+                }
+            })
+            .collect()
+    })
 }

@@ -1,5 +1,6 @@
 use super::messages::{
     CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
+    SnapshotCopy, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
 use crate::actors::clock::now_ms;
@@ -74,6 +75,9 @@ impl SymbolActor {
         }
         self.publish_closed();
         self.publish_analysis();
+        if tally.appended + tally.replaced > 0 {
+            self.health.record_state_change();
+        }
         let last_open_time_ms = self.scanner.aggregator().last_open_time_ms();
         self.health.record_ingest(&tally, last_open_time_ms);
         Ok(IngestReport {
@@ -150,6 +154,9 @@ impl SymbolActor {
         self.analysis_scratch.clear();
         self.scanner.reevaluate(&mut self.analysis_scratch);
         self.publish_analysis();
+        if !self.analysis_scratch.is_empty() {
+            self.health.record_state_change();
+        }
         self.analysis_scratch.signals.len()
     }
 
@@ -223,6 +230,18 @@ impl Handler<RescanSignals> for SymbolActor {
         self.health.release_slot();
         self.health.record_handled(message.enqueued_at.elapsed());
         self.rescan()
+    }
+}
+
+impl Handler<TakeSnapshot> for SymbolActor {
+    type Result = actix::MessageResult<TakeSnapshot>;
+
+    fn handle(&mut self, _message: TakeSnapshot, _ctx: &mut Self::Context) -> Self::Result {
+        // Handled in turn with ingest, so the copy and its version always match.
+        actix::MessageResult(SnapshotCopy {
+            version: self.health.state_version(),
+            scanner: Box::new(self.scanner.clone()),
+        })
     }
 }
 

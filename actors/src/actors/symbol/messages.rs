@@ -2,6 +2,7 @@
 
 use crate::actors::EngineError;
 use crate::domain::market::{Candle, IngestTally, Symbol, Timeframe};
+use crate::domain::scanner::SymbolScanner;
 use actix::Message;
 use serde::Serialize;
 use std::time::Instant;
@@ -65,6 +66,18 @@ pub struct SymbolSummary {
 #[rtype(result = "usize")]
 pub struct RescanSignals {
     pub enqueued_at: Instant,
+}
+
+/// A copy of the actor's whole state for the persistence actor. The copy is all the symbol
+/// actor does; encoding and writing happen off its thread.
+#[derive(Message)]
+#[rtype(result = "SnapshotCopy")]
+pub struct TakeSnapshot;
+
+pub struct SnapshotCopy {
+    /// The state version the copy was taken at.
+    pub version: u64,
+    pub scanner: Box<SymbolScanner>,
 }
 
 /// Answers once every message queued before it has been handled (used at shutdown).

@@ -7,7 +7,7 @@ mod view;
 pub use actor::SymbolActor;
 pub use messages::{
     CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
-    SymbolSummary,
+    SnapshotCopy, SymbolSummary, TakeSnapshot,
 };
 pub use view::{AnalysisBoard, AnalysisView, TimeframeView};
 

@@ -8,39 +8,11 @@ use super::detectors::{
 };
 use super::indicators::{IndicatorSet, IndicatorValues};
 use super::{AnalysisEvents, AnalysisSettings, PatternEvent, SignalEvent};
-use crate::domain::market::{Candle, Price, Symbol, Timeframe, Volume};
+use crate::domain::market::{Candle, Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
+use crate::domain::test_candles::candles_strategy;
 use proptest::prelude::*;
 use std::sync::Arc;
-
-fn candles_strategy() -> impl Strategy<Value = Vec<Candle>> {
-    proptest::collection::vec(
-        (
-            1_i64..1_000,
-            0_i64..200,
-            0_i64..200,
-            1_i64..1_000,
-            0_i128..10_000,
-        ),
-        1..200,
-    )
-    .prop_map(|rows| {
-        rows.into_iter()
-            .enumerate()
-            .map(|(index, (open, up, down, close, volume))| {
-                let (open, close) = (open * 1_000, close * 1_000);
-                Candle {
-                    open_time_ms: index as i64 * 60_000,
-                    open: Price::from_raw(open),
-                    high: Price::from_raw(open.max(close) + up * 100),
-                    low: Price::from_raw((open.min(close) - down * 100).max(1)),
-                    close: Price::from_raw(close),
-                    volume: Volume::from_raw(volume),
-                }
-            })
-            .collect()
-    })
-}
 
 /// The whole pipeline (aggregation to every timeframe, detectors, filters, lifecycle,
 /// signals) over `candles`, with the events it reported.

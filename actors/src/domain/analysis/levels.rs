@@ -43,13 +43,49 @@ impl PatternKind {
     }
 }
 
+/// Stored as decimal text: exact, and readable by formats that cannot self-describe
+/// (bincode in the store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "LevelsText", try_from = "LevelsText")]
 pub struct TradingLevels {
     pub entry: Decimal,
     pub stop: Decimal,
     pub targets: [Decimal; 3],
     /// Reward of the last target over the risk, to two decimals.
     pub risk_reward: Decimal,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LevelsText {
+    entry: String,
+    stop: String,
+    targets: [String; 3],
+    risk_reward: String,
+}
+
+impl From<TradingLevels> for LevelsText {
+    fn from(levels: TradingLevels) -> LevelsText {
+        LevelsText {
+            entry: levels.entry.to_string(),
+            stop: levels.stop.to_string(),
+            targets: levels.targets.map(|target| target.to_string()),
+            risk_reward: levels.risk_reward.to_string(),
+        }
+    }
+}
+
+impl TryFrom<LevelsText> for TradingLevels {
+    type Error = rust_decimal::Error;
+
+    fn try_from(text: LevelsText) -> Result<TradingLevels, Self::Error> {
+        let [first, second, third] = &text.targets;
+        Ok(TradingLevels {
+            entry: text.entry.parse()?,
+            stop: text.stop.parse()?,
+            targets: [first.parse()?, second.parse()?, third.parse()?],
+            risk_reward: text.risk_reward.parse()?,
+        })
+    }
 }
 
 /// The smallest price step: configured, or inferred as 10^-d where d is the most decimals

@@ -46,6 +46,7 @@ pub struct PatternEngine {
     /// Resolved patterns, oldest first, bounded by `resolved_patterns_kept`.
     resolved: VecDeque<Pattern>,
     /// Configured tick, or None to use the finest precision seen so far.
+    #[serde(with = "rust_decimal::serde::str_option")]
     tick_size: Option<Decimal>,
     decimals_seen_max: u32,
 }

@@ -44,6 +44,15 @@ pub struct SymbolAnalysis {
     signals: SignalBook,
 }
 
+/// Equal state: the settings are configuration, not state (and are not stored).
+impl PartialEq for SymbolAnalysis {
+    fn eq(&self, other: &SymbolAnalysis) -> bool {
+        self.symbol == other.symbol
+            && self.engines == other.engines
+            && self.signals == other.signals
+    }
+}
+
 impl SymbolAnalysis {
     pub fn new(
         symbol: Symbol,
@@ -60,6 +69,10 @@ impl SymbolAnalysis {
             engines,
             signals: SignalBook::default(),
         }
+    }
+
+    pub fn reattach(&mut self, settings: Arc<AnalysisSettings>) {
+        self.settings = settings;
     }
 
     pub fn symbol(&self) -> &Symbol {

@@ -16,7 +16,7 @@
 use super::candle::Candle;
 use super::ring::CandleRing;
 use super::timeframe::Timeframe;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happened to one candle offered to the aggregator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub enum IngestOutcome {
 }
 
 /// Running counts of [`IngestOutcome`]s.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestTally {
     pub appended: u64,
     pub replaced: u64,
@@ -62,7 +62,7 @@ pub struct ClosedCandle {
     pub candle: Candle,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct HigherSeries {
     timeframe: Timeframe,
     closed: CandleRing,
@@ -71,7 +71,7 @@ struct HigherSeries {
 }
 
 /// One symbol's candles on its base timeframe and every timeframe above it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeframeAggregator {
     base: Timeframe,
     base_closed: CandleRing,

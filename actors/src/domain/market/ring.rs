@@ -1,10 +1,11 @@
 //! A bounded, time-ordered buffer of closed candles.
 
 use super::candle::Candle;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Keeps the newest `capacity` candles in open-time order; the oldest falls out when full.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CandleRing {
     candles: VecDeque<Candle>,
     capacity: usize,

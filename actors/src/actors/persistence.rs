@@ -1,0 +1,159 @@
+//! The persistence actor: on an interval, and once more at shutdown, it copies the state of
+//! every symbol actor whose state changed since its last snapshot, encodes the copies in
+//! envelopes and writes them to sled in one batch followed by one flush. It runs on its own
+//! arbiter, so encoding and disk waits never hold up a symbol actor; a symbol actor only
+//! clones its state when asked, in turn with its other messages.
+//!
+//! Durability bound: after `kill -9`, what changed since the last completed round is lost,
+//! i.e. at most `snapshot_interval_ms` plus the time one round takes.
+
+use super::registry::Registry;
+use super::symbol::TakeSnapshot;
+use crate::domain::market::Symbol;
+use crate::store::{encode, Store};
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, Message, WrapFuture,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Take one snapshot round now; answers with the number of symbols written.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct SnapshotRound;
+
+/// Counters of the persistence actor, read by health endpoints.
+#[derive(Debug, Default)]
+pub struct PersistenceStats {
+    rounds: AtomicU64,
+    snapshots_written: AtomicU64,
+    failures: AtomicU64,
+    last_round_at_ms: AtomicI64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersistenceView {
+    pub rounds: u64,
+    pub snapshots_written: u64,
+    pub failures: u64,
+    pub last_round_at_ms: Option<i64>,
+}
+
+impl PersistenceStats {
+    pub fn view(&self) -> PersistenceView {
+        let last = self.last_round_at_ms.load(Ordering::Relaxed);
+        PersistenceView {
+            rounds: self.rounds.load(Ordering::Relaxed),
+            snapshots_written: self.snapshots_written.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            last_round_at_ms: (last != 0).then_some(last),
+        }
+    }
+}
+
+pub struct PersistenceActor {
+    registry: Arc<Registry>,
+    store: Arc<Store>,
+    interval: Duration,
+    stats: Arc<PersistenceStats>,
+    /// The state version last written per symbol; a restored or new actor starts at 0.
+    saved_versions: HashMap<Symbol, u64>,
+}
+
+impl PersistenceActor {
+    pub fn new(
+        registry: Arc<Registry>,
+        store: Arc<Store>,
+        interval: Duration,
+        stats: Arc<PersistenceStats>,
+    ) -> PersistenceActor {
+        PersistenceActor {
+            registry,
+            store,
+            interval,
+            stats,
+            saved_versions: HashMap::new(),
+        }
+    }
+}
+
+impl Actor for PersistenceActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.interval, |_, ctx| ctx.notify(SnapshotRound));
+    }
+}
+
+impl Handler<SnapshotRound> for PersistenceActor {
+    /// Atomic: one round at a time, so versions are recorded in order.
+    type Result = AtomicResponse<Self, usize>;
+
+    fn handle(&mut self, _message: SnapshotRound, _ctx: &mut Self::Context) -> Self::Result {
+        let changed: Vec<_> = self
+            .registry
+            .handles()
+            .into_iter()
+            .filter(|handle| {
+                let saved = self.saved_versions.get(handle.health.symbol()).copied();
+                handle.health.state_version() != saved.unwrap_or(0)
+            })
+            .collect();
+        let store = Arc::clone(&self.store);
+        let stats = Arc::clone(&self.stats);
+        let round = async move {
+            let mut values = Vec::with_capacity(changed.len());
+            let mut versions = Vec::with_capacity(changed.len());
+            for handle in changed {
+                let symbol = handle.health.symbol().clone();
+                let Ok(copy) = handle.addr.send(TakeSnapshot).await else {
+                    tracing::warn!(%symbol, "actor stopped before its snapshot");
+                    continue;
+                };
+                match encode(copy.scanner.as_ref()) {
+                    Ok(bytes) => {
+                        values.push((symbol.as_str().to_owned(), bytes));
+                        versions.push((symbol, copy.version));
+                    }
+                    Err(error) => {
+                        stats.failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(%symbol, %error, "snapshot not written");
+                    }
+                }
+            }
+            let written = values.len();
+            let result = if values.is_empty() {
+                Ok(())
+            } else {
+                store.put_symbols(values)
+            };
+            stats.rounds.fetch_add(1, Ordering::Relaxed);
+            stats
+                .last_round_at_ms
+                .store(super::clock::now_ms(), Ordering::Relaxed);
+            match result {
+                Ok(()) => {
+                    stats
+                        .snapshots_written
+                        .fetch_add(written as u64, Ordering::Relaxed);
+                    versions
+                }
+                Err(error) => {
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(%error, "snapshot round failed; it is retried next round");
+                    Vec::new()
+                }
+            }
+        };
+        AtomicResponse::new(Box::pin(round.into_actor(self).map(
+            |versions, actor, _ctx| {
+                let written = versions.len();
+                actor.saved_versions.extend(versions);
+                written
+            },
+        )))
+    }
+}

@@ -1,0 +1,255 @@
+//! The sled database and its trees.
+
+use super::envelope::{decode, verify};
+use super::StoreError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+const SYMBOLS_TREE: &str = "symbols";
+const QUARANTINE_TREE: &str = "quarantine";
+/// sled's page cache; the store is read whole once at start-up, then mostly written.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What a load found: the values that decoded (by key) and the ones that did not.
+pub struct Loaded<T> {
+    pub values: Vec<(String, T)>,
+    pub problems: Vec<StoreProblem>,
+}
+
+/// A stored value that failed verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreProblem {
+    pub tree: String,
+    pub key: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeCount {
+    pub tree: String,
+    pub values: usize,
+    pub bytes: u64,
+}
+
+/// What `cryptolens store check` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub trees: Vec<TreeCount>,
+    pub problems: Vec<StoreProblem>,
+}
+
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    symbols: sled::Tree,
+    quarantine: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`. A second process gets
+    /// [`StoreError::Locked`] at once rather than waiting.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|error| open_error(path, error))?;
+        let symbols = db.open_tree(SYMBOLS_TREE)?;
+        let quarantine = db.open_tree(QUARANTINE_TREE)?;
+        Ok(Store {
+            path: path.to_owned(),
+            db,
+            symbols,
+            quarantine,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes symbol snapshots (already enveloped) in one batch and flushes them to disk.
+    pub fn put_symbols(&self, values: Vec<(String, Vec<u8>)>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in values {
+            batch.insert(key.as_bytes(), value);
+        }
+        self.symbols.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Every symbol snapshot that verifies and decodes. Any other value is moved to the
+    /// quarantine tree (kept for inspection, never served) and reported.
+    pub fn load_symbols<T: DeserializeOwned>(&self) -> Result<Loaded<T>, StoreError> {
+        let (mut loaded, mut problems) = (Vec::new(), Vec::new());
+        for entry in self.symbols.iter() {
+            let (key, value) = entry?;
+            let key_text = String::from_utf8_lossy(&key).into_owned();
+            match decode::<T>(&value) {
+                Ok(snapshot) => loaded.push((key_text, snapshot)),
+                Err(error) => {
+                    self.quarantine.insert(&key, value)?;
+                    self.symbols.remove(&key)?;
+                    problems.push(StoreProblem {
+                        tree: SYMBOLS_TREE.into(),
+                        key: key_text,
+                        problem: error.to_string(),
+                    });
+                }
+            }
+        }
+        if !problems.is_empty() {
+            self.db.flush()?;
+        }
+        Ok(Loaded {
+            values: loaded,
+            problems,
+        })
+    }
+
+    /// One symbol's snapshot, verified and decoded; None if absent.
+    pub fn symbol<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreProblem> {
+        let problem = |problem: String| StoreProblem {
+            tree: SYMBOLS_TREE.into(),
+            key: key.into(),
+            problem,
+        };
+        let value = self
+            .symbols
+            .get(key.as_bytes())
+            .map_err(|error| problem(error.to_string()))?;
+        value
+            .map(|bytes| decode(&bytes).map_err(|error| problem(error.to_string())))
+            .transpose()
+    }
+
+    /// Verifies every value's envelope; quarantined values count as problems too.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut report = CheckReport {
+            trees: Vec::new(),
+            problems: Vec::new(),
+        };
+        for (name, tree) in [
+            (SYMBOLS_TREE, &self.symbols),
+            (QUARANTINE_TREE, &self.quarantine),
+        ] {
+            let mut count = TreeCount {
+                tree: name.into(),
+                values: 0,
+                bytes: 0,
+            };
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                count.values += 1;
+                count.bytes += value.len() as u64;
+                let problem = match (name, verify(&value)) {
+                    (QUARANTINE_TREE, verified) => Some(format!(
+                        "quarantined at start-up: {}",
+                        verified
+                            .err()
+                            .map_or("decodes no more".into(), |e| e.to_string())
+                    )),
+                    (_, Err(error)) => Some(error.to_string()),
+                    (_, Ok(_)) => None,
+                };
+                if let Some(problem) = problem {
+                    report.problems.push(StoreProblem {
+                        tree: name.into(),
+                        key: String::from_utf8_lossy(&key).into_owned(),
+                        problem,
+                    });
+                }
+            }
+            report.trees.push(count);
+        }
+        Ok(report)
+    }
+
+    /// Raw access for tests and operators' tools: the stored bytes under `key`.
+    pub fn raw_symbol(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .symbols
+            .get(key.as_bytes())?
+            .map(|value| value.to_vec()))
+    }
+
+    /// Replaces the stored bytes under `key` as they are (tests use it to damage values).
+    pub fn put_raw_symbol(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.symbols.insert(key.as_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn open_error(path: &Path, error: sled::Error) -> StoreError {
+    let message = error.to_string();
+    let locked = match &error {
+        sled::Error::Io(io) => io.kind() == std::io::ErrorKind::WouldBlock,
+        _ => false,
+    } || message.contains("lock");
+    if locked {
+        StoreError::Locked {
+            path: path.to_owned(),
+        }
+    } else {
+        StoreError::Open {
+            path: path.to_owned(),
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::encode;
+
+    #[test]
+    fn damaged_values_are_quarantined_and_reported_while_good_ones_load() {
+        let dir = std::env::temp_dir().join(format!("cryptolens-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).unwrap();
+        let good = encode(&vec![1_i64, 2, 3]).unwrap();
+        let mut flipped = good.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        store
+            .put_symbols(vec![
+                ("AAAUSDT".into(), good.clone()),
+                ("BBBUSDT".into(), flipped),
+                ("CCCUSDT".into(), good[..good.len() - 2].to_vec()),
+            ])
+            .unwrap();
+        assert_eq!(store.check().unwrap().problems.len(), 2);
+        let loaded = store.load_symbols::<Vec<i64>>().unwrap();
+        assert_eq!(loaded.values, [("AAAUSDT".to_string(), vec![1, 2, 3])]);
+        let keys: Vec<&str> = loaded.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["BBBUSDT", "CCCUSDT"]);
+        let report = store.check().unwrap();
+        assert_eq!(report.trees[1].values, 2, "both kept in quarantine");
+        assert!(report.problems.iter().all(|p| p.tree == "quarantine"));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_store_is_refused_at_once() {
+        let dir = std::env::temp_dir().join(format!("cryptolens-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = Store::open(&dir).unwrap();
+        let second = Store::open(&dir);
+        assert!(
+            matches!(second, Err(StoreError::Locked { .. })),
+            "{:?}",
+            second.err()
+        );
+        drop(first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

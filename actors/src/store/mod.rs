@@ -1,0 +1,17 @@
+//! The embedded store: one sled database in the data directory, opened once and shared.
+//! Every value is an [`envelope`] (magic, format version, checksum, bincode payload), so a
+//! damaged or foreign value is detected and reported, never served as truth.
+//!
+//! Trees: `symbols` (one snapshot per symbol: candles of every timeframe and the whole
+//! analysis state, written together so they always match) and `quarantine` (values that
+//! failed verification at start-up, kept for inspection). The ledger and users come later.
+
+mod database;
+mod envelope;
+mod error;
+#[cfg(test)]
+mod round_trip_tests;
+
+pub use database::{CheckReport, Loaded, Store, StoreProblem, TreeCount};
+pub use envelope::{decode, encode, EnvelopeError, FORMAT_VERSION};
+pub use error::StoreError;
