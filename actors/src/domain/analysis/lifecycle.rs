@@ -85,6 +85,13 @@ impl Lifecycle {
         }
     }
 
+    /// When it was filled, invalidated or expired; None while unresolved.
+    pub fn resolved_at_ms(&self) -> Option<i64> {
+        self.filled_at_ms
+            .or(self.invalidated_at_ms)
+            .or(self.expired_at_ms)
+    }
+
     /// Ends an unresolved pattern as expired, for reasons outside its own zone (the tracker
     /// is full and it is the oldest).
     pub fn expire(&mut self, at_ms: i64) {

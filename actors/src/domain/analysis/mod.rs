@@ -27,6 +27,6 @@ pub use pattern::{Direction, Zone};
 pub use pattern_engine::{PatternEngine, PatternEvent};
 pub use reasons::SignalReason;
 pub use settings::{AnalysisSettings, ExpiryRule, SignalSettings};
-pub use signals::{Signal, SignalBook, SignalEvent, SignalStatus, TimeframeVote};
+pub use signals::{Signal, SignalBook, SignalEvent, SignalHistory, SignalStatus, TimeframeVote};
 pub use symbol_analysis::{AnalysisEvents, Bias, SymbolAnalysis};
 pub use tracked::{Pattern, PatternKey};

@@ -109,6 +109,7 @@ impl PatternEngine {
         self.last_values = values;
         self.decimals_seen_max = self.decimals_seen_max.max(decimals_of(candle));
         self.advance_lifecycles(candle, values.atr_14, settings, events);
+        self.forget_old_resolved(candle.open_time_ms, settings);
         let mut detections = [None, None, None, None];
         detections[0] = self.gaps.on_candle(candle).map(|gap| Detection {
             kind: PatternKind::FairValueGap,
@@ -235,6 +236,16 @@ impl PatternEngine {
                     && live.direction == detection.direction
                     && filters.is_duplicate(&detection.zone, &live.zone, self.timeframe)
             })
+    }
+
+    /// Retention by age: resolved patterns are in resolution order, so the old ones lead.
+    fn forget_old_resolved(&mut self, now_ms: i64, settings: &AnalysisSettings) {
+        let oldest_kept_ms = now_ms.saturating_sub(settings.resolved_max_age_ms());
+        while self.resolved.front().is_some_and(|pattern| {
+            pattern.lifecycle.resolved_at_ms().unwrap_or(i64::MIN) < oldest_kept_ms
+        }) {
+            self.resolved.pop_front();
+        }
     }
 
     fn keep_resolved(&mut self, pattern: Pattern, settings: &AnalysisSettings) {
@@ -375,6 +386,27 @@ mod tests {
         let dropped = engine.resolved().next().unwrap();
         assert_eq!(dropped.formed_at_ms, 120_000);
         assert_eq!(dropped.lifecycle.status, PatternStatus::Expired);
+    }
+
+    #[test]
+    fn resolved_patterns_are_kept_by_count_and_by_age() {
+        let settings = AnalysisSettings {
+            resolved_max_age_hours: 1,
+            ..AnalysisSettings::default()
+        };
+        let mut candles = gap_then_fill();
+        let (engine, _) = run(&settings, &candles);
+        assert_eq!(engine.resolved().count(), 1, "filled at minute 4");
+        candles.push(candle(64, "100.6", "100.7", "100.5", "100.6"));
+        let (engine, _) = run(&settings, &candles);
+        assert_eq!(engine.resolved().count(), 1, "exactly an hour later: kept");
+        candles.push(candle(65, "100.6", "100.7", "100.5", "100.6"));
+        let (engine, _) = run(&settings, &candles);
+        assert_eq!(
+            engine.resolved().count(),
+            0,
+            "older than an hour: forgotten"
+        );
     }
 
     #[test]

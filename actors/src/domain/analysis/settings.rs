@@ -23,8 +23,11 @@ pub struct AnalysisSettings {
     pub tick_sizes: BTreeMap<String, Decimal>,
     /// Unresolved patterns tracked per timeframe; beyond it the oldest is dropped as expired.
     pub live_patterns_max: usize,
-    /// Resolved patterns kept per timeframe for the API.
+    /// Resolved patterns kept per timeframe (and ended signals per symbol) for the API and
+    /// the store: at most this many...
     pub resolved_patterns_kept: usize,
+    /// ...and none resolved longer ago than this, in candle time.
+    pub resolved_max_age_hours: u64,
     pub signals: SignalSettings,
 }
 
@@ -40,6 +43,7 @@ impl Default for AnalysisSettings {
             tick_sizes: BTreeMap::new(),
             live_patterns_max: 200,
             resolved_patterns_kept: 100,
+            resolved_max_age_hours: 720,
             signals: SignalSettings::default(),
         }
     }
@@ -94,6 +98,12 @@ impl Default for SignalSettings {
 }
 
 impl AnalysisSettings {
+    pub fn resolved_max_age_ms(&self) -> i64 {
+        i64::try_from(self.resolved_max_age_hours)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(3_600_000)
+    }
+
     /// Refuses values the detectors cannot work with, naming the setting.
     pub fn validate(&self) -> Result<(), DomainError> {
         let invalid = |field: &str, message: &str| {

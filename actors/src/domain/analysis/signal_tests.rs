@@ -4,8 +4,8 @@
 
 use super::indicators::IndicatorValues;
 use super::{
-    AnalysisEvents, AnalysisSettings, Direction, SignalBook, SignalEvent, SignalSettings,
-    SignalStatus, SymbolAnalysis, TimeframeVote,
+    AnalysisEvents, AnalysisSettings, Direction, SignalBook, SignalEvent, SignalHistory,
+    SignalSettings, SignalStatus, SymbolAnalysis, TimeframeVote,
 };
 use crate::domain::market::{ClosedCandle, Price, Symbol, Timeframe};
 use crate::domain::test_candles::decimal_candle;
@@ -200,7 +200,10 @@ fn confidence_with(values: IndicatorValues, low: &str) -> (f64, Vec<String>) {
         0,
         [vote].into_iter(),
         &settings,
-        10,
+        &SignalHistory {
+            kept: 10,
+            max_age_ms: i64::MAX,
+        },
         &mut events,
     );
     let signal = book.live().next().expect("a signal at confluence 1");

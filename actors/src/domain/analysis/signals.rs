@@ -89,6 +89,13 @@ pub struct TimeframeVote<'a> {
     pub values: &'a IndicatorValues,
 }
 
+/// How many ended signals are kept, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignalHistory {
+    pub kept: usize,
+    pub max_age_ms: i64,
+}
+
 /// One symbol's live signals and its recently ended ones.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignalBook {
@@ -115,7 +122,7 @@ impl SignalBook {
         at_ms: i64,
         votes: impl Iterator<Item = TimeframeVote<'a>> + Clone,
         settings: &SignalSettings,
-        ended_kept: usize,
+        history: &SignalHistory,
         events: &mut Vec<SignalEvent>,
     ) {
         let winner = winning_direction(votes.clone(), settings);
@@ -133,9 +140,7 @@ impl SignalBook {
                     live.updated_at_ms = at_ms;
                     events.push(SignalEvent::Ended(live.clone()));
                     self.ended.push_back(live);
-                    while self.ended.len() > ended_kept {
-                        self.ended.pop_front();
-                    }
+                    self.forget_old(at_ms, history);
                 }
                 Some(mut live) => {
                     if !same_patterns(&live, votes.clone(), direction) {
@@ -153,6 +158,19 @@ impl SignalBook {
                 }
                 None => {}
             }
+        }
+    }
+
+    /// Retention of ended signals, by count and by age (they are in ending order).
+    fn forget_old(&mut self, now_ms: i64, history: &SignalHistory) {
+        let oldest_kept_ms = now_ms.saturating_sub(history.max_age_ms);
+        while self.ended.len() > history.kept
+            || self
+                .ended
+                .front()
+                .is_some_and(|signal| signal.ended_at_ms.unwrap_or(i64::MIN) < oldest_kept_ms)
+        {
+            self.ended.pop_front();
         }
     }
 

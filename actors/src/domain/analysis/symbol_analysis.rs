@@ -1,7 +1,7 @@
 //! Analysis of one symbol on all its timeframes: a [`PatternEngine`] per timeframe and the
 //! symbol's [`SignalBook`], re-evaluated once per instant at which candles closed.
 
-use super::signals::{SignalBook, SignalEvent, TimeframeVote};
+use super::signals::{SignalBook, SignalEvent, SignalHistory, TimeframeVote};
 use super::{AnalysisSettings, Direction, PatternEngine, PatternEvent};
 use crate::domain::market::{ClosedCandle, Symbol, Timeframe};
 use serde::{Deserialize, Serialize};
@@ -158,7 +158,10 @@ impl SymbolAnalysis {
             at_ms,
             votes,
             &self.settings.signals,
-            self.settings.resolved_patterns_kept,
+            &SignalHistory {
+                kept: self.settings.resolved_patterns_kept,
+                max_age_ms: self.settings.resolved_max_age_ms(),
+            },
             events,
         );
     }
