@@ -2,6 +2,7 @@
 
 pub mod analysis;
 mod error;
+pub mod ledger;
 pub mod market;
 pub mod scanner;
 #[cfg(test)]

@@ -1,0 +1,42 @@
+/// Why a mutation was refused. Each names the field at fault; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("trade {0} does not exist in this portfolio")]
+    UnknownTrade(u64),
+    #[error("trade {0} is closed")]
+    TradeClosed(u64),
+    #[error("not enough cash: {needed} needed, {available} available")]
+    InsufficientCash { needed: String, available: String },
+    #[error("{limit}: {message}")]
+    RiskLimit {
+        limit: &'static str,
+        message: String,
+    },
+    #[error("the amounts overflow")]
+    Overflow,
+}
+
+impl LedgerError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> LedgerError {
+        LedgerError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The request field the error is about, for the API's field-level errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            LedgerError::Invalid { field, .. } => Some(field),
+            LedgerError::UnknownTrade(_) | LedgerError::TradeClosed(_) => Some("trade_id"),
+            LedgerError::InsufficientCash { .. } => Some("quantity"),
+            LedgerError::RiskLimit { .. } => Some("quantity"),
+            LedgerError::Overflow => None,
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! A paper portfolio as a state machine over [`Mutation`]s, in exact decimals.
+//!
+//! Cash rules (the reference model in `reference_tests.rs` re-implements them independently):
+//! - open or add `q` at `p`: reserve `q*p` plus the fee `q*p*fee_rate`;
+//! - close `q` of a position holding `Q` at cost `C`, at price `x`: release the cost
+//!   `c = C` when `q = Q`, else `c = round(C*q/Q, 12)`; gross P&L is `q*x - c` long and
+//!   `c - q*x` short; cash moves by `c + gross - q*x*fee_rate`.
+//!
+//! Every check runs before anything changes, so a refused mutation changes nothing; cash is
+//! never negative; cash always equals the initial balance plus the sum of ledger amounts.
+
+use super::model::{DecimalText, EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
+use super::{LedgerError, Mutation, PortfolioSpec};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Exchanges quote quantities and prices with at most this many decimals.
+pub const DECIMALS_MAX: u32 = 8;
+const INITIAL_BALANCE_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// Scale of a partial close's released cost.
+const RELEASE_DECIMALS: u32 = 12;
+const DAY_MS: i64 = 86_400_000;
+const JOURNAL_TEXT_MAX: usize = 4000;
+const TAGS_MAX: usize = 20;
+const TAG_LENGTH_MAX: usize = 40;
+
+/// What one accepted mutation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub trade: Trade,
+    pub entries: Vec<LedgerEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Portfolio {
+    spec: PortfolioSpec,
+    #[serde(with = "rust_decimal::serde::str")]
+    cash: Decimal,
+    trades: BTreeMap<u64, Trade>,
+    ledger: Vec<LedgerEntry>,
+    /// Realised P&L net of exit fees per UTC day (day number since the epoch).
+    realised_by_day: BTreeMap<i64, DecimalText>,
+}
+
+impl Portfolio {
+    pub fn create(spec: PortfolioSpec) -> Result<Portfolio, LedgerError> {
+        check_spec(&spec)?;
+        Ok(Portfolio {
+            cash: spec.initial_balance,
+            spec,
+            trades: BTreeMap::new(),
+            ledger: Vec::new(),
+            realised_by_day: BTreeMap::new(),
+        })
+    }
+
+    pub fn spec(&self) -> &PortfolioSpec {
+        &self.spec
+    }
+
+    pub fn cash(&self) -> Decimal {
+        self.cash
+    }
+
+    pub fn trades(&self) -> impl DoubleEndedIterator<Item = &Trade> {
+        self.trades.values()
+    }
+
+    pub fn trade(&self, id: u64) -> Option<&Trade> {
+        self.trades.get(&id)
+    }
+
+    pub fn ledger(&self) -> &[LedgerEntry] {
+        &self.ledger
+    }
+
+    /// Realised P&L net of exit fees, per UTC day number.
+    pub fn realised_by_day(&self) -> impl Iterator<Item = (i64, Decimal)> + '_ {
+        self.realised_by_day
+            .iter()
+            .map(|(day, text)| (*day, text.0))
+    }
+
+    /// The conservation invariant: cash = initial balance + the sum of the ledger.
+    pub fn is_conserved(&self) -> bool {
+        let sum = self
+            .ledger
+            .iter()
+            .try_fold(self.spec.initial_balance, |total, entry| {
+                total.checked_add(entry.amount)
+            });
+        sum == Some(self.cash) && self.cash >= Decimal::ZERO
+    }
+
+    /// Applies `mutation` at `at_ms`, all or nothing.
+    pub fn apply(&mut self, mutation: &Mutation, at_ms: i64) -> Result<Outcome, LedgerError> {
+        match mutation {
+            Mutation::Open {
+                symbol,
+                side,
+                quantity,
+                price,
+                stop_loss,
+                take_profits,
+                source,
+            } => {
+                let order = Order {
+                    side: *side,
+                    quantity: *quantity,
+                    price: *price,
+                };
+                self.open(symbol, order, *stop_loss, take_profits, source, at_ms)
+            }
+            Mutation::Add {
+                trade_id,
+                quantity,
+                price,
+            } => self.add(*trade_id, *quantity, *price, at_ms),
+            Mutation::Close {
+                trade_id,
+                quantity,
+                price,
+            } => self.close(*trade_id, *quantity, *price, at_ms),
+            Mutation::Amend {
+                trade_id,
+                stop_loss,
+                clear_stop_loss,
+                take_profits,
+            } => self.amend(
+                *trade_id,
+                *stop_loss,
+                *clear_stop_loss,
+                take_profits.as_deref(),
+            ),
+            Mutation::Journal {
+                trade_id,
+                text,
+                tags,
+            } => self.journal(*trade_id, text, tags, at_ms),
+        }
+    }
+
+    fn open(
+        &mut self,
+        symbol: &crate::domain::market::Symbol,
+        order: Order,
+        stop_loss: Option<Decimal>,
+        take_profits: &[DecimalText],
+        source: &TradeSource,
+        at_ms: i64,
+    ) -> Result<Outcome, LedgerError> {
+        check_amount("quantity", order.quantity)?;
+        check_amount("price", order.price)?;
+        check_exits(order.side, order.price, stop_loss, take_profits)?;
+        let limits = &self.spec.limits;
+        let open_positions = self.trades.values().filter(|t| t.is_open()).count();
+        if let Some(max) = limits.max_open_positions {
+            if open_positions >= max as usize {
+                return Err(LedgerError::RiskLimit {
+                    limit: "max_open_positions",
+                    message: format!("{open_positions} positions are open, the limit is {max}"),
+                });
+            }
+        }
+        self.check_daily_loss(at_ms)?;
+        let (notional, fee) = self.notional_and_fee(order.quantity, order.price)?;
+        self.check_position_notional(notional)?;
+        let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
+        let id = self.trades.keys().next_back().map_or(1, |last| last + 1);
+        let entry = self.entry(id, EntryKind::Reserve, -reserve, notional, at_ms)?;
+        let initial_risk = stop_loss
+            .map(|stop| (order.price - stop).abs().checked_mul(order.quantity))
+            .map(|risk| risk.ok_or(LedgerError::Overflow))
+            .transpose()?;
+        let trade = Trade {
+            id,
+            symbol: symbol.clone(),
+            side: order.side,
+            quantity: order.quantity,
+            closed_quantity: Decimal::ZERO,
+            cost_basis: notional,
+            fees_paid: fee,
+            realised_pnl: Decimal::ZERO,
+            stop_loss,
+            take_profits: take_profits.to_vec(),
+            initial_risk,
+            opened_at_ms: at_ms,
+            closed_at_ms: None,
+            status: TradeStatus::Open,
+            source: source.clone(),
+            journal: Vec::new(),
+        };
+        self.commit(trade, vec![entry])
+    }
+
+    fn add(
+        &mut self,
+        trade_id: u64,
+        quantity: Decimal,
+        price: Decimal,
+        at_ms: i64,
+    ) -> Result<Outcome, LedgerError> {
+        let trade = self.open_trade(trade_id)?;
+        check_amount("quantity", quantity)?;
+        check_amount("price", price)?;
+        self.check_daily_loss(at_ms)?;
+        let (notional, fee) = self.notional_and_fee(quantity, price)?;
+        let new_cost = trade
+            .cost_basis
+            .checked_add(notional)
+            .ok_or(LedgerError::Overflow)?;
+        self.check_position_notional(new_cost)?;
+        let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
+        let mut trade = trade.clone();
+        trade.quantity = trade
+            .quantity
+            .checked_add(quantity)
+            .ok_or(LedgerError::Overflow)?;
+        trade.cost_basis = new_cost;
+        trade.fees_paid = trade
+            .fees_paid
+            .checked_add(fee)
+            .ok_or(LedgerError::Overflow)?;
+        let entry = self.entry(trade_id, EntryKind::Reserve, -reserve, notional, at_ms)?;
+        self.commit(trade, vec![entry])
+    }
+
+    fn close(
+        &mut self,
+        trade_id: u64,
+        quantity: Option<Decimal>,
+        price: Decimal,
+        at_ms: i64,
+    ) -> Result<Outcome, LedgerError> {
+        let trade = self.open_trade(trade_id)?;
+        let quantity = quantity.unwrap_or(trade.quantity);
+        check_amount("quantity", quantity)?;
+        check_amount("price", price)?;
+        if quantity > trade.quantity {
+            return Err(LedgerError::invalid(
+                "quantity",
+                format!("only {} is open", trade.quantity),
+            ));
+        }
+        let released = released_cost(trade.cost_basis, quantity, trade.quantity)?;
+        let (exit_notional, fee) = self.notional_and_fee(quantity, price)?;
+        let gross = match trade.side {
+            Side::Long => exit_notional.checked_sub(released),
+            Side::Short => released.checked_sub(exit_notional),
+        }
+        .ok_or(LedgerError::Overflow)?;
+        let amount = released
+            .checked_add(gross)
+            .and_then(|value| value.checked_sub(fee))
+            .ok_or(LedgerError::Overflow)?;
+        let entry = self.entry(trade_id, EntryKind::Release, amount, -released, at_ms)?;
+        let mut trade = trade.clone();
+        trade.quantity -= quantity;
+        trade.closed_quantity = trade
+            .closed_quantity
+            .checked_add(quantity)
+            .ok_or(LedgerError::Overflow)?;
+        trade.cost_basis -= released;
+        trade.realised_pnl = trade
+            .realised_pnl
+            .checked_add(gross)
+            .ok_or(LedgerError::Overflow)?;
+        trade.fees_paid = trade
+            .fees_paid
+            .checked_add(fee)
+            .ok_or(LedgerError::Overflow)?;
+        if trade.quantity.is_zero() {
+            trade.status = TradeStatus::Closed;
+            trade.closed_at_ms = Some(at_ms);
+        } else {
+            trade.status = TradeStatus::PartiallyClosed;
+        }
+        let net = gross.checked_sub(fee).ok_or(LedgerError::Overflow)?;
+        let day = at_ms.div_euclid(DAY_MS);
+        let today = self
+            .realised_by_day
+            .get(&day)
+            .map_or(Decimal::ZERO, |d| d.0);
+        let today = today.checked_add(net).ok_or(LedgerError::Overflow)?;
+        let outcome = self.commit(trade, vec![entry])?;
+        self.realised_by_day.insert(day, DecimalText(today));
+        Ok(outcome)
+    }
+
+    fn amend(
+        &mut self,
+        trade_id: u64,
+        stop_loss: Option<DecimalText>,
+        clear_stop_loss: bool,
+        take_profits: Option<&[DecimalText]>,
+    ) -> Result<Outcome, LedgerError> {
+        let trade = self.open_trade(trade_id)?;
+        let reference = trade.average_entry_price().ok_or(LedgerError::Overflow)?;
+        let stop = match (stop_loss, clear_stop_loss) {
+            (Some(_), true) => {
+                return Err(LedgerError::invalid(
+                    "stop_loss",
+                    "give a stop loss or clear it, not both",
+                ))
+            }
+            (Some(stop), false) => Some(stop.0),
+            (None, true) => None,
+            (None, false) => trade.stop_loss,
+        };
+        let targets = take_profits.unwrap_or(&trade.take_profits).to_vec();
+        check_exits(trade.side, reference, stop, &targets)?;
+        let mut trade = trade.clone();
+        trade.stop_loss = stop;
+        trade.take_profits = targets;
+        self.commit(trade, Vec::new())
+    }
+
+    fn journal(
+        &mut self,
+        trade_id: u64,
+        text: &str,
+        tags: &[String],
+        at_ms: i64,
+    ) -> Result<Outcome, LedgerError> {
+        let trade = self
+            .trades
+            .get(&trade_id)
+            .ok_or(LedgerError::UnknownTrade(trade_id))?;
+        let length = text.chars().count();
+        if text.trim().is_empty() || length > JOURNAL_TEXT_MAX {
+            return Err(LedgerError::invalid(
+                "text",
+                format!("must be 1 to {JOURNAL_TEXT_MAX} characters"),
+            ));
+        }
+        if tags.len() > TAGS_MAX
+            || tags
+                .iter()
+                .any(|tag| tag.trim().is_empty() || tag.chars().count() > TAG_LENGTH_MAX)
+        {
+            return Err(LedgerError::invalid(
+                "tags",
+                format!("at most {TAGS_MAX} tags of 1 to {TAG_LENGTH_MAX} characters"),
+            ));
+        }
+        let mut trade = trade.clone();
+        trade.journal.push(super::JournalEntry {
+            text: text.to_owned(),
+            tags: tags.to_vec(),
+            at_ms,
+        });
+        self.commit(trade, Vec::new())
+    }
+
+    fn open_trade(&self, trade_id: u64) -> Result<&Trade, LedgerError> {
+        let trade = self
+            .trades
+            .get(&trade_id)
+            .ok_or(LedgerError::UnknownTrade(trade_id))?;
+        if !trade.is_open() {
+            return Err(LedgerError::TradeClosed(trade_id));
+        }
+        Ok(trade)
+    }
+
+    fn notional_and_fee(
+        &self,
+        quantity: Decimal,
+        price: Decimal,
+    ) -> Result<(Decimal, Decimal), LedgerError> {
+        let notional = quantity.checked_mul(price).ok_or(LedgerError::Overflow)?;
+        let fee = notional
+            .checked_mul(self.spec.fee_rate)
+            .ok_or(LedgerError::Overflow)?;
+        Ok((notional, fee))
+    }
+
+    fn check_position_notional(&self, notional: Decimal) -> Result<(), LedgerError> {
+        match self.spec.limits.max_position_notional {
+            Some(max) if notional > max => Err(LedgerError::RiskLimit {
+                limit: "max_position_notional",
+                message: format!("the position would cost {notional}, the limit is {max}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_daily_loss(&self, at_ms: i64) -> Result<(), LedgerError> {
+        let Some(limit) = self.spec.limits.daily_loss_limit else {
+            return Ok(());
+        };
+        let today = self
+            .realised_by_day
+            .get(&at_ms.div_euclid(DAY_MS))
+            .map_or(Decimal::ZERO, |d| d.0);
+        if -today >= limit {
+            return Err(LedgerError::RiskLimit {
+                limit: "daily_loss_limit",
+                message: format!("today's realised loss {} reached the limit {limit}", -today),
+            });
+        }
+        Ok(())
+    }
+
+    /// A ledger entry moving cash by `amount`, refused if cash would go negative.
+    fn entry(
+        &self,
+        trade_id: u64,
+        kind: EntryKind,
+        amount: Decimal,
+        cost_change: Decimal,
+        at_ms: i64,
+    ) -> Result<LedgerEntry, LedgerError> {
+        let cash_after = self.cash.checked_add(amount).ok_or(LedgerError::Overflow)?;
+        if cash_after < Decimal::ZERO {
+            return Err(LedgerError::InsufficientCash {
+                needed: (-amount).to_string(),
+                available: self.cash.to_string(),
+            });
+        }
+        Ok(LedgerEntry {
+            trade_id,
+            kind,
+            amount,
+            cost_change,
+            cash_before: self.cash,
+            cash_after,
+            at_ms,
+        })
+    }
+
+    /// The only place state changes, after every check passed.
+    fn commit(&mut self, trade: Trade, entries: Vec<LedgerEntry>) -> Result<Outcome, LedgerError> {
+        if let Some(last) = entries.last() {
+            self.cash = last.cash_after;
+        }
+        self.ledger.extend(entries.iter().cloned());
+        self.trades.insert(trade.id, trade.clone());
+        debug_assert!(
+            self.is_conserved(),
+            "Invariant: cash = initial + ledger, >= 0"
+        );
+        Ok(Outcome { trade, entries })
+    }
+}
+
+struct Order {
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+}
+
+/// The cost a close of `quantity` out of `open` releases.
+fn released_cost(cost: Decimal, quantity: Decimal, open: Decimal) -> Result<Decimal, LedgerError> {
+    if quantity == open {
+        return Ok(cost);
+    }
+    let share = cost
+        .checked_mul(quantity)
+        .and_then(|product| product.checked_div(open))
+        .ok_or(LedgerError::Overflow)?;
+    Ok(share.round_dp(RELEASE_DECIMALS))
+}
+
+/// Positive, with at most 8 decimals.
+pub fn check_amount(field: &'static str, value: Decimal) -> Result<(), LedgerError> {
+    if value <= Decimal::ZERO {
+        return Err(LedgerError::invalid(
+            field,
+            format!("must be greater than 0, got {value}"),
+        ));
+    }
+    if value.normalize().scale() > DECIMALS_MAX {
+        return Err(LedgerError::invalid(
+            field,
+            format!("at most {DECIMALS_MAX} decimals, got {value}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A long's stop is below the entry and its targets above; a short's the other way round.
+fn check_exits(
+    side: Side,
+    price: Decimal,
+    stop_loss: Option<Decimal>,
+    take_profits: &[DecimalText],
+) -> Result<(), LedgerError> {
+    let below = |value: Decimal| match side {
+        Side::Long => value < price,
+        Side::Short => value > price,
+    };
+    if let Some(stop) = stop_loss {
+        check_amount("stop_loss", stop)?;
+        if !below(stop) {
+            return Err(LedgerError::invalid(
+                "stop_loss",
+                format!("a {side:?} stop must be on the losing side of {price}").to_lowercase(),
+            ));
+        }
+    }
+    if take_profits.len() > 10 {
+        return Err(LedgerError::invalid("take_profits", "at most 10 targets"));
+    }
+    for target in take_profits {
+        check_amount("take_profits", target.0)?;
+        if below(target.0) || target.0 == price {
+            return Err(LedgerError::invalid(
+                "take_profits",
+                format!("a {side:?} target must be on the winning side of {price}").to_lowercase(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_spec(spec: &PortfolioSpec) -> Result<(), LedgerError> {
+    if spec.initial_balance <= Decimal::ZERO || spec.initial_balance > INITIAL_BALANCE_MAX {
+        return Err(LedgerError::invalid(
+            "initial_balance",
+            "must be greater than 0 and at most 1000000000",
+        ));
+    }
+    if spec.initial_balance.normalize().scale() > DECIMALS_MAX {
+        return Err(LedgerError::invalid(
+            "initial_balance",
+            format!("at most {DECIMALS_MAX} decimals"),
+        ));
+    }
+    let name_length = spec.name.chars().count();
+    if spec.name.trim().is_empty() || name_length > 100 {
+        return Err(LedgerError::invalid("name", "must be 1 to 100 characters"));
+    }
+    let quote_ok = (2..=10).contains(&spec.quote_currency.len())
+        && spec
+            .quote_currency
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !quote_ok {
+        return Err(LedgerError::invalid(
+            "quote_currency",
+            "2 to 10 upper-case letters or digits, e.g. USDT",
+        ));
+    }
+    if spec.fee_rate < Decimal::ZERO || spec.fee_rate >= Decimal::ONE {
+        return Err(LedgerError::invalid("fee_rate", "must be in [0, 1)"));
+    }
+    let limits = &spec.limits;
+    for (field, value) in [
+        ("limits.max_position_notional", limits.max_position_notional),
+        ("limits.daily_loss_limit", limits.daily_loss_limit),
+    ] {
+        if value.is_some_and(|value| value <= Decimal::ZERO) {
+            return Err(LedgerError::invalid(field, "must be greater than 0"));
+        }
+    }
+    if limits.max_open_positions == Some(0) {
+        return Err(LedgerError::invalid(
+            "limits.max_open_positions",
+            "must be at least 1",
+        ));
+    }
+    Ok(())
+}

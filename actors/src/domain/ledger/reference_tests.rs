@@ -1,0 +1,249 @@
+//! Property: random sequences of opens, adds, partial and full closes, refusals and price
+//! moves give exactly the cash, positions and P&L of a plain reference model written
+//! separately from the rules in the module docs; the conservation invariant holds after
+//! every step, and a refused mutation changes nothing.
+
+use super::{DecimalText, Mutation, Portfolio, PortfolioSpec, RiskLimits, Side, TradeSource};
+use crate::domain::market::Symbol;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+/// The reference: a list of positions and a cash number, nothing else.
+#[derive(Debug, Clone, PartialEq)]
+struct Position {
+    long: bool,
+    quantity: Decimal,
+    cost: Decimal,
+    realised: Decimal,
+    fees: Decimal,
+}
+
+struct Reference {
+    cash: Decimal,
+    fee_rate: Decimal,
+    positions: Vec<Position>,
+}
+
+impl Reference {
+    fn open(&mut self, long: bool, quantity: Decimal, price: Decimal) -> bool {
+        let cost = quantity * price;
+        let fee = cost * self.fee_rate;
+        if quantity <= Decimal::ZERO || price <= Decimal::ZERO || self.cash < cost + fee {
+            return false;
+        }
+        self.cash -= cost + fee;
+        self.positions.push(Position {
+            long,
+            quantity,
+            cost,
+            realised: Decimal::ZERO,
+            fees: fee,
+        });
+        true
+    }
+
+    fn add(&mut self, index: usize, quantity: Decimal, price: Decimal) -> bool {
+        let cost = quantity * price;
+        let fee = cost * self.fee_rate;
+        let Some(position) = self.positions.get_mut(index) else {
+            return false;
+        };
+        if position.quantity.is_zero() || quantity <= Decimal::ZERO || self.cash < cost + fee {
+            return false;
+        }
+        self.cash -= cost + fee;
+        position.quantity += quantity;
+        position.cost += cost;
+        position.fees += fee;
+        true
+    }
+
+    fn close(&mut self, index: usize, quantity: Decimal, price: Decimal) -> bool {
+        let Some(position) = self.positions.get_mut(index) else {
+            return false;
+        };
+        if position.quantity.is_zero() || quantity <= Decimal::ZERO || quantity > position.quantity
+        {
+            return false;
+        }
+        let released = if quantity == position.quantity {
+            position.cost
+        } else {
+            (position.cost * quantity / position.quantity).round_dp(12)
+        };
+        let value = quantity * price;
+        let pnl = if position.long {
+            value - released
+        } else {
+            released - value
+        };
+        let fee = value * self.fee_rate;
+        let cash = self.cash + released + pnl - fee;
+        if cash < Decimal::ZERO {
+            return false;
+        }
+        self.cash = cash;
+        position.quantity -= quantity;
+        position.cost -= released;
+        position.realised += pnl;
+        position.fees += fee;
+        true
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Open {
+        long: bool,
+        quantity: i64,
+        price_move: i64,
+    },
+    Add {
+        pick: usize,
+        quantity: i64,
+        price_move: i64,
+    },
+    Close {
+        pick: usize,
+        tenths: i64,
+        all: bool,
+        price_move: i64,
+    },
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        (any::<bool>(), -2_i64..400_000_000, -500_i64..500).prop_map(
+            |(long, quantity, price_move)| Step::Open {
+                long,
+                quantity,
+                price_move
+            }
+        ),
+        (0_usize..8, -2_i64..200_000_000, -500_i64..500).prop_map(
+            |(pick, quantity, price_move)| Step::Add {
+                pick,
+                quantity,
+                price_move
+            }
+        ),
+        (0_usize..8, -1_i64..14, any::<bool>(), -500_i64..500).prop_map(
+            |(pick, tenths, all, price_move)| Step::Close {
+                pick,
+                tenths,
+                all,
+                price_move
+            }
+        ),
+    ];
+    proptest::collection::vec(step, 1..60)
+}
+
+fn spec() -> PortfolioSpec {
+    PortfolioSpec {
+        id: 1,
+        owner: "trader".into(),
+        name: "reference".into(),
+        quote_currency: "USDT".into(),
+        initial_balance: Decimal::from(10_000),
+        fee_rate: Decimal::new(1, 3),
+        limits: RiskLimits::default(),
+        created_at_ms: 0,
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_ledger_matches_a_plain_reference_model_to_the_last_decimal(steps in steps()) {
+        let mut portfolio = Portfolio::create(spec()).unwrap();
+        let mut reference = Reference { cash: spec().initial_balance, fee_rate: spec().fee_rate, positions: Vec::new() };
+        let symbol = Symbol::parse("BTCUSDT").unwrap();
+        // a price walk in cents around 100.00; quantities in units of 1e-8
+        let mut price_cents: i64 = 10_000;
+        for (at, step) in steps.into_iter().enumerate() {
+            let before = portfolio.clone();
+            let mut price = |price_move: i64| {
+                price_cents = (price_cents + price_move).max(1);
+                Decimal::new(price_cents, 2)
+            };
+            let (ours, theirs) = match step {
+                Step::Open { long, quantity, price_move } => {
+                    let (quantity, price) = (Decimal::new(quantity, 8), price(price_move));
+                    let side = if long { Side::Long } else { Side::Short };
+                    let mutation = Mutation::Open {
+                        symbol: symbol.clone(), side, quantity, price, stop_loss: None,
+                        take_profits: Vec::<DecimalText>::new(), source: TradeSource::Manual,
+                    };
+                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.open(long, quantity, price))
+                }
+                Step::Add { pick, quantity, price_move } => {
+                    let (quantity, price) = (Decimal::new(quantity, 8), price(price_move));
+                    let mutation = Mutation::Add { trade_id: pick as u64 + 1, quantity, price };
+                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.add(pick, quantity, price))
+                }
+                Step::Close { pick, tenths, all, price_move } => {
+                    let price = price(price_move);
+                    let open = reference.positions.get(pick).map_or(Decimal::ONE, |p| p.quantity);
+                    let quantity = (open * Decimal::new(tenths, 1)).round_dp(8);
+                    let mutation = Mutation::Close {
+                        trade_id: pick as u64 + 1, quantity: (!all).then_some(quantity), price,
+                    };
+                    let closing = if all { open } else { quantity };
+                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.close(pick, closing, price))
+                }
+            };
+            prop_assert_eq!(ours, theirs, "accepted by one and not the other");
+            if !ours {
+                prop_assert_eq!(&portfolio, &before, "a refused mutation changes nothing");
+            }
+            prop_assert!(portfolio.is_conserved(), "cash = initial + ledger, never negative");
+            prop_assert_eq!(portfolio.cash(), reference.cash);
+            let positions: Vec<Position> = portfolio.trades().map(|trade| Position {
+                long: trade.side == Side::Long,
+                quantity: trade.quantity,
+                cost: trade.cost_basis,
+                realised: trade.realised_pnl,
+                fees: trade.fees_paid,
+            }).collect();
+            prop_assert_eq!(positions, reference.positions.clone());
+        }
+    }
+}
+
+#[test]
+fn many_small_eight_decimal_quantities_sum_exactly() {
+    let mut portfolio = Portfolio::create(spec()).unwrap();
+    let symbol = Symbol::parse("BTCUSDT").unwrap();
+    let open = Mutation::Open {
+        symbol,
+        side: Side::Long,
+        quantity: Decimal::new(1, 8),
+        price: Decimal::new(3, 1),
+        stop_loss: None,
+        take_profits: Vec::new(),
+        source: TradeSource::Manual,
+    };
+    portfolio.apply(&open, 0).unwrap();
+    for at in 1..=10_000 {
+        let add = Mutation::Add {
+            trade_id: 1,
+            quantity: Decimal::new(1, 8),
+            price: Decimal::new(3, 1),
+        };
+        portfolio.apply(&add, at).unwrap();
+    }
+    let trade = portfolio.trade(1).unwrap();
+    assert_eq!(
+        trade.quantity,
+        Decimal::new(10_001, 8),
+        "10,001 x 0.00000001 exactly"
+    );
+    assert_eq!(
+        trade.cost_basis,
+        Decimal::new(30_003, 9),
+        "0.3 x 0.00010001"
+    );
+    // cash = 10000 - 1.001 x 0.000030003 = 9999.999969966997 exactly
+    assert_eq!(portfolio.cash().to_string(), "9999.999969966997");
+    assert!(portfolio.is_conserved());
+}
