@@ -18,6 +18,8 @@ mod http_api;
 mod import_cli;
 #[path = "end_to_end/persistence.rs"]
 mod persistence;
+#[path = "end_to_end/portfolios.rs"]
+mod portfolios;
 #[path = "end_to_end/shutdown.rs"]
 mod shutdown;
 #[path = "end_to_end/streaming_equals_batch.rs"]

@@ -1,7 +1,9 @@
 //! The one place where errors become HTTP answers:
 //! `{"error":{"code":"...","message":"...","field":...}}` with the matching status.
 
+use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::actors::EngineError;
+use cryptolens_actors::domain::ledger::LedgerError;
 use cryptolens_actors::domain::DomainError;
 use serde::Serialize;
 use std::convert::Infallible;
@@ -31,6 +33,8 @@ pub enum ApiError {
     NotFound(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Portfolio(#[from] PortfolioError),
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,7 @@ impl ApiError {
             ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Engine(error) => engine_status(error),
+            ApiError::Portfolio(error) => portfolio_status(error),
         }
     }
 
@@ -72,8 +77,9 @@ impl ApiError {
             ApiError::Engine(
                 EngineError::MailboxFull { .. }
                     | EngineError::ShuttingDown
+                    | EngineError::Restoring
                     | EngineError::Timeout { .. }
-            )
+            ) | ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_))
         )
     }
 
@@ -85,6 +91,7 @@ impl ApiError {
             ApiError::Engine(EngineError::Domain(DomainError::InvalidSymbol { .. })) => {
                 (Some("symbol"), &[][..])
             }
+            ApiError::Portfolio(PortfolioError::Refused(refusal)) => (refusal.field(), &[][..]),
             _ => (None, &[][..]),
         };
         let envelope = ErrorEnvelope {
@@ -132,6 +139,27 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
         }
         EngineError::TimeframeMismatch { .. } => (StatusCode::CONFLICT, "timeframe_mismatch"),
         EngineError::Domain(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+    }
+}
+
+fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
+    match error {
+        PortfolioError::Refused(refusal) => match refusal {
+            LedgerError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
+            LedgerError::UnknownTrade(_) => (StatusCode::NOT_FOUND, "unknown_trade"),
+            LedgerError::TradeClosed(_) => (StatusCode::CONFLICT, "trade_closed"),
+            LedgerError::InsufficientCash { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_cash")
+            }
+            LedgerError::RiskLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "risk_limit"),
+            LedgerError::Overflow => (StatusCode::UNPROCESSABLE_ENTITY, "overflow"),
+        },
+        PortfolioError::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_portfolio"),
+        PortfolioError::KeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        PortfolioError::Durability(_) | PortfolioError::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "portfolio_unavailable")
+        }
+        PortfolioError::Replay { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "ledger_damaged"),
     }
 }
 

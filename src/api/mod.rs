@@ -11,6 +11,7 @@ mod json_body;
 mod matrix;
 mod patterns;
 pub mod payload;
+mod portfolios;
 mod query;
 mod signals;
 mod ws;
@@ -58,6 +59,8 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = In
         .or(matrix::routes(state))
         .unify()
         .or(indicators::routes(state))
+        .unify()
+        .or(portfolios::routes(state))
         .unify()
         .recover(error::recover)
         .unify()

@@ -2,6 +2,7 @@
 
 use super::health::ActorHealthView;
 use super::persistence::{PersistenceActor, PersistenceStats, PersistenceView, SnapshotRound};
+use super::portfolio::PortfolioBook;
 use super::registry::{Registry, SymbolHandle};
 use super::symbol::{
     AnalysisView, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles,
@@ -9,7 +10,7 @@ use super::symbol::{
 };
 use super::{EngineError, EngineSettings, MarketEvent};
 use crate::domain::analysis::AnalysisSettings;
-use crate::domain::market::{Candle, Symbol, Timeframe};
+use crate::domain::market::{Candle, Price, Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
 use crate::store::{Store, StoreProblem};
 use actix::prelude::SendError;
@@ -37,6 +38,7 @@ struct EngineInner {
     persistence: Mutex<Option<Persistence>>,
     persistence_stats: Arc<PersistenceStats>,
     store_problems: Mutex<Vec<StoreProblem>>,
+    portfolios: std::sync::OnceLock<Arc<PortfolioBook>>,
     runtime: Mutex<Option<ActorRuntime>>,
 }
 
@@ -106,6 +108,7 @@ impl Engine {
             persistence: Mutex::new(None),
             persistence_stats: Arc::new(PersistenceStats::default()),
             store_problems: Mutex::new(Vec::new()),
+            portfolios: std::sync::OnceLock::new(),
             runtime: Mutex::new(Some(runtime)),
         };
         Ok(Engine {
@@ -134,11 +137,44 @@ impl Engine {
         for (_key, scanner) in snapshots {
             self.inner.registry.spawn_restored(scanner)?;
         }
+        let portfolio_problems = self.restore_portfolios(Arc::clone(&store))?;
         self.start_persistence(store)?;
+        let mut problems = problems;
+        problems.extend(portfolio_problems);
         lock(&self.inner.store_problems).extend(problems.iter().cloned());
         self.inner.ingest_open.store(true, Ordering::Release);
         tracing::info!(symbols, problems = problems.len(), "state restored");
         Ok(RestoreReport { symbols, problems })
+    }
+
+    fn restore_portfolios(&self, store: Arc<Store>) -> Result<Vec<StoreProblem>, EngineError> {
+        let shards = {
+            let runtime = lock(&self.inner.runtime);
+            let runtime = runtime
+                .as_ref()
+                .ok_or_else(|| EngineError::Startup("the engine is stopped".into()))?;
+            runtime.arbiters.iter().map(Arbiter::handle).collect()
+        };
+        let (book, problems) = PortfolioBook::restore(store, shards, self.request_timeout())
+            .map_err(|error| EngineError::Store(error.to_string()))?;
+        let _ = self.inner.portfolios.set(Arc::new(book));
+        Ok(problems)
+    }
+
+    /// The paper portfolios; None until the state has been restored from a store.
+    pub fn portfolios(&self) -> Option<Arc<PortfolioBook>> {
+        self.inner.portfolios.get().cloned()
+    }
+
+    /// The latest price of `symbol`: the close of its newest base candle, forming or closed.
+    pub async fn last_price(&self, symbol: &Symbol) -> Result<Price, EngineError> {
+        let base = self.handle(symbol)?.health.view().base_timeframe;
+        let snapshot = self.read_candles(symbol, base, 1).await?;
+        snapshot
+            .forming
+            .or_else(|| snapshot.closed.last().copied())
+            .map(|candle| candle.close)
+            .ok_or_else(|| EngineError::UnknownSymbol(symbol.clone()))
     }
 
     fn start_persistence(&self, store: Arc<Store>) -> Result<(), EngineError> {

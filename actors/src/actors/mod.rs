@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod health;
 mod persistence;
+pub mod portfolio;
 mod registry;
 mod settings;
 pub mod symbol;

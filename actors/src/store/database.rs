@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 const SYMBOLS_TREE: &str = "symbols";
+const LEDGER_TREE: &str = "ledger";
 const QUARANTINE_TREE: &str = "quarantine";
 /// sled's page cache; the store is read whole once at start-up, then mostly written.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -44,6 +45,9 @@ pub struct Store {
     db: sled::Db,
     symbols: sled::Tree,
     quarantine: sled::Tree,
+    /// Portfolio records, keyed by portfolio id then sequence number (both big-endian, so
+    /// key order is log order).
+    ledger: sled::Tree,
 }
 
 impl Store {
@@ -57,11 +61,13 @@ impl Store {
             .map_err(|error| open_error(path, error))?;
         let symbols = db.open_tree(SYMBOLS_TREE)?;
         let quarantine = db.open_tree(QUARANTINE_TREE)?;
+        let ledger = db.open_tree(LEDGER_TREE)?;
         Ok(Store {
             path: path.to_owned(),
             db,
             symbols,
             quarantine,
+            ledger,
         })
     }
 
@@ -78,6 +84,37 @@ impl Store {
         self.symbols.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Writes one portfolio record (already enveloped). Not durable until a flush returns:
+    /// the portfolio actor acknowledges only after [`Store::flush_async`].
+    pub fn append_ledger(
+        &self,
+        portfolio_id: u64,
+        seq: u64,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.ledger.insert(ledger_key(portfolio_id, seq), bytes)?;
+        Ok(())
+    }
+
+    /// Makes every write so far durable (fsync); concurrent callers share the work.
+    pub async fn flush_async(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Every portfolio record as (portfolio id, sequence, envelope bytes), in log order.
+    pub fn ledger_records(&self) -> Result<Vec<(u64, u64, Vec<u8>)>, StoreError> {
+        let mut records = Vec::new();
+        for entry in self.ledger.iter() {
+            let (key, value) = entry?;
+            let Some((portfolio_id, seq)) = split_ledger_key(&key) else {
+                return Err(StoreError::Io(format!("malformed ledger key {key:?}")));
+            };
+            records.push((portfolio_id, seq, value.to_vec()));
+        }
+        Ok(records)
     }
 
     /// Every symbol snapshot that verifies and decodes. Any other value is moved to the
@@ -131,10 +168,12 @@ impl Store {
             trees: Vec::new(),
             problems: Vec::new(),
         };
-        for (name, tree) in [
+        let trees = [
             (SYMBOLS_TREE, &self.symbols),
+            (LEDGER_TREE, &self.ledger),
             (QUARANTINE_TREE, &self.quarantine),
-        ] {
+        ];
+        for (name, tree) in trees {
             let mut count = TreeCount {
                 tree: name.into(),
                 values: 0,
@@ -155,9 +194,13 @@ impl Store {
                     (_, Ok(_)) => None,
                 };
                 if let Some(problem) = problem {
+                    let key = match (name, split_ledger_key(&key)) {
+                        (LEDGER_TREE, Some((portfolio, seq))) => format!("{portfolio}/{seq}"),
+                        _ => String::from_utf8_lossy(&key).into_owned(),
+                    };
                     report.problems.push(StoreProblem {
                         tree: name.into(),
-                        key: String::from_utf8_lossy(&key).into_owned(),
+                        key,
                         problem,
                     });
                 }
@@ -186,6 +229,19 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+}
+
+fn ledger_key(portfolio_id: u64, seq: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&portfolio_id.to_be_bytes());
+    key[8..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn split_ledger_key(key: &[u8]) -> Option<(u64, u64)> {
+    let portfolio_id = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+    let seq = u64::from_be_bytes(key.get(8..16)?.try_into().ok()?);
+    Some((portfolio_id, seq))
 }
 
 fn open_error(path: &Path, error: sled::Error) -> StoreError {
@@ -232,7 +288,7 @@ mod tests {
         let keys: Vec<&str> = loaded.problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["BBBUSDT", "CCCUSDT"]);
         let report = store.check().unwrap();
-        assert_eq!(report.trees[1].values, 2, "both kept in quarantine");
+        assert_eq!(report.trees[2].values, 2, "both kept in quarantine");
         assert!(report.problems.iter().all(|p| p.tree == "quarantine"));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);

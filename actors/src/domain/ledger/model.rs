@@ -19,9 +19,10 @@ pub enum TradeStatus {
     Closed,
 }
 
-/// Why the trade was opened.
+/// Why the trade was opened. Externally tagged (`"manual"`, `{"signal": id}`), which every
+/// serde format can read back, bincode included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TradeSource {
     Manual,
     Signal(String),

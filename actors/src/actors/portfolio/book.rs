@@ -1,0 +1,242 @@
+//! All portfolios: creating them (durably), replaying them on start, and routing to their
+//! actors.
+
+use super::actor::{Answer, PortfolioActor};
+use super::messages::{MutatePortfolio, ReadPortfolio};
+use super::record::LedgerRecord;
+use super::PortfolioError;
+use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
+use crate::store::{decode, encode, Store, StoreProblem};
+use actix::{Actor, Addr};
+use actix_rt::ArbiterHandle;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A portfolio as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortfolioEntry {
+    pub id: u64,
+    pub owner: String,
+    pub name: String,
+}
+
+struct Handle {
+    entry: PortfolioEntry,
+    addr: Addr<PortfolioActor>,
+}
+
+pub struct PortfolioBook {
+    store: Arc<Store>,
+    shards: Vec<ArbiterHandle>,
+    next_shard: AtomicUsize,
+    portfolios: RwLock<BTreeMap<u64, Handle>>,
+    /// Serialises creation so ids are unique and records are written in order.
+    creating: tokio::sync::Mutex<()>,
+    request_timeout: Duration,
+}
+
+impl PortfolioBook {
+    /// Replays every portfolio's log and starts its actor. A log that does not replay is
+    /// reported and its portfolio not served.
+    pub fn restore(
+        store: Arc<Store>,
+        shards: Vec<ArbiterHandle>,
+        request_timeout: Duration,
+    ) -> Result<(PortfolioBook, Vec<StoreProblem>), PortfolioError> {
+        let records = store
+            .ledger_records()
+            .map_err(|error| PortfolioError::Durability(error.to_string()))?;
+        let mut logs: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
+        for (portfolio, seq, bytes) in records {
+            logs.entry(portfolio).or_default().push((seq, bytes));
+        }
+        let book = PortfolioBook {
+            store,
+            shards,
+            next_shard: AtomicUsize::new(0),
+            portfolios: RwLock::new(BTreeMap::new()),
+            creating: tokio::sync::Mutex::new(()),
+            request_timeout,
+        };
+        let mut problems = Vec::new();
+        for (id, log) in logs {
+            match replay(id, &log) {
+                Ok((portfolio, next_seq, answers)) => book.start(portfolio, next_seq, answers),
+                Err(error) => {
+                    tracing::error!(portfolio = id, %error, "portfolio not served");
+                    problems.push(StoreProblem {
+                        tree: "ledger".into(),
+                        key: id.to_string(),
+                        problem: error.to_string(),
+                    });
+                }
+            }
+        }
+        Ok((book, problems))
+    }
+
+    fn start(&self, portfolio: Portfolio, next_seq: u64, answers: HashMap<String, Answer>) {
+        let spec = portfolio.spec().clone();
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
+        let actor = PortfolioActor::new(portfolio, Arc::clone(&self.store), next_seq, answers);
+        let addr = PortfolioActor::start_in_arbiter(&self.shards[shard], |_| actor);
+        let entry = PortfolioEntry {
+            id: spec.id,
+            owner: spec.owner,
+            name: spec.name,
+        };
+        self.write().insert(entry.id, Handle { entry, addr });
+    }
+
+    /// Creates a portfolio: checked, written and flushed before it is answered.
+    pub async fn create(&self, mut spec: PortfolioSpec) -> Result<Portfolio, PortfolioError> {
+        let _one_at_a_time = self.creating.lock().await;
+        spec.id = self
+            .read_handles()
+            .keys()
+            .next_back()
+            .map_or(1, |last| last + 1);
+        let portfolio = Portfolio::create(spec.clone())?;
+        let record = LedgerRecord::Created { spec };
+        let bytes =
+            encode(&record).map_err(|error| PortfolioError::Durability(error.to_string()))?;
+        let durable =
+            |error: crate::store::StoreError| PortfolioError::Durability(error.to_string());
+        self.store
+            .append_ledger(portfolio.spec().id, 0, bytes)
+            .map_err(durable)?;
+        self.store.flush_async().await.map_err(durable)?;
+        self.start(portfolio.clone(), 1, HashMap::new());
+        Ok(portfolio)
+    }
+
+    pub fn list(&self) -> Vec<PortfolioEntry> {
+        self.read_handles()
+            .values()
+            .map(|handle| handle.entry.clone())
+            .collect()
+    }
+
+    pub fn entry(&self, id: u64) -> Option<PortfolioEntry> {
+        self.read_handles()
+            .get(&id)
+            .map(|handle| handle.entry.clone())
+    }
+
+    pub async fn mutate(
+        &self,
+        id: u64,
+        mutation: Mutation,
+        idempotency_key: Option<String>,
+        at_ms: i64,
+    ) -> Result<Outcome, PortfolioError> {
+        let addr = self.addr(id)?;
+        let (reply, answer) = oneshot::channel();
+        let message = MutatePortfolio {
+            mutation,
+            idempotency_key,
+            at_ms,
+            reply,
+        };
+        addr.send(message)
+            .await
+            .map_err(|_| PortfolioError::Unavailable)?;
+        match tokio::time::timeout(self.request_timeout, answer).await {
+            Ok(Ok(result)) => result,
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    pub async fn portfolio(&self, id: u64) -> Result<Portfolio, PortfolioError> {
+        let addr = self.addr(id)?;
+        let request = addr.send(ReadPortfolio);
+        match tokio::time::timeout(self.request_timeout, request).await {
+            Ok(Ok(portfolio)) => Ok(*portfolio),
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    fn addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {
+        self.read_handles()
+            .get(&id)
+            .map(|handle| handle.addr.clone())
+            .ok_or(PortfolioError::Unknown(id))
+    }
+
+    fn read_handles(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Handle>> {
+        self.portfolios
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<u64, Handle>> {
+        self.portfolios
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Rebuilds a portfolio from its log: record 0 creates it, each later record's mutation is
+/// applied again and must give exactly the stored outcome. Sequence numbers must run without
+/// gaps (a crash can only lose a tail, never a middle).
+fn replay(
+    id: u64,
+    log: &[(u64, Vec<u8>)],
+) -> Result<(Portfolio, u64, HashMap<String, Answer>), PortfolioError> {
+    let problem = |seq: u64, problem: String| PortfolioError::Replay {
+        portfolio: id,
+        seq,
+        problem,
+    };
+    let mut portfolio: Option<Portfolio> = None;
+    let mut answers = HashMap::new();
+    for (expected, (seq, bytes)) in log.iter().enumerate() {
+        let seq = *seq;
+        if seq != expected as u64 {
+            return Err(problem(seq, format!("expected record {expected}")));
+        }
+        let record: LedgerRecord =
+            decode(bytes).map_err(|error| problem(seq, error.to_string()))?;
+        match (record, portfolio.as_mut()) {
+            (LedgerRecord::Created { spec }, None) => {
+                portfolio = Some(Portfolio::create(spec).map_err(|e| problem(seq, e.to_string()))?);
+            }
+            (
+                LedgerRecord::Applied {
+                    at_ms,
+                    idempotency_key,
+                    mutation,
+                    outcome,
+                },
+                Some(state),
+            ) => {
+                let replayed = state
+                    .apply(&mutation, at_ms)
+                    .map_err(|error| problem(seq, format!("no longer applies: {error}")))?;
+                if replayed != *outcome {
+                    return Err(problem(seq, "replays to a different outcome".into()));
+                }
+                if let Some(key) = idempotency_key {
+                    let answer = Answer {
+                        mutation,
+                        result: Ok(*outcome),
+                        seq,
+                    };
+                    answers.insert(key, answer);
+                }
+            }
+            _ => return Err(problem(seq, "records out of place".into())),
+        }
+    }
+    let portfolio = portfolio.ok_or_else(|| problem(0, "no creation record".into()))?;
+    if !portfolio.is_conserved() {
+        return Err(problem(
+            log.len() as u64,
+            "cash differs from the ledger sum".into(),
+        ));
+    }
+    Ok((portfolio, log.len() as u64, answers))
+}

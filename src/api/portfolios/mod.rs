@@ -1,0 +1,462 @@
+//! Paper portfolio routes. Every mutation goes to the portfolio's actor and is answered once
+//! durable; an `Idempotency-Key` header makes a retry return the first answer.
+
+mod requests;
+mod views;
+
+use super::error::ApiError;
+use super::json_body::{optional_body, parse_json};
+use super::{respond, with_state, AppState};
+use bytes::Bytes;
+use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioError};
+use cryptolens_actors::domain::ledger::{
+    analytics, DecimalText, Mutation, Outcome, PortfolioSpec, RiskLimits, Side, TradeSource,
+    TradeStatus,
+};
+use cryptolens_actors::domain::market::Symbol;
+use requests::{AddToTrade, AmendTrade, CloseTrade, CreatePortfolio, JournalBody, OpenTrade};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use views::{LedgerEntryJson, PortfolioJson, TradeJson};
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+/// Portfolio request bodies are small; anything larger is refused with 413.
+const BODY_LIMIT_BYTES: u64 = 64 * 1024;
+const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 128;
+/// Until users exist (security issue), every portfolio belongs to this owner.
+const LOCAL_OWNER: &str = "local";
+const DEFAULT_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let body = || optional_body(BODY_LIMIT_BYTES);
+    let key = || warp::header::optional::<String>("idempotency-key");
+    let create = warp::path!("api" / "portfolios")
+        .and(warp::post())
+        .and(body())
+        .and(with_state(state))
+        .then(|body: Bytes, state: AppState| async move {
+            created(create_portfolio(&body, &state).await, &state)
+        });
+    let list = warp::path!("api" / "portfolios")
+        .and(warp::get())
+        .and(with_state(state))
+        .map(|state: AppState| respond(list_portfolios(&state), &state));
+    let show = warp::path!("api" / "portfolios" / String)
+        .and(warp::get())
+        .and(with_state(state))
+        .then(|id: String, state: AppState| async move {
+            respond(show_portfolio(&id, &state).await, &state)
+        });
+    let open = warp::path!("api" / "portfolios" / String / "trades")
+        .and(warp::post())
+        .and(key())
+        .and(body())
+        .and(with_state(state))
+        .then(
+            |id: String, key: Option<String>, body: Bytes, state: AppState| async move {
+                created(open_trade(&id, key, &body, &state).await, &state)
+            },
+        );
+    let trades = warp::path!("api" / "portfolios" / String / "trades")
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(with_state(state))
+        .then(
+            |id: String, query: HashMap<String, String>, state: AppState| async move {
+                respond(list_trades(&id, &query, &state).await, &state)
+            },
+        );
+    let trade_action = warp::path!("api" / "portfolios" / String / "trades" / String / String)
+        .and(warp::post())
+        .and(key())
+        .and(body())
+        .and(with_state(state))
+        .then(
+            |id: String,
+             trade: String,
+             action: String,
+             key: Option<String>,
+             body: Bytes,
+             state: AppState| async move {
+                respond(
+                    trade_action(&id, &trade, &action, key, &body, &state).await,
+                    &state,
+                )
+            },
+        );
+    let amend = warp::path!("api" / "portfolios" / String / "trades" / String)
+        .and(warp::patch())
+        .and(key())
+        .and(body())
+        .and(with_state(state))
+        .then(
+            |id: String, trade: String, key: Option<String>, body: Bytes, state: AppState| async move {
+                respond(amend_trade(&id, &trade, key, &body, &state).await, &state)
+            },
+        );
+    let reads = warp::path!("api" / "portfolios" / String / String)
+        .and(warp::get())
+        .and(with_state(state))
+        .then(|id: String, view: String, state: AppState| async move {
+            respond(portfolio_view(&id, &view, &state).await, &state)
+        });
+    let trade_reads = warp::path!("api" / "portfolios" / String / "trades" / String / String)
+        .and(warp::get())
+        .and(with_state(state))
+        .then(
+            |id: String, trade: String, view: String, state: AppState| async move {
+                respond(trade_view(&id, &trade, &view, &state).await, &state)
+            },
+        );
+    create
+        .or(list)
+        .unify()
+        .or(show)
+        .unify()
+        .or(open)
+        .unify()
+        .or(trades)
+        .unify()
+        .or(trade_action)
+        .unify()
+        .or(amend)
+        .unify()
+        .or(reads)
+        .unify()
+        .or(trade_reads)
+        .unify()
+}
+
+/// A JSON answer with 201 Created, or the error document.
+fn created<T: serde::Serialize>(result: Result<T, ApiError>, state: &AppState) -> Response {
+    match result {
+        Ok(body) => {
+            warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response()
+        }
+        Err(error) => respond::<T>(Err(error), state),
+    }
+}
+
+fn book(state: &AppState) -> Result<Arc<PortfolioBook>, ApiError> {
+    state.engine.portfolios().ok_or(ApiError::Engine(
+        cryptolens_actors::actors::EngineError::Restoring,
+    ))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn parse_id(field: &'static str, text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().map_err(|_| {
+        ApiError::invalid_field(
+            field,
+            format!("{field} must be a positive integer, got {text:?}"),
+        )
+    })
+}
+
+fn body_or_empty<T: DeserializeOwned + Default>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(body, what)
+}
+
+fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
+    match key {
+        Some(key)
+            if key.is_empty()
+                || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX
+                || !key.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Err(ApiError::invalid_field(
+                "Idempotency-Key",
+                format!("1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"),
+            ))
+        }
+        key => Ok(key),
+    }
+}
+
+async fn create_portfolio(body: &[u8], state: &AppState) -> Result<Value, ApiError> {
+    let request: CreatePortfolio = parse_json(body, "portfolio")?;
+    let spec = PortfolioSpec {
+        id: 0,
+        owner: LOCAL_OWNER.into(),
+        name: request.name,
+        quote_currency: request.quote_currency,
+        initial_balance: request.initial_balance,
+        fee_rate: request.fee_rate.unwrap_or(DEFAULT_FEE_RATE),
+        limits: RiskLimits {
+            max_position_notional: request.limits.max_position_notional,
+            max_open_positions: request.limits.max_open_positions,
+            daily_loss_limit: request.limits.daily_loss_limit,
+        },
+        created_at_ms: now_ms(),
+    };
+    let portfolio = book(state)?.create(spec).await?;
+    Ok(json!(PortfolioJson::new(
+        &portfolio,
+        &HashMap::new(),
+        now_ms()
+    )))
+}
+
+fn list_portfolios(state: &AppState) -> Result<Value, ApiError> {
+    let entries: Vec<Value> = book(state)?
+        .list()
+        .into_iter()
+        .map(|entry| json!({"id": entry.id, "owner": entry.owner, "name": entry.name}))
+        .collect();
+    Ok(json!({"count": entries.len(), "portfolios": entries}))
+}
+
+/// Latest prices of the symbols the portfolio holds open; a symbol without data is left out.
+async fn marks(
+    portfolio: &cryptolens_actors::domain::ledger::Portfolio,
+    state: &AppState,
+) -> HashMap<String, Decimal> {
+    let mut marks = HashMap::new();
+    for trade in portfolio.trades().filter(|trade| trade.is_open()) {
+        let symbol = trade.symbol.as_str();
+        if !marks.contains_key(symbol) {
+            if let Ok(price) = state.engine.last_price(&trade.symbol).await {
+                marks.insert(symbol.to_owned(), price.to_decimal());
+            }
+        }
+    }
+    marks
+}
+
+async fn show_portfolio(id: &str, state: &AppState) -> Result<Value, ApiError> {
+    let portfolio = book(state)?
+        .portfolio(parse_id("portfolio_id", id)?)
+        .await?;
+    let marks = marks(&portfolio, state).await;
+    Ok(json!(PortfolioJson::new(&portfolio, &marks, now_ms())))
+}
+
+/// A given price, or the symbol's latest one ("at market").
+async fn price_or_market(
+    price: Option<Decimal>,
+    symbol: &Symbol,
+    state: &AppState,
+) -> Result<Decimal, ApiError> {
+    match price {
+        Some(price) => Ok(price),
+        None => Ok(state.engine.last_price(symbol).await?.to_decimal()),
+    }
+}
+
+async fn mutate(
+    state: &AppState,
+    id: u64,
+    mutation: Mutation,
+    key: Option<String>,
+) -> Result<Outcome, ApiError> {
+    Ok(book(state)?.mutate(id, mutation, key, now_ms()).await?)
+}
+
+fn outcome_json(outcome: &Outcome) -> Value {
+    let entries: Vec<LedgerEntryJson> = outcome.entries.iter().map(LedgerEntryJson::new).collect();
+    json!({"trade": TradeJson::new(&outcome.trade, None), "ledger_entries": entries})
+}
+
+async fn open_trade(
+    id: &str,
+    key: Option<String>,
+    body: &[u8],
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let id = parse_id("portfolio_id", id)?;
+    let key = idempotency_key(key)?;
+    let request: OpenTrade = parse_json(body, "trade")?;
+    let symbol = Symbol::parse(&request.symbol)
+        .map_err(|e| ApiError::invalid_field("symbol", e.to_string()))?;
+    let side = match request.side.as_str() {
+        "long" => Side::Long,
+        "short" => Side::Short,
+        other => {
+            return Err(ApiError::invalid_field(
+                "side",
+                format!("long or short, got {other:?}"),
+            ))
+        }
+    };
+    let price = price_or_market(request.price, &symbol, state).await?;
+    let mutation = Mutation::Open {
+        symbol,
+        side,
+        quantity: request.quantity,
+        price,
+        stop_loss: request.stop_loss,
+        take_profits: request.take_profits.into_iter().map(DecimalText).collect(),
+        source: TradeSource::Manual,
+    };
+    Ok(outcome_json(&mutate(state, id, mutation, key).await?))
+}
+
+async fn trade_action(
+    id: &str,
+    trade: &str,
+    action: &str,
+    key: Option<String>,
+    body: &[u8],
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let id = parse_id("portfolio_id", id)?;
+    let trade_id = parse_id("trade_id", trade)?;
+    let key = idempotency_key(key)?;
+    let mutation = match action {
+        "close" => {
+            let request: CloseTrade = body_or_empty(body, "close request")?;
+            let price = match request.price {
+                Some(price) => price,
+                None => {
+                    let held = book(state)?.portfolio(id).await?;
+                    let trade = held.trade(trade_id).ok_or(PortfolioError::Refused(
+                        cryptolens_actors::domain::ledger::LedgerError::UnknownTrade(trade_id),
+                    ))?;
+                    price_or_market(None, &trade.symbol, state).await?
+                }
+            };
+            Mutation::Close {
+                trade_id,
+                quantity: request.quantity,
+                price,
+            }
+        }
+        "add" => {
+            let request: AddToTrade = parse_json(body, "add request")?;
+            let held = book(state)?.portfolio(id).await?;
+            let symbol = held.trade(trade_id).map(|trade| trade.symbol.clone());
+            let price = match (request.price, symbol) {
+                (Some(price), _) => price,
+                (None, Some(symbol)) => price_or_market(None, &symbol, state).await?,
+                (None, None) => {
+                    return Err(PortfolioError::Refused(
+                        cryptolens_actors::domain::ledger::LedgerError::UnknownTrade(trade_id),
+                    )
+                    .into())
+                }
+            };
+            Mutation::Add {
+                trade_id,
+                quantity: request.quantity,
+                price,
+            }
+        }
+        "journal" => {
+            let request: JournalBody = parse_json(body, "journal entry")?;
+            Mutation::Journal {
+                trade_id,
+                text: request.text,
+                tags: request.tags,
+            }
+        }
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no trade action {other:?}; use close, add or journal"
+            )))
+        }
+    };
+    Ok(outcome_json(&mutate(state, id, mutation, key).await?))
+}
+
+async fn amend_trade(
+    id: &str,
+    trade: &str,
+    key: Option<String>,
+    body: &[u8],
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let id = parse_id("portfolio_id", id)?;
+    let trade_id = parse_id("trade_id", trade)?;
+    let key = idempotency_key(key)?;
+    let request: AmendTrade = parse_json(body, "amendment")?;
+    let mutation = Mutation::Amend {
+        trade_id,
+        stop_loss: request.stop_loss.flatten().map(DecimalText),
+        clear_stop_loss: matches!(request.stop_loss, Some(None)),
+        take_profits: request
+            .take_profits
+            .map(|targets| targets.into_iter().map(DecimalText).collect()),
+    };
+    Ok(outcome_json(&mutate(state, id, mutation, key).await?))
+}
+
+async fn list_trades(
+    id: &str,
+    query: &HashMap<String, String>,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let params = super::query::QueryParams::new(query, &["status"])?;
+    let status: Option<TradeStatus> = params.named("status", "open, partially_closed, closed")?;
+    let portfolio = book(state)?
+        .portfolio(parse_id("portfolio_id", id)?)
+        .await?;
+    let marks = marks(&portfolio, state).await;
+    let trades: Vec<TradeJson> = portfolio
+        .trades()
+        .rev()
+        .filter(|trade| status.is_none_or(|wanted| trade.status == wanted))
+        .map(|trade| TradeJson::new(trade, marks.get(trade.symbol.as_str()).copied()))
+        .collect();
+    Ok(json!({"count": trades.len(), "trades": trades}))
+}
+
+/// `stats`, `equity` or `ledger` of a portfolio.
+async fn portfolio_view(id: &str, view: &str, state: &AppState) -> Result<Value, ApiError> {
+    let portfolio = book(state)?
+        .portfolio(parse_id("portfolio_id", id)?)
+        .await?;
+    let marks = marks(&portfolio, state).await;
+    match view {
+        "stats" => Ok(json!(analytics::stats(&portfolio, &marks, now_ms()))),
+        "equity" => Ok(json!({"points": analytics::equity_curve(&portfolio, &marks, now_ms())})),
+        "ledger" => {
+            let entries: Vec<LedgerEntryJson> = portfolio
+                .ledger()
+                .iter()
+                .map(LedgerEntryJson::new)
+                .collect();
+            Ok(json!({
+                "initial_balance": portfolio.spec().initial_balance.to_string(),
+                "cash": portfolio.cash().to_string(),
+                "count": entries.len(),
+                "entries": entries,
+            }))
+        }
+        other => Err(ApiError::NotFound(format!(
+            "no portfolio view {other:?}; use stats, equity, ledger or trades"
+        ))),
+    }
+}
+
+/// `GET .../trades/{trade_id}/journal`.
+async fn trade_view(
+    id: &str,
+    trade: &str,
+    view: &str,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    if view != "journal" {
+        return Err(ApiError::NotFound(format!(
+            "no trade view {view:?}; use journal"
+        )));
+    }
+    let trade_id = parse_id("trade_id", trade)?;
+    let portfolio = book(state)?
+        .portfolio(parse_id("portfolio_id", id)?)
+        .await?;
+    let trade = portfolio.trade(trade_id).ok_or(PortfolioError::Refused(
+        cryptolens_actors::domain::ledger::LedgerError::UnknownTrade(trade_id),
+    ))?;
+    Ok(json!({"trade_id": trade_id, "journal": TradeJson::new(trade, None).journal}))
+}

@@ -1,0 +1,80 @@
+//! Request bodies of the portfolio routes. Unknown fields are refused (no mass assignment);
+//! amounts are decimal strings or JSON numbers, read exactly.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePortfolio {
+    pub name: String,
+    pub initial_balance: Decimal,
+    #[serde(default = "default_quote")]
+    pub quote_currency: String,
+    pub fee_rate: Option<Decimal>,
+    #[serde(default)]
+    pub limits: LimitsBody,
+}
+
+fn default_quote() -> String {
+    "USDT".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsBody {
+    pub max_position_notional: Option<Decimal>,
+    pub max_open_positions: Option<u32>,
+    pub daily_loss_limit: Option<Decimal>,
+}
+
+/// Opens a trade at `price`, or at market (the symbol's latest price) when it is absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenTrade {
+    pub symbol: String,
+    pub side: String,
+    pub quantity: Decimal,
+    pub price: Option<Decimal>,
+    pub stop_loss: Option<Decimal>,
+    #[serde(default)]
+    pub take_profits: Vec<Decimal>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddToTrade {
+    pub quantity: Decimal,
+    pub price: Option<Decimal>,
+}
+
+/// Closes `quantity` (everything open when absent) at `price` or at market.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseTrade {
+    pub quantity: Option<Decimal>,
+    pub price: Option<Decimal>,
+}
+
+/// `stop_loss: null` clears the stop; an absent field keeps it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendTrade {
+    #[serde(default, deserialize_with = "present")]
+    pub stop_loss: Option<Option<Decimal>>,
+    pub take_profits: Option<Vec<Decimal>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<Decimal>>, D::Error> {
+    Option::<Decimal>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalBody {
+    pub text: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}

@@ -1,0 +1,377 @@
+//! Paper portfolios on the real binary: validation, idempotency, trading at market, 100
+//! concurrent clients on one portfolio, a restart that replays the ledger, and 20 `kill -9`
+//! trials under trading load.
+
+use crate::support::{client, fixtures, post_candles, ServerProcess};
+use cryptolens::import::read_candle_file;
+use cryptolens_actors::domain::market::Timeframe;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = http.request(method, url).json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+    call(http, reqwest::Method::POST, url, key, body).await
+}
+
+async fn create_portfolio(http: &reqwest::Client, base: &str, balance: &str) -> u64 {
+    let (status, body) = post(
+        http,
+        &format!("{base}/api/portfolios"),
+        None,
+        json!({"name": "main", "initial_balance": balance}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_u64().expect("id")
+}
+
+fn decimal(value: &Value) -> Decimal {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .expect("a decimal string")
+}
+
+/// The ledger's conservation invariant, read over HTTP: cash = initial + sum, cash >= 0,
+/// and each entry continues the previous one.
+async fn assert_conserved(http: &reqwest::Client, base: &str, id: u64) -> Value {
+    let ledger: Value = http
+        .get(format!("{base}/api/portfolios/{id}/ledger"))
+        .send()
+        .await
+        .expect("GET ledger")
+        .json()
+        .await
+        .expect("JSON");
+    let initial = decimal(&ledger["initial_balance"]);
+    let cash = decimal(&ledger["cash"]);
+    let mut running = initial;
+    for entry in ledger["entries"].as_array().expect("entries") {
+        assert_eq!(decimal(&entry["cash_before"]), running, "{entry}");
+        running += decimal(&entry["amount"]);
+        assert_eq!(decimal(&entry["cash_after"]), running, "{entry}");
+        assert!(running >= Decimal::ZERO, "cash never negative");
+    }
+    assert_eq!(
+        running, cash,
+        "cash = initial balance + the sum of the ledger"
+    );
+    ledger
+}
+
+#[tokio::test]
+async fn each_invalid_request_is_refused_with_its_field_and_changes_nothing() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let id = create_portfolio(&http, &server.base_url, "1000").await;
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    let open = |change: Value| {
+        let mut body =
+            json!({"symbol": "BTCUSDT", "side": "long", "quantity": "1", "price": "100"});
+        for (key, value) in change.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        body
+    };
+    let cases = [
+        (open(json!({"quantity": "0"})), 400, "quantity"),
+        (open(json!({"quantity": "-1"})), 400, "quantity"),
+        (open(json!({"quantity": "0.000000001"})), 400, "quantity"),
+        (open(json!({"price": "0"})), 400, "price"),
+        (open(json!({"symbol": "??"})), 400, "symbol"),
+        (open(json!({"side": "up"})), 400, "side"),
+        (open(json!({"stop_loss": "101"})), 400, "stop_loss"),
+        (open(json!({"take_profits": ["99"]})), 400, "take_profits"),
+        (open(json!({"quantity": "11"})), 422, "quantity"),
+        (open(json!({"leverage": 10})), 400, "leverage"),
+    ];
+    for (body, status, field) in cases {
+        let (got, answer) = post(&http, &trades, None, body.clone()).await;
+        assert_eq!(
+            (got, answer["error"]["field"].as_str()),
+            (status, Some(field)),
+            "{body} -> {answer}"
+        );
+    }
+    let (status, answer) = post(&http, &trades, None, open(json!({"price": null}))).await;
+    assert_eq!(status, 404, "at market needs data for the symbol: {answer}");
+    let portfolios = format!("{}/api/portfolios", server.base_url);
+    for (body, field) in [
+        (
+            json!({"name": "x", "initial_balance": "0"}),
+            "initial_balance",
+        ),
+        (
+            json!({"name": "x", "initial_balance": "1000000001"}),
+            "initial_balance",
+        ),
+        (json!({"name": "", "initial_balance": "10"}), "name"),
+        (
+            json!({"name": "x", "initial_balance": "10", "owner": "root"}),
+            "owner",
+        ),
+    ] {
+        let (status, answer) = post(&http, &portfolios, None, body).await;
+        assert_eq!(
+            (status, answer["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
+    }
+    let ledger = assert_conserved(&http, &server.base_url, id).await;
+    assert_eq!(ledger["count"], 0, "no refused request wrote anything");
+    let (status, _) = post(&http, &format!("{trades}/1/close"), None, json!({})).await;
+    assert_eq!(status, 404, "an unknown trade");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_returns_the_first_answer_and_applies_nothing_more() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let id = create_portfolio(&http, &server.base_url, "1000").await;
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    let body = json!({"symbol": "BTCUSDT", "side": "short", "quantity": "0.5", "price": "100"});
+    let first = post(&http, &trades, Some("order-1"), body.clone()).await;
+    let again = post(&http, &trades, Some("order-1"), body.clone()).await;
+    assert_eq!(first.0, 201);
+    assert_eq!(again, first, "the same answer, byte for byte");
+    let other = json!({"symbol": "BTCUSDT", "side": "short", "quantity": "0.6", "price": "100"});
+    let (status, answer) = post(&http, &trades, Some("order-1"), other).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+    let ledger = assert_conserved(&http, &server.base_url, id).await;
+    assert_eq!(ledger["count"], 1, "applied once");
+}
+
+#[tokio::test]
+async fn trades_at_market_use_the_symbol_s_latest_price_and_survive_a_restart() {
+    let candles =
+        read_candle_file(&fixtures().join("data/EURUSD-1h.csv"), Timeframe::H1).expect("candles");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = ServerProcess::start_in(dir.path(), "");
+    let http = client();
+    post_candles(
+        &http,
+        &server.base_url,
+        "EURUSD",
+        Timeframe::H1,
+        &candles[..100],
+    )
+    .await;
+    let last_close = candles[99].close.to_string();
+    let id = create_portfolio(&http, &server.base_url, "100000").await;
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    let body = json!({"symbol": "EURUSD", "side": "long", "quantity": "1000"});
+    let (status, opened) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(
+        opened["trade"]["average_entry_price"].as_str(),
+        Some(last_close.as_str())
+    );
+    let (status, closed) = post(
+        &http,
+        &format!("{trades}/1/close"),
+        None,
+        json!({"quantity": "400", "price": "1.2"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{closed}");
+    let (status, _) = post(
+        &http,
+        &format!("{trades}/1/journal"),
+        None,
+        json!({"text": "scaled out", "tags": ["plan"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let before = assert_conserved(&http, &server.base_url, id).await;
+    let stats_before: Value = http
+        .get(format!("{}/api/portfolios/{id}/stats", server.base_url))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(server.signal_and_wait("TERM").success());
+
+    let server = ServerProcess::start_in(dir.path(), "");
+    let after = assert_conserved(&http, &server.base_url, id).await;
+    assert_eq!(after, before, "the ledger replays to the same state");
+    let stats_after: Value = http
+        .get(format!("{}/api/portfolios/{id}/stats", server.base_url))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(stats_after["cash"], stats_before["cash"]);
+    assert_eq!(stats_after["realised_pnl"], stats_before["realised_pnl"]);
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    let journal: Value = http
+        .get(format!("{trades}/1/journal"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(journal["journal"][0]["text"], "scaled out");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_clients_never_double_spend() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let id = create_portfolio(&http, &server.base_url, "5000").await;
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    // Each client opens until cash runs out (each open reserves 100.1), closing every third.
+    let clients = (0..100).map(|client_index| {
+        let (http, trades) = (http.clone(), trades.clone());
+        tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            for step in 0..6 {
+                let body =
+                    json!({"symbol": "BTCUSDT", "side": "long", "quantity": "1", "price": "100"});
+                let key = format!("c{client_index}-s{step}");
+                let (status, answer) = post(&http, &trades, Some(&key), body).await;
+                match status {
+                    201 => {
+                        let trade = answer["trade"]["id"].as_u64().expect("trade id");
+                        accepted.push(answer["ledger_entries"][0].clone());
+                        if step % 3 == 2 {
+                            let url = format!("{trades}/{trade}/close");
+                            let (status, closed) =
+                                post(&http, &url, None, json!({"price": "101"})).await;
+                            assert_eq!(status, 200, "{closed}");
+                            accepted.push(closed["ledger_entries"][0].clone());
+                        }
+                    }
+                    422 => assert_eq!(answer["error"]["code"], "insufficient_cash", "{answer}"),
+                    other => panic!("unexpected {other}: {answer}"),
+                }
+            }
+            accepted
+        })
+    });
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await.expect("client"));
+    }
+    let ledger = assert_conserved(&http, &server.base_url, id).await;
+    let entries = ledger["entries"].as_array().expect("entries");
+    assert_eq!(
+        entries.len(),
+        acknowledged.len(),
+        "every acknowledged mutation once, nothing else"
+    );
+    let stored: HashSet<String> = entries.iter().map(Value::to_string).collect();
+    for entry in &acknowledged {
+        assert!(
+            stored.contains(&entry.to_string()),
+            "acknowledged but missing: {entry}"
+        );
+    }
+    assert!(
+        decimal(&ledger["cash"]) < Decimal::from(101),
+        "cash was spent down to its last open"
+    );
+    println!(
+        "100 clients: {} acknowledged ledger entries, cash {}",
+        entries.len(),
+        ledger["cash"]
+    );
+}
+
+#[tokio::test]
+async fn twenty_kill_9_trials_keep_every_acknowledged_mutation_and_the_invariants() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let http = client();
+    let mut total_acknowledged = 0;
+    for trial in 0..20_u64 {
+        let mut server = ServerProcess::start_in(dir.path(), "");
+        let id = if trial == 0 {
+            create_portfolio(&http, &server.base_url, "1000000").await
+        } else {
+            1
+        };
+        let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+        let load = (0..16).map(|worker| {
+            let (http, trades) = (http.clone(), trades.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for step in 0.. {
+                    let key = format!("t{trial}-w{worker}-s{step}");
+                    let body = json!({"symbol": "ETHUSDT", "side": "short", "quantity": "0.1", "price": "2000"});
+                    let (status, answer) = post(&http, &trades, Some(&key), body.clone()).await;
+                    if status != 201 {
+                        break; // the server is gone
+                    }
+                    acknowledged.push((key, body, answer));
+                }
+                acknowledged
+            })
+        });
+        let load: Vec<_> = load.collect();
+        // A pseudo-random moment between 50 and 400 ms into the load.
+        let delay_ms = 50 + (trial * 7919) % 350;
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &server.child.id().to_string()])
+            .status();
+        assert!(killed.expect("kill").success());
+        let _ = server.child.wait();
+        let mut acknowledged = Vec::new();
+        for worker in load {
+            acknowledged.extend(worker.await.expect("worker"));
+        }
+        total_acknowledged += acknowledged.len();
+
+        let server = ServerProcess::start_in(dir.path(), "");
+        let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+        assert_conserved(&http, &server.base_url, id).await;
+        // Every acknowledged mutation is there: repeating it returns its first answer.
+        for (key, body, answer) in &acknowledged {
+            let (status, again) = post(&http, &trades, Some(key), body.clone()).await;
+            assert_eq!((status, &again), (201, answer), "trial {trial}: {key} lost");
+        }
+        let ledger = assert_conserved(&http, &server.base_url, id).await;
+        let stored: HashSet<String> = ledger["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        for (_, _, answer) in &acknowledged {
+            assert!(stored.contains(&answer["ledger_entries"][0].to_string()));
+        }
+        drop(server);
+    }
+    println!(
+        "20 kill -9 trials: {total_acknowledged} acknowledged mutations, all present after restart"
+    );
+}
