@@ -38,6 +38,8 @@ pub struct Portfolio {
     #[serde(with = "rust_decimal::serde::str")]
     cash: Decimal,
     trades: BTreeMap<u64, Trade>,
+    /// Kept with every change, so the position limit is O(1) however long the history.
+    open_positions: usize,
     ledger: Vec<LedgerEntry>,
     /// Realised P&L net of exit fees per UTC day (day number since the epoch).
     realised_by_day: BTreeMap<i64, DecimalText>,
@@ -50,6 +52,7 @@ impl Portfolio {
             cash: spec.initial_balance,
             spec,
             trades: BTreeMap::new(),
+            open_positions: 0,
             ledger: Vec::new(),
             realised_by_day: BTreeMap::new(),
         })
@@ -154,7 +157,7 @@ impl Portfolio {
         check_amount("price", order.price)?;
         check_exits(order.side, order.price, stop_loss, take_profits)?;
         let limits = &self.spec.limits;
-        let open_positions = self.trades.values().filter(|t| t.is_open()).count();
+        let open_positions = self.open_positions;
         if let Some(max) = limits.max_open_positions {
             if open_positions >= max as usize {
                 return Err(LedgerError::RiskLimit {
@@ -436,6 +439,12 @@ impl Portfolio {
             self.cash = last.cash_after;
         }
         self.ledger.extend(entries.iter().cloned());
+        let was_open = self.trades.get(&trade.id).is_some_and(Trade::is_open);
+        match (was_open, trade.is_open()) {
+            (false, true) => self.open_positions += 1,
+            (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
         self.trades.insert(trade.id, trade.clone());
         debug_assert!(
             self.is_conserved(),
@@ -562,4 +571,155 @@ fn check_spec(spec: &PortfolioSpec) -> Result<(), LedgerError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ledger::RiskLimits;
+    use crate::domain::market::Symbol;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn portfolio(limits: RiskLimits) -> Portfolio {
+        Portfolio::create(PortfolioSpec {
+            id: 1,
+            owner: "t".into(),
+            name: "p".into(),
+            quote_currency: "USDT".into(),
+            initial_balance: dec("1000"),
+            fee_rate: Decimal::ZERO,
+            limits,
+            created_at_ms: 0,
+        })
+        .unwrap()
+    }
+
+    fn open(quantity: &str, price: &str) -> Mutation {
+        Mutation::Open {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            side: Side::Long,
+            quantity: dec(quantity),
+            price: dec(price),
+            stop_loss: None,
+            take_profits: Vec::new(),
+            source: TradeSource::Manual,
+        }
+    }
+
+    fn limit_name(error: LedgerError) -> &'static str {
+        match error {
+            LedgerError::RiskLimit { limit, .. } => limit,
+            other => panic!("expected a risk limit, got {other}"),
+        }
+    }
+
+    #[test]
+    fn each_risk_limit_refuses_and_changes_nothing() {
+        let mut held = portfolio(RiskLimits {
+            max_open_positions: Some(1),
+            ..RiskLimits::default()
+        });
+        held.apply(&open("1", "10"), 0).unwrap();
+        let before = held.clone();
+        assert_eq!(
+            limit_name(held.apply(&open("1", "10"), 1).unwrap_err()),
+            "max_open_positions"
+        );
+        assert_eq!(held, before);
+
+        let mut sized = portfolio(RiskLimits {
+            max_position_notional: Some(dec("100")),
+            ..RiskLimits::default()
+        });
+        sized.apply(&open("10", "10"), 0).unwrap();
+        let add = Mutation::Add {
+            trade_id: 1,
+            quantity: dec("0.1"),
+            price: dec("10"),
+        };
+        assert_eq!(
+            limit_name(sized.apply(&add, 1).unwrap_err()),
+            "max_position_notional"
+        );
+
+        let mut losing = portfolio(RiskLimits {
+            daily_loss_limit: Some(dec("50")),
+            ..RiskLimits::default()
+        });
+        losing.apply(&open("10", "10"), 0).unwrap();
+        let close = Mutation::Close {
+            trade_id: 1,
+            quantity: None,
+            price: dec("5"),
+        };
+        losing.apply(&close, 1).unwrap(); // -50 today
+        assert_eq!(
+            limit_name(losing.apply(&open("1", "10"), 2).unwrap_err()),
+            "daily_loss_limit"
+        );
+        assert!(
+            losing.apply(&open("1", "10"), DAY_MS).is_ok(),
+            "a new UTC day starts over"
+        );
+    }
+
+    #[test]
+    fn closing_more_than_is_open_or_a_closed_trade_is_refused() {
+        let mut held = portfolio(RiskLimits::default());
+        held.apply(&open("1", "10"), 0).unwrap();
+        let too_much = Mutation::Close {
+            trade_id: 1,
+            quantity: Some(dec("2")),
+            price: dec("10"),
+        };
+        assert!(matches!(
+            held.apply(&too_much, 1),
+            Err(LedgerError::Invalid {
+                field: "quantity",
+                ..
+            })
+        ));
+        let all = Mutation::Close {
+            trade_id: 1,
+            quantity: None,
+            price: dec("10"),
+        };
+        held.apply(&all, 1).unwrap();
+        assert_eq!(
+            held.apply(&all, 2).unwrap_err(),
+            LedgerError::TradeClosed(1)
+        );
+        assert_eq!(
+            held.apply(
+                &Mutation::Close {
+                    trade_id: 9,
+                    quantity: None,
+                    price: dec("1")
+                },
+                2
+            )
+            .unwrap_err(),
+            LedgerError::UnknownTrade(9)
+        );
+    }
+
+    #[test]
+    fn adds_average_the_entry_price() {
+        let mut held = portfolio(RiskLimits::default());
+        held.apply(&open("1", "10"), 0).unwrap();
+        let add = Mutation::Add {
+            trade_id: 1,
+            quantity: dec("3"),
+            price: dec("14"),
+        };
+        let outcome = held.apply(&add, 1).unwrap();
+        assert_eq!(
+            outcome.trade.average_entry_price(),
+            Some(dec("13")),
+            "(10 + 42) / 4"
+        );
+    }
 }
