@@ -95,6 +95,9 @@ impl Server {
         let restoring = engine.clone();
         let store = Arc::new(store);
         tokio::task::spawn_blocking(move || restoring.restore_from(store)).await??;
+        tokio::spawn(cryptolens_actors::actors::portfolio::run_exit_triggers(
+            engine.clone(),
+        ));
         if with_demo {
             demo::load_and_stream(&engine, &settings.demo, shutting_down).await?;
         }

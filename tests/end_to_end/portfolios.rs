@@ -375,3 +375,150 @@ async fn twenty_kill_9_trials_keep_every_acknowledged_mutation_and_the_invariant
         "20 kill -9 trials: {total_acknowledged} acknowledged mutations, all present after restart"
     );
 }
+
+/// Posts one-minute candles at `minute`s counted from the next wall-clock minute, so they are
+/// newer than trades opened now (a candle older than a trade cannot fill it).
+async fn post_flat_minutes(
+    http: &reqwest::Client,
+    base: &str,
+    symbol: &str,
+    candles: &[(i64, [&str; 4])],
+) {
+    let next_minute = chrono::Utc::now().timestamp_millis() / 60_000 + 1;
+    let bodies = candles
+        .iter()
+        .map(|(minute, [o, h, l, c])| {
+            let t = (next_minute + minute) * 60_000;
+            json!({"t": t, "o": o, "h": h, "l": l, "c": c, "v": "1"})
+        })
+        .collect();
+    let (status, answer) = post(
+        http,
+        &format!("{base}/api/candles"),
+        None,
+        crate::support::batch(symbol, "1m", bodies),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+async fn wait_for_trade(http: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let trades: Value = http
+            .get(url)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON");
+        if done(&trades["trades"][0]) {
+            return trades["trades"][0].clone();
+        }
+        last = trades;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the trade never reached the expected state: {last}");
+}
+
+#[tokio::test]
+async fn targets_and_stops_trigger_on_live_candles() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let base = &server.base_url;
+    post_flat_minutes(&http, base, "TESTUSD", &[(0, ["100", "100", "100", "100"])]).await;
+    let id = create_portfolio(&http, base, "100000").await;
+    let trades = format!("{base}/api/portfolios/{id}/trades");
+    let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "2", "price": "100",
+                      "stop_loss": "95", "take_profits": ["110", "105"]});
+    let (status, opened) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{opened}");
+    // minute 1 reaches 106; it closes when minute 2 arrives: the 105 target takes half
+    post_flat_minutes(
+        &http,
+        base,
+        "TESTUSD",
+        &[
+            (1, ["100", "106", "99", "104"]),
+            (2, ["104", "104", "104", "104"]),
+        ],
+    )
+    .await;
+    let partial = wait_for_trade(&http, &trades, |t| t["status"] == "partially_closed").await;
+    assert_eq!(
+        (
+            partial["quantity"].as_str(),
+            partial["realised_pnl"].as_str()
+        ),
+        (Some("1"), Some("5"))
+    );
+    assert_eq!(partial["take_profits"], json!(["110"]));
+    // minute 3 gaps down through the stop: filled at its open, 94, not at 95
+    post_flat_minutes(
+        &http,
+        base,
+        "TESTUSD",
+        &[(3, ["94", "96", "93", "95"]), (4, ["95", "95", "95", "95"])],
+    )
+    .await;
+    let closed = wait_for_trade(&http, &trades, |t| t["status"] == "closed").await;
+    assert_eq!(
+        closed["realised_pnl"].as_str(),
+        Some("-1"),
+        "+5 at the target, -6 at the gapped stop"
+    );
+    assert_conserved(&http, base, id).await;
+}
+
+#[tokio::test]
+async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let candles =
+        read_candle_file(&fixtures().join("data/EURUSD-1h.csv"), Timeframe::H1).expect("candles");
+    post_candles(&http, &server.base_url, "EURUSD", Timeframe::H1, &candles).await;
+    let live: Value = http
+        .get(format!(
+            "{}/api/patterns?symbol=EURUSD&status=live&limit=100",
+            server.base_url
+        ))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    let pattern = live["patterns"]
+        .as_array()
+        .expect("patterns")
+        .iter()
+        .find(|p| p["levels"].is_object())
+        .expect("a live pattern with levels")
+        .clone();
+    let id = create_portfolio(&http, &server.base_url, "100000").await;
+    let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
+    let body = json!({"symbol": "EURUSD", "from_pattern": pattern["id"]});
+    let (status, opened) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{opened}");
+    let trade = &opened["trade"];
+    let expected_side = if pattern["direction"] == "bullish" {
+        "long"
+    } else {
+        "short"
+    };
+    assert_eq!(trade["side"], expected_side);
+    assert_eq!(trade["stop_loss"], pattern["levels"]["stop"]);
+    assert_eq!(trade["take_profits"], pattern["levels"]["targets"]);
+    let entry = decimal(&pattern["levels"]["entry"]);
+    let quantity = decimal(&trade["quantity"]);
+    let risk = quantity * (entry - decimal(&pattern["levels"]["stop"])).abs();
+    let cost = quantity * entry * Decimal::new(1001, 3);
+    assert!(risk <= Decimal::from(1000), "at most 1% of 100000 at risk: {risk}");
+    assert!(
+        risk > Decimal::from(999) || cost > Decimal::from(99_900),
+        "1% at risk, or as much as the cash buys without leverage: risk {risk}, cost {cost}"
+    );
+    let unknown = json!({"symbol": "EURUSD", "from_pattern": "1h-0-fvg-bull"});
+    assert_eq!(post(&http, &trades, None, unknown).await.0, 404);
+}

@@ -166,9 +166,17 @@ impl Engine {
         self.inner.portfolios.get().cloned()
     }
 
+    /// The timeframe `symbol` is ingested at, if it is known.
+    pub fn base_timeframe(&self, symbol: &Symbol) -> Option<Timeframe> {
+        self.inner
+            .registry
+            .get(symbol)
+            .map(|handle| handle.health.base_timeframe())
+    }
+
     /// The latest price of `symbol`: the close of its newest base candle, forming or closed.
     pub async fn last_price(&self, symbol: &Symbol) -> Result<Price, EngineError> {
-        let base = self.handle(symbol)?.health.view().base_timeframe;
+        let base = self.handle(symbol)?.health.base_timeframe();
         let snapshot = self.read_candles(symbol, base, 1).await?;
         snapshot
             .forming

@@ -9,9 +9,10 @@ use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
 use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioError};
+use cryptolens_actors::domain::analysis::{Direction, SignalStatus};
 use cryptolens_actors::domain::ledger::{
     analytics, DecimalText, Mutation, Outcome, PortfolioSpec, RiskLimits, Side, TradeSource,
-    TradeStatus,
+    TradeStatus, DECIMALS_MAX,
 };
 use cryptolens_actors::domain::market::Symbol;
 use requests::{AddToTrade, AmendTrade, CloseTrade, CreatePortfolio, JournalBody, OpenTrade};
@@ -277,9 +278,25 @@ async fn open_trade(
     let id = parse_id("portfolio_id", id)?;
     let key = idempotency_key(key)?;
     let request: OpenTrade = parse_json(body, "trade")?;
-    let symbol = Symbol::parse(&request.symbol)
-        .map_err(|e| ApiError::invalid_field("symbol", e.to_string()))?;
-    let side = match request.side.as_str() {
+    let mutation = if request.from_signal.is_some() || request.from_pattern.is_some() {
+        from_levels(id, request, state).await?
+    } else {
+        manual_open(request, state).await?
+    };
+    Ok(outcome_json(&mutate(state, id, mutation, key).await?))
+}
+
+fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::invalid_field(field, format!("{field} is required")))
+}
+
+fn parse_symbol(text: &str) -> Result<Symbol, ApiError> {
+    Symbol::parse(text).map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
+}
+
+async fn manual_open(request: OpenTrade, state: &AppState) -> Result<Mutation, ApiError> {
+    let symbol = parse_symbol(&required(request.symbol, "symbol")?)?;
+    let side = match required(request.side, "side")?.as_str() {
         "long" => Side::Long,
         "short" => Side::Short,
         other => {
@@ -289,17 +306,121 @@ async fn open_trade(
             ))
         }
     };
+    let quantity = required(request.quantity, "quantity")?;
     let price = price_or_market(request.price, &symbol, state).await?;
-    let mutation = Mutation::Open {
+    Ok(Mutation::Open {
         symbol,
         side,
-        quantity: request.quantity,
+        quantity,
         price,
         stop_loss: request.stop_loss,
         take_profits: request.take_profits.into_iter().map(DecimalText).collect(),
         source: TradeSource::Manual,
+    })
+}
+
+/// An open at a live signal's or pattern's levels: entry as a paper limit fill, its stop and
+/// targets, sized so that a stop-out loses `risk_percent` of equity, capped at what the cash
+/// buys (paper trades are unleveraged).
+async fn from_levels(id: u64, request: OpenTrade, state: &AppState) -> Result<Mutation, ApiError> {
+    let (symbol, direction, levels, source, field) =
+        match (&request.from_signal, &request.from_pattern) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_field(
+                    "from_pattern",
+                    "give from_signal or from_pattern, not both",
+                ))
+            }
+            (Some(signal_id), None) => {
+                let signal = state
+                    .engine
+                    .analysis_views()
+                    .iter()
+                    .flat_map(|view| view.signals.iter().cloned().collect::<Vec<_>>())
+                    .find(|signal| signal.id() == *signal_id && signal.status == SignalStatus::Live)
+                    .ok_or_else(|| ApiError::NotFound(format!("no live signal {signal_id:?}")))?;
+                (
+                    signal.symbol.clone(),
+                    signal.direction,
+                    signal.levels,
+                    TradeSource::Signal(signal_id.clone()),
+                    "from_signal",
+                )
+            }
+            (None, Some(pattern_id)) => {
+                let symbol = parse_symbol(&required(request.symbol.clone(), "symbol")?)?;
+                let view = state.engine.analysis_view(&symbol)?;
+                let pattern = view
+                    .timeframes
+                    .iter()
+                    .flat_map(|tf| tf.patterns.iter())
+                    .find(|pattern| {
+                        pattern.key().to_string() == *pattern_id
+                            && pattern.lifecycle.status.is_live()
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("no live pattern {pattern_id:?} on {symbol}"))
+                    })?;
+                (
+                    symbol,
+                    pattern.direction,
+                    pattern.levels,
+                    TradeSource::Pattern(pattern_id.clone()),
+                    "from_pattern",
+                )
+            }
+            (None, None) => unreachable_source()?,
+        };
+    let levels = levels.ok_or_else(|| {
+        ApiError::invalid_field(
+            field,
+            "it has no trading levels yet (ATR(14) is still warming up)",
+        )
+    })?;
+    let quantity = match request.quantity {
+        Some(quantity) => quantity,
+        None => {
+            let portfolio = book(state)?.portfolio(id).await?;
+            let marks = marks(&portfolio, state).await;
+            let equity = analytics::stats(&portfolio, &marks, now_ms()).equity;
+            let risk_percent = request.risk_percent.unwrap_or(Decimal::ONE);
+            if risk_percent <= Decimal::ZERO || risk_percent > Decimal::from(100) {
+                return Err(ApiError::invalid_field(
+                    "risk_percent",
+                    "must be in (0, 100]",
+                ));
+            }
+            let risk_per_unit = (levels.entry - levels.stop).abs();
+            let by_risk = equity * risk_percent / Decimal::from(100) / risk_per_unit;
+            // Paper trading is unleveraged: never more than the cash buys, fee included.
+            let fee_rate = portfolio.spec().fee_rate;
+            let affordable = portfolio.cash() / (levels.entry * (Decimal::ONE + fee_rate));
+            by_risk
+                .min(affordable)
+                .round_dp_with_strategy(DECIMALS_MAX, rust_decimal::RoundingStrategy::ToZero)
+        }
     };
-    Ok(outcome_json(&mutate(state, id, mutation, key).await?))
+    Ok(Mutation::Open {
+        symbol,
+        side: match direction {
+            Direction::Bullish => Side::Long,
+            Direction::Bearish => Side::Short,
+        },
+        quantity,
+        price: levels.entry,
+        stop_loss: Some(levels.stop),
+        take_profits: levels.targets.into_iter().map(DecimalText).collect(),
+        source,
+    })
+}
+
+/// Callers only come here with a source; kept as an error rather than a panic.
+fn unreachable_source<T>() -> Result<T, ApiError> {
+    Err(ApiError::invalid_field(
+        "from_signal",
+        "from_signal or from_pattern is required",
+    ))
 }
 
 async fn trade_action(

@@ -29,16 +29,21 @@ pub struct LimitsBody {
 }
 
 /// Opens a trade at `price`, or at market (the symbol's latest price) when it is absent.
+/// With `from_signal` or `from_pattern`, side, entry, stop and targets come from its trading
+/// levels, and the quantity (unless given) risks `risk_percent` of equity (default 1).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenTrade {
-    pub symbol: String,
-    pub side: String,
-    pub quantity: Decimal,
+    pub symbol: Option<String>,
+    pub side: Option<String>,
+    pub quantity: Option<Decimal>,
     pub price: Option<Decimal>,
     pub stop_loss: Option<Decimal>,
     #[serde(default)]
     pub take_profits: Vec<Decimal>,
+    pub from_signal: Option<String>,
+    pub from_pattern: Option<String>,
+    pub risk_percent: Option<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@
 //! may include mutations whose flush is still in flight; if a flush fails, the actor stops
 //! and its supervisor-less restart path is a server restart, which replays the durable log.
 
-use super::messages::{MutatePortfolio, ReadPortfolio};
+use super::messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
 use super::record::LedgerRecord;
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
@@ -185,6 +185,18 @@ impl Handler<MutatePortfolio> for PortfolioActor {
 
     fn handle(&mut self, message: MutatePortfolio, ctx: &mut Self::Context) {
         self.mutate(message, ctx);
+    }
+}
+
+impl Handler<ReadOpenTrades> for PortfolioActor {
+    type Result = actix::MessageResult<ReadOpenTrades>;
+
+    fn handle(&mut self, message: ReadOpenTrades, _ctx: &mut Self::Context) -> Self::Result {
+        let trades = self
+            .portfolio
+            .trades()
+            .filter(|trade| trade.is_open() && trade.symbol == message.0);
+        actix::MessageResult(trades.cloned().collect())
     }
 }
 

@@ -2,10 +2,11 @@
 //! actors.
 
 use super::actor::{Answer, PortfolioActor};
-use super::messages::{MutatePortfolio, ReadPortfolio};
+use super::messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
 use super::record::LedgerRecord;
 use super::PortfolioError;
-use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
+use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec, Trade};
+use crate::domain::market::Symbol;
 use crate::store::{decode, encode, Store, StoreProblem};
 use actix::{Actor, Addr};
 use actix_rt::ArbiterHandle;
@@ -155,6 +156,18 @@ impl PortfolioBook {
         let request = addr.send(ReadPortfolio);
         match tokio::time::timeout(self.request_timeout, request).await {
             Ok(Ok(portfolio)) => Ok(*portfolio),
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    pub async fn open_trades(
+        &self,
+        id: u64,
+        symbol: &Symbol,
+    ) -> Result<Vec<Trade>, PortfolioError> {
+        let request = self.addr(id)?.send(ReadOpenTrades(symbol.clone()));
+        match tokio::time::timeout(self.request_timeout, request).await {
+            Ok(Ok(trades)) => Ok(trades),
             _ => Err(PortfolioError::Unavailable),
         }
     }

@@ -1,7 +1,8 @@
 //! Messages a [`super::PortfolioActor`] understands.
 
 use super::PortfolioError;
-use crate::domain::ledger::{Mutation, Outcome, Portfolio};
+use crate::domain::ledger::{Mutation, Outcome, Portfolio, Trade};
+use crate::domain::market::Symbol;
 use actix::Message;
 use tokio::sync::oneshot;
 
@@ -15,6 +16,11 @@ pub struct MutatePortfolio {
     pub at_ms: i64,
     pub reply: oneshot::Sender<Result<Outcome, PortfolioError>>,
 }
+
+/// The open trades on one symbol (cheap: no ledger copied).
+#[derive(Message)]
+#[rtype(result = "Vec<Trade>")]
+pub struct ReadOpenTrades(pub Symbol);
 
 /// A copy of the portfolio's state, for reads and analytics.
 #[derive(Message)]

@@ -6,9 +6,11 @@ mod book;
 mod error;
 mod messages;
 mod record;
+mod triggers;
 
 pub use actor::PortfolioActor;
 pub use book::{PortfolioBook, PortfolioEntry};
 pub use error::PortfolioError;
-pub use messages::{MutatePortfolio, ReadPortfolio};
+pub use messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
 pub use record::LedgerRecord;
+pub use triggers::run_exit_triggers;

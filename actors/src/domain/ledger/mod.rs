@@ -3,6 +3,7 @@
 
 pub mod analytics;
 mod error;
+mod exits;
 mod model;
 mod mutation;
 mod portfolio;
@@ -11,6 +12,7 @@ mod portfolio;
 mod reference_tests;
 
 pub use error::LedgerError;
+pub use exits::{exit_on_candle, target_share};
 pub use model::{
     DecimalText, EntryKind, JournalEntry, LedgerEntry, RiskLimits, Side, Trade, TradeSource,
     TradeStatus,

@@ -51,6 +51,14 @@ pub enum Mutation {
         #[serde(with = "rust_decimal::serde::str")]
         price: Decimal,
     },
+    /// A take-profit level was reached: closes the target's share (see `exits.rs`) at
+    /// `price` and removes the target, in one step.
+    TakeProfit {
+        trade_id: u64,
+        target: super::DecimalText,
+        #[serde(with = "rust_decimal::serde::str")]
+        price: Decimal,
+    },
     /// Replaces the stop and/or the targets of an open trade.
     Amend {
         trade_id: u64,
@@ -71,6 +79,7 @@ impl Mutation {
             Mutation::Open { .. } => None,
             Mutation::Add { trade_id, .. }
             | Mutation::Close { trade_id, .. }
+            | Mutation::TakeProfit { trade_id, .. }
             | Mutation::Amend { trade_id, .. }
             | Mutation::Journal { trade_id, .. } => Some(*trade_id),
         }

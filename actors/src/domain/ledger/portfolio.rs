@@ -125,6 +125,11 @@ impl Portfolio {
                 quantity,
                 price,
             } => self.close(*trade_id, *quantity, *price, at_ms),
+            Mutation::TakeProfit {
+                trade_id,
+                target,
+                price,
+            } => self.take_profit(*trade_id, *target, *price, at_ms),
             Mutation::Amend {
                 trade_id,
                 stop_loss,
@@ -288,6 +293,33 @@ impl Portfolio {
         let today = today.checked_add(net).ok_or(LedgerError::Overflow)?;
         let outcome = self.commit(trade, vec![entry])?;
         self.realised_by_day.insert(day, DecimalText(today));
+        Ok(outcome)
+    }
+
+    fn take_profit(
+        &mut self,
+        trade_id: u64,
+        target: DecimalText,
+        price: Decimal,
+        at_ms: i64,
+    ) -> Result<Outcome, LedgerError> {
+        let trade = self.open_trade(trade_id)?;
+        let position = trade
+            .take_profits
+            .iter()
+            .position(|held| *held == target)
+            .ok_or_else(|| {
+                LedgerError::invalid(
+                    "target",
+                    format!("trade {trade_id} has no target {}", target.0),
+                )
+            })?;
+        let share = super::exits::target_share(trade);
+        let mut outcome = self.close(trade_id, Some(share), price, at_ms)?;
+        if let Some(trade) = self.trades.get_mut(&trade_id) {
+            trade.take_profits.remove(position);
+            outcome.trade = trade.clone();
+        }
         Ok(outcome)
     }
 
