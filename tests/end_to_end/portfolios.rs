@@ -2,7 +2,7 @@
 //! concurrent clients on one portfolio, a restart that replays the ledger, and 20 `kill -9`
 //! trials under trading load.
 
-use crate::support::{client, fixtures, post_candles, ServerProcess};
+use crate::support::{client, fixtures, get_json, post_candles, ServerProcess};
 use cryptolens::import::read_candle_file;
 use cryptolens_actors::domain::market::Timeframe;
 use rust_decimal::Decimal;
@@ -56,14 +56,7 @@ fn decimal(value: &Value) -> Decimal {
 /// The ledger's conservation invariant, read over HTTP: cash = initial + sum, cash >= 0,
 /// and each entry continues the previous one.
 async fn assert_conserved(http: &reqwest::Client, base: &str, id: u64) -> Value {
-    let ledger: Value = http
-        .get(format!("{base}/api/portfolios/{id}/ledger"))
-        .send()
-        .await
-        .expect("GET ledger")
-        .json()
-        .await
-        .expect("JSON");
+    let ledger: Value = get_json(http, &format!("{base}/api/portfolios/{id}/ledger")).await;
     let initial = decimal(&ledger["initial_balance"]);
     let cash = decimal(&ledger["cash"]);
     let mut running = initial;
@@ -208,38 +201,25 @@ async fn trades_at_market_use_the_symbol_s_latest_price_and_survive_a_restart() 
     .await;
     assert_eq!(status, 200);
     let before = assert_conserved(&http, &server.base_url, id).await;
-    let stats_before: Value = http
-        .get(format!("{}/api/portfolios/{id}/stats", server.base_url))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let stats_before: Value = get_json(
+        &http,
+        &format!("{}/api/portfolios/{id}/stats", server.base_url),
+    )
+    .await;
     assert!(server.signal_and_wait("TERM").success());
 
     let server = ServerProcess::start_in(dir.path(), "");
     let after = assert_conserved(&http, &server.base_url, id).await;
     assert_eq!(after, before, "the ledger replays to the same state");
-    let stats_after: Value = http
-        .get(format!("{}/api/portfolios/{id}/stats", server.base_url))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let stats_after: Value = get_json(
+        &http,
+        &format!("{}/api/portfolios/{id}/stats", server.base_url),
+    )
+    .await;
     assert_eq!(stats_after["cash"], stats_before["cash"]);
     assert_eq!(stats_after["realised_pnl"], stats_before["realised_pnl"]);
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
-    let journal: Value = http
-        .get(format!("{trades}/1/journal"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let journal: Value = get_json(&http, &format!("{trades}/1/journal")).await;
     assert_eq!(journal["journal"][0]["text"], "scaled out");
 }
 
@@ -405,14 +385,7 @@ async fn post_flat_minutes(
 async fn wait_for_trade(http: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     for _ in 0..100 {
-        let trades: Value = http
-            .get(url)
-            .send()
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("JSON");
+        let trades: Value = get_json(&http, &url).await;
         if done(&trades["trades"][0]) {
             return trades["trades"][0].clone();
         }
@@ -478,17 +451,14 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
     let candles =
         read_candle_file(&fixtures().join("data/EURUSD-1h.csv"), Timeframe::H1).expect("candles");
     post_candles(&http, &server.base_url, "EURUSD", Timeframe::H1, &candles).await;
-    let live: Value = http
-        .get(format!(
+    let live: Value = get_json(
+        &http,
+        &format!(
             "{}/api/patterns?symbol=EURUSD&status=live&limit=100",
             server.base_url
-        ))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+        ),
+    )
+    .await;
     let pattern = live["patterns"]
         .as_array()
         .expect("patterns")
@@ -514,7 +484,10 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
     let quantity = decimal(&trade["quantity"]);
     let risk = quantity * (entry - decimal(&pattern["levels"]["stop"])).abs();
     let cost = quantity * entry * Decimal::new(1001, 3);
-    assert!(risk <= Decimal::from(1000), "at most 1% of 100000 at risk: {risk}");
+    assert!(
+        risk <= Decimal::from(1000),
+        "at most 1% of 100000 at risk: {risk}"
+    );
     assert!(
         risk > Decimal::from(999) || cost > Decimal::from(99_900),
         "1% at risk, or as much as the cash buys without leverage: risk {risk}, cost {cost}"

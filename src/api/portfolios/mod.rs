@@ -423,6 +423,19 @@ fn unreachable_source<T>() -> Result<T, ApiError> {
     ))
 }
 
+/// The portfolio and trade ids of a trade route, and its idempotency key, checked.
+fn trade_target(
+    id: &str,
+    trade: &str,
+    key: Option<String>,
+) -> Result<(u64, u64, Option<String>), ApiError> {
+    Ok((
+        parse_id("portfolio_id", id)?,
+        parse_id("trade_id", trade)?,
+        idempotency_key(key)?,
+    ))
+}
+
 async fn trade_action(
     id: &str,
     trade: &str,
@@ -431,9 +444,7 @@ async fn trade_action(
     body: &[u8],
     state: &AppState,
 ) -> Result<Value, ApiError> {
-    let id = parse_id("portfolio_id", id)?;
-    let trade_id = parse_id("trade_id", trade)?;
-    let key = idempotency_key(key)?;
+    let (id, trade_id, key) = trade_target(id, trade, key)?;
     let mutation = match action {
         "close" => {
             let request: CloseTrade = body_or_empty(body, "close request")?;
@@ -497,9 +508,7 @@ async fn amend_trade(
     body: &[u8],
     state: &AppState,
 ) -> Result<Value, ApiError> {
-    let id = parse_id("portfolio_id", id)?;
-    let trade_id = parse_id("trade_id", trade)?;
-    let key = idempotency_key(key)?;
+    let (id, trade_id, key) = trade_target(id, trade, key)?;
     let request: AmendTrade = parse_json(body, "amendment")?;
     let mutation = Mutation::Amend {
         trade_id,

@@ -237,7 +237,7 @@ fn sharpe(portfolio: &Portfolio) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{Mutation, PortfolioSpec, RiskLimits};
+    use crate::domain::ledger::{test_spec, Mutation};
     use crate::domain::market::Symbol;
 
     const DAY_MS: i64 = 86_400_000;
@@ -248,17 +248,7 @@ mod tests {
 
     #[test]
     fn a_win_and_a_loss_give_the_textbook_figures() {
-        let spec = PortfolioSpec {
-            id: 1,
-            owner: "t".into(),
-            name: "p".into(),
-            quote_currency: "USDT".into(),
-            initial_balance: dec("1000"),
-            fee_rate: Decimal::ZERO,
-            limits: RiskLimits::default(),
-            created_at_ms: 0,
-        };
-        let mut portfolio = Portfolio::create(spec).unwrap();
+        let mut portfolio = Portfolio::create(test_spec("1000", Decimal::ZERO)).unwrap();
         let symbol = Symbol::parse("BTCUSDT").unwrap();
         let open = |price: &str, stop: &str| Mutation::Open {
             symbol: symbol.clone(),

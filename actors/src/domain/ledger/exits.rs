@@ -77,7 +77,7 @@ pub fn target_share(trade: &Trade) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{Portfolio, PortfolioSpec, RiskLimits, TradeSource};
+    use crate::domain::ledger::{test_spec, Portfolio, TradeSource};
     use crate::domain::market::{Price, Symbol, Volume};
 
     fn dec(text: &str) -> Decimal {
@@ -97,17 +97,7 @@ mod tests {
     }
 
     fn long_trade(targets: &[&str]) -> (Portfolio, Trade) {
-        let mut portfolio = Portfolio::create(PortfolioSpec {
-            id: 1,
-            owner: "t".into(),
-            name: "p".into(),
-            quote_currency: "USDT".into(),
-            initial_balance: dec("10000"),
-            fee_rate: Decimal::ZERO,
-            limits: RiskLimits::default(),
-            created_at_ms: 0,
-        })
-        .unwrap();
+        let mut portfolio = Portfolio::create(test_spec("10000", Decimal::ZERO)).unwrap();
         let open = Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
             side: Side::Long,

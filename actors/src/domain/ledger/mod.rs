@@ -11,6 +11,21 @@ mod portfolio;
 #[cfg(test)]
 mod reference_tests;
 
+/// A portfolio spec for unit tests: USDT, no limits.
+#[cfg(test)]
+pub(crate) fn test_spec(initial_balance: &str, fee_rate: rust_decimal::Decimal) -> PortfolioSpec {
+    PortfolioSpec {
+        id: 1,
+        owner: "trader".into(),
+        name: "test".into(),
+        quote_currency: "USDT".into(),
+        initial_balance: initial_balance.parse().expect("a decimal"),
+        fee_rate,
+        limits: RiskLimits::default(),
+        created_at_ms: 0,
+    }
+}
+
 pub use error::LedgerError;
 pub use exits::{exit_on_candle, target_share};
 pub use model::{

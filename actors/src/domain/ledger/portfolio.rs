@@ -616,17 +616,11 @@ mod tests {
     }
 
     fn portfolio(limits: RiskLimits) -> Portfolio {
-        Portfolio::create(PortfolioSpec {
-            id: 1,
-            owner: "t".into(),
-            name: "p".into(),
-            quote_currency: "USDT".into(),
-            initial_balance: dec("1000"),
-            fee_rate: Decimal::ZERO,
+        let spec = PortfolioSpec {
             limits,
-            created_at_ms: 0,
-        })
-        .unwrap()
+            ..crate::domain::ledger::test_spec("1000", Decimal::ZERO)
+        };
+        Portfolio::create(spec).unwrap()
     }
 
     fn open(quantity: &str, price: &str) -> Mutation {

@@ -3,7 +3,7 @@
 //! separately from the rules in the module docs; the conservation invariant holds after
 //! every step, and a refused mutation changes nothing.
 
-use super::{DecimalText, Mutation, Portfolio, PortfolioSpec, RiskLimits, Side, TradeSource};
+use super::{DecimalText, Mutation, Portfolio, PortfolioSpec, Side, TradeSource};
 use crate::domain::market::Symbol;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -140,16 +140,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 fn spec() -> PortfolioSpec {
-    PortfolioSpec {
-        id: 1,
-        owner: "trader".into(),
-        name: "reference".into(),
-        quote_currency: "USDT".into(),
-        initial_balance: Decimal::from(10_000),
-        fee_rate: Decimal::new(1, 3),
-        limits: RiskLimits::default(),
-        created_at_ms: 0,
-    }
+    super::test_spec("10000", Decimal::new(1, 3))
 }
 
 proptest! {
