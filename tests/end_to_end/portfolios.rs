@@ -385,7 +385,7 @@ async fn post_flat_minutes(
 async fn wait_for_trade(http: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     for _ in 0..100 {
-        let trades: Value = get_json(&http, &url).await;
+        let trades: Value = get_json(http, url).await;
         if done(&trades["trades"][0]) {
             return trades["trades"][0].clone();
         }
