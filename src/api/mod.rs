@@ -7,6 +7,7 @@ mod candles;
 pub mod error;
 mod health;
 mod indicators;
+mod instrument;
 mod json_body;
 mod matrix;
 mod patterns;
@@ -47,6 +48,10 @@ impl AppState {
 
 /// Every route, with warp's own rejections mapped to the JSON error document.
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    instrument::instrument(route_table(state))
+}
+
+fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     health::routes(state)
         .or(candles::routes(state))
         .unify()

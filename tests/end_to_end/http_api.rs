@@ -328,3 +328,60 @@ async fn health_endpoints_and_unknown_routes() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_the_security_headers() {
+    let server = ServerProcess::start("");
+    let http = client();
+    for path in [
+        "/api/health/live",
+        "/api/no-such-route",
+        "/api/patterns?kind=nope",
+    ] {
+        let given = http
+            .get(server.url(path))
+            .header("X-Request-Id", "trace-42")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            given.headers()["x-request-id"],
+            "trace-42",
+            "{path}: echoed"
+        );
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(given.headers()[name], value, "{path}: {name}");
+        }
+        assert!(given.headers().contains_key("content-security-policy"));
+        assert!(!given.headers().contains_key("server"), "no server banner");
+    }
+    let fresh = http
+        .get(server.url("/api/health/live"))
+        .send()
+        .await
+        .expect("GET");
+    let generated = fresh.headers()["x-request-id"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(
+        generated.len() == 32 && generated.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{generated}"
+    );
+    let too_long = "x".repeat(200);
+    let replaced = http
+        .get(server.url("/api/health/live"))
+        .header("X-Request-Id", too_long.as_str())
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        replaced.headers()["x-request-id"].len(),
+        32,
+        "an unusable id is replaced"
+    );
+}
