@@ -30,6 +30,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: u64,
     pub ws_message_limit_bytes: usize,
     pub shutdown_timeout_ms: u64,
+    /// Bearer token that may read `/metrics`; empty means none (then nobody can, until the
+    /// admin role exists). At least 32 characters when set.
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,6 +129,19 @@ impl Settings {
         if self.ingest.read_limit_default > self.ingest.read_limit_max {
             return Err(ConfigError(
                 "ingest.read_limit_default must not exceed ingest.read_limit_max".into(),
+            ));
+        }
+        let token = &self.server.metrics_token;
+        if !token.is_empty()
+            && (token.len() < 32
+                || token
+                    .chars()
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+                    < 8)
+        {
+            return Err(ConfigError(
+                "server.metrics_token must be at least 32 characters and not repetitive".into(),
             ));
         }
         self.analysis
@@ -242,6 +258,21 @@ mod tests {
                     .to_string()
                     .contains("analysis.liquidity_sweep.candles_back_min"),
                 "{error}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_weak_metrics_token_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("CRYPTOLENS_SERVER__METRICS_TOKEN", "short");
+            let error = Settings::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(error.to_string().contains("metrics_token"), "{error}");
+            jail.set_env("CRYPTOLENS_SERVER__METRICS_TOKEN", "a".repeat(40));
+            assert!(
+                Settings::load(None, &FlagOverrides::default()).is_err(),
+                "repetitive"
             );
             Ok(())
         });

@@ -31,6 +31,8 @@ pub enum ServeError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     #[error("demo data: {0}")]
@@ -82,6 +84,8 @@ impl Server {
             ws_message_limit_bytes: settings.server.ws_message_limit_bytes,
             ready: Arc::clone(&ready),
             shutting_down: shutting_down.clone(),
+            metrics: Arc::new(api::metrics::Metrics::new()?),
+            metrics_token: Arc::from(settings.server.metrics_token.as_str()),
         };
         let mut stop_accepting = shutting_down.clone();
         let http_task = tokio::spawn(

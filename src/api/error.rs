@@ -35,6 +35,8 @@ pub enum ApiError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Portfolio(#[from] PortfolioError),
+    #[error("credentials are missing or wrong")]
+    Unauthorized,
 }
 
 #[derive(Serialize)]
@@ -67,6 +69,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Engine(error) => engine_status(error),
             ApiError::Portfolio(error) => portfolio_status(error),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
         }
     }
 
@@ -117,6 +120,11 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

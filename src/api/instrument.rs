@@ -1,9 +1,12 @@
 //! What every answer gets, whatever the route: a request id (the caller's `X-Request-Id` when
 //! it is sane, else a fresh random one) echoed in the response and logged with the method,
 //! path, status and latency; and browser-safety headers (no sniffing, no framing, no
-//! referrer, a same-origin content security policy). No `Server` banner is sent.
+//! referrer, a same-origin content security policy). No `Server` banner is sent. Each answer
+//! is also counted in the request metrics.
 
+use super::metrics::Metrics;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Instant;
 use warp::http::{HeaderMap, HeaderValue, Method};
 use warp::path::FullPath;
@@ -25,7 +28,10 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
 ];
 
 /// Wraps `routes` with the request id, the access log line and the security headers.
-pub fn instrument<F>(routes: F) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone
+pub fn instrument<F>(
+    routes: F,
+    metrics: Arc<Metrics>,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone
 where
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
 {
@@ -36,13 +42,14 @@ where
         .and(warp::header::headers_cloned())
         .and(routes)
         .map(
-            |started: Instant,
-             method: Method,
-             path: FullPath,
-             headers: HeaderMap,
-             mut response: Response| {
+            move |started: Instant,
+                  method: Method,
+                  path: FullPath,
+                  headers: HeaderMap,
+                  mut response: Response| {
                 let request_id = request_id(&headers);
                 let status = response.status().as_u16();
+                metrics.observe(path.as_str(), status, started.elapsed().as_secs_f64());
                 tracing::info!(
                     request_id = %request_id,
                     method = %method,

@@ -10,6 +10,7 @@ mod indicators;
 mod instrument;
 mod json_body;
 mod matrix;
+pub mod metrics;
 mod patterns;
 pub mod payload;
 mod portfolios;
@@ -38,6 +39,9 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Flips to true when shutdown begins; long-lived WebSocket sessions watch it.
     pub shutting_down: watch::Receiver<bool>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// The bearer token that may read `/metrics`; empty: none.
+    pub metrics_token: Arc<str>,
 }
 
 impl AppState {
@@ -48,7 +52,7 @@ impl AppState {
 
 /// Every route, with warp's own rejections mapped to the JSON error document.
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
-    instrument::instrument(route_table(state))
+    instrument::instrument(route_table(state), Arc::clone(&state.metrics))
 }
 
 fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
@@ -66,6 +70,8 @@ fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = I
         .or(indicators::routes(state))
         .unify()
         .or(portfolios::routes(state))
+        .unify()
+        .or(metrics::routes(state))
         .unify()
         .recover(error::recover)
         .unify()

@@ -385,3 +385,53 @@ async fn every_answer_carries_a_request_id_and_the_security_headers() {
         "an unusable id is replaced"
     );
 }
+
+#[tokio::test]
+async fn metrics_need_the_configured_token_and_count_requests_by_route() {
+    let token = "metrics-7f3a9c2e41b8d5f06a1c9e3b7d2f4a8c";
+    let server = ServerProcess::start(&format!("[server]\nmetrics_token = \"{token}\"\n"));
+    let http = client();
+    let (status, _) = post_json(
+        &http,
+        &server.url("/api/candles"),
+        &batch(
+            "BTCUSDT",
+            "1m",
+            vec![candle_json(0, 1), candle_json(MINUTE_MS, 2)],
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let read = http
+        .get(server.url("/api/candles/BTCUSDT/1m"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(read.status(), 200);
+    for presented in [None, Some("Bearer wrong-token"), Some(token)] {
+        let mut request = http.get(server.url("/metrics"));
+        if let Some(value) = presented {
+            request = request.header("Authorization", value);
+        }
+        let answer = request.send().await.expect("GET /metrics");
+        assert_eq!(answer.status(), 401, "{presented:?}");
+        assert_eq!(answer.headers()["www-authenticate"], "Bearer");
+    }
+    let answer = http
+        .get(server.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(answer.status(), 200);
+    let text = answer.text().await.expect("text");
+    for expected in [
+        r#"cryptolens_http_requests_total{route="/api/candles/{symbol}/{timeframe}",status="200"} 1"#,
+        r#"cryptolens_http_requests_total{route="/metrics",status="401"} 3"#,
+        "cryptolens_candles_ingested_total 2",
+        "cryptolens_symbols 1",
+        "cryptolens_http_request_duration_seconds_bucket",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+}

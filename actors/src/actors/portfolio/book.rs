@@ -37,6 +37,8 @@ pub struct PortfolioBook {
     /// Serialises creation so ids are unique and records are written in order.
     creating: tokio::sync::Mutex<()>,
     request_timeout: Duration,
+    /// Durable mutations acknowledged since start, for metrics.
+    mutations: std::sync::atomic::AtomicU64,
 }
 
 impl PortfolioBook {
@@ -61,6 +63,7 @@ impl PortfolioBook {
             portfolios: RwLock::new(BTreeMap::new()),
             creating: tokio::sync::Mutex::new(()),
             request_timeout,
+            mutations: std::sync::atomic::AtomicU64::new(0),
         };
         let mut problems = Vec::new();
         for (id, log) in logs {
@@ -146,9 +149,19 @@ impl PortfolioBook {
             .await
             .map_err(|_| PortfolioError::Unavailable)?;
         match tokio::time::timeout(self.request_timeout, answer).await {
-            Ok(Ok(result)) => result,
+            Ok(Ok(result)) => {
+                if result.is_ok() {
+                    self.mutations.fetch_add(1, Ordering::Relaxed);
+                }
+                result
+            }
             _ => Err(PortfolioError::Unavailable),
         }
+    }
+
+    /// Mutations acknowledged since start (including idempotent repeats).
+    pub fn mutations(&self) -> u64 {
+        self.mutations.load(Ordering::Relaxed)
     }
 
     pub async fn portfolio(&self, id: u64) -> Result<Portfolio, PortfolioError> {
