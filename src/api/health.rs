@@ -45,21 +45,47 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .unify()
 }
 
-/// `healthy`, or `degraded` when stored values failed verification at start-up or snapshot
-/// writes fail; the details say which.
+/// An actor whose heartbeat is this many intervals old is stuck.
+const HEARTBEAT_INTERVALS_STALE: i64 = 10;
+
+/// `unhealthy` when not ready or a symbol actor has stopped beating; `degraded` when stored
+/// values failed verification, snapshot writes failed or actors were restarted; else
+/// `healthy`. The details say which, with the age of the last ingest.
 fn overall_health(state: &AppState) -> serde_json::Value {
+    let now_ms = chrono::Utc::now().timestamp_millis();
     let problems = state.engine.store_problems();
     let persistence = state.engine.persistence();
-    let failing = persistence.as_ref().is_some_and(|view| view.failures > 0);
-    let status = if problems.is_empty() && !failing {
-        "healthy"
-    } else {
+    let snapshot_failures = persistence.as_ref().map_or(0, |view| view.failures);
+    let actors = state.engine.actor_health();
+    let stale_after_ms =
+        HEARTBEAT_INTERVALS_STALE * state.engine.settings().heartbeat_interval_ms as i64;
+    let stuck: Vec<&str> = actors
+        .iter()
+        .filter(|actor| {
+            actor
+                .last_heartbeat_ms
+                .is_some_and(|at| now_ms - at > stale_after_ms)
+        })
+        .map(|actor| actor.symbol.as_str())
+        .collect();
+    let restarts: u64 = actors.iter().map(|actor| actor.restarts).sum();
+    let last_ingest_ms = actors
+        .iter()
+        .filter_map(|actor| actor.last_ingest_at_ms)
+        .max();
+    let status = if !state.is_ready() || !stuck.is_empty() {
+        "unhealthy"
+    } else if !problems.is_empty() || snapshot_failures > 0 || restarts > 0 {
         "degraded"
+    } else {
+        "healthy"
     };
     json!({
         "status": status,
         "ready": state.is_ready(),
         "store": {"problems": problems, "persistence": persistence},
+        "actors": {"count": actors.len(), "restarts": restarts, "stuck": stuck},
+        "last_ingest_age_ms": last_ingest_ms.map(|at| now_ms - at),
     })
 }
 

@@ -68,3 +68,30 @@ async fn a_full_mailbox_answers_503_with_retry_after_and_loses_nothing() {
     assert_eq!(times, [0, MINUTE_MS, 2 * MINUTE_MS, 3 * MINUTE_MS]);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_actor_makes_health_unhealthy_until_it_beats_again() {
+    let (_dir, server, base) =
+        start_in_process(|settings| settings.engine.heartbeat_interval_ms = 50).await;
+    let http = client();
+    assert_eq!(post_minute(&http, &base, "SLOWUSDT", 0).await.status(), 200);
+    let health = get_json(&http, &format!("{base}/api/health")).await;
+    assert_eq!(health["status"], "healthy", "{health}");
+    let (release, released) = oneshot::channel();
+    let symbol = Symbol::parse("SLOWUSDT").unwrap();
+    server
+        .engine()
+        .inject_fault(&symbol, Fault::Stall { release: released })
+        .await
+        .unwrap();
+    // Ten missed heartbeats of 50 ms mark the actor stuck.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let health = get_json(&http, &format!("{base}/api/health")).await;
+    assert_eq!(health["status"], "unhealthy", "{health}");
+    assert_eq!(health["actors"]["stuck"], serde_json::json!(["SLOWUSDT"]));
+    release.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let health = get_json(&http, &format!("{base}/api/health")).await;
+    assert_eq!(health["status"], "healthy", "beating again: {health}");
+    server.shutdown().await;
+}

@@ -64,5 +64,14 @@ async fn a_failed_actor_is_restarted_and_other_symbols_keep_ingesting() {
     assert_eq!(page["count"], 16);
     let page = get_json(&http, &format!("{base}/api/candles/BBBUSDT/1m")).await;
     assert_eq!(page["count"], 2, "the restarted actor kept its candles");
+    let health = get_json(&http, &format!("{base}/api/health")).await;
+    assert_eq!(
+        health["status"], "degraded",
+        "restarts are reported: {health}"
+    );
+    assert_eq!(health["actors"]["restarts"], 3);
+    assert!(health["last_ingest_age_ms"]
+        .as_i64()
+        .is_some_and(|age| age >= 0));
     server.shutdown().await;
 }

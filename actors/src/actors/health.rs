@@ -27,6 +27,8 @@ pub struct ActorHealth {
     state_version: AtomicU64,
     last_candle_open_time_ms: AtomicI64,
     last_heartbeat_ms: AtomicI64,
+    /// Wall-clock time of the last ingest that appended or replaced a candle.
+    last_ingest_at_ms: AtomicI64,
     lag_ms: AtomicU64,
 }
 
@@ -45,6 +47,7 @@ pub struct ActorHealthView {
     pub signals_emitted: u64,
     pub last_candle_open_time_ms: Option<i64>,
     pub last_heartbeat_ms: Option<i64>,
+    pub last_ingest_at_ms: Option<i64>,
     /// Time the last message waited in the mailbox before it was handled.
     pub lag_ms: u64,
 }
@@ -73,6 +76,7 @@ impl ActorHealth {
             state_version: AtomicU64::new(0),
             last_candle_open_time_ms: AtomicI64::new(NEVER),
             last_heartbeat_ms: AtomicI64::new(NEVER),
+            last_ingest_at_ms: AtomicI64::new(NEVER),
             lag_ms: AtomicU64::new(0),
         }
     }
@@ -104,6 +108,10 @@ impl ActorHealth {
     }
 
     pub fn record_ingest(&self, tally: &IngestTally, last_open_time_ms: Option<i64>) {
+        if tally.appended + tally.replaced > 0 {
+            self.last_ingest_at_ms
+                .store(super::clock::now_ms(), Ordering::Relaxed);
+        }
         self.appended.fetch_add(tally.appended, Ordering::Relaxed);
         self.replaced.fetch_add(tally.replaced, Ordering::Relaxed);
         self.duplicates
@@ -181,6 +189,7 @@ impl ActorHealth {
                 self.last_candle_open_time_ms.load(Ordering::Relaxed),
             ),
             last_heartbeat_ms: optional(self.last_heartbeat_ms.load(Ordering::Relaxed)),
+            last_ingest_at_ms: optional(self.last_ingest_at_ms.load(Ordering::Relaxed)),
             lag_ms: self.lag_ms.load(Ordering::Relaxed),
         }
     }
