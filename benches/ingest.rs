@@ -111,6 +111,10 @@ fn http_bodies(work: &[(Symbol, Vec<Candle>)]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The admin key registered at the bench server's first start.
+const BENCH_KEY: &str =
+    "clk_00112233445566ff_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 /// Posts every body with `in_flight` requests at a time; batches of one symbol stay in order
 /// because each symbol's bodies are consecutive and one worker takes a symbol's whole run.
 async fn post_all(http: &reqwest::Client, url: &str, bodies: &[Vec<u8>], in_flight: usize) {
@@ -124,6 +128,7 @@ async fn post_all(http: &reqwest::Client, url: &str, bodies: &[Vec<u8>], in_flig
                     let response = http
                         .post(url)
                         .header("content-type", "application/json")
+                        .header("x-api-key", BENCH_KEY)
                         .body(body.clone())
                         .send()
                         .await;
@@ -161,8 +166,15 @@ fn bench_http_ingest(c: &mut Criterion) {
                 let mut settings =
                     cryptolens::config::Settings::load(None, &flags).expect("settings");
                 settings.engine.shards = 2;
+                settings.rate_limits.ingest_burst = u32::MAX;
+                settings.rate_limits.ingest_per_minute = u32::MAX;
+                let options = cryptolens::server::StartOptions {
+                    admin_password: Some("Bench-Admin-Password-1".into()),
+                    admin_api_key: Some(BENCH_KEY.into()),
+                    ..cryptolens::server::StartOptions::from_env()
+                };
                 let server = runtime
-                    .block_on(cryptolens::server::Server::start(&settings, false))
+                    .block_on(cryptolens::server::Server::start(&settings, options))
                     .expect("server");
                 let url = format!("http://{}/api/candles", server.local_addr());
                 let started = Instant::now();

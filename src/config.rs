@@ -1,6 +1,8 @@
 //! Settings, layered: built-in `config/default.toml`, a `--config` file, `CRYPTOLENS_*`
 //! environment variables, then flags.
 
+use crate::api::rate_limit::RateLimitSettings;
+use crate::auth::AuthSettings;
 use cryptolens_actors::actors::EngineSettings;
 use cryptolens_actors::domain::analysis::AnalysisSettings;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -20,6 +22,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -30,9 +34,14 @@ pub struct ServerSettings {
     pub body_limit_bytes: u64,
     pub ws_message_limit_bytes: usize,
     pub shutdown_timeout_ms: u64,
-    /// Bearer token that may read `/metrics`; empty means none (then nobody can, until the
-    /// admin role exists). At least 32 characters when set.
+    /// Bearer token that may read `/metrics` and `/api/actors`; empty: the server generates
+    /// one in the data directory. At least 32 characters when set.
     pub metrics_token: String,
+    /// Origins allowed to call the API from a browser; empty: same origin only.
+    pub cors_allowed_origins: Vec<String>,
+    /// Clients reach the server over HTTPS through a TLS-terminating proxy: answers carry
+    /// Strict-Transport-Security.
+    pub tls_terminated_by_proxy: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -144,14 +153,69 @@ impl Settings {
                 "server.metrics_token must be at least 32 characters and not repetitive".into(),
             ));
         }
+        self.validate_security()?;
         self.analysis
             .validate()
             .map_err(|error| ConfigError(error.to_string()))
     }
 
+    fn validate_security(&self) -> Result<(), ConfigError> {
+        if let Some(name) = self.rate_limits.zero_setting() {
+            return Err(ConfigError(format!("{name} must be at least 1")));
+        }
+        let auth = &self.auth;
+        let positive = [
+            ("auth.session_absolute_ttl_s", auth.session_absolute_ttl_s),
+            ("auth.session_idle_ttl_s", auth.session_idle_ttl_s),
+            ("auth.lockout_failures", u64::from(auth.lockout_failures)),
+            ("auth.lockout_window_s", auth.lockout_window_s),
+            ("auth.hashing_concurrency", auth.hashing_concurrency as u64),
+            (
+                "auth.api_keys_per_user_max",
+                auth.api_keys_per_user_max as u64,
+            ),
+            ("auth.maintenance_interval_s", auth.maintenance_interval_s),
+            (
+                "rate_limits.prune_interval_s",
+                self.rate_limits.prune_interval_s,
+            ),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError(format!("{name} must be at least 1")));
+        }
+        if auth.argon2_memory_kib < 8 * 1024 || auth.argon2_iterations == 0 {
+            return Err(ConfigError(
+                "auth.argon2_memory_kib must be at least 8192 and auth.argon2_iterations at least 1"
+                    .into(),
+            ));
+        }
+        if let Some(origin) = self
+            .server
+            .cors_allowed_origins
+            .iter()
+            .find(|origin| !is_origin(origin))
+        {
+            return Err(ConfigError(format!(
+                "server.cors_allowed_origins: {origin:?} is not an origin like https://host:port"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn engine_settings(&self) -> EngineSettings {
         self.engine.clone()
     }
+}
+
+/// `http(s)://host[:port]` with nothing after, as a browser sends in `Origin`.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
+        && headers::Origin::try_from_parts(scheme, rest, None).is_ok()
 }
 
 #[derive(Serialize)]

@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod import;
@@ -11,3 +12,4 @@ pub mod report;
 pub mod server;
 pub mod store_commands;
 pub mod telemetry;
+pub mod user_commands;

@@ -4,11 +4,13 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cryptolens::analyze::AnalyzeOptions;
+use cryptolens::auth::Role;
 use cryptolens::config::{FlagOverrides, Settings};
 use cryptolens::import::{run_import, ImportError, ImportOptions};
-use cryptolens::server::Server;
+use cryptolens::server::{Server, StartOptions};
 use cryptolens::store_commands;
 use cryptolens::telemetry;
+use cryptolens::user_commands::{self, UserCommand};
 use cryptolens_actors::domain::market::{Symbol, Timeframe};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -58,8 +60,20 @@ enum Command {
         /// Only check the files; send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// An API key with the admin role (create one with POST /api/keys).
+        #[arg(long, env = "CRYPTOLENS_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Manage users on the store of a stopped server (passwords are read from stdin).
+    User {
+        #[command(subcommand)]
+        command: UserSubcommand,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
     },
     /// Operator commands on the store of a stopped server.
     Store {
@@ -86,6 +100,35 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum UserSubcommand {
+    /// Add a user; the password is the first line of standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, trader or viewer.
+        #[arg(long)]
+        role: Role,
+    },
+    /// Set a user's password (first line of standard input); ends their sessions.
+    Passwd {
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable a user: their sessions end and their API keys stop working.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+    /// List users (never their password hashes).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -136,10 +179,17 @@ fn main() -> ExitCode {
             server,
             batch_size,
             dry_run,
+            api_key,
             files,
-        } => runtime.block_on(import(
-            symbol, timeframe, server, batch_size, dry_run, files,
-        )),
+        } => runtime.block_on(import(ImportRequest {
+            symbol,
+            timeframe,
+            server,
+            batch_size,
+            dry_run,
+            api_key,
+            files,
+        })),
         Command::Analyze {
             input,
             timeframe,
@@ -149,6 +199,48 @@ fn main() -> ExitCode {
             config,
         } => analyze(input, &timeframe, &symbol, raw, fvg_body_filter, config),
         Command::Store { command } => store(command),
+        Command::User {
+            command,
+            data_dir,
+            config,
+        } => runtime.block_on(user(command, data_dir, config)),
+    }
+}
+
+/// Prints the outcome as JSON; exit 1 when refused (policy, unknown user), 2 when the store
+/// cannot be used.
+async fn user(
+    command: UserSubcommand,
+    data_dir: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> ExitCode {
+    let flags = FlagOverrides {
+        bind: None,
+        data_dir,
+    };
+    let settings = match Settings::load(config.as_deref(), &flags) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = match command {
+        UserSubcommand::Add { username, role } => UserCommand::Add { username, role },
+        UserSubcommand::Passwd { username } => UserCommand::Passwd { username },
+        UserSubcommand::Disable { username } => UserCommand::Disable { username },
+        UserSubcommand::Enable { username } => UserCommand::Enable { username },
+        UserSubcommand::List => UserCommand::List,
+    };
+    match user_commands::run(command, &settings).await {
+        Ok(outcome) => {
+            println!("{outcome}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
     }
 }
 
@@ -251,7 +343,11 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 async fn serve(config: Option<PathBuf>, flags: FlagOverrides, demo: bool) -> anyhow::Result<()> {
     let settings = Settings::load(config.as_deref(), &flags)?;
     telemetry::init(&settings.log);
-    let server = Server::start(&settings, demo).await?;
+    let options = StartOptions {
+        demo,
+        ..StartOptions::from_env()
+    };
+    let server = Server::start(&settings, options).await?;
     // Tests and scripts read this line to find an ephemeral port.
     println!("cryptolens listening on http://{}", server.local_addr());
     std::io::stdout().flush().context("writing to stdout")?;
@@ -273,14 +369,27 @@ async fn wait_for_termination() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(
+/// The `import` subcommand's arguments, as given.
+struct ImportRequest {
     symbol: String,
     timeframe: String,
     server: String,
     batch_size: u16,
     dry_run: bool,
+    api_key: Option<String>,
     files: Vec<PathBuf>,
-) -> ExitCode {
+}
+
+async fn import(request: ImportRequest) -> ExitCode {
+    let ImportRequest {
+        symbol,
+        timeframe,
+        server,
+        batch_size,
+        dry_run,
+        api_key,
+        files,
+    } = request;
     let parsed = Symbol::parse(&symbol)
         .map_err(|error| error.to_string())
         .and_then(|symbol| {
@@ -304,6 +413,7 @@ async fn import(
         batch_size: usize::from(batch_size),
         dry_run,
         show_progress: true,
+        api_key,
     };
     match run_import(&options).await {
         Ok(summary) => {

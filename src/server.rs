@@ -1,7 +1,10 @@
 //! Server lifecycle: start the engine and the HTTP listener, report readiness, shut down in
 //! order (stop accepting, finish in-flight requests, drain every mailbox).
 
+use crate::api::rate_limit::RateLimits;
 use crate::api::{self, AppState};
+use crate::auth::secret_files::{self, SecretFileError};
+use crate::auth::{Auth, AuthError, Clock, SystemClock};
 use crate::config::Settings;
 use crate::demo;
 use cryptolens_actors::actors::{Engine, EngineError};
@@ -37,6 +40,40 @@ pub enum ServeError {
     Task(#[from] tokio::task::JoinError),
     #[error("demo data: {0}")]
     Demo(#[from] demo::DemoError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Secret(#[from] SecretFileError),
+}
+
+/// Where the first admin's password may come from instead of being generated.
+pub const ADMIN_PASSWORD_VARIABLE: &str = "CRYPTOLENS_ADMIN_PASSWORD";
+/// An admin API key to register on first start, for provisioning scripts.
+pub const ADMIN_API_KEY_VARIABLE: &str = "CRYPTOLENS_ADMIN_API_KEY";
+
+/// How to start beyond the settings.
+#[derive(Clone)]
+pub struct StartOptions {
+    /// Load generated demo candles and keep them live.
+    pub demo: bool,
+    /// The wall clock session expiry and lockouts read.
+    pub clock: Arc<dyn Clock>,
+    /// First start only: the admin's password (else one is generated and printed once).
+    pub admin_password: Option<String>,
+    /// First start only: an admin API key (`clk_<16 hex>_<64 hex>`) to register.
+    pub admin_api_key: Option<String>,
+}
+
+impl StartOptions {
+    /// No demo, the system clock, first-start secrets from the environment.
+    pub fn from_env() -> StartOptions {
+        StartOptions {
+            demo: false,
+            clock: Arc::new(SystemClock),
+            admin_password: std::env::var(ADMIN_PASSWORD_VARIABLE).ok(),
+            admin_api_key: std::env::var(ADMIN_API_KEY_VARIABLE).ok(),
+        }
+    }
 }
 
 /// A running server; dropping it does not stop it, [`Server::shutdown`] does.
@@ -58,14 +95,19 @@ impl Server {
     /// Opens the store, binds, starts the engine, restores every stored symbol (the API
     /// answers meanwhile, `ready` says 503 and ingest 503), loads demo data if asked, then
     /// reports ready.
-    pub async fn start(settings: &Settings, with_demo: bool) -> Result<Server, ServeError> {
+    pub async fn start(settings: &Settings, options: StartOptions) -> Result<Server, ServeError> {
         let data_dir = &settings.server.data_dir;
         std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
             path: data_dir.clone(),
             source,
         })?;
         let store_path = store_path(settings);
-        let store = tokio::task::spawn_blocking(move || Store::open(&store_path)).await??;
+        let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&store_path)).await??);
+        let auth = open_auth(&store, settings, &options).await?;
+        let metrics_token = match settings.server.metrics_token.as_str() {
+            "" => secret_files::load_or_generate(data_dir, "metrics_token")?,
+            configured => configured.to_owned(),
+        };
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
             .await
@@ -85,11 +127,14 @@ impl Server {
             ready: Arc::clone(&ready),
             shutting_down: shutting_down.clone(),
             metrics: Arc::new(api::metrics::Metrics::new()?),
-            metrics_token: Arc::from(settings.server.metrics_token.as_str()),
+            metrics_token: Arc::from(metrics_token.as_str()),
+            auth,
+            limits: Arc::new(RateLimits::new(&settings.rate_limits)),
         };
+        spawn_maintenance(&state, settings, shutting_down.clone());
         let mut stop_accepting = shutting_down.clone();
         let http_task = tokio::spawn(
-            warp::serve(api::routes(&state))
+            warp::serve(api::routes(&state, &settings.server))
                 .incoming(listener)
                 .graceful(async move {
                     let _ = stop_accepting.wait_for(|down| *down).await;
@@ -97,12 +142,11 @@ impl Server {
                 .run(),
         );
         let restoring = engine.clone();
-        let store = Arc::new(store);
         tokio::task::spawn_blocking(move || restoring.restore_from(store)).await??;
         tokio::spawn(cryptolens_actors::actors::portfolio::run_exit_triggers(
             engine.clone(),
         ));
-        if with_demo {
+        if options.demo {
             demo::load_and_stream(&engine, &settings.demo, shutting_down).await?;
         }
         ready.store(true, Ordering::Release);
@@ -137,5 +181,76 @@ impl Server {
         }
         self.engine.shutdown().await;
         tracing::info!("actors drained; shutdown complete");
+    }
+}
+
+/// Loads users, sessions and keys; on a store without users creates the first admin, with
+/// the password from `CRYPTOLENS_ADMIN_PASSWORD` or a generated one printed once to stderr.
+async fn open_auth(
+    store: &Arc<Store>,
+    settings: &Settings,
+    options: &StartOptions,
+) -> Result<Auth, ServeError> {
+    let (store, auth_settings) = (Arc::clone(store), settings.auth.clone());
+    let clock = Arc::clone(&options.clock);
+    let auth =
+        tokio::task::spawn_blocking(move || Auth::open(store, &auth_settings, clock)).await??;
+    let first_start = auth.users().is_empty();
+    if let Some(password) = auth
+        .ensure_first_admin(options.admin_password.clone())
+        .await?
+    {
+        eprintln!(
+            "cryptolens: created user \"admin\" with password {password}\n\
+             cryptolens: it is shown only this once; change it with POST /api/auth/password \
+             or `cryptolens user passwd --username admin`"
+        );
+    }
+    if let (true, Some(key)) = (first_start, &options.admin_api_key) {
+        auth.register_key("admin", "provisioned at first start", key)
+            .await?;
+    }
+    Ok(auth)
+}
+
+/// Periodic upkeep until shutdown: expired sessions and passed lockouts are forgotten, keys'
+/// last use stored, idle rate-limiter state dropped.
+fn spawn_maintenance(state: &AppState, settings: &Settings, shutting_down: watch::Receiver<bool>) {
+    let auth = state.auth.clone();
+    let auth_every = Duration::from_secs(settings.auth.maintenance_interval_s);
+    tokio::spawn(every(auth_every, shutting_down.clone(), move || {
+        let auth = auth.clone();
+        async move {
+            if let Err(error) = auth.maintain().await {
+                tracing::error!(%error, "auth maintenance failed");
+            }
+        }
+    }));
+    let limits = Arc::clone(&state.limits);
+    let prune_every = Duration::from_secs(settings.rate_limits.prune_interval_s);
+    tokio::spawn(every(prune_every, shutting_down, move || {
+        let remaining = limits.prune();
+        tracing::debug!(remaining, "rate limiter state pruned");
+        std::future::ready(())
+    }));
+}
+
+async fn every<F, Fut>(period: Duration, mut shutting_down: watch::Receiver<bool>, mut work: F)
+where
+    F: FnMut() -> Fut + Send,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        let stop = tokio::select! {
+            _ = ticks.tick() => false,
+            _ = shutting_down.wait_for(|down| *down) => true,
+        };
+        if stop {
+            return;
+        }
+        work().await;
     }
 }

@@ -20,6 +20,10 @@ mod import_cli;
 mod persistence;
 #[path = "end_to_end/portfolios.rs"]
 mod portfolios;
+#[path = "end_to_end/security_access.rs"]
+mod security_access;
+#[path = "end_to_end/security_credentials.rs"]
+mod security_credentials;
 #[path = "end_to_end/shutdown.rs"]
 mod shutdown;
 #[path = "end_to_end/streaming_equals_batch.rs"]

@@ -1,6 +1,7 @@
 //! The one place where errors become HTTP answers:
 //! `{"error":{"code":"...","message":"...","field":...}}` with the matching status.
 
+use crate::auth::AuthError;
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::domain::ledger::LedgerError;
@@ -37,6 +38,12 @@ pub enum ApiError {
     Portfolio(#[from] PortfolioError),
     #[error("credentials are missing or wrong")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many requests; retry in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 #[derive(Serialize)]
@@ -70,6 +77,19 @@ impl ApiError {
             ApiError::Engine(error) => engine_status(error),
             ApiError::Portfolio(error) => portfolio_status(error),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Auth(error) => auth_status(error),
+        }
+    }
+
+    /// Seconds the client should wait before retrying, if it should.
+    fn retry_after_s(&self, default_s: u64) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_s }
+            | ApiError::Auth(AuthError::Locked { retry_after_s }) => Some(*retry_after_s),
+            _ if self.is_retryable() => Some(default_s),
+            _ => None,
         }
     }
 
@@ -95,6 +115,7 @@ impl ApiError {
                 (Some("symbol"), &[][..])
             }
             ApiError::Portfolio(PortfolioError::Refused(refusal)) => (refusal.field(), &[][..]),
+            ApiError::Auth(AuthError::Invalid { field, .. }) => (Some(*field), &[][..]),
             _ => (None, &[][..]),
         };
         let envelope = ErrorEnvelope {
@@ -113,15 +134,21 @@ impl ApiError {
     }
 
     pub fn into_response(self, retry_after_s: u64) -> Response {
+        self.to_response(retry_after_s)
+    }
+
+    /// The error document with its status and headers; `retry_after_s` is the Retry-After
+    /// of retryable engine errors (rate limits and lockouts carry their own).
+    pub fn to_response(&self, retry_after_s: u64) -> Response {
         let mut response =
             warp::reply::with_status(warp::reply::json(&self.to_json()), self.status())
                 .into_response();
-        if self.is_retryable() {
+        if let Some(retry_after_s) = self.retry_after_s(retry_after_s) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
         }
-        if matches!(self, ApiError::Unauthorized) {
+        if self.status() == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -150,6 +177,20 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
     }
 }
 
+fn auth_status(error: &AuthError) -> (StatusCode, &'static str) {
+    match error {
+        AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        AuthError::Locked { .. } => (StatusCode::UNAUTHORIZED, "account_locked"),
+        AuthError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
+        AuthError::UnknownUser(_) => (StatusCode::NOT_FOUND, "unknown_user"),
+        AuthError::UserExists(_) => (StatusCode::CONFLICT, "user_exists"),
+        AuthError::UnknownKey(_) => (StatusCode::NOT_FOUND, "unknown_key"),
+        AuthError::Hash(_) | AuthError::Store(_) | AuthError::Envelope(_) | AuthError::Task(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "auth_store_failed")
+        }
+    }
+}
+
 fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
     match error {
         PortfolioError::Refused(refusal) => match refusal {
@@ -171,9 +212,18 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
     }
 }
 
+/// A request the gate turned away (no or wrong credentials, wrong role, rate limited).
+#[derive(Debug)]
+pub struct Denied(pub ApiError);
+
+impl warp::reject::Reject for Denied {}
+
 /// Turns warp's own rejections (no route, wrong method, body too large, ...) into the same
 /// JSON error document.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    if let Some(Denied(error)) = rejection.find::<Denied>() {
+        return Ok(error.to_response(1));
+    }
     let (status, code, message) = if rejection.is_not_found() {
         (
             StatusCode::NOT_FOUND,
@@ -198,6 +248,8 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
             "method_not_allowed",
             "this route does not accept that method".to_owned(),
         )
+    } else if let Some(error) = rejection.find::<warp::cors::CorsForbidden>() {
+        (StatusCode::FORBIDDEN, "cors_forbidden", error.to_string())
     } else if let Some(error) = rejection.find::<warp::reject::InvalidHeader>() {
         (StatusCode::BAD_REQUEST, "invalid_header", error.to_string())
     } else if let Some(error) = rejection.find::<warp::reject::MissingHeader>() {

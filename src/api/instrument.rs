@@ -1,8 +1,8 @@
 //! What every answer gets, whatever the route: a request id (the caller's `X-Request-Id` when
 //! it is sane, else a fresh random one) echoed in the response and logged with the method,
 //! path, status and latency; and browser-safety headers (no sniffing, no framing, no
-//! referrer, a same-origin content security policy). No `Server` banner is sent. Each answer
-//! is also counted in the request metrics.
+//! referrer, a same-origin content security policy; HSTS when clients come over HTTPS). No
+//! `Server` banner is sent. Each answer is also counted in the request metrics.
 
 use super::metrics::Metrics;
 use std::convert::Infallible;
@@ -31,6 +31,7 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
 pub fn instrument<F>(
     routes: F,
     metrics: Arc<Metrics>,
+    hsts: bool,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone
 where
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
@@ -49,7 +50,12 @@ where
                   mut response: Response| {
                 let request_id = request_id(&headers);
                 let status = response.status().as_u16();
-                metrics.observe(path.as_str(), status, started.elapsed().as_secs_f64());
+                metrics.observe(
+                    method.as_str(),
+                    path.as_str(),
+                    status,
+                    started.elapsed().as_secs_f64(),
+                );
                 tracing::info!(
                     request_id = %request_id,
                     method = %method,
@@ -64,6 +70,12 @@ where
                 }
                 for (name, value) in SECURITY_HEADERS {
                     response_headers.insert(name, HeaderValue::from_static(value));
+                }
+                if hsts {
+                    response_headers.insert(
+                        "strict-transport-security",
+                        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                    );
                 }
                 response
             },

@@ -3,12 +3,11 @@
 //! ledger mutations, snapshots) read from the engine when scraped. `GET /metrics` needs the
 //! configured bearer token, compared in constant time.
 
-use super::error::ApiError;
-use super::{with_state, AppState};
+use super::{access, with_state, AppState};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
-use subtle::ConstantTimeEq;
 use warp::http::header;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -17,6 +16,8 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    auth_failures: IntCounter,
+    rate_limited: IntCounter,
     engine: Vec<(IntGauge, ReadFigure)>,
 }
 
@@ -118,8 +119,16 @@ impl Metrics {
                 ]),
             &["route"],
         )?;
+        let auth_failures = IntCounter::new(
+            "cryptolens_auth_failures_total",
+            "Requests and logins refused for wrong or unknown credentials",
+        )?;
+        let rate_limited =
+            IntCounter::new("cryptolens_rate_limited_total", "Requests refused with 429")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(auth_failures.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -130,18 +139,26 @@ impl Metrics {
             registry,
             requests,
             latency,
+            auth_failures,
+            rate_limited,
             engine,
         })
     }
 
-    pub fn observe(&self, path: &str, status: u16, seconds: f64) {
-        let route = route_template(path);
+    pub fn count_auth_failure(&self) {
+        self.auth_failures.inc();
+    }
+
+    pub fn count_rate_limited(&self) {
+        self.rate_limited.inc();
+    }
+
+    pub fn observe(&self, method: &str, path: &str, status: u16, seconds: f64) {
+        let route = access::classify(method, path).map_or("unmatched", |route| route.path);
         self.requests
-            .with_label_values(&[route.as_str(), &status.to_string()])
+            .with_label_values(&[route, &status.to_string()])
             .inc();
-        self.latency
-            .with_label_values(&[route.as_str()])
-            .observe(seconds);
+        self.latency.with_label_values(&[route]).observe(seconds);
     }
 
     fn render(&self, state: &AppState) -> String {
@@ -157,72 +174,13 @@ impl Metrics {
     }
 }
 
-/// The route a path belongs to, with ids and symbols replaced, so labels stay few.
-pub fn route_template(path: &str) -> String {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let template = match segments.as_slice() {
-        ["api", "candles", _, _] => "/api/candles/{symbol}/{timeframe}",
-        ["api", "indicators", _, _] => "/api/indicators/{symbol}/{timeframe}",
-        ["api", "portfolios", _] => "/api/portfolios/{id}",
-        ["api", "portfolios", _, "trades"] => "/api/portfolios/{id}/trades",
-        ["api", "portfolios", _, "trades", _] => "/api/portfolios/{id}/trades/{trade}",
-        ["api", "portfolios", _, "trades", _, action] => {
-            return format!("/api/portfolios/{{id}}/trades/{{trade}}/{}", known(action));
-        }
-        ["api", "portfolios", _, view] => return format!("/api/portfolios/{{id}}/{}", known(view)),
-        _ => return known_static(path),
-    };
-    template.to_owned()
-}
-
-fn known(segment: &str) -> &str {
-    match segment {
-        "close" | "add" | "journal" | "stats" | "equity" | "ledger" => segment,
-        _ => "other",
-    }
-}
-
-fn known_static(path: &str) -> String {
-    const STATIC: [&str; 14] = [
-        "/api/health",
-        "/api/health/live",
-        "/api/health/ready",
-        "/api/actors",
-        "/api/symbols",
-        "/api/candles",
-        "/api/patterns",
-        "/api/signals",
-        "/api/matrix",
-        "/api/scan",
-        "/api/ws/ingest",
-        "/api/portfolios",
-        "/metrics",
-        "/",
-    ];
-    STATIC
-        .iter()
-        .find(|known| **known == path)
-        .map_or("unmatched".to_owned(), |known| (*known).to_owned())
-}
-
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     warp::path!("metrics")
         .and(warp::get())
-        .and(warp::header::optional::<String>("authorization"))
         .and(with_state(state))
-        .map(|authorization: Option<String>, state: AppState| {
-            if !authorised(authorization.as_deref(), &state.metrics_token) {
-                return ApiError::Unauthorized.into_response(state.ingest.retry_after_s);
-            }
+        .map(|state: AppState| {
             let text = state.metrics.render(&state);
             warp::reply::with_header(text, header::CONTENT_TYPE, prometheus::TEXT_FORMAT)
                 .into_response()
         })
-}
-
-fn authorised(authorization: Option<&str>, token: &str) -> bool {
-    let presented = authorization
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
-    !token.is_empty() && bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
 }

@@ -1,24 +1,38 @@
 //! The warp API: thin filters and handlers over the engine.
 //!
-//! Each module exposes a `routes(&AppState)` filter that yields a finished `Response`, so a
-//! later authentication filter can be `and`-ed onto each route without rewriting it.
+//! Each module exposes a `routes(&AppState)` filter that yields a finished `Response`. The
+//! gate (`gate.rs`, over the table in `access.rs`) runs before all of them: a request is
+//! authenticated, authorised and rate limited before any handler sees it.
 
+pub mod access;
 mod candles;
 pub mod error;
+mod gate;
 mod health;
 mod indicators;
 mod instrument;
-mod json_body;
+pub mod json_body;
+mod keys;
 mod matrix;
 pub mod metrics;
+pub mod openapi;
+#[cfg(test)]
+mod parser_fuzz_tests;
 mod patterns;
 pub mod payload;
 mod portfolios;
 mod query;
+pub mod rate_limit;
+mod sessions;
 mod signals;
+mod users;
 mod ws;
 
-use crate::config::IngestSettings;
+pub use gate::API_KEY_HEADER;
+pub use users::users_json;
+
+use crate::auth::Auth;
+use crate::config::{IngestSettings, ServerSettings};
 use cryptolens_actors::actors::{AnalysisView, Engine};
 use cryptolens_actors::domain::market::Symbol;
 use std::convert::Infallible;
@@ -40,8 +54,10 @@ pub struct AppState {
     /// Flips to true when shutdown begins; long-lived WebSocket sessions watch it.
     pub shutting_down: watch::Receiver<bool>,
     pub metrics: Arc<metrics::Metrics>,
-    /// The bearer token that may read `/metrics`; empty: none.
+    /// The bearer token that may read `/metrics` and `/api/actors`; empty: none.
     pub metrics_token: Arc<str>,
+    pub auth: Auth,
+    pub limits: Arc<rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -50,12 +66,54 @@ impl AppState {
     }
 }
 
-/// Every route, with warp's own rejections mapped to the JSON error document.
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
-    instrument::instrument(route_table(state), Arc::clone(&state.metrics))
+/// Every route, with warp's own rejections mapped to the JSON error document; cross-origin
+/// requests only from the configured origins; HSTS when clients come over HTTPS.
+pub fn routes(
+    state: &AppState,
+    server: &ServerSettings,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let table = if server.cors_allowed_origins.is_empty() {
+        route_table(state).boxed()
+    } else {
+        route_table(state)
+            .with(cors(&server.cors_allowed_origins))
+            .map(warp::Reply::into_response)
+            .boxed()
+    };
+    let table = table.recover(error::recover).unify();
+    instrument::instrument(
+        table,
+        Arc::clone(&state.metrics),
+        server.tls_terminated_by_proxy,
+    )
+}
+
+/// Browsers on `origins` may call the API with credentials in headers (never cookies).
+fn cors(origins: &[String]) -> warp::cors::Builder {
+    warp::cors()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allow_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-api-key",
+            "x-request-id",
+        ])
+        .expose_headers(["retry-after", "x-request-id"])
+        .max_age(600)
 }
 
 fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    gate::gate(state)
+        .and(handlers(state))
+        .recover(error::recover)
+        .unify()
+}
+
+fn handlers(
+    state: &AppState,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
     health::routes(state)
         .or(candles::routes(state))
         .unify()
@@ -73,7 +131,13 @@ fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = I
         .unify()
         .or(metrics::routes(state))
         .unify()
-        .recover(error::recover)
+        .or(sessions::routes(state))
+        .unify()
+        .or(keys::routes(state))
+        .unify()
+        .or(users::routes(state))
+        .unify()
+        .or(openapi::routes(state))
         .unify()
 }
 

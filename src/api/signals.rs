@@ -69,7 +69,7 @@ fn list_signals(query: &HashMap<String, String>, state: &AppState) -> Result<Sig
 /// `{}` or `{"symbol": "BTCUSDT"}`; an empty body scans every symbol.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct ScanRequest {
+pub(super) struct ScanRequest {
     symbol: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How often a batch refused with 503 (a busy actor) is tried again.
+/// How often a batch refused with 503 (a busy actor) or 429 (rate limited) is tried again.
 const BUSY_RETRIES_MAX: u32 = 20;
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct ImportOptions {
     /// Check the files only; send nothing.
     pub dry_run: bool,
     pub show_progress: bool,
+    /// Sent as `X-API-Key`; ingest needs a key with the admin role.
+    pub api_key: Option<String>,
 }
 
 /// Totals the server reported across every batch.
@@ -91,9 +93,11 @@ async fn post_batch(
     let url = format!("{}/api/candles", options.server.trim_end_matches('/'));
     let body = batch_body(options, batch);
     for _ in 0..=BUSY_RETRIES_MAX {
-        let response = client
-            .post(&url)
-            .json(&body)
+        let mut request = client.post(&url).json(&body);
+        if let Some(key) = &options.api_key {
+            request = request.header("x-api-key", key);
+        }
+        let response = request
             .send()
             .await
             .map_err(|error| unreachable_server(options, error))?;
@@ -106,7 +110,10 @@ async fn post_batch(
         if status.is_success() {
             return Ok(document);
         }
-        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            status,
+            reqwest::StatusCode::SERVICE_UNAVAILABLE | reqwest::StatusCode::TOO_MANY_REQUESTS
+        ) {
             if let Some(seconds) = retry_after_s {
                 tokio::time::sleep(Duration::from_secs(seconds.clamp(1, 30))).await;
                 continue;

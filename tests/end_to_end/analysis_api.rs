@@ -131,7 +131,8 @@ async fn patterns_are_filtered_paged_and_consistent_with_the_matrix() {
 
 #[tokio::test]
 async fn bad_parameters_are_refused_with_the_field_and_unknown_symbols_are_404() {
-    let server = ServerProcess::start("");
+    // Scans are limited to 1 a minute by default; this test scans several times.
+    let server = ServerProcess::start("[rate_limits]\nscan_per_minute = 100\n");
     post_eurusd(&server.base_url).await;
     let http = client();
     let cases = [

@@ -1,7 +1,10 @@
 //! The real binary on an ephemeral port: 50 symbols in and back out, every class of bad
 //! candle refused with a field-level 400, oversized bodies 413, and WebSocket ingest.
 
-use crate::support::{batch, candle_json, client, get_json, post_json, ServerProcess, MINUTE_MS};
+use crate::support::{
+    anonymous_client, batch, candle_json, client, get_json, post_json, ServerProcess, ADMIN_KEY,
+    MINUTE_MS,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -248,8 +251,13 @@ async fn duplicates_replacements_and_late_candles_are_reported() {
 #[tokio::test]
 async fn the_websocket_answers_each_batch_in_order() {
     let server = ServerProcess::start("");
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = server.url("/api/ws/ingest").replace("http://", "ws://");
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+    let mut request = url.into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert("x-api-key", ADMIN_KEY.parse().expect("header value"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("connect");
     let good = batch(
@@ -408,8 +416,9 @@ async fn metrics_need_the_configured_token_and_count_requests_by_route() {
         .await
         .expect("GET");
     assert_eq!(read.status(), 200);
+    let anonymous = anonymous_client();
     for presented in [None, Some("Bearer wrong-token"), Some(token)] {
-        let mut request = http.get(server.url("/metrics"));
+        let mut request = anonymous.get(server.url("/metrics"));
         if let Some(value) = presented {
             request = request.header("Authorization", value);
         }
@@ -417,7 +426,7 @@ async fn metrics_need_the_configured_token_and_count_requests_by_route() {
         assert_eq!(answer.status(), 401, "{presented:?}");
         assert_eq!(answer.headers()["www-authenticate"], "Bearer");
     }
-    let answer = http
+    let answer = anonymous
         .get(server.url("/metrics"))
         .bearer_auth(token)
         .send()

@@ -27,6 +27,7 @@ fn import_without_server(path: &std::path::Path) -> std::process::Output {
 
 fn import(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+        .env("CRYPTOLENS_API_KEY", crate::support::ADMIN_KEY)
         .arg("import")
         .args(args)
         .output()

@@ -11,6 +11,21 @@ use std::time::Duration;
 
 pub const MINUTE_MS: i64 = 60_000;
 
+/// The first admin's password on every test server (given, so tests can log in).
+pub const ADMIN_PASSWORD: &str = "Test-Admin-Password-7";
+/// An admin API key registered at every test server's first start.
+pub const ADMIN_KEY: &str =
+    "clk_a1b2c3d4e5f60718_9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
+/// Test servers serve one key hundreds of requests a second; only the scan and login limits
+/// keep their defaults (the security tests exercise those).
+const GENEROUS_LIMITS: [(&str, &str); 4] = [
+    ("CRYPTOLENS_RATE_LIMITS__DEFAULT_PER_MINUTE", "4000000000"),
+    ("CRYPTOLENS_RATE_LIMITS__DEFAULT_BURST", "4000000000"),
+    ("CRYPTOLENS_RATE_LIMITS__INGEST_PER_MINUTE", "4000000000"),
+    ("CRYPTOLENS_RATE_LIMITS__INGEST_BURST", "4000000000"),
+];
+
 /// The committed `fixtures/` folder (registry data and golden outputs).
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -109,7 +124,10 @@ pub fn serve_command(data_dir: &std::path::Path, extra_toml: &str) -> Command {
         .arg(data_dir)
         .arg("--config")
         .arg(&config_path)
-        .env("CRYPTOLENS_LOG__FILTER", "warn");
+        .env("CRYPTOLENS_LOG__FILTER", "warn")
+        .env("CRYPTOLENS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("CRYPTOLENS_ADMIN_API_KEY", ADMIN_KEY)
+        .envs(GENEROUS_LIMITS);
     command
 }
 
@@ -132,11 +150,36 @@ pub fn batch(symbol: &str, timeframe: &str, candles: Vec<Value>) -> Value {
     json!({"symbol": symbol, "timeframe": timeframe, "candles": candles})
 }
 
+/// A client that acts as the admin (with [`ADMIN_KEY`]).
 pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-api-key",
+        reqwest::header::HeaderValue::from_static(ADMIN_KEY),
+    );
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// A client without credentials.
+pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client")
+}
+
+/// Start options of in-process test servers: the test admin's password and key.
+pub fn test_start_options() -> cryptolens::server::StartOptions {
+    cryptolens::server::StartOptions {
+        demo: false,
+        clock: std::sync::Arc::new(cryptolens::auth::SystemClock),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        admin_api_key: Some(ADMIN_KEY.into()),
+    }
 }
 
 /// GET `url` and parse the JSON body, whatever the status.
@@ -230,6 +273,79 @@ pub async fn post_minute(
         .expect("POST")
 }
 
+/// [`start_in_process`] with other start options (an injected clock, say).
+pub async fn start_in_process_with(
+    adjust: impl FnOnce(&mut Settings),
+    options: cryptolens::server::StartOptions,
+) -> (tempfile::TempDir, cryptolens::server::Server, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = in_process_settings(dir.path());
+    adjust(&mut settings);
+    let server = cryptolens::server::Server::start(&settings, options)
+        .await
+        .expect("server starts");
+    let base = format!("http://{}", server.local_addr());
+    (dir, server, base)
+}
+
+/// A client that sends `Authorization: Bearer <token>`.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// Sends `method` to `url` with an optional JSON body: the status and the JSON answer
+/// (Null when the answer is not JSON).
+pub async fn send(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = http.request(method, url);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Logs `username` in; the session token.
+pub async fn login(base: &str, username: &str, password: &str) -> String {
+    let (status, answer) = send(
+        &anonymous_client(),
+        "POST",
+        &format!("{base}/api/auth/login"),
+        Some(&json!({"username": username, "password": password})),
+    )
+    .await;
+    assert_eq!(status, 200, "login of {username}: {answer}");
+    answer["token"].as_str().expect("token").to_owned()
+}
+
+/// Creates a user as the admin.
+pub async fn add_user(base: &str, username: &str, role: &str, password: &str) {
+    let (status, answer) = send(
+        &client(),
+        "POST",
+        &format!("{base}/api/users"),
+        Some(&json!({"username": username, "role": role, "password": password})),
+    )
+    .await;
+    assert_eq!(status, 201, "adding {username}: {answer}");
+}
+
 /// The real server started in-process with `settings`, its base URL, and the data dir that
 /// must outlive it.
 pub async fn start_in_process(
@@ -237,8 +353,16 @@ pub async fn start_in_process(
 ) -> (tempfile::TempDir, cryptolens::server::Server, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = in_process_settings(dir.path());
+    for limit in [
+        &mut settings.rate_limits.default_per_minute,
+        &mut settings.rate_limits.default_burst,
+        &mut settings.rate_limits.ingest_per_minute,
+        &mut settings.rate_limits.ingest_burst,
+    ] {
+        *limit = u32::MAX;
+    }
     adjust(&mut settings);
-    let server = cryptolens::server::Server::start(&settings, false)
+    let server = cryptolens::server::Server::start(&settings, test_start_options())
         .await
         .expect("server starts");
     let base = format!("http://{}", server.local_addr());

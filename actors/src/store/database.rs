@@ -9,6 +9,27 @@ use std::path::{Path, PathBuf};
 const SYMBOLS_TREE: &str = "symbols";
 const LEDGER_TREE: &str = "ledger";
 const QUARANTINE_TREE: &str = "quarantine";
+
+/// Trees of small records written one at a time and flushed at once: the server's users,
+/// login sessions (by token digest) and API keys (by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordTree {
+    Users,
+    Sessions,
+    ApiKeys,
+}
+
+impl RecordTree {
+    const ALL: [RecordTree; 3] = [RecordTree::Users, RecordTree::Sessions, RecordTree::ApiKeys];
+
+    fn name(self) -> &'static str {
+        match self {
+            RecordTree::Users => "users",
+            RecordTree::Sessions => "sessions",
+            RecordTree::ApiKeys => "api_keys",
+        }
+    }
+}
 /// sled's page cache; the store is read whole once at start-up, then mostly written.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -48,6 +69,8 @@ pub struct Store {
     /// Portfolio records, keyed by portfolio id then sequence number (both big-endian, so
     /// key order is log order).
     ledger: sled::Tree,
+    /// In [`RecordTree::ALL`] order.
+    records: Vec<sled::Tree>,
 }
 
 impl Store {
@@ -62,13 +85,57 @@ impl Store {
         let symbols = db.open_tree(SYMBOLS_TREE)?;
         let quarantine = db.open_tree(QUARANTINE_TREE)?;
         let ledger = db.open_tree(LEDGER_TREE)?;
+        let records = RecordTree::ALL
+            .iter()
+            .map(|tree| db.open_tree(tree.name()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Store {
             path: path.to_owned(),
             db,
             symbols,
             quarantine,
             ledger,
+            records,
         })
+    }
+
+    fn record_tree(&self, tree: RecordTree) -> &sled::Tree {
+        // `records` holds one tree per variant, in declaration order.
+        &self.records[tree as usize]
+    }
+
+    /// Writes one record (already enveloped) and flushes it to disk before returning.
+    pub fn put_record(
+        &self,
+        tree: RecordTree,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.record_tree(tree).insert(key.as_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Removes records and flushes the removal to disk before returning.
+    pub fn remove_records(&self, tree: RecordTree, keys: &[String]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in keys {
+            batch.remove(key.as_bytes());
+        }
+        self.record_tree(tree).apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Every record of `tree` as (key, envelope bytes), in key order.
+    pub fn records(&self, tree: RecordTree) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.record_tree(tree)
+            .iter()
+            .map(|entry| {
+                let (key, value) = entry?;
+                Ok((String::from_utf8_lossy(&key).into_owned(), value.to_vec()))
+            })
+            .collect()
     }
 
     pub fn path(&self) -> &Path {
@@ -168,11 +235,12 @@ impl Store {
             trees: Vec::new(),
             problems: Vec::new(),
         };
-        let trees = [
+        let mut trees = vec![
             (SYMBOLS_TREE, &self.symbols),
             (LEDGER_TREE, &self.ledger),
             (QUARANTINE_TREE, &self.quarantine),
         ];
+        trees.extend(RecordTree::ALL.map(|tree| (tree.name(), self.record_tree(tree))));
         for (name, tree) in trees {
             let mut count = TreeCount {
                 tree: name.into(),

@@ -12,6 +12,6 @@ mod error;
 #[cfg(test)]
 mod round_trip_tests;
 
-pub use database::{CheckReport, Loaded, Store, StoreProblem, TreeCount};
+pub use database::{CheckReport, Loaded, RecordTree, Store, StoreProblem, TreeCount};
 pub use envelope::{decode, encode, EnvelopeError, FORMAT_VERSION};
 pub use error::StoreError;

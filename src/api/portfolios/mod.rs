@@ -1,12 +1,16 @@
 //! Paper portfolio routes. Every mutation goes to the portfolio's actor and is answered once
-//! durable; an `Idempotency-Key` header makes a retry return the first answer.
+//! durable; an `Idempotency-Key` header makes a retry return the first answer. A portfolio
+//! belongs to the user who created it: others get the same 404 as for a portfolio that does
+//! not exist (admins see all).
 
-mod requests;
+pub(super) mod requests;
 mod views;
 
-use super::error::ApiError;
+use super::error::{ApiError, Denied};
+use super::gate::{optional_principal, principal};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
+use crate::auth::Principal;
 use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioError};
 use cryptolens_actors::domain::analysis::{Direction, SignalStatus};
@@ -23,14 +27,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use views::{LedgerEntryJson, PortfolioJson, TradeJson};
 use warp::http::StatusCode;
+use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 /// Portfolio request bodies are small; anything larger is refused with 413.
 const BODY_LIMIT_BYTES: u64 = 64 * 1024;
 const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 128;
-/// Until users exist (security issue), every portfolio belongs to this owner.
-const LOCAL_OWNER: &str = "local";
 const DEFAULT_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -38,15 +41,21 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
     let key = || warp::header::optional::<String>("idempotency-key");
     let create = warp::path!("api" / "portfolios")
         .and(warp::post())
+        .and(principal(state))
         .and(body())
         .and(with_state(state))
-        .then(|body: Bytes, state: AppState| async move {
-            created(create_portfolio(&body, &state).await, &state)
-        });
+        .then(
+            |caller: Principal, body: Bytes, state: AppState| async move {
+                created(create_portfolio(&caller, &body, &state).await, &state)
+            },
+        );
     let list = warp::path!("api" / "portfolios")
         .and(warp::get())
+        .and(principal(state))
         .and(with_state(state))
-        .map(|state: AppState| respond(list_portfolios(&state), &state));
+        .map(|caller: Principal, state: AppState| {
+            respond(list_portfolios(&caller, &state), &state)
+        });
     let show = warp::path!("api" / "portfolios" / String)
         .and(warp::get())
         .and(with_state(state))
@@ -114,7 +123,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
                 respond(trade_view(&id, &trade, &view, &state).await, &state)
             },
         );
-    create
+    let all = create
         .or(list)
         .unify()
         .or(show)
@@ -130,7 +139,8 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .or(reads)
         .unify()
         .or(trade_reads)
-        .unify()
+        .unify();
+    owner_only(state).and(all)
 }
 
 /// A JSON answer with 201 Created, or the error document.
@@ -185,11 +195,41 @@ fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-async fn create_portfolio(body: &[u8], state: &AppState) -> Result<Value, ApiError> {
+/// Refuses, as unknown, any `/api/portfolios/{id}...` request for a portfolio the caller may
+/// not see. Ids that do not parse are left to the handler's 400.
+fn owner_only(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::path::full()
+        .and(optional_principal(state))
+        .and(with_state(state))
+        .and_then(
+            |path: FullPath, caller: Option<Principal>, state: AppState| async move {
+                let id = path
+                    .as_str()
+                    .strip_prefix("/api/portfolios/")
+                    .and_then(|rest| rest.split('/').next()?.parse::<u64>().ok());
+                let owner = id.and_then(|id| Some(book(&state).ok()?.entry(id)?.owner));
+                match (id, owner, caller) {
+                    (Some(id), Some(owner), Some(caller)) if !caller.may_see_owned_by(&owner) => {
+                        Err(warp::reject::custom(Denied(ApiError::Portfolio(
+                            PortfolioError::Unknown(id),
+                        ))))
+                    }
+                    _ => Ok(()),
+                }
+            },
+        )
+        .untuple_one()
+}
+
+async fn create_portfolio(
+    caller: &Principal,
+    body: &[u8],
+    state: &AppState,
+) -> Result<Value, ApiError> {
     let request: CreatePortfolio = parse_json(body, "portfolio")?;
     let spec = PortfolioSpec {
         id: 0,
-        owner: LOCAL_OWNER.into(),
+        owner: caller.username.clone(),
         name: request.name,
         quote_currency: request.quote_currency,
         initial_balance: request.initial_balance,
@@ -209,9 +249,11 @@ async fn create_portfolio(body: &[u8], state: &AppState) -> Result<Value, ApiErr
     )))
 }
 
-fn list_portfolios(state: &AppState) -> Result<Value, ApiError> {
-    let entries: Vec<Value> = book(state)?
-        .list()
+fn list_portfolios(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
+    let mut owned = book(state)?.list();
+    owned.retain(|entry| caller.may_see_owned_by(&entry.owner));
+    owned.sort_by_key(|entry| entry.id);
+    let entries: Vec<Value> = owned
         .into_iter()
         .map(|entry| json!({"id": entry.id, "owner": entry.owner, "name": entry.name}))
         .collect();

@@ -1,0 +1,231 @@
+//! The authorisation table: every route the server answers, with the least role it needs,
+//! its rate-limit class, and what the OpenAPI document says of it. The gate looks each
+//! request up here before any handler runs; a request matching no entry is denied, so a
+//! handler added without an entry is unreachable rather than open.
+
+use super::rate_limit::RateClass;
+use crate::auth::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials needed (liveness, readiness, login, the API description).
+    Public,
+    /// At least this role.
+    Role(Role),
+    /// The admin role, or the configured metrics token.
+    AdminOrMetricsToken,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// Segments in braces match any one path segment.
+    pub path: &'static str,
+    pub access: Access,
+    pub class: RateClass,
+    pub summary: &'static str,
+    pub query: &'static [&'static str],
+    /// The request body's schema in the OpenAPI document, if the route takes one.
+    pub body: Option<&'static str>,
+    pub success: u16,
+}
+
+const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        class: RateClass::Default,
+        summary: "",
+        query: &[],
+        body: None,
+        success: 200,
+    }
+}
+
+impl RouteSpec {
+    const fn says(mut self, summary: &'static str) -> RouteSpec {
+        self.summary = summary;
+        self
+    }
+    const fn class(mut self, class: RateClass) -> RouteSpec {
+        self.class = class;
+        self
+    }
+    const fn query(mut self, query: &'static [&'static str]) -> RouteSpec {
+        self.query = query;
+        self
+    }
+    const fn body(mut self, schema: &'static str) -> RouteSpec {
+        self.body = Some(schema);
+        self
+    }
+    const fn created(mut self) -> RouteSpec {
+        self.success = 201;
+        self
+    }
+
+    /// Whether a request path (no query string) falls under this route's template.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let mut template = self.path.split('/');
+        let mut given = path.split('/');
+        loop {
+            match (template.next(), given.next()) {
+                (None, None) => return true,
+                (Some(expected), Some(segment)) if is_parameter(expected) => {
+                    if segment.is_empty() {
+                        return false;
+                    }
+                }
+                (Some(expected), Some(segment)) if expected == segment => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// The path's parameter names, in order.
+    pub fn parameters(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter(|segment| is_parameter(segment))
+            .map(|segment| segment.trim_matches(|c| c == '{' || c == '}'))
+    }
+}
+
+fn is_parameter(segment: &str) -> bool {
+    segment.starts_with('{') && segment.ends_with('}')
+}
+
+const VIEWER: Access = Access::Role(Role::Viewer);
+const TRADER: Access = Access::Role(Role::Trader);
+const ADMIN: Access = Access::Role(Role::Admin);
+
+pub const ROUTES: &[RouteSpec] = &[
+    route("GET", "/api/health/live", Access::Public).says("Liveness: the process answers"),
+    route("GET", "/api/health/ready", Access::Public)
+        .says("Readiness: restored and accepting (503 while starting or stopping)"),
+    route("GET", "/api/openapi.json", Access::Public).says("This API description"),
+    route("POST", "/api/auth/login", Access::Public)
+        .says("Log in; returns a session token")
+        .class(RateClass::Login)
+        .body("Login"),
+    route("POST", "/api/auth/logout", VIEWER).says("End the calling session"),
+    route("POST", "/api/auth/password", VIEWER)
+        .says("Change one's own password; ends all of one's sessions")
+        .body("ChangePassword"),
+    route("GET", "/api/auth/me", VIEWER).says("Who the credentials act for"),
+    route("GET", "/api/keys", TRADER).says("API keys one may see, with last use"),
+    route("POST", "/api/keys", TRADER)
+        .says("Create an API key (shown once)")
+        .body("CreateApiKey")
+        .created(),
+    route("DELETE", "/api/keys/{id}", TRADER).says("Revoke an API key"),
+    route("GET", "/api/users", ADMIN).says("Users"),
+    route("POST", "/api/users", ADMIN)
+        .says("Add a user")
+        .body("CreateUser")
+        .created(),
+    route("PATCH", "/api/users/{username}", ADMIN)
+        .says("Change a user's role, password or disabled flag")
+        .body("UpdateUser"),
+    route("GET", "/api/health", VIEWER)
+        .says("Overall health: healthy, degraded or unhealthy, with reasons"),
+    route("GET", "/api/actors", Access::AdminOrMetricsToken)
+        .says("Per-actor health: mailbox depth, restarts, heartbeats"),
+    route("GET", "/metrics", Access::AdminOrMetricsToken).says("Prometheus metrics"),
+    route("GET", "/api/symbols", VIEWER).says("Symbols tracked"),
+    route("POST", "/api/candles", ADMIN)
+        .says("Ingest a batch of candles")
+        .class(RateClass::Ingest)
+        .body("CandleBatch"),
+    route("GET", "/api/ws/ingest", ADMIN)
+        .says("WebSocket candle ingest (upgrade)")
+        .class(RateClass::Ingest),
+    route("GET", "/api/candles/{symbol}/{timeframe}", VIEWER)
+        .says("Closed candles of a symbol and timeframe")
+        .query(&["limit"]),
+    route("GET", "/api/patterns", VIEWER)
+        .says("Detected patterns, newest first")
+        .query(&["symbol", "timeframe", "kind", "status", "limit", "offset"]),
+    route("GET", "/api/signals", VIEWER)
+        .says("Signals")
+        .query(&["symbol", "status"]),
+    route("POST", "/api/scan", TRADER)
+        .says("Re-evaluate signals now")
+        .class(RateClass::Scan)
+        .body("Scan"),
+    route("GET", "/api/matrix", VIEWER).says("Pattern direction per symbol and timeframe"),
+    route("GET", "/api/indicators/{symbol}/{timeframe}", VIEWER).says("Latest indicator values"),
+    route("GET", "/api/portfolios", VIEWER).says("Portfolios one owns (admins: all)"),
+    route("POST", "/api/portfolios", TRADER)
+        .says("Create a paper portfolio")
+        .body("CreatePortfolio")
+        .created(),
+    route("GET", "/api/portfolios/{id}", VIEWER).says("A portfolio: cash, equity, P&L"),
+    route("GET", "/api/portfolios/{id}/trades", VIEWER)
+        .says("A portfolio's trades")
+        .query(&["status"]),
+    route("POST", "/api/portfolios/{id}/trades", TRADER)
+        .says("Open a trade")
+        .body("OpenTrade")
+        .created(),
+    route("PATCH", "/api/portfolios/{id}/trades/{trade}", TRADER)
+        .says("Amend a trade's stop and targets")
+        .body("AmendTrade"),
+    route("POST", "/api/portfolios/{id}/trades/{trade}/close", TRADER)
+        .says("Close a trade in full or in part")
+        .body("CloseTrade"),
+    route("POST", "/api/portfolios/{id}/trades/{trade}/add", TRADER)
+        .says("Add to a trade")
+        .body("AddToTrade"),
+    route(
+        "POST",
+        "/api/portfolios/{id}/trades/{trade}/journal",
+        TRADER,
+    )
+    .says("Add a journal note to a trade")
+    .body("JournalNote"),
+    route("GET", "/api/portfolios/{id}/trades/{trade}/journal", VIEWER).says("A trade's journal"),
+    route("GET", "/api/portfolios/{id}/stats", VIEWER).says("Performance statistics"),
+    route("GET", "/api/portfolios/{id}/equity", VIEWER).says("Equity curve"),
+    route("GET", "/api/portfolios/{id}/ledger", VIEWER).says("Ledger entries"),
+];
+
+/// The route a request falls under, if any.
+pub fn classify(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    ROUTES
+        .iter()
+        .find(|route| route.method == method && route.matches_path(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_whole_segments_only() {
+        let show = classify("GET", "/api/portfolios/7").expect("show");
+        assert_eq!(show.path, "/api/portfolios/{id}");
+        assert_eq!(
+            classify("GET", "/api/portfolios/7/stats").map(|r| r.path),
+            Some("/api/portfolios/{id}/stats")
+        );
+        assert!(classify("GET", "/api/portfolios/").is_none());
+        assert!(classify("GET", "/api/portfolios/7/secrets").is_none());
+        assert!(classify("DELETE", "/api/portfolios/7").is_none());
+        assert!(classify("GET", "/api/patterns/extra").is_none());
+        assert!(classify("GET", "/api/health/live").is_some_and(|r| r.access == Access::Public));
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        for (index, route) in ROUTES.iter().enumerate() {
+            assert!(!route.summary.is_empty(), "{} {}", route.method, route.path);
+            let twins = ROUTES[index + 1..]
+                .iter()
+                .filter(|other| other.method == route.method && other.path == route.path)
+                .count();
+            assert_eq!(twins, 0, "{} {} declared twice", route.method, route.path);
+        }
+    }
+}

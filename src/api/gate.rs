@@ -1,0 +1,184 @@
+//! The gate every request passes before any handler: it finds the route in the
+//! authorisation table (no entry: denied), identifies the caller (API key, session token or
+//! metrics token), checks the route's least role, and charges the route's rate limit.
+//! Requests with wrong credentials are charged to the client address's login budget, so
+//! guessing keys or tokens is throttled like guessing passwords.
+
+use super::access::{self, Access, RouteSpec};
+use super::error::{ApiError, Denied};
+use super::rate_limit::RateClass;
+use super::{with_state, AppState};
+use crate::auth::{AuthError, Credential, Principal};
+use std::net::SocketAddr;
+use warp::http::Method;
+use warp::path::FullPath;
+use warp::{Filter, Rejection};
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Passes admitted requests on unchanged; rejects the others with [`Denied`].
+pub fn gate(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    credentials()
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::addr::remote())
+        .and(with_state(state))
+        .and_then(
+            |credentials: Credentials,
+             method: Method,
+             path: FullPath,
+             remote: Option<SocketAddr>,
+             state: AppState| async move {
+                admit(&credentials, &method, path.as_str(), remote, &state)
+                    .map_err(|error| warp::reject::custom(Denied(error)))
+            },
+        )
+        .untuple_one()
+}
+
+/// The caller, for handlers that act on the caller's own objects. The gate has already
+/// admitted the request, so this only looks the credentials up again.
+pub fn principal(
+    state: &AppState,
+) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
+    credentials().and(with_state(state)).and_then(
+        |credentials: Credentials, state: AppState| async move {
+            match identify(&credentials, &state) {
+                Ok(Some(principal)) => Ok(principal),
+                Ok(None) => Err(warp::reject::custom(Denied(ApiError::Unauthorized))),
+                Err(error) => Err(warp::reject::custom(Denied(error))),
+            }
+        },
+    )
+}
+
+/// The caller if the credentials are valid, else None; for checks that must not reject
+/// requests meant for other routes.
+pub fn optional_principal(
+    state: &AppState,
+) -> impl Filter<Extract = (Option<Principal>,), Error = Rejection> + Clone {
+    credentials()
+        .and(with_state(state))
+        .map(|credentials: Credentials, state: AppState| {
+            identify(&credentials, &state).ok().flatten()
+        })
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    api_key: Option<String>,
+    authorization: Option<String>,
+}
+
+fn credentials() -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
+    warp::header::optional::<String>(API_KEY_HEADER)
+        .and(warp::header::optional::<String>("authorization"))
+        .map(|api_key, authorization| Credentials {
+            api_key,
+            authorization,
+        })
+}
+
+fn admit(
+    credentials: &Credentials,
+    method: &Method,
+    path: &str,
+    remote: Option<SocketAddr>,
+    state: &AppState,
+) -> Result<(), ApiError> {
+    let address_key = format!(
+        "ip:{}",
+        remote.map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+    );
+    let principal = identify(credentials, state).inspect_err(|_| {
+        state.metrics.count_auth_failure();
+    });
+    let principal = match principal {
+        Ok(principal) => principal,
+        Err(error) => {
+            charge(state, RateClass::Login, &address_key)?;
+            return Err(error);
+        }
+    };
+    let route = access::classify(method.as_str(), path).ok_or(match principal {
+        Some(_) => ApiError::NotFound("no such route".into()),
+        None => ApiError::Unauthorized,
+    })?;
+    authorise(route, principal.as_ref())?;
+    let rate_key = match (&principal, route.class) {
+        (Some(principal), class) if class != RateClass::Login => principal.rate_key(),
+        _ => address_key,
+    };
+    charge(state, route.class, &rate_key)
+}
+
+/// Whether `principal` may use `route`: 401 without credentials, 403 below the least role.
+fn authorise(route: &RouteSpec, principal: Option<&Principal>) -> Result<(), ApiError> {
+    let principal = match (route.access, principal) {
+        (Access::Public, _) => return Ok(()),
+        (_, None) => return Err(ApiError::Unauthorized),
+        (_, Some(principal)) => principal,
+    };
+    let allowed = match route.access {
+        Access::Public => true,
+        Access::AdminOrMetricsToken => {
+            principal.is_admin() || principal.credential == Credential::MetricsToken
+        }
+        Access::Role(least) => {
+            principal.credential != Credential::MetricsToken && principal.role >= least
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "{} {} needs {}; these credentials act as {}",
+            route.method,
+            route.path,
+            describe(route.access),
+            principal.role
+        )))
+    }
+}
+
+fn describe(access: Access) -> String {
+    match access {
+        Access::Public => "nothing".into(),
+        Access::Role(role) => format!("the {role} role"),
+        Access::AdminOrMetricsToken => "the admin role or the metrics token".into(),
+    }
+}
+
+fn charge(state: &AppState, class: RateClass, key: &str) -> Result<(), ApiError> {
+    state.limits.check(class, key).map_err(|wait| {
+        state.metrics.count_rate_limited();
+        ApiError::RateLimited {
+            retry_after_s: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        }
+    })
+}
+
+/// Who the credentials act for: the metrics token, else an API key or session token.
+fn identify(credentials: &Credentials, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    let bearer = match credentials.authorization.as_deref() {
+        Some(value) => Some(
+            value
+                .strip_prefix("Bearer ")
+                .ok_or(ApiError::Auth(AuthError::InvalidCredentials))?,
+        ),
+        None => None,
+    };
+    if let Some(token) = bearer {
+        if credentials.api_key.is_none() && is_metrics_token(token, &state.metrics_token) {
+            return Ok(Some(Principal::metrics_scraper()));
+        }
+    }
+    Ok(state
+        .auth
+        .authenticate(credentials.api_key.as_deref(), bearer)?)
+}
+
+fn is_metrics_token(presented: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !token.is_empty() && bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
+}

@@ -1,0 +1,94 @@
+//! API keys: create (the key is in this answer only), list with last use, revoke.
+
+use super::error::ApiError;
+use super::gate::principal;
+use super::json_body::{optional_body, parse_json};
+use super::{respond, with_state, AppState};
+use crate::auth::{ApiKeyRecord, Principal, Role};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+    /// Defaults to the caller's role.
+    pub role: Option<Role>,
+    /// Milliseconds since the epoch, UTC; none: the key does not expire.
+    pub expires_at: Option<i64>,
+}
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let create = warp::path!("api" / "keys")
+        .and(warp::post())
+        .and(principal(state))
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .then(
+            |caller: Principal, body: Bytes, state: AppState| async move {
+                match create(&caller, &body, &state).await {
+                    Ok(answer) => {
+                        warp::reply::with_status(warp::reply::json(&answer), StatusCode::CREATED)
+                            .into_response()
+                    }
+                    Err(error) => respond::<Value>(Err(error), &state),
+                }
+            },
+        );
+    let list = warp::path!("api" / "keys")
+        .and(warp::get())
+        .and(principal(state))
+        .and(with_state(state))
+        .map(|caller: Principal, state: AppState| {
+            let keys: Vec<Value> = state.auth.keys_of(&caller).iter().map(key_json).collect();
+            respond(Ok(json!({"count": keys.len(), "keys": keys})), &state)
+        });
+    let revoke = warp::path!("api" / "keys" / String)
+        .and(warp::delete())
+        .and(principal(state))
+        .and(with_state(state))
+        .then(
+            |id: String, caller: Principal, state: AppState| async move {
+                let result = state.auth.revoke_key(&caller, &id).await;
+                respond(
+                    result
+                        .map(|()| json!({"id": id, "revoked": true}))
+                        .map_err(ApiError::from),
+                    &state,
+                )
+            },
+        );
+    create.or(list).unify().or(revoke).unify()
+}
+
+async fn create(caller: &Principal, body: &[u8], state: &AppState) -> Result<Value, ApiError> {
+    let request: CreateApiKey = parse_json(body, "API key request")?;
+    let role = request.role.unwrap_or(caller.role);
+    let created = state
+        .auth
+        .create_key(caller, request.name, role, request.expires_at)
+        .await?;
+    let mut answer = key_json(&created.record);
+    answer["key"] = json!(created.key);
+    Ok(answer)
+}
+
+/// A key as listed: never its secret or digest.
+fn key_json(record: &ApiKeyRecord) -> Value {
+    json!({
+        "id": record.id,
+        "name": record.name,
+        "owner": record.owner,
+        "role": record.role,
+        "created_at": record.created_ms,
+        "expires_at": record.expires_ms,
+        "revoked_at": record.revoked_ms,
+        "last_used_at": record.last_used_ms,
+    })
+}

@@ -1,0 +1,179 @@
+//! The OpenAPI 3.0 document, built from the authorisation table, so every route the server
+//! answers is described and nothing else is.
+
+use super::access::{Access, RouteSpec, ROUTES};
+use super::{with_state, AppState};
+use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::path!("api" / "openapi.json")
+        .and(warp::get())
+        .and(with_state(state))
+        .map(|_state: AppState| warp::reply::json(&*DOCUMENT).into_response())
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        if let Some(item) = paths
+            .entry(route.path)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            item.insert(route.method.to_lowercase(), operation(route));
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "cryptolens",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Crypto market scanner and paper-trading engine. Send an API key as \
+                X-API-Key, or a session token from /api/auth/login as Authorization: Bearer.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "session": {"type": "http", "scheme": "bearer",
+                            "description": "A session token, or the metrics token for /metrics and /api/actors"},
+            },
+            "schemas": schemas(),
+            "responses": {
+                "Error": {
+                    "description": "An error document",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+        },
+    })
+}
+
+fn operation(route: &RouteSpec) -> Value {
+    let mut parameters: Vec<Value> = route
+        .parameters()
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.extend(route.query.iter().map(
+        |name| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}}),
+    ));
+    let mut responses = Map::new();
+    responses.insert(
+        route.success.to_string(),
+        json!({"description": "Success", "content": {"application/json": {"schema": {"type": "object"}}}}),
+    );
+    for status in error_statuses(route) {
+        responses.insert(
+            status.into(),
+            json!({"$ref": "#/components/responses/Error"}),
+        );
+    }
+    let mut operation = json!({
+        "summary": route.summary,
+        "operationId": operation_id(route),
+        "parameters": parameters,
+        "responses": responses,
+        "x-least-role": least_role(route.access),
+    });
+    operation["security"] = match route.access {
+        Access::Public => json!([]),
+        _ => json!([{"apiKey": []}, {"session": []}]),
+    };
+    if let Some(schema) = route.body {
+        operation["requestBody"] = json!({
+            "required": !matches!(schema, "Scan"),
+            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}},
+        });
+    }
+    operation
+}
+
+fn error_statuses(route: &RouteSpec) -> Vec<&'static str> {
+    let mut statuses = vec!["400", "429"];
+    if route.access != Access::Public {
+        statuses.extend(["401", "403", "404"]);
+    }
+    if route.body.is_some() {
+        statuses.push("413");
+    }
+    statuses
+}
+
+fn least_role(access: Access) -> String {
+    match access {
+        Access::Public => "public".into(),
+        Access::Role(role) => role.to_string(),
+        Access::AdminOrMetricsToken => "admin or metrics token".into(),
+    }
+}
+
+/// `GET /api/portfolios/{id}/stats` -> `get_api_portfolios_id_stats`.
+fn operation_id(route: &RouteSpec) -> String {
+    let path: String = route
+        .path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let words: Vec<&str> = path.split('_').filter(|word| !word.is_empty()).collect();
+    format!("{}_{}", route.method.to_lowercase(), words.join("_"))
+}
+
+fn decimal() -> Value {
+    json!({"oneOf": [{"type": "string"}, {"type": "number"}], "description": "exact decimal"})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    let mut schema =
+        json!({"type": "object", "additionalProperties": false, "properties": properties});
+    // OpenAPI 3.0 wants a non-empty `required` list, or none.
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+fn schemas() -> Value {
+    let text = json!({"type": "string"});
+    let role = json!({"type": "string", "enum": ["viewer", "trader", "admin"]});
+    let time_ms =
+        json!({"type": "integer", "format": "int64", "description": "ms since the epoch, UTC"});
+    json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": text, "message": text, "field": {"type": "string", "nullable": true}},
+        }}},
+        "Login": object(&["username", "password"], json!({"username": text, "password": text})),
+        "ChangePassword": object(&["current_password", "new_password"],
+            json!({"current_password": text, "new_password": text})),
+        "CreateApiKey": object(&["name"], json!({"name": text, "role": role, "expires_at": time_ms})),
+        "CreateUser": object(&["username", "role", "password"],
+            json!({"username": text, "role": role, "password": text})),
+        "UpdateUser": object(&[], json!({"role": role, "password": text, "disabled": {"type": "boolean"}})),
+        "Candle": object(&["t", "o", "h", "l", "c", "v"], json!({
+            "t": time_ms, "o": decimal(), "h": decimal(), "l": decimal(), "c": decimal(), "v": decimal()})),
+        "CandleBatch": object(&["symbol", "timeframe", "candles"], json!({
+            "symbol": text, "timeframe": text,
+            "candles": {"type": "array", "items": {"$ref": "#/components/schemas/Candle"}}})),
+        "Scan": object(&[], json!({"symbol": text})),
+        "CreatePortfolio": object(&["name", "initial_balance"], json!({
+            "name": text, "initial_balance": decimal(), "quote_currency": text, "fee_rate": decimal(),
+            "limits": object(&[], json!({"max_position_notional": decimal(),
+                "max_open_positions": {"type": "integer"}, "daily_loss_limit": decimal()}))})),
+        "OpenTrade": object(&[], json!({
+            "symbol": text, "side": {"type": "string", "enum": ["long", "short"]},
+            "quantity": decimal(), "price": decimal(), "stop_loss": decimal(),
+            "take_profits": {"type": "array", "items": decimal()},
+            "from_signal": text, "from_pattern": text, "risk_percent": decimal()})),
+        "AmendTrade": object(&[], json!({
+            "stop_loss": {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": true},
+            "take_profits": {"type": "array", "items": decimal()}})),
+        "CloseTrade": object(&[], json!({"quantity": decimal(), "price": decimal()})),
+        "AddToTrade": object(&["quantity"], json!({"quantity": decimal(), "price": decimal()})),
+        "JournalNote": object(&["text"], json!({"text": text, "tags": {"type": "array", "items": text}})),
+    })
+}

@@ -1,0 +1,62 @@
+//! Authentication and users: argon2id passwords under a policy, login sessions, hashed API
+//! keys, account lockout. The API's gate asks this layer who a request acts for; the table
+//! of what each role may do lives with the routes (`api::access`).
+
+pub mod clock;
+mod keys;
+mod lockout;
+pub mod password;
+mod principal;
+mod records;
+mod role;
+pub mod secret;
+pub mod secret_files;
+mod service;
+mod sessions;
+mod users;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use principal::{Credential, Principal};
+pub use records::{ApiKeyRecord, UserRecord};
+pub use role::{Role, UnknownRole};
+pub use service::{Auth, AuthSettings, NewApiKey, NewSession};
+pub use users::validate_username;
+
+use cryptolens_actors::store::{EnvelopeError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong, unknown, expired or revoked credentials; deliberately says no more.
+    #[error("credentials are missing or wrong")]
+    InvalidCredentials,
+    #[error("too many failed logins; try again in {retry_after_s} s")]
+    Locked { retry_after_s: u64 },
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("no user named {0:?}")]
+    UnknownUser(String),
+    #[error("a user named {0:?} exists already")]
+    UserExists(String),
+    #[error("no API key {0:?}")]
+    UnknownKey(String),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("an auth record cannot be stored: {0}")]
+    Envelope(#[from] EnvelopeError),
+    #[error("an auth store task failed: {0}")]
+    Task(String),
+}
+
+impl AuthError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
+        AuthError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,643 @@
+//! Credentials against the real server: lockout and its release (injected clock), the same
+//! answer for unknown users, session and key expiry and revocation, a password change ending
+//! every session, rate limits with Retry-After, body limits and unknown fields, first-start
+//! secrets, the operator's user commands, CORS and HSTS.
+
+use crate::support::{
+    add_user, anonymous_client, bearer_client, client, login, send, serve_command,
+    start_in_process_with, test_start_options, ServerProcess, ADMIN_PASSWORD,
+};
+use cryptolens::auth::ManualClock;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MINUTE_MS: i64 = 60_000;
+
+async fn attempt(base: &str, username: &str, password: &str) -> (u16, Value, Option<String>) {
+    let response = anonymous_client()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("POST login");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|value| value.to_str().expect("ascii").to_owned());
+    (status, response.json().await.expect("JSON"), retry_after)
+}
+
+/// An in-process server whose auth clock the test moves; logins are not rate limited here.
+async fn server_with_clock() -> (
+    tempfile::TempDir,
+    cryptolens::server::Server,
+    String,
+    ManualClock,
+) {
+    let clock = ManualClock::starting_at(chrono::Utc::now().timestamp_millis());
+    let options = cryptolens::server::StartOptions {
+        clock: Arc::new(clock.clone()),
+        ..test_start_options()
+    };
+    let (dir, server, base) = start_in_process_with(
+        |settings| settings.rate_limits.login_per_minute = 1000,
+        options,
+    )
+    .await;
+    (dir, server, base, clock)
+}
+
+#[tokio::test]
+async fn five_failures_lock_an_account_for_fifteen_minutes_and_unknown_users_look_the_same() {
+    let (_dir, server, base, clock) = server_with_clock().await;
+    let (mut wrong_ms, mut unknown_ms) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (status, wrong, _) = attempt(&base, "admin", "Not-The-Password-1").await;
+        wrong_ms.push(started.elapsed().as_secs_f64());
+        assert_eq!(status, 401);
+        let started = Instant::now();
+        let (status, unknown, _) = attempt(&base, "nobody", "Not-The-Password-1").await;
+        unknown_ms.push(started.elapsed().as_secs_f64());
+        assert_eq!(status, 401);
+        assert_eq!(wrong, unknown, "an unknown user gets the same answer");
+    }
+    wrong_ms.sort_by(f64::total_cmp);
+    unknown_ms.sort_by(f64::total_cmp);
+    let ratio = unknown_ms[2] / wrong_ms[2];
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "median timing ratio {ratio}: {unknown_ms:?} vs {wrong_ms:?}"
+    );
+    for name in ["admin", "nobody"] {
+        let (status, locked, retry_after) = attempt(&base, name, ADMIN_PASSWORD).await;
+        assert_eq!(
+            (status, locked["error"]["code"].as_str()),
+            (401, Some("account_locked")),
+            "{name}"
+        );
+        assert_eq!(retry_after.as_deref(), Some("900"));
+    }
+    clock.advance_ms(15 * MINUTE_MS - 1000);
+    let (status, _, retry_after) = attempt(&base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        (status, retry_after.as_deref()),
+        (401, Some("1")),
+        "still locked 1 s before"
+    );
+    clock.advance_ms(1000);
+    let (status, session, _) = attempt(&base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "released after the window: {session}");
+    assert_eq!(session["role"], "admin");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_end_on_logout_idle_time_absolute_expiry_and_password_change() {
+    let (_dir, server, base, clock) = server_with_clock().await;
+    let me = format!("{base}/api/auth/me");
+    let token = login(&base, "admin", ADMIN_PASSWORD).await;
+    let session = bearer_client(&token);
+    assert_eq!(send(&session, "GET", &me, None).await.0, 200);
+    assert_eq!(
+        send(&session, "POST", &format!("{base}/api/auth/logout"), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(send(&session, "GET", &me, None).await.0, 401, "logged out");
+
+    let idle = bearer_client(&login(&base, "admin", ADMIN_PASSWORD).await);
+    clock.advance_ms(29 * MINUTE_MS);
+    assert_eq!(
+        send(&idle, "GET", &me, None).await.0,
+        200,
+        "29 minutes idle is fine"
+    );
+    clock.advance_ms(30 * MINUTE_MS);
+    assert_eq!(
+        send(&idle, "GET", &me, None).await.0,
+        401,
+        "30 minutes idle ends it"
+    );
+
+    let busy = bearer_client(&login(&base, "admin", ADMIN_PASSWORD).await);
+    for _ in 0..35 {
+        clock.advance_ms(20 * MINUTE_MS);
+        assert_eq!(send(&busy, "GET", &me, None).await.0, 200);
+    }
+    clock.advance_ms(19 * MINUTE_MS);
+    assert_eq!(send(&busy, "GET", &me, None).await.0, 200, "11 h 59 min in");
+    clock.advance_ms(MINUTE_MS);
+    assert_eq!(
+        send(&busy, "GET", &me, None).await.0,
+        401,
+        "12 h absolute expiry"
+    );
+
+    let first = bearer_client(&login(&base, "admin", ADMIN_PASSWORD).await);
+    let second = bearer_client(&login(&base, "admin", ADMIN_PASSWORD).await);
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let url = format!("{base}/api/auth/password");
+    let (status, refused) = send(
+        &first,
+        "POST",
+        &url,
+        Some(&change("wrong-Password-1", "New-Admin-Pass-42")),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (400, Some("current_password"))
+    );
+    let (status, refused) = send(
+        &first,
+        "POST",
+        &url,
+        Some(&change(ADMIN_PASSWORD, "Password1234")),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (400, Some("new_password")),
+        "{refused}"
+    );
+    let (status, _) = send(
+        &first,
+        "POST",
+        &url,
+        Some(&change(ADMIN_PASSWORD, "New-Admin-Pass-42")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        send(&first, "GET", &me, None).await.0,
+        401,
+        "the changing session ends too"
+    );
+    assert_eq!(
+        send(&second, "GET", &me, None).await.0,
+        401,
+        "every session ends"
+    );
+    assert_eq!(attempt(&base, "admin", ADMIN_PASSWORD).await.0, 401);
+    login(&base, "admin", "New-Admin-Pass-42").await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_capped_by_role_and_refused_once_revoked_or_expired() {
+    let (_dir, server, base, clock) = server_with_clock().await;
+    add_user(&base, "tina", "trader", "Trader-Password-42").await;
+    let tina = bearer_client(&login(&base, "tina", "Trader-Password-42").await);
+    let keys = format!("{base}/api/keys");
+    let (status, refused) = send(
+        &tina,
+        "POST",
+        &keys,
+        Some(&json!({"name": "x", "role": "admin"})),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (400, Some("role"))
+    );
+    let expires_at = clock_now(&clock) + MINUTE_MS;
+    let (status, created) = send(
+        &tina,
+        "POST",
+        &keys,
+        Some(&json!({"name": "bot", "expires_at": expires_at})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let secret = key.rsplit('_').next().expect("secret");
+    assert!(
+        secret.len() >= 32 && key.starts_with("clk_"),
+        "at least 128 random bits: {key}"
+    );
+    assert_eq!(created["role"], "trader");
+    let bot = key_client(&key);
+    let (status, me) = send(&bot, "GET", &format!("{base}/api/auth/me"), None).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("tina")));
+    let (_, listed) = send(&tina, "GET", &keys, None).await;
+    let listed_key = &listed["keys"][0];
+    assert!(
+        listed_key["last_used_at"].is_i64(),
+        "last use recorded: {listed}"
+    );
+    assert!(
+        !listed.to_string().contains(secret),
+        "the key is never shown again"
+    );
+    clock.advance_ms(MINUTE_MS);
+    assert_eq!(
+        send(&bot, "GET", &format!("{base}/api/patterns"), None)
+            .await
+            .0,
+        401,
+        "expired"
+    );
+
+    let (_, created) = send(
+        &tina,
+        "POST",
+        &keys,
+        Some(&json!({"name": "viewer bot", "role": "viewer"})),
+    )
+    .await;
+    let viewer_bot = key_client(created["key"].as_str().expect("key"));
+    assert_eq!(
+        send(&viewer_bot, "GET", &format!("{base}/api/patterns"), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send(&viewer_bot, "POST", &format!("{base}/api/portfolios"), None)
+            .await
+            .0,
+        403
+    );
+    let id = created["id"].as_str().expect("id");
+    let (status, _) = send(&client(), "DELETE", &format!("{keys}/{id}"), None).await;
+    assert_eq!(status, 200, "an admin may revoke anyone's key");
+    assert_eq!(
+        send(&viewer_bot, "GET", &format!("{base}/api/patterns"), None)
+            .await
+            .0,
+        401,
+        "revoked"
+    );
+    let (status, _) = send(&tina, "DELETE", &format!("{keys}/ffffffffffffffff"), None).await;
+    assert_eq!(status, 404);
+    server.shutdown().await;
+}
+
+fn clock_now(clock: &ManualClock) -> i64 {
+    use cryptolens::auth::Clock;
+    clock.now_ms()
+}
+
+fn key_client(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", key.parse().expect("header"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn over_the_limit_is_429_with_retry_after() {
+    let server = ServerProcess::start("");
+    let scan = || client().post(server.url("/api/scan")).send();
+    assert_eq!(scan().await.expect("scan").status(), 200);
+    let refused = scan().await.expect("scan");
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    let answer: Value = refused.json().await.expect("JSON");
+    assert_eq!(answer["error"]["code"], "rate_limited");
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(
+            attempt(&server.base_url, "admin", "Not-The-Password-1")
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses[..10], [401; 10], "ten logins a minute per address");
+    assert_eq!(statuses[10], 429);
+    let (status, metrics) = send(&client(), "GET", &server.url("/metrics"), None).await;
+    assert_eq!((status, metrics), (200, Value::Null), "metrics are text");
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("cryptolens_rate_limited_total 2"), "{text}");
+    assert!(text.contains("cryptolens_auth_failures_total 10"), "{text}");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_unknown_fields_400_on_every_body() {
+    let server = ServerProcess::start("[rate_limits]\nscan_per_minute = 100\n");
+    let bodies = [
+        (
+            "POST",
+            "/api/auth/login",
+            json!({"username": "a", "password": "b"}),
+        ),
+        (
+            "POST",
+            "/api/auth/password",
+            json!({"current_password": "a", "new_password": "b"}),
+        ),
+        ("POST", "/api/keys", json!({"name": "k"})),
+        (
+            "POST",
+            "/api/users",
+            json!({"username": "u", "role": "viewer", "password": "p"}),
+        ),
+        ("PATCH", "/api/users/admin", json!({"disabled": false})),
+        (
+            "POST",
+            "/api/candles",
+            json!({"symbol": "BTCUSDT", "timeframe": "1m", "candles": []}),
+        ),
+        ("POST", "/api/scan", json!({})),
+        (
+            "POST",
+            "/api/portfolios",
+            json!({"name": "p", "initial_balance": "1"}),
+        ),
+        (
+            "POST",
+            "/api/portfolios/1/trades",
+            json!({"symbol": "BTCUSDT"}),
+        ),
+        ("PATCH", "/api/portfolios/1/trades/1", json!({})),
+        ("POST", "/api/portfolios/1/trades/1/close", json!({})),
+        (
+            "POST",
+            "/api/portfolios/1/trades/1/add",
+            json!({"quantity": "1"}),
+        ),
+        (
+            "POST",
+            "/api/portfolios/1/trades/1/journal",
+            json!({"text": "t"}),
+        ),
+    ];
+    for (method, path, body) in bodies {
+        let status = status_for_declared_length(&server.base_url, method, path, 5 << 20).await;
+        assert_eq!(status, 413, "{method} {path}");
+        let mut assigned = body.clone();
+        assigned["is_admin"] = json!(true);
+        let (status, refused) = send(&client(), method, &server.url(path), Some(&assigned)).await;
+        assert_eq!(status, 400, "{method} {path}: {refused}");
+        let message = refused["error"]["message"].as_str().expect("message");
+        assert!(message.contains("is_admin"), "{method} {path}: {message}");
+    }
+}
+
+/// The status a request declaring a `length`-byte body gets before sending any of it: a
+/// server that would read the body first cannot answer.
+async fn status_for_declared_length(base: &str, method: &str, path: &str, length: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nx-api-key: {}\r\n\
+         content-type: application/json\r\ncontent-length: {length}\r\n\r\n",
+        crate::support::ADMIN_KEY
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 12];
+    stream.read_exact(&mut answer).await.expect("status line");
+    String::from_utf8_lossy(&answer[9..12])
+        .parse()
+        .expect("status")
+}
+
+#[test]
+fn first_start_prints_a_generated_admin_password_once_and_keeps_secrets_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = serve_command(dir.path(), "");
+    command
+        .env_remove("CRYPTOLENS_ADMIN_PASSWORD")
+        .env_remove("CRYPTOLENS_ADMIN_API_KEY");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut listening = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut listening)
+        .expect("line");
+    let base = listening
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("address")
+        .to_owned();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("password line");
+    let password = line.trim().rsplit(' ').next().expect("password").to_owned();
+    assert!(
+        line.contains("created user \"admin\" with password"),
+        "{line}"
+    );
+    assert_eq!(cryptolens::auth::password::check_policy(&password), Ok(()));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let token = runtime.block_on(login(&base, "admin", &password));
+    let (status, _) = runtime.block_on(send(
+        &bearer_client(&token),
+        "GET",
+        &format!("{base}/api/patterns"),
+        None,
+    ));
+    assert_eq!(status, 200);
+    let secret = dir.path().join("secrets/metrics_token");
+    let mode = std::fs::metadata(&secret)
+        .expect("metrics token file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let metrics_token = std::fs::read_to_string(&secret).expect("token");
+    let status = runtime.block_on(async {
+        let response = anonymous_client()
+            .get(format!("{base}/metrics"))
+            .bearer_auth(metrics_token.trim())
+            .send()
+            .await
+            .expect("GET");
+        response.status()
+    });
+    assert_eq!(status, 200, "the generated token reads /metrics");
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    assert!(
+        !rest.contains(&password) && !rest.contains(&token),
+        "secrets are not logged"
+    );
+
+    let restarted = ServerProcess::start_in(dir.path(), "");
+    let runtime_answer = runtime.block_on(attempt(&restarted.base_url, "admin", &password));
+    assert_eq!(
+        runtime_answer.0, 200,
+        "the store keeps the admin; no new password"
+    );
+}
+
+#[test]
+fn a_weak_admin_password_from_the_environment_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = serve_command(dir.path(), "")
+        .env("CRYPTOLENS_ADMIN_PASSWORD", "password")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 10 characters"), "{stderr}");
+}
+
+fn user_command(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+#[tokio::test]
+async fn operators_add_change_and_disable_users_offline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    drop(ServerProcess::start_in(dir.path(), ""));
+    std::thread::sleep(Duration::from_millis(200));
+    let added = user_command(
+        dir.path(),
+        &["add", "--username", "ana", "--role", "trader"],
+        "Ana-Password-123\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let weak = user_command(
+        dir.path(),
+        &["add", "--username", "bob", "--role", "viewer"],
+        "qwerty\n",
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    let twice = user_command(
+        dir.path(),
+        &["add", "--username", "ana", "--role", "viewer"],
+        "Ana-Password-123\n",
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    let changed = user_command(
+        dir.path(),
+        &["passwd", "--username", "ana"],
+        "Ana-Password-456\n",
+    );
+    assert!(changed.status.success());
+    let listed = user_command(dir.path(), &["list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("\"ana\"") && listed.contains("\"trader\"") && !listed.contains("argon2"),
+        "{listed}"
+    );
+
+    let server = ServerProcess::start_in(dir.path(), "");
+    assert_eq!(
+        attempt(&server.base_url, "ana", "Ana-Password-123").await.0,
+        401
+    );
+    login(&server.base_url, "ana", "Ana-Password-456").await;
+    drop(server);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        user_command(dir.path(), &["disable", "--username", "ana"], "")
+            .status
+            .success()
+    );
+    let server = ServerProcess::start_in(dir.path(), "");
+    assert_eq!(
+        attempt(&server.base_url, "ana", "Ana-Password-456").await.0,
+        401,
+        "disabled"
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins_and_hsts_follows_the_tls_setting() {
+    let plain = ServerProcess::start("");
+    let answer = client()
+        .get(plain.url("/api/patterns"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("GET");
+    assert!(answer
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    assert!(answer.headers().get("strict-transport-security").is_none());
+
+    let server = ServerProcess::start(
+        "[server]\ncors_allowed_origins = [\"https://desk.example.com\"]\ntls_terminated_by_proxy = true\n",
+    );
+    let preflight = |origin: &'static str| {
+        anonymous_client()
+            .request(reqwest::Method::OPTIONS, server.url("/api/patterns"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "x-api-key")
+            .send()
+    };
+    let allowed = preflight("https://desk.example.com")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://desk.example.com"
+    );
+    assert_eq!(
+        preflight("https://evil.example")
+            .await
+            .expect("OPTIONS")
+            .status(),
+        403
+    );
+    let answer = client()
+        .get(server.url("/api/patterns"))
+        .header("origin", "https://desk.example.com")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://desk.example.com"
+    );
+    assert!(answer.headers()["strict-transport-security"]
+        .to_str()
+        .expect("ascii")
+        .contains("max-age="));
+}
