@@ -130,6 +130,7 @@ impl Server {
             metrics_token: Arc::from(metrics_token.as_str()),
             auth,
             limits: Arc::new(RateLimits::new(&settings.rate_limits)),
+            anonymous_viewer: settings.auth.anonymous_viewer,
         };
         spawn_maintenance(&state, settings, shutting_down.clone());
         let mut stop_accepting = shutting_down.clone();

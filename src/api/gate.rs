@@ -8,7 +8,7 @@ use super::access::{self, Access, RouteSpec};
 use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
-use crate::auth::{AuthError, Credential, Principal};
+use crate::auth::{AuthError, Credential, Principal, Role};
 use std::net::SocketAddr;
 use warp::http::Method;
 use warp::path::FullPath;
@@ -86,17 +86,19 @@ fn admit(
     remote: Option<SocketAddr>,
     state: &AppState,
 ) -> Result<(), ApiError> {
-    let address_key = format!(
-        "ip:{}",
-        remote.map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
-    );
+    let address_key = || {
+        format!(
+            "ip:{}",
+            remote.map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+        )
+    };
     let principal = identify(credentials, state).inspect_err(|_| {
         state.metrics.count_auth_failure();
     });
     let principal = match principal {
         Ok(principal) => principal,
         Err(error) => {
-            charge(state, RateClass::Login, &address_key)?;
+            charge(state, RateClass::Login, address_key())?;
             return Err(error);
         }
     };
@@ -104,18 +106,23 @@ fn admit(
         Some(_) => ApiError::NotFound("no such route".into()),
         None => ApiError::Unauthorized,
     })?;
-    authorise(route, principal.as_ref())?;
+    authorise(route, principal.as_ref(), state.anonymous_viewer)?;
     let rate_key = match (&principal, route.class) {
         (Some(principal), class) if class != RateClass::Login => principal.rate_key(),
-        _ => address_key,
+        _ => address_key(),
     };
-    charge(state, route.class, &rate_key)
+    charge(state, route.class, rate_key)
 }
 
 /// Whether `principal` may use `route`: 401 without credentials, 403 below the least role.
-fn authorise(route: &RouteSpec, principal: Option<&Principal>) -> Result<(), ApiError> {
+fn authorise(
+    route: &RouteSpec,
+    principal: Option<&Principal>,
+    anonymous_viewer: bool,
+) -> Result<(), ApiError> {
     let principal = match (route.access, principal) {
         (Access::Public, _) => return Ok(()),
+        (Access::Role(Role::Viewer), None) if anonymous_viewer => return Ok(()),
         (_, None) => return Err(ApiError::Unauthorized),
         (_, Some(principal)) => principal,
     };
@@ -149,7 +156,7 @@ fn describe(access: Access) -> String {
     }
 }
 
-fn charge(state: &AppState, class: RateClass, key: &str) -> Result<(), ApiError> {
+fn charge(state: &AppState, class: RateClass, key: String) -> Result<(), ApiError> {
     state.limits.check(class, key).map_err(|wait| {
         state.metrics.count_rate_limited();
         ApiError::RateLimited {

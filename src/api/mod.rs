@@ -58,6 +58,8 @@ pub struct AppState {
     pub metrics_token: Arc<str>,
     pub auth: Auth,
     pub limits: Arc<rate_limit::RateLimits>,
+    /// Requests without credentials may use viewer routes (`auth.anonymous_viewer`).
+    pub anonymous_viewer: bool,
 }
 
 impl AppState {

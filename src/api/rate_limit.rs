@@ -104,9 +104,9 @@ impl<C: Clock + Clone> RateLimits<C> {
     }
 
     /// Counts one request of `class` for `key`; refused with how long to wait.
-    pub fn check(&self, class: RateClass, key: &str) -> Result<(), Duration> {
+    pub fn check(&self, class: RateClass, key: String) -> Result<(), Duration> {
         self.limiter(class)
-            .check_key(&key.to_owned())
+            .check_key(&key)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
@@ -152,20 +152,23 @@ mod tests {
     fn a_class_refuses_past_its_quota_with_the_wait_and_keys_are_separate() {
         let clock = FakeRelativeClock::default();
         let limits = RateLimits::with_clock(&settings(), clock.clone());
-        assert_eq!(limits.check(RateClass::Scan, "key:a"), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, "key:a".to_owned()), Ok(()));
         let wait = limits
-            .check(RateClass::Scan, "key:a")
+            .check(RateClass::Scan, "key:a".to_owned())
             .expect_err("second scan");
         assert_eq!(wait, Duration::from_secs(60));
-        assert_eq!(limits.check(RateClass::Scan, "key:b"), Ok(()));
-        assert_eq!(limits.check(RateClass::Default, "key:a"), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, "key:b".to_owned()), Ok(()));
+        assert_eq!(limits.check(RateClass::Default, "key:a".to_owned()), Ok(()));
         clock.advance(Duration::from_secs(60));
-        assert_eq!(limits.check(RateClass::Scan, "key:a"), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, "key:a".to_owned()), Ok(()));
         for _ in 0..10 {
-            assert_eq!(limits.check(RateClass::Login, "ip:10.0.0.1"), Ok(()));
+            assert_eq!(
+                limits.check(RateClass::Login, "ip:10.0.0.1".to_owned()),
+                Ok(())
+            );
         }
         let wait = limits
-            .check(RateClass::Login, "ip:10.0.0.1")
+            .check(RateClass::Login, "ip:10.0.0.1".to_owned())
             .expect_err("11th");
         assert_eq!(wait, Duration::from_secs(6));
     }
@@ -176,7 +179,7 @@ mod tests {
         let limits = RateLimits::with_clock(&settings(), clock.clone());
         for n in 0..100_000u32 {
             let address = format!("ip:10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
-            assert_eq!(limits.check(RateClass::Login, &address), Ok(()));
+            assert_eq!(limits.check(RateClass::Login, address), Ok(()));
         }
         assert_eq!(limits.tracked_keys(), 100_000);
         // Still inside the window, each key holds state that matters: nothing is dropped.
@@ -186,6 +189,9 @@ mod tests {
         // more emission interval later, when its state is certainly that of a fresh key.
         clock.advance(Duration::from_secs(9));
         assert_eq!(limits.prune(), 0);
-        assert_eq!(limits.check(RateClass::Login, "ip:10.0.0.0"), Ok(()));
+        assert_eq!(
+            limits.check(RateClass::Login, "ip:10.0.0.0".to_owned()),
+            Ok(())
+        );
     }
 }

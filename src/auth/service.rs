@@ -29,6 +29,9 @@ pub struct AuthSettings {
     pub hashing_concurrency: usize,
     pub api_keys_per_user_max: usize,
     pub maintenance_interval_s: u64,
+    /// Requests without credentials may use viewer routes (a public read-only scanner);
+    /// routes about the caller's own objects still need credentials.
+    pub anonymous_viewer: bool,
 }
 
 /// A login's answer: the token is shown once and only its digest is kept.

@@ -20,7 +20,8 @@ pub use persistence::PersistenceView;
 pub use registry::{Registry, SymbolHandle};
 pub use settings::EngineSettings;
 pub use symbol::{
-    AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolSummary, TimeframeView,
+    newest_first, AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolSummary,
+    TimeframeView,
 };
 
 #[cfg(feature = "fault-injection")]

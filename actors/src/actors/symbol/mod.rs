@@ -9,7 +9,7 @@ pub use messages::{
     CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
     SnapshotCopy, SymbolSummary, TakeSnapshot,
 };
-pub use view::{AnalysisBoard, AnalysisView, TimeframeView};
+pub use view::{newest_first, AnalysisBoard, AnalysisView, TimeframeView};
 
 #[cfg(feature = "fault-injection")]
 pub use messages::{Fault, InjectFault};

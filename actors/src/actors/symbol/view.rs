@@ -5,7 +5,8 @@
 use crate::domain::analysis::indicators::IndicatorValues;
 use crate::domain::analysis::{Bias, Pattern, PatternEngine, Signal, SymbolAnalysis};
 use crate::domain::market::{Candle, Symbol, Timeframe};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::any::Any;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// One timeframe's state as readers see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,18 +14,63 @@ pub struct TimeframeView {
     pub timeframe: Timeframe,
     /// The last closed candle and its indicator values.
     pub latest: Option<(Candle, IndicatorValues)>,
-    /// Recently resolved patterns then unresolved ones, each oldest first.
+    /// Recently resolved and unresolved patterns, newest first (by formation time, then
+    /// key), so that readers can page without sorting on every request.
     pub patterns: Vec<Pattern>,
+    /// What a reader derived from this view and keeps for the next reader (the API keeps
+    /// each pattern's JSON). A new view starts empty, so nothing derived outlives its source.
+    pub derived: DerivedCache,
+}
+
+/// One value of any type, set once.
+#[derive(Default)]
+pub struct DerivedCache(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl DerivedCache {
+    /// The value, made by `make` on first use. None if a value of another type is kept.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Option<Arc<T>> {
+        let value = self.0.get_or_init(|| Arc::new(make()));
+        Arc::clone(value).downcast::<T>().ok()
+    }
+}
+
+/// A cache is not part of the value: clones start empty and every cache compares equal.
+impl Clone for DerivedCache {
+    fn clone(&self) -> Self {
+        DerivedCache::default()
+    }
+}
+
+impl PartialEq for DerivedCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for DerivedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedCache")
+    }
 }
 
 impl TimeframeView {
     fn of(engine: &PatternEngine) -> TimeframeView {
+        let mut patterns: Vec<Pattern> = engine.resolved().chain(engine.live()).cloned().collect();
+        patterns.sort_by(newest_first);
         TimeframeView {
             timeframe: engine.timeframe(),
             latest: engine.latest().map(|(candle, values)| (*candle, *values)),
-            patterns: engine.resolved().chain(engine.live()).cloned().collect(),
+            patterns,
+            derived: DerivedCache::default(),
         }
     }
+}
+
+/// Newest formation first; the key breaks ties, so the order is total within a symbol.
+pub fn newest_first(a: &Pattern, b: &Pattern) -> std::cmp::Ordering {
+    b.formed_at_ms
+        .cmp(&a.formed_at_ms)
+        .then_with(|| a.key().cmp(&b.key()))
 }
 
 #[derive(Debug, Clone, PartialEq)]
