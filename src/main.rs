@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use cryptolens::analyze::AnalyzeOptions;
 use cryptolens::auth::Role;
 use cryptolens::config::{FlagOverrides, Settings};
@@ -46,26 +46,7 @@ enum Command {
         demo: bool,
     },
     /// Check candle files (CSV or JSON) and post them to a running server.
-    Import {
-        #[arg(long)]
-        symbol: String,
-        #[arg(long)]
-        timeframe: String,
-        /// Base URL of the running server.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        server: String,
-        /// Candles per request (at most 10000).
-        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=10000))]
-        batch_size: u16,
-        /// Only check the files; send nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// An API key with the admin role (create one with POST /api/keys).
-        #[arg(long, env = "CRYPTOLENS_API_KEY", hide_env_values = true)]
-        api_key: Option<String>,
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    Import(ImportArgs),
     /// Manage users on the store of a stopped server (passwords are read from stdin).
     User {
         #[command(subcommand)]
@@ -173,23 +154,7 @@ fn main() -> ExitCode {
             let flags = FlagOverrides { bind, data_dir };
             report(runtime.block_on(serve(config, flags, demo)))
         }
-        Command::Import {
-            symbol,
-            timeframe,
-            server,
-            batch_size,
-            dry_run,
-            api_key,
-            files,
-        } => runtime.block_on(import(ImportRequest {
-            symbol,
-            timeframe,
-            server,
-            batch_size,
-            dry_run,
-            api_key,
-            files,
-        })),
+        Command::Import(args) => runtime.block_on(import(args)),
         Command::Analyze {
             input,
             timeframe,
@@ -370,18 +335,30 @@ async fn wait_for_termination() -> anyhow::Result<()> {
 }
 
 /// The `import` subcommand's arguments, as given.
-struct ImportRequest {
+#[derive(Args)]
+struct ImportArgs {
+    #[arg(long)]
     symbol: String,
+    #[arg(long)]
     timeframe: String,
+    /// Base URL of the running server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Candles per request (at most 10000).
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=10000))]
     batch_size: u16,
+    /// Only check the files; send nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// An API key with the admin role (create one with POST /api/keys).
+    #[arg(long, env = "CRYPTOLENS_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    #[arg(required = true)]
     files: Vec<PathBuf>,
 }
 
-async fn import(request: ImportRequest) -> ExitCode {
-    let ImportRequest {
+async fn import(args: ImportArgs) -> ExitCode {
+    let ImportArgs {
         symbol,
         timeframe,
         server,
@@ -389,7 +366,7 @@ async fn import(request: ImportRequest) -> ExitCode {
         dry_run,
         api_key,
         files,
-    } = request;
+    } = args;
     let parsed = Symbol::parse(&symbol)
         .map_err(|error| error.to_string())
         .and_then(|symbol| {

@@ -3,14 +3,13 @@
 use super::error::ApiError;
 use super::gate::principal;
 use super::json_body::{optional_body, parse_json};
-use super::{respond, with_state, AppState};
+use super::{respond, respond_created, with_state, AppState};
 use crate::auth::{ApiKeyRecord, Principal, Role};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warp::http::StatusCode;
 use warp::reply::Response;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
 
@@ -32,13 +31,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(with_state(state))
         .then(
             |caller: Principal, body: Bytes, state: AppState| async move {
-                match create(&caller, &body, &state).await {
-                    Ok(answer) => {
-                        warp::reply::with_status(warp::reply::json(&answer), StatusCode::CREATED)
-                            .into_response()
-                    }
-                    Err(error) => respond::<Value>(Err(error), &state),
-                }
+                respond_created(create(&caller, &body, &state).await, &state)
             },
         );
     let list = warp::path!("api" / "keys")

@@ -159,6 +159,21 @@ fn views_for(
     })
 }
 
+/// A JSON answer with 201 Created, or the error document.
+fn respond_created<T: serde::Serialize>(
+    result: Result<T, error::ApiError>,
+    state: &AppState,
+) -> Response {
+    use warp::Reply;
+    match result {
+        Ok(body) => {
+            warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::CREATED)
+                .into_response()
+        }
+        Err(error) => error.into_response(state.ingest.retry_after_s),
+    }
+}
+
 /// A JSON answer, or the error document for `error`.
 fn respond<T: serde::Serialize>(result: Result<T, error::ApiError>, state: &AppState) -> Response {
     use warp::Reply;

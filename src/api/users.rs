@@ -2,15 +2,14 @@
 
 use super::error::ApiError;
 use super::json_body::{optional_body, parse_json};
-use super::{respond, with_state, AppState};
+use super::{respond, respond_created, with_state, AppState};
 use crate::auth::password::check_policy;
 use crate::auth::{Role, UserRecord};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warp::http::StatusCode;
 use warp::reply::Response;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
 
@@ -43,13 +42,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(optional_body(BODY_LIMIT_BYTES))
         .and(with_state(state))
         .then(|body: Bytes, state: AppState| async move {
-            match create(&body, &state).await {
-                Ok(answer) => {
-                    warp::reply::with_status(warp::reply::json(&answer), StatusCode::CREATED)
-                        .into_response()
-                }
-                Err(error) => respond::<Value>(Err(error), &state),
-            }
+            respond_created(create(&body, &state).await, &state)
         });
     let update = warp::path!("api" / "users" / String)
         .and(warp::patch())

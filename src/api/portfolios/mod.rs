@@ -9,7 +9,7 @@ mod views;
 use super::error::{ApiError, Denied};
 use super::gate::{optional_principal, principal};
 use super::json_body::{optional_body, parse_json};
-use super::{respond, with_state, AppState};
+use super::{respond, respond_created, with_state, AppState};
 use crate::auth::Principal;
 use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioError};
@@ -26,10 +26,9 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use views::{LedgerEntryJson, PortfolioJson, TradeJson};
-use warp::http::StatusCode;
 use warp::path::FullPath;
 use warp::reply::Response;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 /// Portfolio request bodies are small; anything larger is refused with 413.
 const BODY_LIMIT_BYTES: u64 = 64 * 1024;
@@ -46,7 +45,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(with_state(state))
         .then(
             |caller: Principal, body: Bytes, state: AppState| async move {
-                created(create_portfolio(&caller, &body, &state).await, &state)
+                respond_created(create_portfolio(&caller, &body, &state).await, &state)
             },
         );
     let list = warp::path!("api" / "portfolios")
@@ -69,7 +68,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(with_state(state))
         .then(
             |id: String, key: Option<String>, body: Bytes, state: AppState| async move {
-                created(open_trade(&id, key, &body, &state).await, &state)
+                respond_created(open_trade(&id, key, &body, &state).await, &state)
             },
         );
     let trades = warp::path!("api" / "portfolios" / String / "trades")
@@ -141,16 +140,6 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .or(trade_reads)
         .unify();
     owner_only(state).and(all)
-}
-
-/// A JSON answer with 201 Created, or the error document.
-fn created<T: serde::Serialize>(result: Result<T, ApiError>, state: &AppState) -> Response {
-    match result {
-        Ok(body) => {
-            warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response()
-        }
-        Err(error) => respond::<T>(Err(error), state),
-    }
 }
 
 fn book(state: &AppState) -> Result<Arc<PortfolioBook>, ApiError> {
