@@ -53,15 +53,9 @@ pub fn principal(
 }
 
 /// The caller if the credentials are valid, else None; for checks that must not reject
-/// requests meant for other routes.
-pub fn optional_principal(
-    state: &AppState,
-) -> impl Filter<Extract = (Option<Principal>,), Error = Rejection> + Clone {
-    credentials()
-        .and(with_state(state))
-        .map(|credentials: Credentials, state: AppState| {
-            identify(&credentials, &state).ok().flatten()
-        })
+/// requests meant for other routes, and look the caller up only when they apply.
+pub fn caller(credentials: &Credentials, state: &AppState) -> Option<Principal> {
+    identify(credentials, state).ok().flatten()
 }
 
 #[derive(Debug, Clone)]
@@ -70,7 +64,7 @@ pub struct Credentials {
     authorization: Option<String>,
 }
 
-fn credentials() -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
+pub fn credentials() -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
     warp::header::optional::<String>(API_KEY_HEADER)
         .and(warp::header::optional::<String>("authorization"))
         .map(|api_key, authorization| Credentials {

@@ -7,7 +7,7 @@ pub(super) mod requests;
 mod views;
 
 use super::error::{ApiError, Denied};
-use super::gate::{optional_principal, principal};
+use super::gate::{caller, credentials, principal, Credentials};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::Principal;
@@ -188,15 +188,17 @@ fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
 /// not see. Ids that do not parse are left to the handler's 400.
 fn owner_only(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::path::full()
-        .and(optional_principal(state))
+        .and(credentials())
         .and(with_state(state))
         .and_then(
-            |path: FullPath, caller: Option<Principal>, state: AppState| async move {
+            |path: FullPath, credentials: Credentials, state: AppState| async move {
                 let id = path
                     .as_str()
                     .strip_prefix("/api/portfolios/")
                     .and_then(|rest| rest.split('/').next()?.parse::<u64>().ok());
                 let owner = id.and_then(|id| Some(book(&state).ok()?.entry(id)?.owner));
+                // The caller is looked up only for an existing portfolio's routes.
+                let caller = owner.as_ref().and_then(|_| caller(&credentials, &state));
                 match (id, owner, caller) {
                     (Some(id), Some(owner), Some(caller)) if !caller.may_see_owned_by(&owner) => {
                         Err(warp::reject::custom(Denied(ApiError::Portfolio(
