@@ -10,6 +10,7 @@ use super::rate_limit::RateClass;
 use super::{with_state, AppState};
 use crate::auth::{AuthError, Credential, Principal, Role};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use warp::http::Method;
 use warp::path::FullPath;
 use warp::{Filter, Rejection};
@@ -81,10 +82,10 @@ fn admit(
     state: &AppState,
 ) -> Result<(), ApiError> {
     let address_key = || {
-        format!(
+        Arc::from(format!(
             "ip:{}",
             remote.map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
-        )
+        ))
     };
     let principal = identify(credentials, state).inspect_err(|_| {
         state.metrics.count_auth_failure();
@@ -92,7 +93,7 @@ fn admit(
     let principal = match principal {
         Ok(principal) => principal,
         Err(error) => {
-            charge(state, RateClass::Login, address_key())?;
+            charge(state, RateClass::Login, &address_key())?;
             return Err(error);
         }
     };
@@ -102,10 +103,10 @@ fn admit(
     })?;
     authorise(route, principal.as_ref(), state.anonymous_viewer)?;
     let rate_key = match (&principal, route.class) {
-        (Some(principal), class) if class != RateClass::Login => principal.rate_key(),
+        (Some(principal), class) if class != RateClass::Login => Arc::clone(&principal.rate_key),
         _ => address_key(),
     };
-    charge(state, route.class, rate_key)
+    charge(state, route.class, &rate_key)
 }
 
 /// Whether `principal` may use `route`: 401 without credentials, 403 below the least role.
@@ -150,7 +151,7 @@ fn describe(access: Access) -> String {
     }
 }
 
-fn charge(state: &AppState, class: RateClass, key: String) -> Result<(), ApiError> {
+fn charge(state: &AppState, class: RateClass, key: &Arc<str>) -> Result<(), ApiError> {
     state.limits.check(class, key).map_err(|wait| {
         state.metrics.count_rate_limited();
         ApiError::RateLimited {

@@ -9,6 +9,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +71,12 @@ impl RateLimitSettings {
     }
 }
 
-type Limiter<C> =
-    RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+type Limiter<C> = RateLimiter<
+    Arc<str>,
+    DefaultKeyedStateStore<Arc<str>>,
+    C,
+    NoOpMiddleware<<C as Clock>::Instant>,
+>;
 
 pub struct RateLimits<C: Clock = DefaultClock> {
     clock: C,
@@ -104,9 +109,9 @@ impl<C: Clock + Clone> RateLimits<C> {
     }
 
     /// Counts one request of `class` for `key`; refused with how long to wait.
-    pub fn check(&self, class: RateClass, key: String) -> Result<(), Duration> {
+    pub fn check(&self, class: RateClass, key: &Arc<str>) -> Result<(), Duration> {
         self.limiter(class)
-            .check_key(&key)
+            .check_key(key)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
@@ -152,23 +157,26 @@ mod tests {
     fn a_class_refuses_past_its_quota_with_the_wait_and_keys_are_separate() {
         let clock = FakeRelativeClock::default();
         let limits = RateLimits::with_clock(&settings(), clock.clone());
-        assert_eq!(limits.check(RateClass::Scan, "key:a".to_owned()), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, &Arc::from("key:a")), Ok(()));
         let wait = limits
-            .check(RateClass::Scan, "key:a".to_owned())
+            .check(RateClass::Scan, &Arc::from("key:a"))
             .expect_err("second scan");
         assert_eq!(wait, Duration::from_secs(60));
-        assert_eq!(limits.check(RateClass::Scan, "key:b".to_owned()), Ok(()));
-        assert_eq!(limits.check(RateClass::Default, "key:a".to_owned()), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, &Arc::from("key:b")), Ok(()));
+        assert_eq!(
+            limits.check(RateClass::Default, &Arc::from("key:a")),
+            Ok(())
+        );
         clock.advance(Duration::from_secs(60));
-        assert_eq!(limits.check(RateClass::Scan, "key:a".to_owned()), Ok(()));
+        assert_eq!(limits.check(RateClass::Scan, &Arc::from("key:a")), Ok(()));
         for _ in 0..10 {
             assert_eq!(
-                limits.check(RateClass::Login, "ip:10.0.0.1".to_owned()),
+                limits.check(RateClass::Login, &Arc::from("ip:10.0.0.1")),
                 Ok(())
             );
         }
         let wait = limits
-            .check(RateClass::Login, "ip:10.0.0.1".to_owned())
+            .check(RateClass::Login, &Arc::from("ip:10.0.0.1"))
             .expect_err("11th");
         assert_eq!(wait, Duration::from_secs(6));
     }
@@ -179,7 +187,7 @@ mod tests {
         let limits = RateLimits::with_clock(&settings(), clock.clone());
         for n in 0..100_000u32 {
             let address = format!("ip:10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
-            assert_eq!(limits.check(RateClass::Login, address), Ok(()));
+            assert_eq!(limits.check(RateClass::Login, &Arc::from(address)), Ok(()));
         }
         assert_eq!(limits.tracked_keys(), 100_000);
         // Still inside the window, each key holds state that matters: nothing is dropped.
@@ -190,7 +198,7 @@ mod tests {
         clock.advance(Duration::from_secs(9));
         assert_eq!(limits.prune(), 0);
         assert_eq!(
-            limits.check(RateClass::Login, "ip:10.0.0.0".to_owned()),
+            limits.check(RateClass::Login, &Arc::from("ip:10.0.0.0")),
             Ok(())
         );
     }

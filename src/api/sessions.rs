@@ -66,7 +66,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(with_state(state))
         .map(|caller: Principal, state: AppState| {
             respond(
-                Ok(json!({"username": caller.username, "role": caller.role})),
+                Ok(json!({"username": &*caller.username, "role": caller.role})),
                 &state,
             )
         });

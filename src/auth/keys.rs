@@ -6,7 +6,6 @@ use super::records::ApiKeyRecord;
 use super::service::{Auth, LiveKey, NewApiKey, API_KEY_PREFIX};
 use super::{secret, AuthError, Principal, Role};
 use cryptolens_actors::store::RecordTree;
-use std::sync::atomic::AtomicI64;
 
 pub const KEY_NAME_LENGTH_MAX: usize = 64;
 
@@ -49,7 +48,7 @@ impl Auth {
         let record = ApiKeyRecord {
             id: id.clone(),
             name,
-            owner: owner.username.clone(),
+            owner: owner.username.to_string(),
             role,
             secret_sha256: secret::sha256_hex(&key_secret),
             created_ms: now_ms,
@@ -101,13 +100,10 @@ impl Auth {
     async fn store_key(&self, record: ApiKeyRecord) -> Result<(), AuthError> {
         self.put_record(RecordTree::ApiKeys, record.id.clone(), record.clone())
             .await?;
-        self.inner.keys.write().insert(
-            record.id.clone(),
-            LiveKey {
-                record,
-                last_used_ms: AtomicI64::new(i64::MIN),
-            },
-        );
+        self.inner
+            .keys
+            .write()
+            .insert(record.id.clone(), LiveKey::new(record));
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Who a request acts for, once its credentials are checked.
 
 use super::Role;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -9,7 +10,7 @@ pub enum Credential {
         token_sha256: String,
     },
     ApiKey {
-        id: String,
+        id: Arc<str>,
     },
     /// The configured Prometheus token: may read `/metrics` and `/api/actors` only.
     MetricsToken,
@@ -17,17 +18,20 @@ pub enum Credential {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub username: String,
+    pub username: Arc<str>,
     pub role: Role,
     pub credential: Credential,
+    /// The rate-limit bucket: a key's own, else the user's (shared by their sessions).
+    pub rate_key: Arc<str>,
 }
 
 impl Principal {
     pub fn metrics_scraper() -> Principal {
         Principal {
-            username: "metrics".into(),
+            username: Arc::from("metrics"),
             role: Role::Viewer,
             credential: Credential::MetricsToken,
+            rate_key: Arc::from("metrics"),
         }
     }
 
@@ -37,15 +41,6 @@ impl Principal {
 
     /// Whether this principal may see an object owned by `owner`.
     pub fn may_see_owned_by(&self, owner: &str) -> bool {
-        self.is_admin() || self.username == owner
-    }
-
-    /// The rate-limit bucket: a key's own, else the user's.
-    pub fn rate_key(&self) -> String {
-        match &self.credential {
-            Credential::ApiKey { id } => format!("key:{id}"),
-            Credential::Session { .. } => format!("user:{}", self.username),
-            Credential::MetricsToken => "metrics".into(),
-        }
+        self.is_admin() || &*self.username == owner
     }
 }

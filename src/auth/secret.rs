@@ -14,12 +14,28 @@ pub fn random_hex(bytes: usize) -> String {
 }
 
 pub fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
+    hex(&sha256(text))
+}
+
+pub fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// The 32 bytes a 64-digit hex text stands for.
+pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(bytes)
 }
 
 /// Whether two digests are equal, in time independent of where they differ.
-pub fn digests_equal(left: &str, right: &str) -> bool {
-    bool::from(left.as_bytes().ct_eq(right.as_bytes()))
+pub fn digests_equal(left: &[u8], right: &[u8]) -> bool {
+    bool::from(left.ct_eq(right))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -50,7 +66,10 @@ mod tests {
             sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert!(digests_equal(&sha256_hex("a"), &sha256_hex("a")));
-        assert!(!digests_equal(&sha256_hex("a"), &sha256_hex("b")));
+        assert!(digests_equal(&sha256("a"), &sha256("a")));
+        assert!(!digests_equal(&sha256("a"), &sha256("b")));
+        assert_eq!(parse_hex32(&sha256_hex("abc")), Some(sha256("abc")));
+        assert_eq!(parse_hex32("zz"), None);
+        assert_eq!(parse_hex32(&"g".repeat(64)), None);
     }
 }

@@ -58,6 +58,27 @@ pub(super) struct LiveSession {
 pub(super) struct LiveKey {
     pub record: ApiKeyRecord,
     pub last_used_ms: AtomicI64,
+    /// From the record, kept ready for the per-request check: the secret's digest as bytes,
+    /// and the shared strings every principal of this key carries.
+    digest: [u8; 32],
+    id: Arc<str>,
+    owner: Arc<str>,
+    rate_key: Arc<str>,
+}
+
+impl LiveKey {
+    pub fn new(record: ApiKeyRecord) -> LiveKey {
+        LiveKey {
+            last_used_ms: AtomicI64::new(record.last_used_ms.unwrap_or(i64::MIN)),
+            // A stored digest that does not parse matches nothing: all-zero is no SHA-256
+            // anyone can produce.
+            digest: secret::parse_hex32(&record.secret_sha256).unwrap_or([0; 32]),
+            id: Arc::from(record.id.as_str()),
+            owner: Arc::from(record.owner.as_str()),
+            rate_key: Arc::from(format!("key:{}", record.id)),
+            record,
+        }
+    }
 }
 
 /// Cheap to clone; every clone shares the same state.
@@ -109,13 +130,7 @@ impl Auth {
             .collect();
         let keys = load::<ApiKeyRecord>(&store, RecordTree::ApiKeys)?
             .into_iter()
-            .map(|record| {
-                let live = LiveKey {
-                    last_used_ms: AtomicI64::new(record.last_used_ms.unwrap_or(i64::MIN)),
-                    record,
-                };
-                (live.record.id.clone(), live)
-            })
+            .map(|record| (record.id.clone(), LiveKey::new(record)))
             .collect();
         let decoy_hash = hashing.hash_blocking(&super::password::generate())?;
         let lockout_window_ms = seconds_to_ms(settings.lockout_window_s);
@@ -160,20 +175,20 @@ impl Auth {
             .ok_or(AuthError::InvalidCredentials)?;
         let keys = self.inner.keys.read();
         let live = keys.get(id).ok_or(AuthError::InvalidCredentials)?;
-        let digest = secret::sha256_hex(key_secret);
-        if !secret::digests_equal(&digest, &live.record.secret_sha256)
+        if !secret::digests_equal(&secret::sha256(key_secret), &live.digest)
             || !live.record.is_usable(now_ms)
         {
             return Err(AuthError::InvalidCredentials);
         }
-        let owner_role = self.active_role(&live.record.owner)?;
+        let owner_role = self.active_role(&live.owner)?;
         live.last_used_ms.fetch_max(now_ms, Ordering::Relaxed);
         Ok(Principal {
-            username: live.record.owner.clone(),
+            username: Arc::clone(&live.owner),
             role: live.record.role.min(owner_role),
             credential: Credential::ApiKey {
-                id: live.record.id.clone(),
+                id: Arc::clone(&live.id),
             },
+            rate_key: Arc::clone(&live.rate_key),
         })
     }
 
@@ -195,9 +210,10 @@ impl Auth {
         let role = self.active_role(&live.record.username)?;
         live.last_seen_ms.fetch_max(now_ms, Ordering::Relaxed);
         Ok(Principal {
-            username: live.record.username.clone(),
+            username: Arc::from(live.record.username.as_str()),
             role,
             credential: Credential::Session { token_sha256 },
+            rate_key: Arc::from(format!("user:{}", live.record.username)),
         })
     }
 

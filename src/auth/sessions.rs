@@ -94,7 +94,7 @@ impl Auth {
         current: String,
         new: String,
     ) -> Result<(), AuthError> {
-        let username = principal.username.as_str();
+        let username: &str = &principal.username;
         let now_ms = self.now_ms();
         if let Some(locked_ms) = self.inner.lockouts.lock().locked_for_ms(username, now_ms) {
             return Err(AuthError::Locked {

@@ -220,7 +220,7 @@ async fn create_portfolio(
     let request: CreatePortfolio = parse_json(body, "portfolio")?;
     let spec = PortfolioSpec {
         id: 0,
-        owner: caller.username.clone(),
+        owner: caller.username.to_string(),
         name: request.name,
         quote_currency: request.quote_currency,
         initial_balance: request.initial_balance,
