@@ -53,10 +53,29 @@ pub fn principal(
     )
 }
 
-/// The caller if the credentials are valid, else None; for checks that must not reject
-/// requests meant for other routes, and look the caller up only when they apply.
-pub fn caller(credentials: &Credentials, state: &AppState) -> Option<Principal> {
-    identify(credentials, state).ok().flatten()
+/// For long-lived sessions (WebSocket ingest), before each message: the credentials still
+/// act with at least `least` (not revoked, expired, disabled or demoted since the upgrade),
+/// and one more message of `class` fits the caller's budget.
+pub fn recheck(
+    credentials: &Credentials,
+    state: &AppState,
+    least: Role,
+    class: RateClass,
+) -> Result<(), ApiError> {
+    let principal = identify(credentials, state)?.ok_or(ApiError::Unauthorized)?;
+    authorise_role(&principal, least)?;
+    charge(state, class, &principal.rate_key)
+}
+
+fn authorise_role(principal: &Principal, least: Role) -> Result<(), ApiError> {
+    if principal.credential != Credential::MetricsToken && principal.role >= least {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "needs the {least} role; these credentials act as {}",
+            principal.role
+        )))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -126,9 +145,7 @@ fn authorise(
         Access::AdminOrMetricsToken => {
             principal.is_admin() || principal.credential == Credential::MetricsToken
         }
-        Access::Role(least) => {
-            principal.credential != Credential::MetricsToken && principal.role >= least
-        }
+        Access::Role(least) => authorise_role(principal, least).is_ok(),
     };
     if allowed {
         Ok(())

@@ -128,6 +128,7 @@ impl Auth {
 
     /// Revokes a key the principal may see; others' keys are reported as unknown.
     pub async fn revoke_key(&self, principal: &Principal, id: &str) -> Result<(), AuthError> {
+        let _writing = self.inner.writes.lock().await;
         let mut record = self
             .inner
             .keys

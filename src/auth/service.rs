@@ -96,6 +96,9 @@ pub(super) struct Inner {
     pub sessions: RwLock<HashMap<String, LiveSession>>,
     pub keys: RwLock<HashMap<String, LiveKey>>,
     pub lockouts: Mutex<Lockouts>,
+    /// Held by every read-modify-write of a user or key record, from the read until memory
+    /// and store both have the result, so concurrent changes never undo each other.
+    pub writes: tokio::sync::Mutex<()>,
     /// A hash of a random password, verified for unknown users so that their answers take
     /// as long as a wrong password's.
     pub decoy_hash: String,
@@ -144,6 +147,7 @@ impl Auth {
                 sessions: RwLock::new(sessions),
                 keys: RwLock::new(keys),
                 lockouts: Mutex::new(Lockouts::new(settings.lockout_failures, lockout_window_ms)),
+                writes: tokio::sync::Mutex::new(()),
                 decoy_hash,
             }),
         })
@@ -207,7 +211,11 @@ impl Auth {
         if now_ms >= live.record.expires_ms || now_ms >= last_seen_ms.saturating_add(idle_ms) {
             return Err(AuthError::InvalidCredentials);
         }
-        let role = self.active_role(&live.record.username)?;
+        let (role, password_changed_ms) = self.active_user(&live.record.username)?;
+        // A login that raced a password change must not outlive it.
+        if live.record.created_ms < password_changed_ms {
+            return Err(AuthError::InvalidCredentials);
+        }
         live.last_seen_ms.fetch_max(now_ms, Ordering::Relaxed);
         Ok(Principal {
             username: Arc::from(live.record.username.as_str()),
@@ -219,8 +227,13 @@ impl Auth {
 
     /// The role of an enabled user; disabled or deleted users authenticate no more.
     fn active_role(&self, username: &str) -> Result<Role, AuthError> {
+        self.active_user(username).map(|(role, _)| role)
+    }
+
+    /// An enabled user's role and the time of their last password change.
+    fn active_user(&self, username: &str) -> Result<(Role, i64), AuthError> {
         match self.inner.users.read().get(username) {
-            Some(user) if !user.disabled => Ok(user.role),
+            Some(user) if !user.disabled => Ok((user.role, user.password_changed_ms)),
             _ => Err(AuthError::InvalidCredentials),
         }
     }
@@ -252,6 +265,7 @@ impl Auth {
         };
         self.remove_records(RecordTree::Sessions, expired.clone())
             .await?;
+        let _writing = self.inner.writes.lock().await;
         for record in self.keys_used_since_stored() {
             self.put_record(RecordTree::ApiKeys, record.id.clone(), record)
                 .await?;

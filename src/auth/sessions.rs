@@ -13,10 +13,8 @@ impl Auth {
     pub async fn login(&self, username: &str, password: String) -> Result<NewSession, AuthError> {
         let now_ms = self.now_ms();
         let tracked = validate_username(username).is_ok();
-        if let Some(locked_ms) = self.inner.lockouts.lock().locked_for_ms(username, now_ms) {
-            return Err(AuthError::Locked {
-                retry_after_s: seconds_rounded_up(locked_ms),
-            });
+        if tracked {
+            self.reserve_attempt(username, now_ms)?;
         }
         let user = self.inner.users.read().get(username).cloned();
         let stored_hash = user.as_ref().map_or_else(
@@ -26,12 +24,7 @@ impl Auth {
         let matches = self.inner.hashing.verify(password, stored_hash).await?;
         let user = match user {
             Some(user) if matches && !user.disabled => user,
-            _ => {
-                if tracked {
-                    self.inner.lockouts.lock().record_failure(username, now_ms);
-                }
-                return Err(AuthError::InvalidCredentials);
-            }
+            _ => return Err(AuthError::InvalidCredentials),
         };
         self.inner.lockouts.lock().record_success(username);
         self.start_session(&user.username, user.role, now_ms).await
@@ -95,21 +88,29 @@ impl Auth {
         new: String,
     ) -> Result<(), AuthError> {
         let username: &str = &principal.username;
-        let now_ms = self.now_ms();
-        if let Some(locked_ms) = self.inner.lockouts.lock().locked_for_ms(username, now_ms) {
-            return Err(AuthError::Locked {
-                retry_after_s: seconds_rounded_up(locked_ms),
-            });
-        }
+        self.reserve_attempt(username, self.now_ms())?;
         let stored_hash = self.user(username)?.password_hash;
         if !self.inner.hashing.verify(current, stored_hash).await? {
-            self.inner.lockouts.lock().record_failure(username, now_ms);
             return Err(AuthError::invalid(
                 "current_password",
                 "the current password is wrong",
             ));
         }
+        self.inner.lockouts.lock().record_success(username);
         self.set_password(username, new).await
+    }
+
+    /// Counts an attempt as failed before its password is checked (a success clears it), so
+    /// attempts in flight at once cannot test more passwords than the lockout allows.
+    fn reserve_attempt(&self, username: &str, now_ms: i64) -> Result<(), AuthError> {
+        let mut lockouts = self.inner.lockouts.lock();
+        if let Some(locked_ms) = lockouts.locked_for_ms(username, now_ms) {
+            return Err(AuthError::Locked {
+                retry_after_s: seconds_rounded_up(locked_ms),
+            });
+        }
+        lockouts.record_failure(username, now_ms);
+        Ok(())
     }
 
     pub(super) async fn end_sessions_of(&self, username: &str) -> Result<(), AuthError> {

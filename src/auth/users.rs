@@ -58,6 +58,8 @@ impl Auth {
     ) -> Result<UserRecord, AuthError> {
         validate_username(username)?;
         policy("password", &password)?;
+        let password_hash = self.inner.hashing.hash(password).await?;
+        let _writing = self.inner.writes.lock().await;
         if self.inner.users.read().contains_key(username) {
             return Err(AuthError::UserExists(username.to_owned()));
         }
@@ -65,7 +67,7 @@ impl Auth {
         let record = UserRecord {
             username: username.to_owned(),
             role,
-            password_hash: self.inner.hashing.hash(password).await?,
+            password_hash,
             disabled: false,
             created_ms: now_ms,
             password_changed_ms: now_ms,
@@ -77,8 +79,12 @@ impl Auth {
     /// Sets a new password (policy-checked) and ends every session of the user.
     pub async fn set_password(&self, username: &str, password: String) -> Result<(), AuthError> {
         policy("new_password", &password)?;
+        self.user(username)?;
+        let password_hash = self.inner.hashing.hash(password).await?;
+        let _writing = self.inner.writes.lock().await;
+        // Read after hashing: a disable or role change made meanwhile is kept.
         let mut record = self.user(username)?;
-        record.password_hash = self.inner.hashing.hash(password).await?;
+        record.password_hash = password_hash;
         record.password_changed_ms = self.now_ms();
         self.store_user(record).await?;
         self.end_sessions_of(username).await
@@ -86,6 +92,7 @@ impl Auth {
 
     /// Enables or disables a user; disabling ends their sessions, and their keys stop working.
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), AuthError> {
+        let _writing = self.inner.writes.lock().await;
         let mut record = self.user(username)?;
         record.disabled = disabled;
         self.store_user(record).await?;
@@ -96,6 +103,7 @@ impl Auth {
     }
 
     pub async fn set_role(&self, username: &str, role: Role) -> Result<(), AuthError> {
+        let _writing = self.inner.writes.lock().await;
         let mut record = self.user(username)?;
         record.role = role;
         self.store_user(record).await

@@ -285,6 +285,42 @@ async fn another_users_portfolio_is_404_and_admins_see_all() {
 }
 
 #[tokio::test]
+async fn anonymous_viewers_read_market_data_but_no_portfolio() {
+    let server = ServerProcess::start("[auth]\nanonymous_viewer = true\n");
+    let body = json!({"name": "admin's", "initial_balance": "1000"});
+    let (status, created) = send(
+        &client(),
+        "POST",
+        &server.url("/api/portfolios"),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let anonymous = anonymous_client();
+    assert_eq!(
+        send(&anonymous, "GET", &server.url("/api/patterns"), None)
+            .await
+            .0,
+        200
+    );
+    for path in [
+        "/api/portfolios",
+        "/api/portfolios/1",
+        "/api/portfolios/1/ledger",
+        "/api/portfolios/1/trades",
+    ] {
+        let (status, answer) = send(&anonymous, "GET", &server.url(path), None).await;
+        assert_eq!(status, 401, "{path}: {answer}");
+    }
+    assert_eq!(
+        send(&anonymous, "POST", &server.url("/api/scan"), None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
 async fn the_openapi_document_validates_and_lists_exactly_the_routes() {
     let server = ServerProcess::start("");
     let (status, document) = send(

@@ -336,6 +336,18 @@ async fn over_the_limit_is_429_with_retry_after() {
 #[tokio::test]
 async fn oversized_bodies_are_413_and_unknown_fields_400_on_every_body() {
     let server = ServerProcess::start("[rate_limits]\nscan_per_minute = 100\n");
+    let portfolio = json!({"name": "p", "initial_balance": "1000"});
+    let (status, _) = send(
+        &client(),
+        "POST",
+        &server.url("/api/portfolios"),
+        Some(&portfolio),
+    )
+    .await;
+    assert_eq!(
+        status, 201,
+        "portfolio 1 exists, so the portfolio routes read their bodies"
+    );
     let bodies = [
         (
             "POST",
@@ -640,4 +652,70 @@ async fn cors_allows_only_configured_origins_and_hsts_follows_the_tls_setting() 
         .to_str()
         .expect("ascii")
         .contains("max-age="));
+}
+
+#[tokio::test]
+async fn concurrent_wrong_logins_test_no_more_passwords_than_the_lockout_allows() {
+    let (_dir, server, base, _clock) = server_with_clock().await;
+    let attempts = (0..20).map(|n| {
+        let base = base.clone();
+        tokio::spawn(async move { attempt(&base, "admin", &format!("Wrong-Password-{n}")).await })
+    });
+    let mut codes = Vec::new();
+    for attempt in attempts {
+        let (status, answer, _) = attempt.await.expect("task");
+        assert_eq!(status, 401);
+        codes.push(answer["error"]["code"].as_str().expect("code").to_owned());
+    }
+    let tested = codes.iter().filter(|code| *code == "unauthorized").count();
+    assert_eq!(tested, 5, "only five passwords were checked: {codes:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_websocket_session_ends_when_its_key_is_revoked() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let server = ServerProcess::start("");
+    let keys = server.url("/api/keys");
+    let (status, created) = send(&client(), "POST", &keys, Some(&json!({"name": "feed"}))).await;
+    assert_eq!(status, 201);
+    let mut request = server
+        .url("/api/ws/ingest")
+        .replace("http://", "ws://")
+        .into_client_request()
+        .expect("request");
+    let key = created["key"].as_str().expect("key");
+    request
+        .headers_mut()
+        .insert("x-api-key", key.parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    let batch = crate::support::batch("WSKEYUSDT", "1m", vec![crate::support::candle_json(0, 1)]);
+    socket
+        .send(Message::text(batch.to_string()))
+        .await
+        .expect("send");
+    let first: Value = match socket.next().await.expect("answer").expect("frame") {
+        Message::Text(text) => serde_json::from_str(&text).expect("JSON"),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(first["status"], 200, "{first}");
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(
+        send(&client(), "DELETE", &format!("{keys}/{id}"), None)
+            .await
+            .0,
+        200
+    );
+    socket
+        .send(Message::text(batch.to_string()))
+        .await
+        .expect("send");
+    match socket.next().await.expect("frame").expect("frame") {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1008),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
 }

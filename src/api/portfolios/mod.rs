@@ -6,8 +6,8 @@
 pub(super) mod requests;
 mod views;
 
-use super::error::{ApiError, Denied};
-use super::gate::{caller, credentials, principal, Credentials};
+use super::error::ApiError;
+use super::gate::principal;
 use super::json_body::{optional_body, parse_json};
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::Principal;
@@ -26,7 +26,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use views::{LedgerEntryJson, PortfolioJson, TradeJson};
-use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
@@ -57,31 +56,47 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         });
     let show = warp::path!("api" / "portfolios" / String)
         .and(warp::get())
-        .and(with_state(state))
-        .then(|id: String, state: AppState| async move {
-            respond(show_portfolio(&id, &state).await, &state)
-        });
-    let open = warp::path!("api" / "portfolios" / String / "trades")
-        .and(warp::post())
-        .and(key())
-        .and(body())
+        .and(principal(state))
         .and(with_state(state))
         .then(
-            |id: String, key: Option<String>, body: Bytes, state: AppState| async move {
-                respond_created(open_trade(&id, key, &body, &state).await, &state)
+            |id: String, caller: Principal, state: AppState| async move {
+                respond(
+                    as_owner(&caller, &id, &state, show_portfolio(&id, &state)).await,
+                    &state,
+                )
             },
         );
+    let open =
+        warp::path!("api" / "portfolios" / String / "trades")
+            .and(warp::post())
+            .and(principal(state))
+            .and(key())
+            .and(body())
+            .and(with_state(state))
+            .then(
+                |id: String,
+                 caller: Principal,
+                 key: Option<String>,
+                 body: Bytes,
+                 state: AppState| async move {
+                    let work = open_trade(&id, key, &body, &state);
+                    respond_created(as_owner(&caller, &id, &state, work).await, &state)
+                },
+            );
     let trades = warp::path!("api" / "portfolios" / String / "trades")
         .and(warp::get())
+        .and(principal(state))
         .and(warp::query::<HashMap<String, String>>())
         .and(with_state(state))
         .then(
-            |id: String, query: HashMap<String, String>, state: AppState| async move {
-                respond(list_trades(&id, &query, &state).await, &state)
+            |id: String, caller: Principal, query: HashMap<String, String>, state: AppState| async move {
+                let work = list_trades(&id, &query, &state);
+                respond(as_owner(&caller, &id, &state, work).await, &state)
             },
         );
     let trade_action = warp::path!("api" / "portfolios" / String / "trades" / String / String)
         .and(warp::post())
+        .and(principal(state))
         .and(key())
         .and(body())
         .and(with_state(state))
@@ -89,40 +104,52 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
             |id: String,
              trade: String,
              action: String,
+             caller: Principal,
              key: Option<String>,
              body: Bytes,
              state: AppState| async move {
-                respond(
-                    trade_action(&id, &trade, &action, key, &body, &state).await,
-                    &state,
-                )
+                let work = trade_action(&id, &trade, &action, key, &body, &state);
+                respond(as_owner(&caller, &id, &state, work).await, &state)
             },
         );
     let amend = warp::path!("api" / "portfolios" / String / "trades" / String)
         .and(warp::patch())
+        .and(principal(state))
         .and(key())
         .and(body())
         .and(with_state(state))
         .then(
-            |id: String, trade: String, key: Option<String>, body: Bytes, state: AppState| async move {
-                respond(amend_trade(&id, &trade, key, &body, &state).await, &state)
+            |id: String,
+             trade: String,
+             caller: Principal,
+             key: Option<String>,
+             body: Bytes,
+             state: AppState| async move {
+                let work = amend_trade(&id, &trade, key, &body, &state);
+                respond(as_owner(&caller, &id, &state, work).await, &state)
             },
         );
     let reads = warp::path!("api" / "portfolios" / String / String)
         .and(warp::get())
-        .and(with_state(state))
-        .then(|id: String, view: String, state: AppState| async move {
-            respond(portfolio_view(&id, &view, &state).await, &state)
-        });
-    let trade_reads = warp::path!("api" / "portfolios" / String / "trades" / String / String)
-        .and(warp::get())
+        .and(principal(state))
         .and(with_state(state))
         .then(
-            |id: String, trade: String, view: String, state: AppState| async move {
-                respond(trade_view(&id, &trade, &view, &state).await, &state)
+            |id: String, view: String, caller: Principal, state: AppState| async move {
+                let work = portfolio_view(&id, &view, &state);
+                respond(as_owner(&caller, &id, &state, work).await, &state)
             },
         );
-    let all = create
+    let trade_reads = warp::path!("api" / "portfolios" / String / "trades" / String / String)
+        .and(warp::get())
+        .and(principal(state))
+        .and(with_state(state))
+        .then(
+            |id: String, trade: String, view: String, caller: Principal, state: AppState| async move {
+                let work = trade_view(&id, &trade, &view, &state);
+                respond(as_owner(&caller, &id, &state, work).await, &state)
+            },
+        );
+    create
         .or(list)
         .unify()
         .or(show)
@@ -138,8 +165,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .or(reads)
         .unify()
         .or(trade_reads)
-        .unify();
-    owner_only(state).and(all)
+        .unify()
 }
 
 fn book(state: &AppState) -> Result<Arc<PortfolioBook>, ApiError> {
@@ -184,32 +210,26 @@ fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Refuses, as unknown, any `/api/portfolios/{id}...` request for a portfolio the caller may
-/// not see. Ids that do not parse are left to the handler's 400.
-fn owner_only(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::path::full()
-        .and(credentials())
-        .and(with_state(state))
-        .and_then(
-            |path: FullPath, credentials: Credentials, state: AppState| async move {
-                let id = path
-                    .as_str()
-                    .strip_prefix("/api/portfolios/")
-                    .and_then(|rest| rest.split('/').next()?.parse::<u64>().ok());
-                let owner = id.and_then(|id| Some(book(&state).ok()?.entry(id)?.owner));
-                // The caller is looked up only for an existing portfolio's routes.
-                let caller = owner.as_ref().and_then(|_| caller(&credentials, &state));
-                match (id, owner, caller) {
-                    (Some(id), Some(owner), Some(caller)) if !caller.may_see_owned_by(&owner) => {
-                        Err(warp::reject::custom(Denied(ApiError::Portfolio(
-                            PortfolioError::Unknown(id),
-                        ))))
-                    }
-                    _ => Ok(()),
-                }
-            },
-        )
-        .untuple_one()
+/// Runs `work` only for a caller who may see portfolio `id` (its owner, or an admin); for
+/// anyone else the portfolio is unknown, as one that does not exist. Checked after the body
+/// is read and right before the work, and ownership never changes once a portfolio exists,
+/// so no request can reach a portfolio created while it waited. An id that does not parse
+/// is left to `work`'s own 400.
+async fn as_owner<T>(
+    caller: &Principal,
+    id: &str,
+    state: &AppState,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    if let Ok(id) = id.parse::<u64>() {
+        let visible = book(state)?
+            .entry(id)
+            .is_some_and(|entry| caller.may_see_owned_by(&entry.owner));
+        if !visible {
+            return Err(ApiError::Portfolio(PortfolioError::Unknown(id)));
+        }
+    }
+    work.await
 }
 
 async fn create_portfolio(
