@@ -92,6 +92,7 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after_s }
             | ApiError::Auth(AuthError::Locked { retry_after_s }) => Some(*retry_after_s),
+            ApiError::Auth(AuthError::Hash(crate::auth::password::HashError::Busy)) => Some(1),
             _ if self.is_retryable() => Some(default_s),
             _ => None,
         }
@@ -189,6 +190,9 @@ fn auth_status(error: &AuthError) -> (StatusCode, &'static str) {
         AuthError::UnknownUser(_) => (StatusCode::NOT_FOUND, "unknown_user"),
         AuthError::UserExists(_) => (StatusCode::CONFLICT, "user_exists"),
         AuthError::UnknownKey(_) => (StatusCode::NOT_FOUND, "unknown_key"),
+        AuthError::Hash(crate::auth::password::HashError::Busy) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "auth_busy")
+        }
         AuthError::Hash(_) | AuthError::Store(_) | AuthError::Envelope(_) | AuthError::Task(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "auth_store_failed")
         }

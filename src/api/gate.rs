@@ -9,7 +9,7 @@ use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
 use crate::auth::{AuthError, Credential, Principal, Role};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use warp::http::Method;
 use warp::path::FullPath;
@@ -100,12 +100,7 @@ fn admit(
     remote: Option<SocketAddr>,
     state: &AppState,
 ) -> Result<(), ApiError> {
-    let address_key = || {
-        Arc::from(format!(
-            "ip:{}",
-            remote.map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
-        ))
-    };
+    let address_key = || Arc::from(address_bucket(remote));
     let principal = identify(credentials, state).inspect_err(|_| {
         state.metrics.count_auth_failure();
     });
@@ -168,6 +163,19 @@ fn describe(access: Access) -> String {
     }
 }
 
+/// The rate-limit bucket of a client address: the address, or for IPv6 its /64, since one
+/// host commonly holds a whole /64 and could otherwise take a fresh budget per address.
+fn address_bucket(remote: Option<SocketAddr>) -> String {
+    match remote.map(|addr| addr.ip()) {
+        Some(IpAddr::V4(ip)) => format!("ip:{ip}"),
+        Some(IpAddr::V6(ip)) => {
+            let [a, b, c, d, ..] = ip.segments();
+            format!("ip:{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        None => "ip:unknown".to_owned(),
+    }
+}
+
 fn charge(state: &AppState, class: RateClass, key: &Arc<str>) -> Result<(), ApiError> {
     state.limits.check(class, key).map_err(|wait| {
         state.metrics.count_rate_limited();
@@ -200,4 +208,19 @@ fn identify(credentials: &Credentials, state: &AppState) -> Result<Option<Princi
 fn is_metrics_token(presented: &str, token: &str) -> bool {
     use subtle::ConstantTimeEq;
     !token.is_empty() && bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_host_gets_one_bucket_per_64_and_ipv4_one_per_address() {
+        let v6 = |text: &str| address_bucket(Some(SocketAddr::new(text.parse().unwrap(), 1)));
+        assert_eq!(v6("2001:db8:1:2::1"), v6("2001:db8:1:2:ffff::9"));
+        assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"));
+        assert_eq!(v6("2001:db8:1:2::1"), "ip:2001:db8:1:2::/64");
+        assert_eq!(v6("10.0.0.1"), "ip:10.0.0.1");
+        assert_eq!(address_bucket(None), "ip:unknown");
+    }
 }

@@ -71,8 +71,14 @@ pub fn generate() -> String {
     }
 }
 
+/// Hashes that may wait for a permit; beyond, requests are refused at once (503) rather than
+/// queued without bound by a flood of logins.
+pub const WAITING_MAX: usize = 64;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
+    #[error("too many password checks are waiting; retry shortly")]
+    Busy,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("password hashing was interrupted: {0}")]
@@ -84,6 +90,7 @@ pub enum HashError {
 pub struct PasswordHashing {
     params: Params,
     permits: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
 }
 
 impl PasswordHashing {
@@ -99,6 +106,7 @@ impl PasswordHashing {
         Ok(PasswordHashing {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(Semaphore::new(WAITING_MAX)),
         })
     }
 
@@ -140,6 +148,7 @@ impl PasswordHashing {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let _in_line = self.waiting.try_acquire().map_err(|_| HashError::Busy)?;
         let _permit = self
             .permits
             .acquire()
@@ -171,6 +180,30 @@ mod tests {
         let (first, second) = (generate(), generate());
         assert_eq!(check_policy(&first), Ok(()));
         assert_ne!(first, second);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_hashes_beyond_the_waiting_line_is_refused_at_once() {
+        let hashing = PasswordHashing::new(8 * 1024, 1, 1).expect("params");
+        let flood: Vec<_> = (0..WAITING_MAX + 16)
+            .map(|_| {
+                let hashing = hashing.clone();
+                tokio::spawn(async move { hashing.hash("Correct-Horse-9".into()).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for outcome in flood {
+            match outcome.await.expect("task") {
+                Ok(_) => {}
+                Err(HashError::Busy) => busy += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        assert!(busy >= 16, "{busy} refused");
+        assert!(
+            hashing.hash("Correct-Horse-9".into()).await.is_ok(),
+            "served again after"
+        );
     }
 
     #[test]
