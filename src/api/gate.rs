@@ -78,6 +78,17 @@ fn authorise_role(principal: &Principal, least: Role) -> Result<(), ApiError> {
     }
 }
 
+/// What a mutating handler of the caller's own objects reads: the caller, the body (at most
+/// `limit_bytes`, 413 beyond) and the state.
+pub fn caller_with_body(
+    state: &AppState,
+    limit_bytes: u64,
+) -> impl Filter<Extract = (Principal, bytes::Bytes, AppState), Error = Rejection> + Clone {
+    principal(state)
+        .and(super::json_body::optional_body(limit_bytes))
+        .and(with_state(state))
+}
+
 #[derive(Debug, Clone)]
 pub struct Credentials {
     api_key: Option<String>,

@@ -1,8 +1,8 @@
 //! API keys: create (the key is in this answer only), list with last use, revoke.
 
 use super::error::ApiError;
-use super::gate::principal;
-use super::json_body::{optional_body, parse_json};
+use super::gate::{caller_with_body, principal};
+use super::json_body::parse_json;
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::{ApiKeyRecord, Principal, Role};
 use bytes::Bytes;
@@ -26,9 +26,7 @@ pub struct CreateApiKey {
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let create = warp::path!("api" / "keys")
         .and(warp::post())
-        .and(principal(state))
-        .and(optional_body(BODY_LIMIT_BYTES))
-        .and(with_state(state))
+        .and(caller_with_body(state, BODY_LIMIT_BYTES))
         .then(
             |caller: Principal, body: Bytes, state: AppState| async move {
                 respond_created(create(&caller, &body, &state).await, &state)

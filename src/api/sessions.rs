@@ -1,7 +1,7 @@
 //! Login, logout, one's own password, and who one is.
 
 use super::error::ApiError;
-use super::gate::principal;
+use super::gate::{caller_with_body, principal};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
 use crate::auth::Principal;
@@ -52,9 +52,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         });
     let password = warp::path!("api" / "auth" / "password")
         .and(warp::post())
-        .and(principal(state))
-        .and(optional_body(BODY_LIMIT_BYTES))
-        .and(with_state(state))
+        .and(caller_with_body(state, BODY_LIMIT_BYTES))
         .then(
             |caller: Principal, body: Bytes, state: AppState| async move {
                 respond(change_password(&caller, &body, &state).await, &state)

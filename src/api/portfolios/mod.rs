@@ -7,7 +7,7 @@ pub(super) mod requests;
 mod views;
 
 use super::error::ApiError;
-use super::gate::principal;
+use super::gate::{caller_with_body, principal};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::Principal;
@@ -37,11 +37,16 @@ const DEFAULT_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let body = || optional_body(BODY_LIMIT_BYTES);
     let key = || warp::header::optional::<String>("idempotency-key");
+    // What every trade mutation reads: the caller, an optional Idempotency-Key, the body.
+    let mutation = || {
+        principal(state)
+            .and(key())
+            .and(body())
+            .and(with_state(state))
+    };
     let create = warp::path!("api" / "portfolios")
         .and(warp::post())
-        .and(principal(state))
-        .and(body())
-        .and(with_state(state))
+        .and(caller_with_body(state, BODY_LIMIT_BYTES))
         .then(
             |caller: Principal, body: Bytes, state: AppState| async move {
                 respond_created(create_portfolio(&caller, &body, &state).await, &state)
@@ -69,10 +74,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
     let open =
         warp::path!("api" / "portfolios" / String / "trades")
             .and(warp::post())
-            .and(principal(state))
-            .and(key())
-            .and(body())
-            .and(with_state(state))
+            .and(mutation())
             .then(
                 |id: String,
                  caller: Principal,
@@ -96,10 +98,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         );
     let trade_action = warp::path!("api" / "portfolios" / String / "trades" / String / String)
         .and(warp::post())
-        .and(principal(state))
-        .and(key())
-        .and(body())
-        .and(with_state(state))
+        .and(mutation())
         .then(
             |id: String,
              trade: String,
@@ -114,10 +113,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         );
     let amend = warp::path!("api" / "portfolios" / String / "trades" / String)
         .and(warp::patch())
-        .and(principal(state))
-        .and(key())
-        .and(body())
-        .and(with_state(state))
+        .and(mutation())
         .then(
             |id: String,
              trade: String,
