@@ -32,17 +32,28 @@ pub fn fixtures() -> PathBuf {
 }
 
 /// `../shared/data/candles`, or None with a printed notice (a user's clone may not have it).
+/// Under CI (`CI` set) the data is always beside the clone, so its absence fails the test
+/// instead of letting it pass without checking anything.
 pub fn shared_candles() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/candles");
+    shared_data_or_skip(dir, std::env::var_os("CI").is_some())
+}
+
+/// `dir` when it exists; otherwise a panic when `required` (CI), else None with a notice.
+pub fn shared_data_or_skip(dir: PathBuf, required: bool) -> Option<PathBuf> {
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIPPED: {} is absent; this test needs the shared market data",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    assert!(
+        !required,
+        "{} is absent, and CI is set: CI must run with ../shared beside the clone",
+        dir.display()
+    );
+    println!(
+        "SKIPPED: {} is absent; this test needs the shared market data",
+        dir.display()
+    );
+    None
 }
 
 /// The real binary, serving on 127.0.0.1:0 with its own data dir; killed on drop.

@@ -1,0 +1,19 @@
+//! End-to-end tests of the `cryptolens` binary and its HTTP API, compiled as one test binary.
+
+mod analysis_api;
+mod analyze_cli;
+mod backpressure;
+mod golden_aggregation;
+mod golden_fvg;
+mod golden_indicators;
+mod http_api;
+mod import_cli;
+mod persistence;
+mod portfolios;
+mod security_access;
+mod security_credentials;
+mod shared_data;
+mod shutdown;
+mod streaming_equals_batch;
+mod supervision;
+mod support;
