@@ -59,15 +59,21 @@ fn no_domain_module_imports_the_runtime_or_reads_the_clock() {
                 .map(move |violation| format!("{}:{violation}", path.display()))
         })
         .collect();
-    assert!(report.is_empty(), "the domain must stay pure:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "the domain must stay pure:\n{}",
+        report.join("\n")
+    );
 }
 
 #[test]
 fn the_check_catches_imports_and_clock_reads_but_not_comments() {
-    let impure = "use actix::Actor;\nuse tokio::sync::mpsc;\nlet t = std::time::SystemTime::now();\n\
+    let impure =
+        "use actix::Actor;\nuse tokio::sync::mpsc;\nlet t = std::time::SystemTime::now();\n\
                   fn f(db: &sled::Db) {}\nlet now = chrono::Utc::now();\nuse warp::Filter;\n";
     assert_eq!(violations(impure).len(), 6, "{:?}", violations(impure));
-    let pure = "//! no actix, no tokio, no sled here\nuse crate::domain::market::Candle; // not tokio::\n\
+    let pure =
+        "//! no actix, no tokio, no sled here\nuse crate::domain::market::Candle; // not tokio::\n\
                 let tokio_like = 1;\nlet pactix = 2;\n";
     assert_eq!(violations(pure), Vec::<String>::new());
 }

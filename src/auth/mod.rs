@@ -2,7 +2,6 @@
 //! keys, account lockout. The API's gate asks this layer who a request acts for; the table
 //! of what each role may do lives with the routes (`api::access`).
 
-pub mod clock;
 mod keys;
 mod lockout;
 pub mod password;
@@ -15,7 +14,7 @@ mod service;
 mod sessions;
 mod users;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use cryptolens_actors::clock::{Clock, ManualClock, SystemClock};
 pub use principal::{Credential, Principal};
 pub use records::{ApiKeyRecord, UserRecord};
 pub use role::{Role, UnknownRole};

@@ -1,11 +1,11 @@
 //! The auth service: users, sessions and keys in memory for fast checks, every change
 //! written through to the store (flushed) before it is acknowledged.
 
-use super::clock::Clock;
 use super::lockout::Lockouts;
 use super::password::PasswordHashing;
 use super::records::{ApiKeyRecord, SessionRecord, UserRecord};
 use super::{secret, AuthError, Credential, Principal, Role};
+use cryptolens_actors::clock::Clock;
 use cryptolens_actors::store::{decode, encode, RecordTree, Store};
 use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;

@@ -3,8 +3,11 @@
 //! damaged or foreign value is detected and reported, never served as truth.
 //!
 //! Trees: `symbols` (one snapshot per symbol: candles of every timeframe and the whole
-//! analysis state, written together so they always match) and `quarantine` (values that
-//! failed verification at start-up, kept for inspection). The ledger and users come later.
+//! analysis state, written together so they always match), `ledger` (each portfolio's
+//! append-only log of creation and mutation records, flushed before a mutation is
+//! acknowledged), `users`, `sessions` and `api_keys` (the auth records; secrets only as
+//! hashes), and `quarantine` (values that failed verification at start-up, kept for
+//! inspection).
 
 mod database;
 mod envelope;
