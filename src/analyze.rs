@@ -11,6 +11,7 @@ use cryptolens_actors::domain::analysis::{
 };
 use cryptolens_actors::domain::market::{Candle, ClosedCandle, Symbol, Timeframe};
 use cryptolens_actors::domain::scanner::SymbolScanner;
+use cryptolens_actors::domain::DomainError;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -40,7 +41,7 @@ pub enum AnalyzeError {
         open_time_ms: i64,
     },
     #[error("invalid analysis settings: {0}")]
-    Settings(String),
+    Settings(#[source] DomainError),
 }
 
 /// The analysis of one file, ready to print.
@@ -57,7 +58,7 @@ pub fn analyze(options: &AnalyzeOptions) -> Result<AnalysisReport, AnalyzeError>
     options
         .settings
         .validate()
-        .map_err(|error| AnalyzeError::Settings(error.to_string()))?;
+        .map_err(AnalyzeError::Settings)?;
     let candles = read_candle_file(&options.input, options.timeframe)?;
     check_order(&options.input, &candles)?;
     let mut scanner = SymbolScanner::new(

@@ -85,9 +85,17 @@ pub struct FlagOverrides {
     pub data_dir: Option<PathBuf>,
 }
 
+/// Why the settings cannot be used; the loader's and the analysis settings' own errors are
+/// kept as sources.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(String);
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Analysis(#[from] cryptolens_actors::domain::DomainError),
+}
 
 impl Settings {
     /// Loads every layer; a file named with `--config` must exist.
@@ -98,7 +106,7 @@ impl Settings {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(path) = config_file {
             if !path.is_file() {
-                return Err(ConfigError(format!(
+                return Err(ConfigError::Invalid(format!(
                     "config file {} does not exist",
                     path.display()
                 )));
@@ -118,7 +126,7 @@ impl Settings {
             }));
         let settings: Settings = figment
             .extract()
-            .map_err(|error| ConfigError(error.to_string()))?;
+            .map_err(|error| ConfigError::Load(Box::new(error)))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -133,10 +141,10 @@ impl Settings {
             ("ingest.read_limit_default", self.ingest.read_limit_default),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(ConfigError(format!("{name} must be at least 1")));
+            return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
         }
         if self.ingest.read_limit_default > self.ingest.read_limit_max {
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "ingest.read_limit_default must not exceed ingest.read_limit_max".into(),
             ));
         }
@@ -149,19 +157,17 @@ impl Settings {
                     .len()
                     < 8)
         {
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "server.metrics_token must be at least 32 characters and not repetitive".into(),
             ));
         }
         self.validate_security()?;
-        self.analysis
-            .validate()
-            .map_err(|error| ConfigError(error.to_string()))
+        Ok(self.analysis.validate()?)
     }
 
     fn validate_security(&self) -> Result<(), ConfigError> {
         if let Some(name) = self.rate_limits.zero_setting() {
-            return Err(ConfigError(format!("{name} must be at least 1")));
+            return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
         }
         let auth = &self.auth;
         let positive = [
@@ -181,10 +187,10 @@ impl Settings {
             ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(ConfigError(format!("{name} must be at least 1")));
+            return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
         }
         if auth.argon2_memory_kib < 8 * 1024 || auth.argon2_iterations == 0 {
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "auth.argon2_memory_kib must be at least 8192 and auth.argon2_iterations at least 1"
                     .into(),
             ));
@@ -195,7 +201,7 @@ impl Settings {
             .iter()
             .find(|origin| !is_origin(origin))
         {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::Invalid(format!(
                 "server.cors_allowed_origins: {origin:?} is not an origin like https://host:port"
             )));
         }

@@ -18,7 +18,7 @@ pub enum UserCommandError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("cannot read the password from standard input: {0}")]
-    Stdin(String),
+    Stdin(#[source] std::io::Error),
 }
 
 impl UserCommandError {
@@ -74,6 +74,6 @@ fn read_password() -> Result<String, UserCommandError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|error| UserCommandError::Stdin(error.to_string()))?;
+        .map_err(UserCommandError::Stdin)?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

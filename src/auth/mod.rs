@@ -48,7 +48,7 @@ pub enum AuthError {
     #[error("an auth record cannot be stored: {0}")]
     Envelope(#[from] EnvelopeError),
     #[error("an auth store task failed: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl AuthError {

@@ -80,9 +80,13 @@ pub enum HashError {
     #[error("too many password checks are waiting; retry shortly")]
     Busy,
     #[error("password hashing failed: {0}")]
-    Hashing(String),
+    Hashing(#[from] argon2::password_hash::Error),
+    #[error("the argon2 parameters are invalid: {0}")]
+    Parameters(#[from] argon2::Error),
     #[error("password hashing was interrupted: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
+    #[error("the password hashing pool is closed")]
+    Closed(#[from] tokio::sync::AcquireError),
 }
 
 /// argon2id with fixed cost, shared by the server and the operator commands.
@@ -101,8 +105,7 @@ impl PasswordHashing {
         iterations: u32,
         concurrency: usize,
     ) -> Result<PasswordHashing, HashError> {
-        let params = Params::new(memory_kib, iterations, 1, None)
-            .map_err(|error| HashError::Hashing(error.to_string()))?;
+        let params = Params::new(memory_kib, iterations, 1, None)?;
         Ok(PasswordHashing {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -120,7 +123,7 @@ impl PasswordHashing {
         self.argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
-            .map_err(|error| HashError::Hashing(error.to_string()))
+            .map_err(HashError::from)
     }
 
     /// Whether `password` matches `phc`. A malformed stored hash never matches.
@@ -149,14 +152,8 @@ impl PasswordHashing {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let _in_line = self.waiting.try_acquire().map_err(|_| HashError::Busy)?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| HashError::Task(error.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|error| HashError::Task(error.to_string()))
+        let _permit = self.permits.acquire().await?;
+        Ok(tokio::task::spawn_blocking(work).await?)
     }
 }
 

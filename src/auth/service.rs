@@ -322,9 +322,7 @@ impl Auth {
 async fn run_blocking(
     work: impl FnOnce() -> Result<(), AuthError> + Send + 'static,
 ) -> Result<(), AuthError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| AuthError::Task(error.to_string()))?
+    tokio::task::spawn_blocking(work).await?
 }
 
 fn load<T: DeserializeOwned>(store: &Store, tree: RecordTree) -> Result<Vec<T>, AuthError> {

@@ -177,7 +177,10 @@ impl Store {
         for entry in self.ledger.iter() {
             let (key, value) = entry?;
             let Some((portfolio_id, seq)) = split_ledger_key(&key) else {
-                return Err(StoreError::Io(format!("malformed ledger key {key:?}")));
+                return Err(StoreError::MalformedKey {
+                    tree: LEDGER_TREE,
+                    key: key.to_vec(),
+                });
             };
             records.push((portfolio_id, seq, value.to_vec()));
         }
@@ -325,7 +328,7 @@ fn open_error(path: &Path, error: sled::Error) -> StoreError {
     } else {
         StoreError::Open {
             path: path.to_owned(),
-            message,
+            source: error,
         }
     }
 }
