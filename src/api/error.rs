@@ -167,12 +167,15 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
         EngineError::MailboxFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mailbox_full"),
         EngineError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         EngineError::Restoring => (StatusCode::SERVICE_UNAVAILABLE, "restoring"),
-        EngineError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
+        EngineError::Store(_)
+        | EngineError::PortfolioRestore(_)
+        | EngineError::PersistenceStopped(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
         EngineError::SymbolLimit(_) => (StatusCode::SERVICE_UNAVAILABLE, "symbol_limit"),
         EngineError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "actor_timeout"),
-        EngineError::ActorStopped(_) | EngineError::Startup(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "actor_unavailable")
-        }
+        EngineError::ActorStopped(_)
+        | EngineError::Startup(_)
+        | EngineError::InvalidAnalysis(_)
+        | EngineError::SystemThread(_) => (StatusCode::INTERNAL_SERVER_ERROR, "actor_unavailable"),
         EngineError::UnknownSymbol(_) => (StatusCode::NOT_FOUND, "unknown_symbol"),
         EngineError::TimeframeUnavailable { .. } => {
             (StatusCode::NOT_FOUND, "timeframe_unavailable")

@@ -17,11 +17,11 @@ pub use error::EngineError;
 pub use events::MarketEvent;
 pub use health::{ActorHealth, ActorHealthView};
 pub use persistence::PersistenceView;
-pub use registry::{Registry, SymbolHandle};
+pub use registry::Registry;
 pub use settings::EngineSettings;
 pub use symbol::{
-    newest_first, AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolSummary,
-    TimeframeView,
+    newest_first, AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolHandle,
+    SymbolSummary, TimeframeView,
 };
 
 #[cfg(feature = "fault-injection")]

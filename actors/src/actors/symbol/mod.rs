@@ -1,13 +1,15 @@
 //! The symbol actor: owns one symbol's candles and analysis, and publishes what changes.
 
 mod actor;
+mod handle;
 mod messages;
 mod view;
 
 pub use actor::SymbolActor;
+pub use handle::SymbolHandle;
 pub use messages::{
-    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
-    SnapshotCopy, SymbolSummary, TakeSnapshot,
+    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
+    RescanSignals, SnapshotCopy, SymbolSummary, TakeSnapshot,
 };
 pub use view::{newest_first, AnalysisBoard, AnalysisView, TimeframeView};
 
