@@ -44,9 +44,27 @@ pub enum ApiError {
     RateLimited { retry_after_s: u64 },
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// A bug of ours, not the caller's.
+    /// An answer that could not be rendered: a bug of ours, not the caller's.
     #[error("internal error: {0}")]
-    Internal(String),
+    Render(#[source] serde_json::Error),
+    /// Turned away by warp before any handler ran (no route, wrong method, body too
+    /// large, ...): `code` names which.
+    #[error("{message}")]
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// How long a client should wait before retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// The error knows: a rate limit's or lockout's remaining time.
+    Seconds(u64),
+    /// The engine or a queue is busy, starting or stopping: the configured back-off
+    /// (`ingest.retry_after_s`) applies.
+    Backoff,
 }
 
 #[derive(Serialize)]
@@ -83,32 +101,27 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Auth(error) => auth_status(error),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Rejected { status, code, .. } => (*status, code),
         }
     }
 
-    /// Seconds the client should wait before retrying, if it should.
-    fn retry_after_s(&self, default_s: u64) -> Option<u64> {
+    /// When the client should retry, if it should: the answer carries it as Retry-After.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
         match self {
             ApiError::RateLimited { retry_after_s }
-            | ApiError::Auth(AuthError::Locked { retry_after_s }) => Some(*retry_after_s),
-            ApiError::Auth(AuthError::Hash(crate::auth::password::HashError::Busy)) => Some(1),
-            _ if self.is_retryable() => Some(default_s),
+            | ApiError::Auth(AuthError::Locked { retry_after_s }) => {
+                Some(RetryAfter::Seconds(*retry_after_s))
+            }
+            ApiError::Auth(AuthError::Hash(crate::auth::password::HashError::Busy)) => {
+                Some(RetryAfter::Backoff)
+            }
+            ApiError::Engine(error) if error.is_transient() => Some(RetryAfter::Backoff),
+            ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_)) => {
+                Some(RetryAfter::Backoff)
+            }
             _ => None,
         }
-    }
-
-    /// Whether the client should retry later, and so gets a Retry-After header.
-    fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Engine(
-                EngineError::MailboxFull { .. }
-                    | EngineError::ShuttingDown
-                    | EngineError::Restoring
-                    | EngineError::Timeout { .. }
-            ) | ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_))
-        )
     }
 
     /// The JSON error document, also used for WebSocket answers.
@@ -138,17 +151,21 @@ impl ApiError {
         self.status_and_code().0
     }
 
-    pub fn into_response(self, retry_after_s: u64) -> Response {
-        self.to_response(retry_after_s)
+    pub fn into_response(self, backoff_s: u64) -> Response {
+        self.to_response(backoff_s)
     }
 
-    /// The error document with its status and headers; `retry_after_s` is the Retry-After
-    /// of retryable engine errors (rate limits and lockouts carry their own).
-    pub fn to_response(&self, retry_after_s: u64) -> Response {
+    /// The error document with its status and headers; `backoff_s` is the Retry-After of
+    /// errors that leave it to the configured back-off ([`RetryAfter::Backoff`]).
+    pub fn to_response(&self, backoff_s: u64) -> Response {
         let mut response =
             warp::reply::with_status(warp::reply::json(&self.to_json()), self.status())
                 .into_response();
-        if let Some(retry_after_s) = self.retry_after_s(retry_after_s) {
+        let retry_after_s = self.retry_after().map(|retry_after| match retry_after {
+            RetryAfter::Seconds(seconds) => seconds,
+            RetryAfter::Backoff => backoff_s,
+        });
+        if let Some(retry_after_s) = retry_after_s {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
@@ -229,12 +246,22 @@ pub struct Denied(pub ApiError);
 
 impl warp::reject::Reject for Denied {}
 
-/// Turns warp's own rejections (no route, wrong method, body too large, ...) into the same
-/// JSON error document.
-pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
-    if let Some(Denied(error)) = rejection.find::<Denied>() {
-        return Ok(error.to_response(1));
+/// The one place a rejection becomes an answer: a request the gate turned away renders its
+/// error, every warp rejection (no route, wrong method, body too large, ...) becomes an
+/// [`ApiError::Rejected`] rendered the same way. `backoff_s` is the configured back-off.
+pub fn recover(
+    backoff_s: u64,
+) -> impl Fn(Rejection) -> std::future::Ready<Result<Response, Infallible>> + Clone {
+    move |rejection: Rejection| {
+        let response = match rejection.find::<Denied>() {
+            Some(Denied(error)) => error.to_response(backoff_s),
+            None => rejected(&rejection).to_response(backoff_s),
+        };
+        std::future::ready(Ok(response))
     }
+}
+
+fn rejected(rejection: &Rejection) -> ApiError {
     let (status, code, message) = if rejection.is_not_found() {
         (
             StatusCode::NOT_FOUND,
@@ -273,6 +300,9 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
             "internal error".to_owned(),
         )
     };
-    let body = serde_json::json!({"error": {"code": code, "message": message, "field": null}});
-    Ok(warp::reply::with_status(warp::reply::json(&body), status).into_response())
+    ApiError::Rejected {
+        status,
+        code,
+        message,
+    }
 }

@@ -6,19 +6,25 @@ mod engine;
 mod error;
 mod events;
 mod health;
+mod health_verdict;
+mod pattern_query;
 mod persistence;
 pub mod portfolio;
 mod registry;
 mod settings;
+mod signal_query;
 pub mod symbol;
 
 pub use engine::{Engine, RestoreReport};
 pub use error::EngineError;
 pub use events::MarketEvent;
 pub use health::{ActorHealth, ActorHealthView};
+pub use health_verdict::{HealthReports, HealthStatus, HealthVerdict, HEARTBEAT_INTERVALS_STALE};
+pub use pattern_query::{PatternEntry, PatternPage, PatternQuery, StatusFilter};
 pub use persistence::PersistenceView;
 pub use registry::Registry;
 pub use settings::EngineSettings;
+pub use signal_query::SignalQuery;
 pub use symbol::{
     newest_first, AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolHandle,
     SymbolSummary, TimeframeView,

@@ -11,7 +11,7 @@ pub use messages::{
     Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
     RescanSignals, SnapshotCopy, SymbolSummary, TakeSnapshot,
 };
-pub use view::{newest_first, AnalysisBoard, AnalysisView, TimeframeView};
+pub use view::{newest_first, AnalysisBoard, AnalysisView, DerivedCache, TimeframeView};
 
 #[cfg(feature = "fault-injection")]
 pub use messages::{Fault, InjectFault};
