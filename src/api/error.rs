@@ -306,3 +306,83 @@ fn rejected(rejection: &Rejection) -> ApiError {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryptolens_actors::domain::market::Symbol;
+    use futures_util::FutureExt;
+    use std::error::Error;
+
+    fn retry_after_header(response: &Response) -> Option<&str> {
+        response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    fn mailbox_full() -> ApiError {
+        ApiError::Engine(EngineError::MailboxFull {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            capacity: 4,
+        })
+    }
+
+    #[test]
+    fn retry_after_comes_from_the_error() {
+        assert_eq!(
+            ApiError::RateLimited { retry_after_s: 7 }.retry_after(),
+            Some(RetryAfter::Seconds(7))
+        );
+        let locked = ApiError::Auth(AuthError::Locked { retry_after_s: 900 });
+        assert_eq!(locked.retry_after(), Some(RetryAfter::Seconds(900)));
+        assert_eq!(mailbox_full().retry_after(), Some(RetryAfter::Backoff));
+        let unavailable = ApiError::Portfolio(PortfolioError::Unavailable);
+        assert_eq!(unavailable.retry_after(), Some(RetryAfter::Backoff));
+        assert_eq!(ApiError::NotFound("x".into()).retry_after(), None);
+        assert_eq!(ApiError::Unauthorized.retry_after(), None);
+    }
+
+    #[test]
+    fn the_back_off_applies_only_where_the_error_leaves_it_open() {
+        let busy = mailbox_full().to_response(3);
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry_after_header(&busy), Some("3"));
+        let limited = ApiError::RateLimited { retry_after_s: 7 }.to_response(3);
+        assert_eq!(retry_after_header(&limited), Some("7"));
+        let missing = ApiError::NotFound("no such thing".into()).to_response(3);
+        assert_eq!(retry_after_header(&missing), None);
+        let unauthorized = ApiError::Unauthorized.into_response(3);
+        assert!(unauthorized
+            .headers()
+            .contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[test]
+    fn recover_renders_rejections_and_denials_as_the_error_document() {
+        let recover = recover(5);
+        let no_route = recover(warp::reject::not_found())
+            .now_or_never()
+            .and_then(Result::ok);
+        let no_route = no_route.map(|response| response.status());
+        assert_eq!(no_route, Some(StatusCode::NOT_FOUND));
+        let denied = recover(warp::reject::custom(Denied(mailbox_full())))
+            .now_or_never()
+            .and_then(Result::ok);
+        let denied = denied.as_ref().map(retry_after_header);
+        assert_eq!(denied, Some(Some("5")));
+        let document = rejected(&warp::reject::not_found()).to_json();
+        assert_eq!(document["error"]["code"], "not_found");
+        assert_eq!(document["error"]["message"], "no such route");
+        assert!(document["error"]["field"].is_null());
+    }
+
+    #[test]
+    fn a_render_failure_keeps_its_source() {
+        let source = serde_json::from_str::<u8>("x").unwrap_err();
+        let error = ApiError::Render(source);
+        assert!(error.source().is_some());
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.to_json()["error"]["code"], "internal");
+    }
+}

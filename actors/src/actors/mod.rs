@@ -1,5 +1,11 @@
 //! Thin actix shells around the domain: one supervised [`SymbolActor`] per symbol, a
-//! [`Registry`] that routes by symbol, and the [`Engine`] that owns the actor system.
+//! [`Registry`] that routes by symbol, and the [`Engine`] that owns the actor system (its
+//! files split by concern: start-up, restore, persistence, routing, views, shutdown, runtime).
+//!
+//! Every request to a symbol actor goes through [`SymbolHandle::ask`]: bounded mailbox, time
+//! limit, one error mapping. Readers never queue behind ingest: [`PatternQuery`] and
+//! [`SignalQuery`] run over the published [`AnalysisView`]s, and [`HealthReports::verdict`]
+//! decides the health word from the actors' atomic counters; the API only renders.
 
 mod clock;
 mod engine;
