@@ -44,9 +44,27 @@ pub enum ApiError {
     RateLimited { retry_after_s: u64 },
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// A bug of ours, not the caller's.
+    /// An answer that could not be rendered: a bug of ours, not the caller's.
     #[error("internal error: {0}")]
-    Internal(String),
+    Render(#[source] serde_json::Error),
+    /// Turned away by warp before any handler ran (no route, wrong method, body too
+    /// large, ...): `code` names which.
+    #[error("{message}")]
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// How long a client should wait before retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// The error knows: a rate limit's or lockout's remaining time.
+    Seconds(u64),
+    /// The engine or a queue is busy, starting or stopping: the configured back-off
+    /// (`ingest.retry_after_s`) applies.
+    Backoff,
 }
 
 #[derive(Serialize)]
@@ -83,32 +101,27 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Auth(error) => auth_status(error),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Rejected { status, code, .. } => (*status, code),
         }
     }
 
-    /// Seconds the client should wait before retrying, if it should.
-    fn retry_after_s(&self, default_s: u64) -> Option<u64> {
+    /// When the client should retry, if it should: the answer carries it as Retry-After.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
         match self {
             ApiError::RateLimited { retry_after_s }
-            | ApiError::Auth(AuthError::Locked { retry_after_s }) => Some(*retry_after_s),
-            ApiError::Auth(AuthError::Hash(crate::auth::password::HashError::Busy)) => Some(1),
-            _ if self.is_retryable() => Some(default_s),
+            | ApiError::Auth(AuthError::Locked { retry_after_s }) => {
+                Some(RetryAfter::Seconds(*retry_after_s))
+            }
+            ApiError::Auth(AuthError::Hash(crate::auth::password::HashError::Busy)) => {
+                Some(RetryAfter::Backoff)
+            }
+            ApiError::Engine(error) if error.is_transient() => Some(RetryAfter::Backoff),
+            ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_)) => {
+                Some(RetryAfter::Backoff)
+            }
             _ => None,
         }
-    }
-
-    /// Whether the client should retry later, and so gets a Retry-After header.
-    fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Engine(
-                EngineError::MailboxFull { .. }
-                    | EngineError::ShuttingDown
-                    | EngineError::Restoring
-                    | EngineError::Timeout { .. }
-            ) | ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_))
-        )
     }
 
     /// The JSON error document, also used for WebSocket answers.
@@ -138,17 +151,21 @@ impl ApiError {
         self.status_and_code().0
     }
 
-    pub fn into_response(self, retry_after_s: u64) -> Response {
-        self.to_response(retry_after_s)
+    pub fn into_response(self, backoff_s: u64) -> Response {
+        self.to_response(backoff_s)
     }
 
-    /// The error document with its status and headers; `retry_after_s` is the Retry-After
-    /// of retryable engine errors (rate limits and lockouts carry their own).
-    pub fn to_response(&self, retry_after_s: u64) -> Response {
+    /// The error document with its status and headers; `backoff_s` is the Retry-After of
+    /// errors that leave it to the configured back-off ([`RetryAfter::Backoff`]).
+    pub fn to_response(&self, backoff_s: u64) -> Response {
         let mut response =
             warp::reply::with_status(warp::reply::json(&self.to_json()), self.status())
                 .into_response();
-        if let Some(retry_after_s) = self.retry_after_s(retry_after_s) {
+        let retry_after_s = self.retry_after().map(|retry_after| match retry_after {
+            RetryAfter::Seconds(seconds) => seconds,
+            RetryAfter::Backoff => backoff_s,
+        });
+        if let Some(retry_after_s) = retry_after_s {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
@@ -167,12 +184,15 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
         EngineError::MailboxFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mailbox_full"),
         EngineError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         EngineError::Restoring => (StatusCode::SERVICE_UNAVAILABLE, "restoring"),
-        EngineError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
+        EngineError::Store(_)
+        | EngineError::PortfolioRestore(_)
+        | EngineError::PersistenceStopped(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
         EngineError::SymbolLimit(_) => (StatusCode::SERVICE_UNAVAILABLE, "symbol_limit"),
         EngineError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "actor_timeout"),
-        EngineError::ActorStopped(_) | EngineError::Startup(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "actor_unavailable")
-        }
+        EngineError::ActorStopped(_)
+        | EngineError::Startup(_)
+        | EngineError::InvalidAnalysis(_)
+        | EngineError::SystemThread(_) => (StatusCode::INTERNAL_SERVER_ERROR, "actor_unavailable"),
         EngineError::UnknownSymbol(_) => (StatusCode::NOT_FOUND, "unknown_symbol"),
         EngineError::TimeframeUnavailable { .. } => {
             (StatusCode::NOT_FOUND, "timeframe_unavailable")
@@ -226,12 +246,22 @@ pub struct Denied(pub ApiError);
 
 impl warp::reject::Reject for Denied {}
 
-/// Turns warp's own rejections (no route, wrong method, body too large, ...) into the same
-/// JSON error document.
-pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
-    if let Some(Denied(error)) = rejection.find::<Denied>() {
-        return Ok(error.to_response(1));
+/// The one place a rejection becomes an answer: a request the gate turned away renders its
+/// error, every warp rejection (no route, wrong method, body too large, ...) becomes an
+/// [`ApiError::Rejected`] rendered the same way. `backoff_s` is the configured back-off.
+pub fn recover(
+    backoff_s: u64,
+) -> impl Fn(Rejection) -> std::future::Ready<Result<Response, Infallible>> + Clone {
+    move |rejection: Rejection| {
+        let response = match rejection.find::<Denied>() {
+            Some(Denied(error)) => error.to_response(backoff_s),
+            None => rejected(&rejection).to_response(backoff_s),
+        };
+        std::future::ready(Ok(response))
     }
+}
+
+fn rejected(rejection: &Rejection) -> ApiError {
     let (status, code, message) = if rejection.is_not_found() {
         (
             StatusCode::NOT_FOUND,
@@ -270,6 +300,89 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
             "internal error".to_owned(),
         )
     };
-    let body = serde_json::json!({"error": {"code": code, "message": message, "field": null}});
-    Ok(warp::reply::with_status(warp::reply::json(&body), status).into_response())
+    ApiError::Rejected {
+        status,
+        code,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryptolens_actors::domain::market::Symbol;
+    use futures_util::FutureExt;
+    use std::error::Error;
+
+    fn retry_after_header(response: &Response) -> Option<&str> {
+        response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    fn mailbox_full() -> ApiError {
+        ApiError::Engine(EngineError::MailboxFull {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            capacity: 4,
+        })
+    }
+
+    #[test]
+    fn retry_after_comes_from_the_error() {
+        assert_eq!(
+            ApiError::RateLimited { retry_after_s: 7 }.retry_after(),
+            Some(RetryAfter::Seconds(7))
+        );
+        let locked = ApiError::Auth(AuthError::Locked { retry_after_s: 900 });
+        assert_eq!(locked.retry_after(), Some(RetryAfter::Seconds(900)));
+        assert_eq!(mailbox_full().retry_after(), Some(RetryAfter::Backoff));
+        let unavailable = ApiError::Portfolio(PortfolioError::Unavailable);
+        assert_eq!(unavailable.retry_after(), Some(RetryAfter::Backoff));
+        assert_eq!(ApiError::NotFound("x".into()).retry_after(), None);
+        assert_eq!(ApiError::Unauthorized.retry_after(), None);
+    }
+
+    #[test]
+    fn the_back_off_applies_only_where_the_error_leaves_it_open() {
+        let busy = mailbox_full().to_response(3);
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry_after_header(&busy), Some("3"));
+        let limited = ApiError::RateLimited { retry_after_s: 7 }.to_response(3);
+        assert_eq!(retry_after_header(&limited), Some("7"));
+        let missing = ApiError::NotFound("no such thing".into()).to_response(3);
+        assert_eq!(retry_after_header(&missing), None);
+        let unauthorized = ApiError::Unauthorized.into_response(3);
+        assert!(unauthorized
+            .headers()
+            .contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[test]
+    fn recover_renders_rejections_and_denials_as_the_error_document() {
+        let recover = recover(5);
+        let no_route = recover(warp::reject::not_found())
+            .now_or_never()
+            .and_then(Result::ok);
+        let no_route = no_route.map(|response| response.status());
+        assert_eq!(no_route, Some(StatusCode::NOT_FOUND));
+        let denied = recover(warp::reject::custom(Denied(mailbox_full())))
+            .now_or_never()
+            .and_then(Result::ok);
+        let denied = denied.as_ref().map(retry_after_header);
+        assert_eq!(denied, Some(Some("5")));
+        let document = rejected(&warp::reject::not_found()).to_json();
+        assert_eq!(document["error"]["code"], "not_found");
+        assert_eq!(document["error"]["message"], "no such route");
+        assert!(document["error"]["field"].is_null());
+    }
+
+    #[test]
+    fn a_render_failure_keeps_its_source() {
+        let source = serde_json::from_str::<u8>("x").unwrap_err();
+        let error = ApiError::Render(source);
+        assert!(error.source().is_some());
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.to_json()["error"]["code"], "internal");
+    }
 }

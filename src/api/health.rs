@@ -1,6 +1,7 @@
 //! Liveness, readiness and the operator views of actors and symbols.
 
 use super::{respond, with_state, AppState};
+use cryptolens_actors::actors::HealthReports;
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -45,47 +46,26 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .unify()
 }
 
-/// An actor whose heartbeat is this many intervals old is stuck.
-const HEARTBEAT_INTERVALS_STALE: i64 = 10;
-
-/// `unhealthy` when not ready or a symbol actor has stopped beating; `degraded` when stored
-/// values failed verification, snapshot writes failed or actors were restarted; else
-/// `healthy`. The details say which, with the age of the last ingest.
+/// The verdict of [`HealthReports::verdict`] with the reports it was decided from.
 fn overall_health(state: &AppState) -> serde_json::Value {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let problems = state.engine.store_problems();
     let persistence = state.engine.persistence();
-    let snapshot_failures = persistence.as_ref().map_or(0, |view| view.failures);
     let actors = state.engine.actor_health();
-    let stale_after_ms =
-        HEARTBEAT_INTERVALS_STALE * state.engine.settings().heartbeat_interval_ms as i64;
-    let stuck: Vec<&str> = actors
-        .iter()
-        .filter(|actor| {
-            actor
-                .last_heartbeat_ms
-                .is_some_and(|at| now_ms - at > stale_after_ms)
-        })
-        .map(|actor| actor.symbol.as_str())
-        .collect();
-    let restarts: u64 = actors.iter().map(|actor| actor.restarts).sum();
-    let last_ingest_ms = actors
-        .iter()
-        .filter_map(|actor| actor.last_ingest_at_ms)
-        .max();
-    let status = if !state.is_ready() || !stuck.is_empty() {
-        "unhealthy"
-    } else if !problems.is_empty() || snapshot_failures > 0 || restarts > 0 {
-        "degraded"
-    } else {
-        "healthy"
-    };
+    let verdict = HealthReports {
+        ready: state.is_ready(),
+        actors: &actors,
+        store_problems: problems.len(),
+        snapshot_failures: persistence.as_ref().map_or(0, |view| view.failures),
+        heartbeat_interval_ms: state.engine.settings().heartbeat_interval_ms,
+    }
+    .verdict(now_ms);
     json!({
-        "status": status,
+        "status": verdict.status,
         "ready": state.is_ready(),
         "store": {"problems": problems, "persistence": persistence},
-        "actors": {"count": actors.len(), "restarts": restarts, "stuck": stuck},
-        "last_ingest_age_ms": last_ingest_ms.map(|at| now_ms - at),
+        "actors": {"count": actors.len(), "restarts": verdict.restarts, "stuck": verdict.stuck},
+        "last_ingest_age_ms": verdict.last_ingest_age_ms,
     })
 }
 

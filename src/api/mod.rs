@@ -82,7 +82,9 @@ pub fn routes(
             .map(warp::Reply::into_response)
             .boxed()
     };
-    let table = table.recover(error::recover).unify();
+    let table = table
+        .recover(error::recover(state.ingest.retry_after_s))
+        .unify();
     instrument::instrument(
         table,
         Arc::clone(&state.metrics),
@@ -109,7 +111,7 @@ fn cors(origins: &[String]) -> warp::cors::Builder {
 fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     gate::gate(state)
         .and(handlers(state))
-        .recover(error::recover)
+        .recover(error::recover(state.ingest.retry_after_s))
         .unify()
 }
 

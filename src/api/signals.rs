@@ -7,7 +7,7 @@ use super::query::QueryParams;
 use super::{respond, views_for, with_state, AppState};
 use crate::report::SignalJson;
 use bytes::Bytes;
-use cryptolens_actors::domain::analysis::{Signal, SignalStatus};
+use cryptolens_actors::actors::SignalQuery;
 use cryptolens_actors::domain::market::Symbol;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -45,21 +45,12 @@ struct SignalList {
 
 fn list_signals(query: &HashMap<String, String>, state: &AppState) -> Result<SignalList, ApiError> {
     let params = QueryParams::new(query, &["symbol", "status"])?;
-    let symbol = params.symbol()?;
-    let status: Option<SignalStatus> = params.named("status", "live, expired, flipped")?;
-    let views = views_for(symbol.as_ref(), state)?;
-    let mut signals: Vec<&Signal> = views
-        .iter()
-        .flat_map(|view| view.signals.iter())
-        .filter(|signal| status.is_none_or(|wanted| signal.status == wanted))
-        .collect();
-    signals.sort_by(|a, b| {
-        let live = |signal: &Signal| signal.status == SignalStatus::Live;
-        live(b)
-            .cmp(&live(a))
-            .then_with(|| b.updated_at_ms.cmp(&a.updated_at_ms))
-            .then_with(|| a.symbol.cmp(&b.symbol))
-    });
+    let query = SignalQuery {
+        symbol: params.symbol()?,
+        status: params.named("status", "live, expired, flipped")?,
+    };
+    let views = views_for(query.symbol.as_ref(), state)?;
+    let signals = query.run(&views);
     Ok(SignalList {
         count: signals.len(),
         signals: signals.into_iter().map(SignalJson::new).collect(),

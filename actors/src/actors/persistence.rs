@@ -8,7 +8,7 @@
 //! i.e. at most `snapshot_interval_ms` plus the time one round takes.
 
 use super::registry::Registry;
-use super::symbol::TakeSnapshot;
+use super::symbol::{SymbolHandle, TakeSnapshot};
 use crate::domain::market::Symbol;
 use crate::store::{encode, Store};
 use actix::{
@@ -88,66 +88,81 @@ impl Actor for PersistenceActor {
     }
 }
 
-impl Handler<SnapshotRound> for PersistenceActor {
-    /// Atomic: one round at a time, so versions are recorded in order.
-    type Result = AtomicResponse<Self, usize>;
-
-    fn handle(&mut self, _message: SnapshotRound, _ctx: &mut Self::Context) -> Self::Result {
-        let changed: Vec<_> = self
-            .registry
+impl PersistenceActor {
+    /// The symbols whose state moved since their last written snapshot.
+    fn changed_handles(&self) -> Vec<SymbolHandle> {
+        self.registry
             .handles()
             .into_iter()
             .filter(|handle| {
                 let saved = self.saved_versions.get(handle.health.symbol()).copied();
                 handle.health.state_version() != saved.unwrap_or(0)
             })
-            .collect();
-        let store = Arc::clone(&self.store);
-        let stats = Arc::clone(&self.stats);
-        let round = async move {
-            let mut values = Vec::with_capacity(changed.len());
-            let mut versions = Vec::with_capacity(changed.len());
-            for handle in changed {
-                let symbol = handle.health.symbol().clone();
-                let Ok(copy) = handle.addr.send(TakeSnapshot).await else {
-                    tracing::warn!(%symbol, "actor stopped before its snapshot");
-                    continue;
-                };
-                match encode(copy.scanner.as_ref()) {
-                    Ok(bytes) => {
-                        values.push((symbol.as_str().to_owned(), bytes));
-                        versions.push((symbol, copy.version));
-                    }
-                    Err(error) => {
-                        stats.failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(%symbol, %error, "snapshot not written");
-                    }
-                }
-            }
-            let written = values.len();
-            let result = if values.is_empty() {
-                Ok(())
-            } else {
-                store.put_symbols(values)
-            };
-            stats.rounds.fetch_add(1, Ordering::Relaxed);
-            stats
-                .last_round_at_ms
-                .store(super::clock::now_ms(), Ordering::Relaxed);
-            match result {
-                Ok(()) => {
-                    stats
-                        .snapshots_written
-                        .fetch_add(written as u64, Ordering::Relaxed);
-                    versions
-                }
-                Err(error) => {
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(%error, "snapshot round failed; it is retried next round");
-                    Vec::new()
-                }
-            }
+            .collect()
+    }
+}
+
+/// Copies and encodes each changed state, writes them in one batch, and answers with the
+/// versions written (none if the batch failed: the round is retried next interval).
+async fn snapshot_round(
+    changed: Vec<SymbolHandle>,
+    store: Arc<Store>,
+    stats: Arc<PersistenceStats>,
+) -> Vec<(Symbol, u64)> {
+    let mut values = Vec::with_capacity(changed.len());
+    let mut versions = Vec::with_capacity(changed.len());
+    for handle in changed {
+        let symbol = handle.health.symbol().clone();
+        let Ok(copy) = handle.addr.send(TakeSnapshot).await else {
+            tracing::warn!(%symbol, "actor stopped before its snapshot");
+            continue;
         };
+        match encode(copy.scanner.as_ref()) {
+            Ok(bytes) => {
+                values.push((symbol.as_str().to_owned(), bytes));
+                versions.push((symbol, copy.version));
+            }
+            Err(error) => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%symbol, %error, "snapshot not written");
+            }
+        }
+    }
+    let written = values.len();
+    let result = if values.is_empty() {
+        Ok(())
+    } else {
+        store.put_symbols(values)
+    };
+    stats.rounds.fetch_add(1, Ordering::Relaxed);
+    stats
+        .last_round_at_ms
+        .store(super::clock::now_ms(), Ordering::Relaxed);
+    match result {
+        Ok(()) => {
+            stats
+                .snapshots_written
+                .fetch_add(written as u64, Ordering::Relaxed);
+            versions
+        }
+        Err(error) => {
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(%error, "snapshot round failed; it is retried next round");
+            Vec::new()
+        }
+    }
+}
+
+impl Handler<SnapshotRound> for PersistenceActor {
+    /// Atomic: one round at a time, so versions are recorded in order.
+    type Result = AtomicResponse<Self, usize>;
+
+    fn handle(&mut self, _message: SnapshotRound, _ctx: &mut Self::Context) -> Self::Result {
+        let round = snapshot_round(
+            self.changed_handles(),
+            Arc::clone(&self.store),
+            Arc::clone(&self.stats),
+        );
         AtomicResponse::new(Box::pin(round.into_actor(self).map(
             |versions, actor, _ctx| {
                 let written = versions.len();

@@ -1,26 +1,18 @@
 //! Routes by symbol to its actor, creating the actor on the symbol's first candle.
 
 use super::health::ActorHealth;
-use super::symbol::{AnalysisBoard, AnalysisView, SymbolActor};
+use super::symbol::{AnalysisBoard, AnalysisView, SymbolActor, SymbolHandle};
 use super::{EngineError, EngineSettings, MarketEvent};
 use crate::domain::analysis::AnalysisSettings;
 use crate::domain::market::{Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
-use actix::{Addr, Supervisor};
+use actix::Supervisor;
 use actix_rt::ArbiterHandle;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-/// The address, health and published analysis of one symbol actor.
-#[derive(Clone)]
-pub struct SymbolHandle {
-    pub addr: Addr<SymbolActor>,
-    pub health: Arc<ActorHealth>,
-    pub board: Arc<AnalysisBoard>,
-}
 
 pub struct Registry {
     handles: RwLock<HashMap<Symbol, SymbolHandle>>,

@@ -1,6 +1,6 @@
 use super::messages::{
-    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
-    SnapshotCopy, TakeSnapshot,
+    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
+    RescanSignals, SnapshotCopy, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
 use crate::actors::clock::now_ms;
@@ -201,35 +201,43 @@ impl Supervised for SymbolActor {
     }
 }
 
-impl Handler<IngestCandles> for SymbolActor {
+impl SymbolActor {
+    /// Every [`Ask`] alike: its mailbox slot is given back, its wait recorded, and its answer
+    /// sent. The requester may have given up (timeout, closed connection); what the request
+    /// did stays done.
+    fn answer<R: Request>(&mut self, ask: Ask<R>, work: impl FnOnce(&mut Self, R) -> R::Answer) {
+        self.health.release_slot();
+        self.health.record_handled(ask.enqueued_at.elapsed());
+        let answer = work(self, ask.request);
+        let _ = ask.reply.send(answer);
+    }
+}
+
+impl Handler<Ask<IngestCandles>> for SymbolActor {
     type Result = ();
 
-    fn handle(&mut self, message: IngestCandles, _ctx: &mut Self::Context) {
-        self.health.release_slot();
-        let result = self.ingest(message.timeframe, &message.candles);
-        self.health.record_handled(message.enqueued_at.elapsed());
-        // The requester may have given up (timeout, closed connection); the candles stay applied.
-        let _ = message.reply.send(result);
+    fn handle(&mut self, ask: Ask<IngestCandles>, _ctx: &mut Self::Context) {
+        self.answer(ask, |actor, request| {
+            actor.ingest(request.timeframe, &request.candles)
+        });
     }
 }
 
-impl Handler<ReadCandles> for SymbolActor {
-    type Result = Result<CandleSnapshot, EngineError>;
+impl Handler<Ask<ReadCandles>> for SymbolActor {
+    type Result = ();
 
-    fn handle(&mut self, message: ReadCandles, _ctx: &mut Self::Context) -> Self::Result {
-        self.health.release_slot();
-        self.health.record_handled(message.enqueued_at.elapsed());
-        self.read(message.timeframe, message.limit)
+    fn handle(&mut self, ask: Ask<ReadCandles>, _ctx: &mut Self::Context) {
+        self.answer(ask, |actor, request| {
+            actor.read(request.timeframe, request.limit)
+        });
     }
 }
 
-impl Handler<RescanSignals> for SymbolActor {
-    type Result = usize;
+impl Handler<Ask<RescanSignals>> for SymbolActor {
+    type Result = ();
 
-    fn handle(&mut self, message: RescanSignals, _ctx: &mut Self::Context) -> usize {
-        self.health.release_slot();
-        self.health.record_handled(message.enqueued_at.elapsed());
-        self.rescan()
+    fn handle(&mut self, ask: Ask<RescanSignals>, _ctx: &mut Self::Context) {
+        self.answer(ask, |actor, RescanSignals| actor.rescan());
     }
 }
 

@@ -8,15 +8,32 @@ use serde::Serialize;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
-/// Apply checked candles of `timeframe` in the order given. Sent with `try_send` so a full
-/// mailbox is refused at once; the answer comes back on `reply`.
-#[derive(Message)]
-#[rtype(result = "()")]
+/// A request to a [`super::SymbolActor`] and the channel its answer goes back on. Only
+/// [`super::SymbolHandle::ask`] builds one: it reserves the mailbox slot the handler gives
+/// back, and sends with `try_send` so a full mailbox is refused at once.
+pub struct Ask<R: Request> {
+    pub request: R,
+    pub enqueued_at: Instant,
+    pub reply: oneshot::Sender<R::Answer>,
+}
+
+impl<R: Request> Message for Ask<R> {
+    type Result = ();
+}
+
+/// What a request is answered with.
+pub trait Request: Send + 'static {
+    type Answer: Send + 'static;
+}
+
+/// Apply checked candles of `timeframe` in the order given.
 pub struct IngestCandles {
     pub timeframe: Timeframe,
     pub candles: Vec<Candle>,
-    pub enqueued_at: Instant,
-    pub reply: oneshot::Sender<Result<IngestReport, EngineError>>,
+}
+
+impl Request for IngestCandles {
+    type Answer = Result<IngestReport, EngineError>;
 }
 
 /// What one ingest did.
@@ -33,12 +50,13 @@ pub struct IngestReport {
 }
 
 /// Read the newest closed candles of one timeframe and the one still forming.
-#[derive(Message)]
-#[rtype(result = "Result<CandleSnapshot, EngineError>")]
 pub struct ReadCandles {
     pub timeframe: Timeframe,
     pub limit: usize,
-    pub enqueued_at: Instant,
+}
+
+impl Request for ReadCandles {
+    type Answer = Result<CandleSnapshot, EngineError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +80,10 @@ pub struct SymbolSummary {
 
 /// Re-evaluate signals on the current state (`POST /api/scan`); answers with the number of
 /// signal events (emitted, updated, ended) that caused.
-#[derive(Message)]
-#[rtype(result = "usize")]
-pub struct RescanSignals {
-    pub enqueued_at: Instant,
+pub struct RescanSignals;
+
+impl Request for RescanSignals {
+    type Answer = usize;
 }
 
 /// A copy of the actor's whole state for the persistence actor. The copy is all the symbol

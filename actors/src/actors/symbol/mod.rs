@@ -1,15 +1,17 @@
 //! The symbol actor: owns one symbol's candles and analysis, and publishes what changes.
 
 mod actor;
+mod handle;
 mod messages;
 mod view;
 
 pub use actor::SymbolActor;
+pub use handle::SymbolHandle;
 pub use messages::{
-    CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, RescanSignals,
-    SnapshotCopy, SymbolSummary, TakeSnapshot,
+    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
+    RescanSignals, SnapshotCopy, SymbolSummary, TakeSnapshot,
 };
-pub use view::{newest_first, AnalysisBoard, AnalysisView, TimeframeView};
+pub use view::{newest_first, AnalysisBoard, AnalysisView, DerivedCache, TimeframeView};
 
 #[cfg(feature = "fault-injection")]
 pub use messages::{Fault, InjectFault};

@@ -1,0 +1,84 @@
+//! Routing: each request goes to the owning symbol actor through [`SymbolHandle::ask`].
+//!
+//! [`SymbolHandle::ask`]: crate::actors::SymbolHandle::ask
+
+use super::Engine;
+use crate::actors::symbol::{
+    CandleSnapshot, IngestCandles, IngestReport, ReadCandles, RescanSignals,
+};
+use crate::actors::EngineError;
+use crate::domain::market::{Candle, Price, Symbol, Timeframe};
+use std::sync::atomic::Ordering;
+
+impl Engine {
+    /// Applies checked candles of `timeframe` to `symbol`, creating its actor if needed. A full
+    /// mailbox is refused at once with [`EngineError::MailboxFull`]: nothing is queued then.
+    pub async fn ingest(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        candles: Vec<Candle>,
+    ) -> Result<IngestReport, EngineError> {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return Err(EngineError::ShuttingDown);
+        }
+        if !self.inner.ingest_open.load(Ordering::Acquire) {
+            return Err(EngineError::Restoring);
+        }
+        let handle = self.inner.registry.get_or_spawn(symbol, timeframe)?;
+        let request = IngestCandles { timeframe, candles };
+        handle.ask(request, self.request_timeout_ms()).await?
+    }
+
+    /// The newest `limit` candles of `timeframe` (the forming one last), oldest first.
+    pub async fn read_candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        limit: usize,
+    ) -> Result<CandleSnapshot, EngineError> {
+        let request = ReadCandles { timeframe, limit };
+        let handle = self.handle(symbol)?;
+        handle.ask(request, self.request_timeout_ms()).await?
+    }
+
+    /// The latest price of `symbol`: the close of its newest base candle, forming or closed.
+    pub async fn last_price(&self, symbol: &Symbol) -> Result<Price, EngineError> {
+        let base = self.handle(symbol)?.health.base_timeframe();
+        let snapshot = self.read_candles(symbol, base, 1).await?;
+        snapshot
+            .forming
+            .or_else(|| snapshot.closed.last().copied())
+            .map(|candle| candle.close)
+            .ok_or_else(|| EngineError::UnknownSymbol(symbol.clone()))
+    }
+
+    /// Re-evaluates signals of `symbol`, or of every symbol; returns the number of symbols
+    /// scanned and of signal events (emitted, updated, ended) that caused. A symbol whose
+    /// mailbox is full is refused as in ingest.
+    pub async fn rescan(&self, symbol: Option<&Symbol>) -> Result<(usize, usize), EngineError> {
+        let handles = match symbol {
+            Some(symbol) => vec![self.handle(symbol)?],
+            None => self.inner.registry.handles(),
+        };
+        let mut changes = 0;
+        for handle in &handles {
+            changes += handle.ask(RescanSignals, self.request_timeout_ms()).await?;
+        }
+        Ok((handles.len(), changes))
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub async fn inject_fault(
+        &self,
+        symbol: &Symbol,
+        fault: crate::actors::symbol::Fault,
+    ) -> Result<(), EngineError> {
+        let handle = self.handle(symbol)?;
+        handle
+            .addr
+            .send(crate::actors::symbol::InjectFault(fault))
+            .await
+            .map_err(|_| EngineError::ActorStopped(symbol.clone()))
+    }
+}

@@ -1,0 +1,113 @@
+//! The engine against a real actor system: every outcome of [`SymbolHandle::ask`].
+//!
+//! [`SymbolHandle::ask`]: crate::actors::SymbolHandle::ask
+
+use super::Engine;
+use crate::actors::symbol::ReadCandles;
+use crate::actors::{EngineError, EngineSettings};
+use crate::domain::analysis::AnalysisSettings;
+use crate::domain::market::{Symbol, Timeframe};
+use crate::domain::test_candles::raw_candle;
+
+fn settings() -> EngineSettings {
+    EngineSettings {
+        shards: 1,
+        mailbox_capacity: 2,
+        ..EngineSettings::default()
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn btc() -> Symbol {
+    Symbol::parse("BTCUSDT").unwrap()
+}
+
+#[test]
+fn asks_are_answered_refused_when_full_and_stopped_after_shutdown() {
+    let engine = Engine::start(settings(), AnalysisSettings::default()).unwrap();
+    runtime().block_on(async {
+        let candles = vec![raw_candle(0, 10, 12, 9, 11), raw_candle(1, 11, 13, 10, 12)];
+        let report = engine.ingest(&btc(), Timeframe::M1, candles).await.unwrap();
+        assert_eq!((report.received, report.tally.appended), (2, 2));
+        let snapshot = engine.read_candles(&btc(), Timeframe::M1, 5).await.unwrap();
+        assert_eq!(
+            snapshot.closed.len() + usize::from(snapshot.forming.is_some()),
+            2
+        );
+        assert_eq!(engine.rescan(None).await.unwrap().0, 1);
+
+        let handle = engine.handle(&btc()).unwrap();
+        assert!(handle.health.try_reserve_slot() && handle.health.try_reserve_slot());
+        let full = handle
+            .ask(
+                ReadCandles {
+                    timeframe: Timeframe::M1,
+                    limit: 1,
+                },
+                1000,
+            )
+            .await;
+        assert!(matches!(
+            full,
+            Err(EngineError::MailboxFull { capacity: 2, .. })
+        ));
+        handle.health.release_slot();
+        handle.health.release_slot();
+        assert_eq!(
+            handle.health.view().mailbox_len,
+            0,
+            "a refused ask keeps no slot"
+        );
+
+        engine.shutdown().await;
+        let stopped = handle
+            .ask(
+                ReadCandles {
+                    timeframe: Timeframe::M1,
+                    limit: 1,
+                },
+                1000,
+            )
+            .await;
+        assert!(matches!(stopped, Err(EngineError::ActorStopped(_))));
+        assert_eq!(
+            handle.health.view().mailbox_len,
+            0,
+            "a stopped actor keeps no slot"
+        );
+    });
+}
+
+#[test]
+fn unknown_symbols_and_closed_ingest_are_refused_before_any_ask() {
+    let engine = Engine::start_restoring(settings(), AnalysisSettings::default()).unwrap();
+    runtime().block_on(async {
+        let restoring = engine.ingest(&btc(), Timeframe::M1, Vec::new()).await;
+        assert!(matches!(restoring, Err(EngineError::Restoring)));
+        let unknown = engine.read_candles(&btc(), Timeframe::M1, 1).await;
+        assert!(matches!(unknown, Err(EngineError::UnknownSymbol(_))));
+        assert!(matches!(
+            engine.last_price(&btc()).await,
+            Err(EngineError::UnknownSymbol(_))
+        ));
+        engine.shutdown().await;
+        let stopping = engine.ingest(&btc(), Timeframe::M1, Vec::new()).await;
+        assert!(matches!(stopping, Err(EngineError::ShuttingDown)));
+    });
+}
+
+#[test]
+fn bad_settings_are_refused_before_any_thread_starts() {
+    let no_mailbox = EngineSettings {
+        mailbox_capacity: 0,
+        ..settings()
+    };
+    let refused = Engine::start(no_mailbox, AnalysisSettings::default());
+    assert!(matches!(refused, Err(EngineError::Startup(_))));
+}
