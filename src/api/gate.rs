@@ -3,12 +3,19 @@
 //! metrics token), checks the route's least role, and charges the route's rate limit.
 //! Requests with wrong credentials are charged to the client address's login budget, so
 //! guessing keys or tokens is throttled like guessing passwords.
+//!
+//! Routes on one portfolio go one step further: [`portfolio_route`] and [`trade_route`] hand
+//! the handler the caller together with the portfolio they checked ([`OwnedPortfolio`]), so
+//! no handler looks either up a second time.
 
 use super::access::{self, Access, RouteSpec};
 use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
 use crate::auth::{AuthError, Credential, Principal, Role};
+use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioEntry, PortfolioError};
+use cryptolens_actors::actors::EngineError;
+use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use warp::http::Method;
@@ -87,6 +94,110 @@ pub fn caller_with_body(
     principal(state)
         .and(super::json_body::optional_body(limit_bytes))
         .and(with_state(state))
+}
+
+/// A portfolio the caller may see (its owner, or an admin), looked up once: the caller, the
+/// portfolio's id and listing entry, and the book holding its actor.
+#[derive(Clone)]
+pub struct OwnedPortfolio {
+    pub caller: Principal,
+    pub id: u64,
+    pub entry: PortfolioEntry,
+    pub book: Arc<PortfolioBook>,
+}
+
+impl OwnedPortfolio {
+    /// A copy of the portfolio's current state.
+    pub async fn read(&self) -> Result<Portfolio, PortfolioError> {
+        self.book.portfolio(self.id).await
+    }
+
+    /// Applies `mutation`, answered once durable (see `PortfolioBook::mutate`).
+    pub async fn mutate(
+        &self,
+        mutation: Mutation,
+        idempotency_key: Option<String>,
+        at_ms: i64,
+    ) -> Result<Outcome, PortfolioError> {
+        self.book
+            .mutate(self.id, mutation, idempotency_key, at_ms)
+            .await
+    }
+}
+
+/// `/api/portfolios/{id}...` routes: `path` (with its method) extracts the id; `input` (the
+/// body, a query) is read next, then the portfolio is looked up for the caller. For anyone
+/// who may not see it, it is unknown, as one that does not exist (404 `unknown_portfolio`).
+/// Checked after the body is read and right before the handler, and ownership never changes
+/// once a portfolio exists, so no request can reach a portfolio created while it waited.
+pub fn portfolio_route<P, I, T>(
+    path: P,
+    input: I,
+    state: &AppState,
+) -> impl Filter<Extract = (OwnedPortfolio, T), Error = Rejection> + Clone
+where
+    P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
+    I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    path.and(principal(state))
+        .and(input)
+        .and(with_state(state))
+        .and_then(
+            |id: String, caller: Principal, input: T, state: AppState| async move {
+                owned_portfolio(caller, &id, &state)
+                    .map(|owned| (owned, input))
+                    .map_err(|error| warp::reject::custom(Denied(error)))
+            },
+        )
+        .untuple_one()
+}
+
+/// `/api/portfolios/{id}/trades/{trade}...` routes: as [`portfolio_route`], with the trade's
+/// path segment passed on unparsed (the handler names the field in its error).
+pub fn trade_route<P, I, T>(
+    path: P,
+    input: I,
+    state: &AppState,
+) -> impl Filter<Extract = (OwnedPortfolio, String, T), Error = Rejection> + Clone
+where
+    P: Filter<Extract = (String, String), Error = Rejection> + Clone + Send + Sync + 'static,
+    I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    path.and(principal(state))
+        .and(input)
+        .and(with_state(state))
+        .and_then(
+            |id: String, trade: String, caller: Principal, input: T, state: AppState| async move {
+                owned_portfolio(caller, &id, &state)
+                    .map(|owned| (owned, trade, input))
+                    .map_err(|error| warp::reject::custom(Denied(error)))
+            },
+        )
+        .untuple_one()
+}
+
+fn owned_portfolio(
+    caller: Principal,
+    id: &str,
+    state: &AppState,
+) -> Result<OwnedPortfolio, ApiError> {
+    let id = super::portfolios::parse_id("portfolio_id", id)?;
+    let book = state
+        .engine
+        .portfolios()
+        .ok_or(ApiError::Engine(EngineError::Restoring))?;
+    let entry = book
+        .entry(id)
+        .filter(|entry| caller.may_see_owned_by(&entry.owner))
+        .ok_or(ApiError::Portfolio(PortfolioError::Unknown(id)))?;
+    Ok(OwnedPortfolio {
+        caller,
+        id,
+        entry,
+        book,
+    })
 }
 
 #[derive(Debug, Clone)]

@@ -7,8 +7,12 @@
 //! mutation changes nothing and is answered at once. Reads see the in-memory state, which
 //! may include mutations whose flush is still in flight; if a flush fails, the actor stops
 //! and its supervisor-less restart path is a server restart, which replays the durable log.
+//!
+//! Exits are the same path: `EvaluateExits` hands a closed candle to the domain
+//! (`Portfolio::on_candle`), and each exit it applies is logged and flushed like a mutation,
+//! under its exit key; no reply waits for those.
 
-use super::messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
+use super::messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 use super::record::LedgerRecord;
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
@@ -75,17 +79,89 @@ impl PortfolioActor {
             Ok(outcome) => outcome,
             Err(refusal) => {
                 let result = Err(PortfolioError::Refused(refusal));
-                self.remember(&message, 0, &result);
+                self.remember(
+                    message.idempotency_key.as_ref(),
+                    &message.mutation,
+                    0,
+                    &result,
+                );
                 let _ = message.reply.send(result);
                 return;
             }
         };
+        let seq = match self.log_applied(
+            message.at_ms,
+            message.idempotency_key.clone(),
+            message.mutation.clone(),
+            outcome.clone(),
+        ) {
+            Ok(seq) => seq,
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+                ctx.stop();
+                return;
+            }
+        };
+        let result = Ok(outcome);
+        self.remember(
+            message.idempotency_key.as_ref(),
+            &message.mutation,
+            seq,
+            &result,
+        );
+        self.waiting.push((seq, message.reply, result));
+        self.flush(ctx);
+    }
+
+    /// Applies every exit `message`'s candle causes (the domain decides; keys already
+    /// answered are left out) and logs each like any other mutation, under its exit key.
+    fn evaluate_exits(&mut self, message: &EvaluateExits, ctx: &mut Context<Self>) -> usize {
+        let answers = &self.answers;
+        let exits = self.portfolio.on_candle_skipping(
+            &message.symbol,
+            &message.candle,
+            message.at_ms,
+            |key| answers.contains_key(key),
+        );
+        for refusal in &exits.refusals {
+            tracing::error!(portfolio = self.portfolio.spec().id, key = %refusal.key,
+                error = %refusal.error, "paper exit refused");
+        }
+        let applied = exits.fills.len();
+        for fill in exits.fills {
+            let logged = self.log_applied(
+                message.at_ms,
+                Some(fill.key.clone()),
+                fill.mutation.clone(),
+                fill.outcome.clone(),
+            );
+            let Ok(seq) = logged else {
+                ctx.stop();
+                return 0;
+            };
+            self.remember(Some(&fill.key), &fill.mutation, seq, &Ok(fill.outcome));
+        }
+        self.flush(ctx);
+        applied
+    }
+
+    /// Writes the record of a mutation already applied in memory and returns its sequence
+    /// number; the caller starts the flush. A failed write leaves memory ahead of the log:
+    /// the caller must stop the actor, so nothing more is served from it (a restart replays
+    /// the durable log).
+    fn log_applied(
+        &mut self,
+        at_ms: i64,
+        idempotency_key: Option<String>,
+        mutation: Mutation,
+        outcome: Outcome,
+    ) -> Result<u64, PortfolioError> {
         let seq = self.next_seq;
         let record = LedgerRecord::Applied {
-            at_ms: message.at_ms,
-            idempotency_key: message.idempotency_key.clone(),
-            mutation: message.mutation.clone(),
-            outcome: Box::new(outcome.clone()),
+            at_ms,
+            idempotency_key,
+            mutation,
+            outcome: Box::new(outcome),
         };
         let written = encode(&record)
             .map_err(|error| error.to_string())
@@ -95,29 +171,23 @@ impl PortfolioActor {
                     .map_err(|error| error.to_string())
             });
         if let Err(problem) = written {
-            // Memory is now ahead of the log: stop, so nothing more is served from it; a
-            // restart replays the durable log.
             tracing::error!(portfolio = self.portfolio.spec().id, %problem, "ledger write failed");
-            let _ = message.reply.send(Err(PortfolioError::Durability(problem)));
-            ctx.stop();
-            return;
+            return Err(PortfolioError::Durability(problem));
         }
         self.next_seq += 1;
-        let result = Ok(outcome);
-        self.remember(&message, seq, &result);
-        self.waiting.push((seq, message.reply, result));
-        self.flush(ctx);
+        Ok(seq)
     }
 
     fn remember(
         &mut self,
-        message: &MutatePortfolio,
+        key: Option<&String>,
+        mutation: &Mutation,
         seq: u64,
         result: &Result<Outcome, PortfolioError>,
     ) {
-        if let Some(key) = &message.idempotency_key {
+        if let Some(key) = key {
             let answer = Answer {
-                mutation: message.mutation.clone(),
+                mutation: mutation.clone(),
                 result: result.clone(),
                 seq,
             };
@@ -138,14 +208,15 @@ impl PortfolioActor {
         }
     }
 
-    /// Starts a flush unless one is in flight; when it returns, everything written before it
-    /// started is durable and answered, and the next flush starts if more is waiting.
+    /// Starts a flush unless one is in flight or everything written is durable; when it
+    /// returns, everything written before it started is durable and answered, and the next
+    /// flush starts if more was written meanwhile.
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flushing || self.waiting.is_empty() {
+        let covers = self.next_seq.saturating_sub(1);
+        if self.flushing || covers <= self.durable_seq {
             return;
         }
         self.flushing = true;
-        let covers = self.next_seq - 1;
         let store = Arc::clone(&self.store);
         let flushed = async move { store.flush_async().await };
         ctx.spawn(flushed.into_actor(self).map(move |result, actor, ctx| {
@@ -188,15 +259,11 @@ impl Handler<MutatePortfolio> for PortfolioActor {
     }
 }
 
-impl Handler<ReadOpenTrades> for PortfolioActor {
-    type Result = actix::MessageResult<ReadOpenTrades>;
+impl Handler<EvaluateExits> for PortfolioActor {
+    type Result = usize;
 
-    fn handle(&mut self, message: ReadOpenTrades, _ctx: &mut Self::Context) -> Self::Result {
-        let trades = self
-            .portfolio
-            .trades()
-            .filter(|trade| trade.is_open() && trade.symbol == message.0);
-        actix::MessageResult(trades.cloned().collect())
+    fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) -> usize {
+        self.evaluate_exits(&message, ctx)
     }
 }
 

@@ -2,11 +2,11 @@
 //! actors.
 
 use super::actor::{Answer, PortfolioActor};
-use super::messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
+use super::messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 use super::record::LedgerRecord;
 use super::PortfolioError;
-use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec, Trade};
-use crate::domain::market::Symbol;
+use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
+use crate::domain::market::{Candle, Symbol};
 use crate::store::{decode, encode, Store, StoreProblem};
 use actix::{Actor, Addr};
 use actix_rt::ArbiterHandle;
@@ -173,16 +173,30 @@ impl PortfolioBook {
         }
     }
 
-    pub async fn open_trades(
-        &self,
-        id: u64,
-        symbol: &Symbol,
-    ) -> Result<Vec<Trade>, PortfolioError> {
-        let request = self.addr(id)?.send(ReadOpenTrades(symbol.clone()));
-        match tokio::time::timeout(self.request_timeout, request).await {
-            Ok(Ok(trades)) => Ok(trades),
-            _ => Err(PortfolioError::Unavailable),
+    /// Sends a closed base-timeframe candle of `symbol` to every portfolio, one after the
+    /// other, each applying the exits it causes (`EvaluateExits`). A portfolio that does not
+    /// answer in time is reported and the others still get the candle. Answers how many
+    /// exits were applied in all.
+    pub async fn evaluate_exits(&self, symbol: &Symbol, candle: &Candle, at_ms: i64) -> usize {
+        let addrs: Vec<(u64, Addr<PortfolioActor>)> = self
+            .read_handles()
+            .iter()
+            .map(|(id, handle)| (*id, handle.addr.clone()))
+            .collect();
+        let mut applied = 0;
+        for (id, addr) in addrs {
+            let message = EvaluateExits {
+                symbol: symbol.clone(),
+                candle: *candle,
+                at_ms,
+            };
+            match tokio::time::timeout(self.request_timeout, addr.send(message)).await {
+                Ok(Ok(count)) => applied += count,
+                _ => tracing::error!(portfolio = id, %symbol, "exits not evaluated: no answer"),
+            }
         }
+        self.mutations.fetch_add(applied as u64, Ordering::Relaxed);
+        applied
     }
 
     fn addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {

@@ -1,8 +1,8 @@
 //! Messages a [`super::PortfolioActor`] understands.
 
 use super::PortfolioError;
-use crate::domain::ledger::{Mutation, Outcome, Portfolio, Trade};
-use crate::domain::market::Symbol;
+use crate::domain::ledger::{Mutation, Outcome, Portfolio};
+use crate::domain::market::{Candle, Symbol};
 use actix::Message;
 use tokio::sync::oneshot;
 
@@ -17,10 +17,17 @@ pub struct MutatePortfolio {
     pub reply: oneshot::Sender<Result<Outcome, PortfolioError>>,
 }
 
-/// The open trades on one symbol (cheap: no ledger copied).
+/// A closed base-timeframe candle of `symbol`: apply every exit it causes on the open trades
+/// (the rules are the domain's, `Portfolio::on_candle`), each logged durably like any other
+/// mutation. Answers how many exits were applied.
 #[derive(Message)]
-#[rtype(result = "Vec<Trade>")]
-pub struct ReadOpenTrades(pub Symbol);
+#[rtype(result = "usize")]
+pub struct EvaluateExits {
+    pub symbol: Symbol,
+    pub candle: Candle,
+    /// When the exits happen: the candle's close time.
+    pub at_ms: i64,
+}
 
 /// A copy of the portfolio's state, for reads and analytics.
 #[derive(Message)]

@@ -3,14 +3,14 @@
 
 mod actor;
 mod book;
+mod candle_feed;
 mod error;
 mod messages;
 mod record;
-mod triggers;
 
 pub use actor::PortfolioActor;
 pub use book::{PortfolioBook, PortfolioEntry};
+pub use candle_feed::run_exit_triggers;
 pub use error::PortfolioError;
-pub use messages::{MutatePortfolio, ReadOpenTrades, ReadPortfolio};
+pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 pub use record::LedgerRecord;
-pub use triggers::run_exit_triggers;

@@ -6,7 +6,10 @@ mod error;
 mod exits;
 mod model;
 mod mutation;
+mod on_candle;
 mod portfolio;
+mod risk;
+mod sizing;
 
 #[cfg(test)]
 mod reference_tests;
@@ -33,4 +36,7 @@ pub use model::{
     TradeStatus,
 };
 pub use mutation::{Mutation, PortfolioSpec};
+pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
 pub use portfolio::{check_amount, Outcome, Portfolio, DECIMALS_MAX};
+pub use risk::{Order, RiskApproved};
+pub use sizing::{risk_sized_quantity, RiskPercent};

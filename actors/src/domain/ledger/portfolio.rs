@@ -10,7 +10,7 @@
 //! never negative; cash always equals the initial balance plus the sum of ledger amounts.
 
 use super::model::{DecimalText, EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
-use super::{LedgerError, Mutation, PortfolioSpec};
+use super::{LedgerError, Mutation, Order, PortfolioSpec};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -39,7 +39,7 @@ pub struct Portfolio {
     cash: Decimal,
     trades: BTreeMap<u64, Trade>,
     /// Kept with every change, so the position limit is O(1) however long the history.
-    open_positions: usize,
+    pub(super) open_positions: usize,
     ledger: Vec<LedgerEntry>,
     /// Realised P&L net of exit fees per UTC day (day number since the epoch).
     realised_by_day: BTreeMap<i64, DecimalText>,
@@ -161,19 +161,8 @@ impl Portfolio {
         check_amount("quantity", order.quantity)?;
         check_amount("price", order.price)?;
         check_exits(order.side, order.price, stop_loss, take_profits)?;
-        let limits = &self.spec.limits;
-        let open_positions = self.open_positions;
-        if let Some(max) = limits.max_open_positions {
-            if open_positions >= max as usize {
-                return Err(LedgerError::RiskLimit {
-                    limit: "max_open_positions",
-                    message: format!("{open_positions} positions are open, the limit is {max}"),
-                });
-            }
-        }
-        self.check_daily_loss(at_ms)?;
-        let (notional, fee) = self.notional_and_fee(order.quantity, order.price)?;
-        self.check_position_notional(notional)?;
+        let approved = self.approve_open(order, at_ms)?;
+        let (notional, fee) = (approved.notional(), approved.fee());
         let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
         let id = self.trades.keys().next_back().map_or(1, |last| last + 1);
         let entry = self.entry(id, EntryKind::Reserve, -reserve, notional, at_ms)?;
@@ -399,7 +388,7 @@ impl Portfolio {
         Ok(trade)
     }
 
-    fn notional_and_fee(
+    pub(super) fn notional_and_fee(
         &self,
         quantity: Decimal,
         price: Decimal,
@@ -411,7 +400,7 @@ impl Portfolio {
         Ok((notional, fee))
     }
 
-    fn check_position_notional(&self, notional: Decimal) -> Result<(), LedgerError> {
+    pub(super) fn check_position_notional(&self, notional: Decimal) -> Result<(), LedgerError> {
         match self.spec.limits.max_position_notional {
             Some(max) if notional > max => Err(LedgerError::RiskLimit {
                 limit: "max_position_notional",
@@ -421,7 +410,7 @@ impl Portfolio {
         }
     }
 
-    fn check_daily_loss(&self, at_ms: i64) -> Result<(), LedgerError> {
+    pub(super) fn check_daily_loss(&self, at_ms: i64) -> Result<(), LedgerError> {
         let Some(limit) = self.spec.limits.daily_loss_limit else {
             return Ok(());
         };
@@ -484,12 +473,6 @@ impl Portfolio {
         );
         Ok(Outcome { trade, entries })
     }
-}
-
-struct Order {
-    side: Side,
-    quantity: Decimal,
-    price: Decimal,
 }
 
 /// The cost a close of `quantity` out of `open` releases.

@@ -1,0 +1,96 @@
+//! What portfolio requests carry besides the path, checked at the edge: ids, the
+//! `Idempotency-Key` header, bodies and symbols, each refused with its field named.
+
+use super::super::error::ApiError;
+use super::super::json_body::{optional_body, parse_json};
+use bytes::Bytes;
+use cryptolens_actors::domain::market::Symbol;
+use serde::de::DeserializeOwned;
+use warp::{Filter, Rejection};
+
+/// Portfolio request bodies are small; anything larger is refused with 413.
+pub const BODY_LIMIT_BYTES: u64 = 64 * 1024;
+const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 128;
+
+/// What a mutation request reads before its portfolio is looked up.
+pub struct MutationInput {
+    pub idempotency_key: Option<String>,
+    pub body: Bytes,
+}
+
+/// The optional `Idempotency-Key` header and the body (at most [`BODY_LIMIT_BYTES`]).
+pub fn mutation_input() -> impl Filter<Extract = (MutationInput,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("idempotency-key")
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .map(|idempotency_key, body| MutationInput {
+            idempotency_key,
+            body,
+        })
+}
+
+/// Nothing to read before the lookup (reads without a body or query).
+pub fn no_input() -> impl Filter<Extract = ((),), Error = Rejection> + Clone {
+    warp::any().and_then(|| async { Ok::<(), Rejection>(()) })
+}
+
+pub fn parse_id(field: &'static str, text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().map_err(|_| {
+        ApiError::invalid_field(
+            field,
+            format!("{field} must be a positive integer, got {text:?}"),
+        )
+    })
+}
+
+/// An empty (or all-whitespace) body reads as `T::default()`.
+pub fn body_or_empty<T: DeserializeOwned + Default>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(body, what)
+}
+
+pub fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
+    match key {
+        Some(key)
+            if key.is_empty()
+                || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX
+                || !key.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Err(ApiError::invalid_field(
+                "Idempotency-Key",
+                format!("1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"),
+            ))
+        }
+        key => Ok(key),
+    }
+}
+
+pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::invalid_field(field, format!("{field} is required")))
+}
+
+pub fn parse_symbol(text: &str) -> Result<Symbol, ApiError> {
+    Symbol::parse(text).map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_keys_are_checked_with_their_field() {
+        assert_eq!(parse_id("trade_id", "7").ok(), Some(7));
+        assert!(parse_id("trade_id", "-1").is_err());
+        assert!(idempotency_key(None).is_ok_and(|key| key.is_none()));
+        assert!(idempotency_key(Some("a-1".into())).is_ok());
+        for bad in ["", "has space", &"k".repeat(129)] {
+            assert!(idempotency_key(Some(bad.to_owned())).is_err(), "{bad:?}");
+        }
+        assert!(required(None::<u8>, "side").is_err());
+        assert!(parse_symbol("BTCUSDT").is_ok());
+    }
+}

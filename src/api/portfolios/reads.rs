@@ -1,0 +1,167 @@
+//! Reads of one portfolio: the portfolio, its trades, its statistics, equity curve and
+//! ledger, and a trade's journal. Each view has its own route; other paths never reach here
+//! (the gate answers 404 for a path missing from the authorisation table).
+
+use super::super::error::ApiError;
+use super::super::query::QueryParams;
+use super::super::{respond, with_state, AppState};
+use super::input::{no_input, parse_id};
+use super::market::marks;
+use super::views::{LedgerEntryJson, PortfolioJson, TradeJson};
+use super::{now_ms, portfolio_route, trade_route, OwnedPortfolio};
+use cryptolens_actors::actors::portfolio::PortfolioError;
+use cryptolens_actors::domain::ledger::{analytics, LedgerError, Portfolio, TradeStatus};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+type Marks = HashMap<String, Decimal>;
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let show = portfolio_route(
+        warp::path!("api" / "portfolios" / String).and(warp::get()),
+        no_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
+        respond(valued(&owned, &state, portfolio_json).await, &state)
+    });
+    let trades = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
+        warp::query::<HashMap<String, String>>(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
+            respond(list_trades(&owned, &query, &state).await, &state)
+        },
+    );
+    show.or(trades)
+        .unify()
+        .or(views(state))
+        .unify()
+        .or(journal(state))
+        .unify()
+}
+
+/// `stats`, `equity` and `ledger`.
+fn views(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let stats = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "stats").and(warp::get()),
+        no_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
+        respond(valued(&owned, &state, stats_json).await, &state)
+    });
+    let equity = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "equity").and(warp::get()),
+        no_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
+        respond(valued(&owned, &state, equity_json).await, &state)
+    });
+    let ledger = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
+        no_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
+        respond(
+            owned
+                .read()
+                .await
+                .map(|p| ledger_json(&p))
+                .map_err(ApiError::from),
+            &state,
+        )
+    });
+    stats.or(equity).unify().or(ledger).unify()
+}
+
+/// `GET .../trades/{trade_id}/journal`.
+fn journal(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    trade_route(
+        warp::path!("api" / "portfolios" / String / "trades" / String / "journal").and(warp::get()),
+        no_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, trade: String, (), state: AppState| async move {
+            respond(trade_journal(&owned, &trade).await, &state)
+        },
+    )
+}
+
+/// `render` of the portfolio valued at the latest prices of what it holds.
+async fn valued(
+    owned: &OwnedPortfolio,
+    state: &AppState,
+    render: fn(&Portfolio, &Marks) -> Value,
+) -> Result<Value, ApiError> {
+    let portfolio = owned.read().await?;
+    let marks = marks(&portfolio, state).await;
+    Ok(render(&portfolio, &marks))
+}
+
+fn portfolio_json(portfolio: &Portfolio, marks: &Marks) -> Value {
+    json!(PortfolioJson::new(portfolio, marks, now_ms()))
+}
+
+fn stats_json(portfolio: &Portfolio, marks: &Marks) -> Value {
+    json!(analytics::stats(portfolio, marks, now_ms()))
+}
+
+fn equity_json(portfolio: &Portfolio, marks: &Marks) -> Value {
+    json!({"points": analytics::equity_curve(portfolio, marks, now_ms())})
+}
+
+fn ledger_json(portfolio: &Portfolio) -> Value {
+    let entries: Vec<LedgerEntryJson> = portfolio
+        .ledger()
+        .iter()
+        .map(LedgerEntryJson::new)
+        .collect();
+    json!({
+        "initial_balance": portfolio.spec().initial_balance.to_string(),
+        "cash": portfolio.cash().to_string(),
+        "count": entries.len(),
+        "entries": entries,
+    })
+}
+
+async fn list_trades(
+    owned: &OwnedPortfolio,
+    query: &HashMap<String, String>,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let params = QueryParams::new(query, &["status"])?;
+    let status: Option<TradeStatus> = params.named("status", "open, partially_closed, closed")?;
+    let portfolio = owned.read().await?;
+    let marks = marks(&portfolio, state).await;
+    let trades: Vec<TradeJson> = portfolio
+        .trades()
+        .rev()
+        .filter(|trade| status.is_none_or(|wanted| trade.status == wanted))
+        .map(|trade| TradeJson::new(trade, marks.get(trade.symbol.as_str()).copied()))
+        .collect();
+    Ok(json!({"count": trades.len(), "trades": trades}))
+}
+
+async fn trade_journal(owned: &OwnedPortfolio, trade: &str) -> Result<Value, ApiError> {
+    let trade_id = parse_id("trade_id", trade)?;
+    let portfolio = owned.read().await?;
+    let trade = portfolio
+        .trade(trade_id)
+        .ok_or(PortfolioError::Refused(LedgerError::UnknownTrade(trade_id)))?;
+    Ok(json!({"trade_id": trade_id, "journal": TradeJson::new(trade, None).journal}))
+}

@@ -1,0 +1,181 @@
+//! Trade mutations: open, close, add, journal and amend, each its own route. Each handler
+//! checks its input, builds one [`Mutation`], sends it to the portfolio's actor and renders
+//! the outcome once it is durable.
+
+use super::super::error::ApiError;
+use super::super::json_body::parse_json;
+use super::super::{respond, respond_created, with_state, AppState};
+use super::input::{body_or_empty, idempotency_key, mutation_input, parse_id, MutationInput};
+use super::market::price_or_trade_market;
+use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
+use super::views::{LedgerEntryJson, TradeJson};
+use super::{now_ms, open, portfolio_route, trade_route, OwnedPortfolio};
+use cryptolens_actors::domain::ledger::{DecimalText, Mutation, Outcome};
+use serde_json::{json, Value};
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let open = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "trades").and(warp::post()),
+        mutation_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, input: MutationInput, state: AppState| async move {
+            respond_created(open_trade(&owned, input, &state).await, &state)
+        },
+    );
+    let amend = trade_route(
+        warp::path!("api" / "portfolios" / String / "trades" / String).and(warp::patch()),
+        mutation_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
+            respond(amend_trade(&owned, &trade, input).await, &state)
+        },
+    );
+    open.or(amend).unify().or(actions(state)).unify()
+}
+
+/// `.../trades/{trade}/close`, `/add` and `/journal`.
+fn actions(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let close = trade_route(
+        warp::path!("api" / "portfolios" / String / "trades" / String / "close").and(warp::post()),
+        mutation_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
+            respond(close_trade(&owned, &trade, input, &state).await, &state)
+        },
+    );
+    let add = trade_route(
+        warp::path!("api" / "portfolios" / String / "trades" / String / "add").and(warp::post()),
+        mutation_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
+            respond(add_to_trade(&owned, &trade, input, &state).await, &state)
+        },
+    );
+    let journal = trade_route(
+        warp::path!("api" / "portfolios" / String / "trades" / String / "journal")
+            .and(warp::post()),
+        mutation_input(),
+        state,
+    )
+    .and(with_state(state))
+    .then(
+        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
+            respond(journal_trade(&owned, &trade, input).await, &state)
+        },
+    );
+    close.or(add).unify().or(journal).unify()
+}
+
+/// Sends `mutation` under `key` and renders what it did.
+async fn mutate(
+    owned: &OwnedPortfolio,
+    mutation: Mutation,
+    key: Option<String>,
+) -> Result<Value, ApiError> {
+    tracing::debug!(portfolio = owned.id, owner = %owned.entry.owner,
+        caller = %owned.caller.username, trade = ?mutation.trade_id(), "portfolio mutation");
+    let outcome = owned.mutate(mutation, key, now_ms()).await?;
+    Ok(outcome_json(&outcome))
+}
+
+fn outcome_json(outcome: &Outcome) -> Value {
+    let entries: Vec<LedgerEntryJson> = outcome.entries.iter().map(LedgerEntryJson::new).collect();
+    json!({"trade": TradeJson::new(&outcome.trade, None), "ledger_entries": entries})
+}
+
+/// The trade id of a trade route and the request's idempotency key, checked.
+fn trade_target(trade: &str, key: Option<String>) -> Result<(u64, Option<String>), ApiError> {
+    Ok((parse_id("trade_id", trade)?, idempotency_key(key)?))
+}
+
+async fn open_trade(
+    owned: &OwnedPortfolio,
+    input: MutationInput,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let key = idempotency_key(input.idempotency_key)?;
+    let request: OpenTrade = parse_json(&input.body, "trade")?;
+    let mutation = open::open_mutation(owned, request, state).await?;
+    mutate(owned, mutation, key).await
+}
+
+async fn close_trade(
+    owned: &OwnedPortfolio,
+    trade: &str,
+    input: MutationInput,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let request: CloseTrade = body_or_empty(&input.body, "close request")?;
+    let price = price_or_trade_market(request.price, owned, trade_id, state).await?;
+    let mutation = Mutation::Close {
+        trade_id,
+        quantity: request.quantity,
+        price,
+    };
+    mutate(owned, mutation, key).await
+}
+
+async fn add_to_trade(
+    owned: &OwnedPortfolio,
+    trade: &str,
+    input: MutationInput,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let request: AddToTrade = parse_json(&input.body, "add request")?;
+    let price = price_or_trade_market(request.price, owned, trade_id, state).await?;
+    let mutation = Mutation::Add {
+        trade_id,
+        quantity: request.quantity,
+        price,
+    };
+    mutate(owned, mutation, key).await
+}
+
+async fn journal_trade(
+    owned: &OwnedPortfolio,
+    trade: &str,
+    input: MutationInput,
+) -> Result<Value, ApiError> {
+    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let request: JournalBody = parse_json(&input.body, "journal entry")?;
+    let mutation = Mutation::Journal {
+        trade_id,
+        text: request.text,
+        tags: request.tags,
+    };
+    mutate(owned, mutation, key).await
+}
+
+async fn amend_trade(
+    owned: &OwnedPortfolio,
+    trade: &str,
+    input: MutationInput,
+) -> Result<Value, ApiError> {
+    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let request: AmendTrade = parse_json(&input.body, "amendment")?;
+    let mutation = Mutation::Amend {
+        trade_id,
+        stop_loss: request.stop_loss.flatten().map(DecimalText),
+        clear_stop_loss: matches!(request.stop_loss, Some(None)),
+        take_profits: request
+            .take_profits
+            .map(|targets| targets.into_iter().map(DecimalText).collect()),
+    };
+    mutate(owned, mutation, key).await
+}
