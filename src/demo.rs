@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Chance that a minute is missing from the generated history.
@@ -193,12 +193,6 @@ fn revise(forming: Candle, last: f64, volume: f64, decimals: u32) -> Result<Cand
     )
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
 /// Loads the history through the engine, then streams live revisions until shutdown.
 pub async fn load_and_stream(
     engine: &Engine,
@@ -206,7 +200,8 @@ pub async fn load_and_stream(
     mut shutting_down: watch::Receiver<bool>,
 ) -> Result<(), DemoError> {
     let mut market = DemoMarket::new(settings)?;
-    for (symbol, candles) in market.history(now_ms(), settings.history_candles) {
+    let clock = engine.clock();
+    for (symbol, candles) in market.history(clock.now_ms(), settings.history_candles) {
         for chunk in candles.chunks(10_000) {
             engine
                 .ingest(&symbol, Timeframe::M1, chunk.to_vec())
@@ -222,7 +217,7 @@ pub async fn load_and_stream(
                 _ = ticker.tick() => {}
                 _ = async { let _ = shutting_down.wait_for(|down| *down).await; } => break,
             }
-            for (symbol, candle) in market.tick(now_ms()) {
+            for (symbol, candle) in market.tick(clock.now_ms()) {
                 if let Err(error) = engine.ingest(&symbol, Timeframe::M1, vec![candle]).await {
                     tracing::debug!(%symbol, %error, "demo tick not applied");
                 }

@@ -56,7 +56,7 @@ pub const ADMIN_API_KEY_VARIABLE: &str = "CRYPTOLENS_ADMIN_API_KEY";
 pub struct StartOptions {
     /// Load generated demo candles and keep them live.
     pub demo: bool,
-    /// The wall clock session expiry and lockouts read.
+    /// The one wall clock: actors, session expiry, lockouts, ledger times, the demo feed.
     pub clock: Arc<dyn Clock>,
     /// First start only: the admin's password (else one is generated and printed once).
     pub admin_password: Option<String>,
@@ -115,12 +115,16 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let engine =
-            Engine::start_restoring(settings.engine_settings(), settings.analysis.clone())?;
+        let engine = Engine::start_restoring_with_clock(
+            settings.engine_settings(),
+            settings.analysis.clone(),
+            Arc::clone(&options.clock),
+        )?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
         let state = AppState {
             engine: engine.clone(),
+            clock: Arc::clone(&options.clock),
             ingest: settings.ingest.clone(),
             body_limit_bytes: settings.server.body_limit_bytes,
             ws_message_limit_bytes: settings.server.ws_message_limit_bytes,

@@ -48,7 +48,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
 
 /// The verdict of [`HealthReports::verdict`] with the reports it was decided from.
 fn overall_health(state: &AppState) -> serde_json::Value {
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    let now_ms = state.clock.now_ms();
     let problems = state.engine.store_problems();
     let persistence = state.engine.persistence();
     let actors = state.engine.actor_health();

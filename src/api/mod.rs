@@ -46,6 +46,8 @@ use warp::Filter;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    /// The server's one wall clock (the engine's and auth's too); handlers read "now" here.
+    pub clock: cryptolens_actors::clock::SharedClock,
     pub ingest: IngestSettings,
     pub body_limit_bytes: u64,
     pub ws_message_limit_bytes: usize,

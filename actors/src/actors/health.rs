@@ -107,10 +107,9 @@ impl ActorHealth {
         self.lag_ms.store(waited_ms, Ordering::Relaxed);
     }
 
-    pub fn record_ingest(&self, tally: &IngestTally, last_open_time_ms: Option<i64>) {
+    pub fn record_ingest(&self, tally: &IngestTally, last_open_time_ms: Option<i64>, now_ms: i64) {
         if tally.appended + tally.replaced > 0 {
-            self.last_ingest_at_ms
-                .store(super::clock::now_ms(), Ordering::Relaxed);
+            self.last_ingest_at_ms.store(now_ms, Ordering::Relaxed);
         }
         self.appended.fetch_add(tally.appended, Ordering::Relaxed);
         self.replaced.fetch_add(tally.replaced, Ordering::Relaxed);

@@ -7,7 +7,6 @@
 //! [`SignalQuery`] run over the published [`AnalysisView`]s, and [`HealthReports::verdict`]
 //! decides the health word from the actors' atomic counters; the API only renders.
 
-mod clock;
 mod engine;
 mod error;
 mod events;

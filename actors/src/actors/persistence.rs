@@ -9,6 +9,7 @@
 
 use super::registry::Registry;
 use super::symbol::{SymbolHandle, TakeSnapshot};
+use crate::clock::SharedClock;
 use crate::domain::market::Symbol;
 use crate::store::{encode, Store};
 use actix::{
@@ -59,6 +60,7 @@ pub struct PersistenceActor {
     store: Arc<Store>,
     interval: Duration,
     stats: Arc<PersistenceStats>,
+    clock: SharedClock,
     /// The state version last written per symbol; a restored or new actor starts at 0.
     saved_versions: HashMap<Symbol, u64>,
 }
@@ -69,12 +71,14 @@ impl PersistenceActor {
         store: Arc<Store>,
         interval: Duration,
         stats: Arc<PersistenceStats>,
+        clock: SharedClock,
     ) -> PersistenceActor {
         PersistenceActor {
             registry,
             store,
             interval,
             stats,
+            clock,
             saved_versions: HashMap::new(),
         }
     }
@@ -108,6 +112,7 @@ async fn snapshot_round(
     changed: Vec<SymbolHandle>,
     store: Arc<Store>,
     stats: Arc<PersistenceStats>,
+    clock: SharedClock,
 ) -> Vec<(Symbol, u64)> {
     let mut values = Vec::with_capacity(changed.len());
     let mut versions = Vec::with_capacity(changed.len());
@@ -137,7 +142,7 @@ async fn snapshot_round(
     stats.rounds.fetch_add(1, Ordering::Relaxed);
     stats
         .last_round_at_ms
-        .store(super::clock::now_ms(), Ordering::Relaxed);
+        .store(clock.now_ms(), Ordering::Relaxed);
     match result {
         Ok(()) => {
             stats
@@ -162,6 +167,7 @@ impl Handler<SnapshotRound> for PersistenceActor {
             self.changed_handles(),
             Arc::clone(&self.store),
             Arc::clone(&self.stats),
+            Arc::clone(&self.clock),
         );
         AtomicResponse::new(Box::pin(round.into_actor(self).map(
             |versions, actor, _ctx| {

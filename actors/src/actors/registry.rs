@@ -3,6 +3,7 @@
 use super::health::ActorHealth;
 use super::symbol::{AnalysisBoard, AnalysisView, SymbolActor, SymbolHandle};
 use super::{EngineError, EngineSettings, MarketEvent};
+use crate::clock::SharedClock;
 use crate::domain::analysis::AnalysisSettings;
 use crate::domain::market::{Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
@@ -21,6 +22,7 @@ pub struct Registry {
     settings: EngineSettings,
     analysis: Arc<AnalysisSettings>,
     events: broadcast::Sender<MarketEvent>,
+    clock: SharedClock,
 }
 
 impl Registry {
@@ -29,6 +31,7 @@ impl Registry {
         settings: EngineSettings,
         analysis: Arc<AnalysisSettings>,
         events: broadcast::Sender<MarketEvent>,
+        clock: SharedClock,
     ) -> Registry {
         assert!(!shards.is_empty(), "a registry needs at least one arbiter");
         Registry {
@@ -38,6 +41,7 @@ impl Registry {
             settings,
             analysis,
             events,
+            clock,
         }
     }
 
@@ -107,6 +111,7 @@ impl Registry {
             Arc::clone(&board),
             self.events.clone(),
             heartbeat,
+            Arc::clone(&self.clock),
         );
         let addr = Supervisor::start_in_arbiter(&self.shards[shard], move |ctx| {
             ctx.set_mailbox_capacity(capacity);

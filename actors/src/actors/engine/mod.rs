@@ -24,6 +24,7 @@ use super::portfolio::PortfolioBook;
 use super::registry::Registry;
 use super::symbol::SymbolHandle;
 use super::{EngineError, EngineSettings, MarketEvent};
+use crate::clock::SharedClock;
 use crate::domain::market::Symbol;
 use persistence::Persistence;
 use runtime::ActorRuntime;
@@ -49,11 +50,18 @@ struct EngineInner {
     store_problems: Mutex<Vec<crate::store::StoreProblem>>,
     portfolios: OnceLock<Arc<PortfolioBook>>,
     runtime: Mutex<Option<ActorRuntime>>,
+    /// The one wall clock of every actor the engine starts.
+    clock: SharedClock,
 }
 
 impl Engine {
     pub fn settings(&self) -> &EngineSettings {
         &self.inner.settings
+    }
+
+    /// The clock the engine's actors read; the API reads the same one.
+    pub fn clock(&self) -> SharedClock {
+        Arc::clone(&self.inner.clock)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<MarketEvent> {

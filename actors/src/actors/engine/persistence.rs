@@ -25,6 +25,7 @@ impl Engine {
             Arc::clone(&store),
             Duration::from_millis(self.inner.settings.snapshot_interval_ms.max(1)),
             Arc::clone(&self.inner.persistence_stats),
+            Arc::clone(&self.inner.clock),
         );
         let actor = PersistenceActor::start_in_arbiter(&runtime.persistence_shard(), |_| actor);
         *lock(&self.inner.persistence) = Some(Persistence { actor, store });

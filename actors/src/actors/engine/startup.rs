@@ -5,6 +5,7 @@ use super::{Engine, EngineInner};
 use crate::actors::persistence::PersistenceStats;
 use crate::actors::registry::Registry;
 use crate::actors::{EngineError, EngineSettings};
+use crate::clock::{system_clock, SharedClock};
 use crate::domain::analysis::AnalysisSettings;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,7 +18,7 @@ impl Engine {
         settings: EngineSettings,
         analysis: AnalysisSettings,
     ) -> Result<Engine, EngineError> {
-        Engine::start_with(settings, analysis, true)
+        Engine::start_with(settings, analysis, true, system_clock())
     }
 
     /// Like [`Engine::start`], but ingest stays closed (503, retry) until
@@ -26,13 +27,23 @@ impl Engine {
         settings: EngineSettings,
         analysis: AnalysisSettings,
     ) -> Result<Engine, EngineError> {
-        Engine::start_with(settings, analysis, false)
+        Engine::start_with(settings, analysis, false, system_clock())
+    }
+
+    /// [`Engine::start_restoring`] with the clock every actor reads (a manual one in tests).
+    pub fn start_restoring_with_clock(
+        settings: EngineSettings,
+        analysis: AnalysisSettings,
+        clock: SharedClock,
+    ) -> Result<Engine, EngineError> {
+        Engine::start_with(settings, analysis, false, clock)
     }
 
     fn start_with(
         settings: EngineSettings,
         analysis: AnalysisSettings,
         ingest_open: bool,
+        clock: SharedClock,
     ) -> Result<Engine, EngineError> {
         if settings.mailbox_capacity == 0 || settings.ring_capacity == 0 {
             return Err(EngineError::Startup(
@@ -43,7 +54,13 @@ impl Engine {
         let runtime = ActorRuntime::start(settings.shard_count())?;
         let shards = runtime.shards();
         let (events, _) = broadcast::channel(settings.event_capacity.max(1));
-        let registry = Registry::new(shards, settings.clone(), Arc::new(analysis), events.clone());
+        let registry = Registry::new(
+            shards,
+            settings.clone(),
+            Arc::new(analysis),
+            events.clone(),
+            Arc::clone(&clock),
+        );
         let inner = EngineInner {
             registry: Arc::new(registry),
             settings,
@@ -55,6 +72,7 @@ impl Engine {
             store_problems: Mutex::new(Vec::new()),
             portfolios: OnceLock::new(),
             runtime: Mutex::new(Some(runtime)),
+            clock,
         };
         Ok(Engine {
             inner: Arc::new(inner),

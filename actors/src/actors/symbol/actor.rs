@@ -3,9 +3,9 @@ use super::messages::{
     RescanSignals, SnapshotCopy, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
-use crate::actors::clock::now_ms;
 use crate::actors::health::ActorHealth;
 use crate::actors::{EngineError, MarketEvent};
+use crate::clock::SharedClock;
 use crate::domain::analysis::{AnalysisEvents, PatternEvent, SignalEvent};
 use crate::domain::market::{Candle, ClosedCandle, IngestTally, Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
@@ -24,6 +24,7 @@ pub struct SymbolActor {
     board: Arc<AnalysisBoard>,
     events: broadcast::Sender<MarketEvent>,
     heartbeat_interval: Duration,
+    clock: SharedClock,
     /// Reused between batches so ingest does not allocate per candle.
     closed_scratch: Vec<ClosedCandle>,
     analysis_scratch: AnalysisEvents,
@@ -36,6 +37,7 @@ impl SymbolActor {
         board: Arc<AnalysisBoard>,
         events: broadcast::Sender<MarketEvent>,
         heartbeat_interval: Duration,
+        clock: SharedClock,
     ) -> SymbolActor {
         SymbolActor {
             symbol: health.symbol().clone(),
@@ -44,6 +46,7 @@ impl SymbolActor {
             board,
             events,
             heartbeat_interval,
+            clock,
             closed_scratch: Vec::new(),
             analysis_scratch: AnalysisEvents::default(),
         }
@@ -79,7 +82,8 @@ impl SymbolActor {
             self.health.record_state_change();
         }
         let last_open_time_ms = self.scanner.aggregator().last_open_time_ms();
-        self.health.record_ingest(&tally, last_open_time_ms);
+        self.health
+            .record_ingest(&tally, last_open_time_ms, self.clock.now_ms());
         Ok(IngestReport {
             symbol: self.symbol.clone(),
             timeframe,
@@ -185,9 +189,9 @@ impl Actor for SymbolActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.health.record_heartbeat(now_ms());
+        self.health.record_heartbeat(self.clock.now_ms());
         ctx.run_interval(self.heartbeat_interval, |actor, _| {
-            actor.health.record_heartbeat(now_ms())
+            actor.health.record_heartbeat(actor.clock.now_ms())
         });
     }
 }
