@@ -197,8 +197,9 @@ impl Actor for SymbolActor {
 }
 
 impl Supervised for SymbolActor {
-    /// The supervisor keeps this struct, so the scanner survives the restart as it was.
-    /// Restoring from the last persisted snapshot replaces this once snapshots exist.
+    /// The supervisor keeps this struct, so a restart resumes from the intact state: handlers
+    /// return errors rather than leave the scanner half-changed, and a stop only takes effect
+    /// between messages. Only a process restart starts from the last snapshot in the store.
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         let restarts = self.health.record_restart();
         tracing::warn!(symbol = %self.symbol, restarts, "symbol actor restarting");
