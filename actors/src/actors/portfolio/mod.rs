@@ -5,6 +5,8 @@ mod actor;
 mod book;
 mod candle_feed;
 mod error;
+#[cfg(test)]
+mod exit_tests;
 mod messages;
 mod record;
 
