@@ -495,3 +495,128 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
     let unknown = json!({"symbol": "EURUSD", "from_pattern": "1h-0-fvg-bull"});
     assert_eq!(post(&http, &trades, None, unknown).await.0, 404);
 }
+
+/// The exits of one candle are logged like any other mutation: a candle reaching both
+/// targets closes both shares, in order, and the ledger replays to the same state.
+#[tokio::test]
+async fn every_exit_one_candle_causes_is_logged_and_replays_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = ServerProcess::start_in(dir.path(), "");
+    let http = client();
+    let base = server.base_url.clone();
+    post_flat_minutes(
+        &http,
+        &base,
+        "TESTUSD",
+        &[(0, ["100", "100", "100", "100"])],
+    )
+    .await;
+    let id = create_portfolio(&http, &base, "100000").await;
+    let trades = format!("{base}/api/portfolios/{id}/trades");
+    let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "2", "price": "100",
+                      "stop_loss": "95", "take_profits": ["110", "105"]});
+    let (status, opened) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{opened}");
+    // minute 1 reaches 111: both targets, the nearest first; it closes when minute 2 arrives
+    post_flat_minutes(
+        &http,
+        &base,
+        "TESTUSD",
+        &[
+            (1, ["100", "111", "99", "108"]),
+            (2, ["108", "108", "108", "108"]),
+        ],
+    )
+    .await;
+    let closed = wait_for_trade(&http, &trades, |t| t["status"] == "closed").await;
+    assert_eq!(
+        closed["realised_pnl"].as_str(),
+        Some("15"),
+        "1 x 5 + 1 x 10"
+    );
+    assert_eq!(closed["take_profits"], json!([]));
+    let before = assert_conserved(&http, &base, id).await;
+    let releases: Vec<&str> = before["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|entry| entry["kind"] == "release")
+        .filter_map(|entry| entry["amount"].as_str())
+        .collect();
+    assert_eq!(releases.len(), 2, "one ledger entry per target: {before}");
+    assert!(server.signal_and_wait("TERM").success());
+
+    let server = ServerProcess::start_in(dir.path(), "");
+    let after = assert_conserved(&http, &server.base_url, id).await;
+    assert_eq!(after, before, "the exits replay to the same ledger");
+}
+
+/// Each trade action and view has its own route: an unknown one is 404 before any handler,
+/// ids that are not numbers are 400 with their field, another portfolio is unknown.
+#[tokio::test]
+async fn typed_routes_refuse_unknown_actions_views_and_malformed_ids() {
+    let server = ServerProcess::start("");
+    let http = client();
+    let base = &server.base_url;
+    let id = create_portfolio(&http, base, "1000").await;
+    let portfolio = format!("{base}/api/portfolios/{id}");
+    let (status, answer) = post(
+        &http,
+        &format!("{portfolio}/trades/1/explode"),
+        None,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["message"].as_str()),
+        (404, Some("no such route"))
+    );
+    let response = http
+        .get(format!("{portfolio}/secrets"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 404);
+    let response = http
+        .get(format!("{portfolio}/trades/1/notes"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 404);
+    for url in [
+        format!("{base}/api/portfolios/abc/stats"),
+        format!("{base}/api/portfolios/abc"),
+        format!("{portfolio}/trades/x/journal"),
+    ] {
+        let answer: Value = get_json(&http, &url).await;
+        let field = answer["error"]["field"].as_str();
+        assert!(
+            matches!(field, Some("portfolio_id" | "trade_id")),
+            "{url}: {answer}"
+        );
+    }
+    let (status, answer) = post(
+        &http,
+        &format!("{base}/api/portfolios/abc/trades/1/close"),
+        None,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("portfolio_id"))
+    );
+    let (status, answer) = post(
+        &http,
+        &format!("{portfolio}/trades/1/close"),
+        None,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("unknown_trade"))
+    );
+    let answer: Value = get_json(&http, &format!("{base}/api/portfolios/999/stats")).await;
+    assert_eq!(answer["error"]["code"], "unknown_portfolio");
+}

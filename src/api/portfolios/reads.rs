@@ -20,15 +20,11 @@ use warp::{Filter, Rejection};
 type Marks = HashMap<String, Decimal>;
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let show = portfolio_route(
+    let show = valued_view(
         warp::path!("api" / "portfolios" / String).and(warp::get()),
-        no_input(),
+        portfolio_json,
         state,
-    )
-    .and(with_state(state))
-    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
-        respond(valued(&owned, &state, portfolio_json).await, &state)
-    });
+    );
     let trades = portfolio_route(
         warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
         warp::query::<HashMap<String, String>>(),
@@ -40,34 +36,17 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
             respond(list_trades(&owned, &query, &state).await, &state)
         },
     );
-    show.or(trades)
-        .unify()
-        .or(views(state))
-        .unify()
-        .or(journal(state))
-        .unify()
-}
-
-/// `stats`, `equity` and `ledger`.
-fn views(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let stats = portfolio_route(
+    let stats = valued_view(
         warp::path!("api" / "portfolios" / String / "stats").and(warp::get()),
-        no_input(),
+        stats_json,
         state,
-    )
-    .and(with_state(state))
-    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
-        respond(valued(&owned, &state, stats_json).await, &state)
-    });
-    let equity = portfolio_route(
+    );
+    let equity = valued_view(
         warp::path!("api" / "portfolios" / String / "equity").and(warp::get()),
-        no_input(),
+        equity_json,
         state,
-    )
-    .and(with_state(state))
-    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
-        respond(valued(&owned, &state, equity_json).await, &state)
-    });
+    );
+    // The ledger needs no prices: no marks asked of the symbol actors.
     let ledger = portfolio_route(
         warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
         no_input(),
@@ -84,7 +63,35 @@ fn views(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejecti
             &state,
         )
     });
-    stats.or(equity).unify().or(ledger).unify()
+    show.or(trades)
+        .unify()
+        .or(stats)
+        .unify()
+        .or(equity)
+        .unify()
+        .or(ledger)
+        .unify()
+        .or(journal(state))
+        .unify()
+}
+
+/// A view of the portfolio at `path`: `render` of it valued at the latest prices of what it
+/// holds.
+fn valued_view<P>(
+    path: P,
+    render: fn(&Portfolio, &Marks) -> Value,
+    state: &AppState,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
+{
+    portfolio_route(path, no_input(), state)
+        .and(with_state(state))
+        .then(
+            move |owned: OwnedPortfolio, (), state: AppState| async move {
+                respond(valued(&owned, &state, render).await, &state)
+            },
+        )
 }
 
 /// `GET .../trades/{trade_id}/journal`.

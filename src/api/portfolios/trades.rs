@@ -12,6 +12,7 @@ use super::views::{LedgerEntryJson, TradeJson};
 use super::{now_ms, open, portfolio_route, trade_route, OwnedPortfolio};
 use cryptolens_actors::domain::ledger::{DecimalText, Mutation, Outcome};
 use serde_json::{json, Value};
+use std::future::Future;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
@@ -27,57 +28,56 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
             respond_created(open_trade(&owned, input, &state).await, &state)
         },
     );
-    let amend = trade_route(
+    let amend = trade_action(
         warp::path!("api" / "portfolios" / String / "trades" / String).and(warp::patch()),
-        mutation_input(),
+        amend_trade,
         state,
-    )
-    .and(with_state(state))
-    .then(
-        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
-            respond(amend_trade(&owned, &trade, input).await, &state)
-        },
     );
-    open.or(amend).unify().or(actions(state)).unify()
-}
-
-/// `.../trades/{trade}/close`, `/add` and `/journal`.
-fn actions(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let close = trade_route(
+    let close = trade_action(
         warp::path!("api" / "portfolios" / String / "trades" / String / "close").and(warp::post()),
-        mutation_input(),
+        close_trade,
         state,
-    )
-    .and(with_state(state))
-    .then(
-        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
-            respond(close_trade(&owned, &trade, input, &state).await, &state)
-        },
     );
-    let add = trade_route(
+    let add = trade_action(
         warp::path!("api" / "portfolios" / String / "trades" / String / "add").and(warp::post()),
-        mutation_input(),
+        add_to_trade,
         state,
-    )
-    .and(with_state(state))
-    .then(
-        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
-            respond(add_to_trade(&owned, &trade, input, &state).await, &state)
-        },
     );
-    let journal = trade_route(
+    let journal = trade_action(
         warp::path!("api" / "portfolios" / String / "trades" / String / "journal")
             .and(warp::post()),
-        mutation_input(),
+        journal_trade,
         state,
-    )
-    .and(with_state(state))
-    .then(
-        |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| async move {
-            respond(journal_trade(&owned, &trade, input).await, &state)
-        },
     );
-    close.or(add).unify().or(journal).unify()
+    open.or(amend)
+        .unify()
+        .or(close)
+        .unify()
+        .or(add)
+        .unify()
+        .or(journal)
+        .unify()
+}
+
+/// A mutation route on one trade: `path` (with its method) names it, `handler` answers it.
+fn trade_action<P, H, F>(
+    path: P,
+    handler: H,
+    state: &AppState,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    P: Filter<Extract = (String, String), Error = Rejection> + Clone + Send + Sync + 'static,
+    H: Fn(OwnedPortfolio, String, MutationInput, AppState) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Value, ApiError>> + Send,
+{
+    trade_route(path, mutation_input(), state)
+        .and(with_state(state))
+        .then(
+            move |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| {
+                let answer = handler(owned, trade, input, state.clone());
+                async move { respond(answer.await, &state) }
+            },
+        )
 }
 
 /// Sends `mutation` under `key` and renders what it did.
@@ -114,60 +114,62 @@ async fn open_trade(
 }
 
 async fn close_trade(
-    owned: &OwnedPortfolio,
-    trade: &str,
+    owned: OwnedPortfolio,
+    trade: String,
     input: MutationInput,
-    state: &AppState,
+    state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: CloseTrade = body_or_empty(&input.body, "close request")?;
-    let price = price_or_trade_market(request.price, owned, trade_id, state).await?;
+    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
     let mutation = Mutation::Close {
         trade_id,
         quantity: request.quantity,
         price,
     };
-    mutate(owned, mutation, key).await
+    mutate(&owned, mutation, key).await
 }
 
 async fn add_to_trade(
-    owned: &OwnedPortfolio,
-    trade: &str,
+    owned: OwnedPortfolio,
+    trade: String,
     input: MutationInput,
-    state: &AppState,
+    state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: AddToTrade = parse_json(&input.body, "add request")?;
-    let price = price_or_trade_market(request.price, owned, trade_id, state).await?;
+    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
     let mutation = Mutation::Add {
         trade_id,
         quantity: request.quantity,
         price,
     };
-    mutate(owned, mutation, key).await
+    mutate(&owned, mutation, key).await
 }
 
 async fn journal_trade(
-    owned: &OwnedPortfolio,
-    trade: &str,
+    owned: OwnedPortfolio,
+    trade: String,
     input: MutationInput,
+    _state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: JournalBody = parse_json(&input.body, "journal entry")?;
     let mutation = Mutation::Journal {
         trade_id,
         text: request.text,
         tags: request.tags,
     };
-    mutate(owned, mutation, key).await
+    mutate(&owned, mutation, key).await
 }
 
 async fn amend_trade(
-    owned: &OwnedPortfolio,
-    trade: &str,
+    owned: OwnedPortfolio,
+    trade: String,
     input: MutationInput,
+    _state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(trade, input.idempotency_key)?;
+    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: AmendTrade = parse_json(&input.body, "amendment")?;
     let mutation = Mutation::Amend {
         trade_id,
@@ -177,5 +179,5 @@ async fn amend_trade(
             .take_profits
             .map(|targets| targets.into_iter().map(DecimalText).collect()),
     };
-    mutate(owned, mutation, key).await
+    mutate(&owned, mutation, key).await
 }

@@ -164,15 +164,14 @@ impl PortfolioActor {
             outcome: Box::new(outcome),
         };
         let written = encode(&record)
-            .map_err(|error| error.to_string())
+            .map_err(PortfolioError::from)
             .and_then(|bytes| {
-                self.store
-                    .append_ledger(self.portfolio.spec().id, seq, bytes)
-                    .map_err(|error| error.to_string())
+                let id = self.portfolio.spec().id;
+                Ok(self.store.append_ledger(id, seq, bytes)?)
             });
-        if let Err(problem) = written {
-            tracing::error!(portfolio = self.portfolio.spec().id, %problem, "ledger write failed");
-            return Err(PortfolioError::Durability(problem));
+        if let Err(error) = written {
+            tracing::error!(portfolio = self.portfolio.spec().id, %error, "ledger write failed");
+            return Err(error);
         }
         self.next_seq += 1;
         Ok(seq)
@@ -237,8 +236,9 @@ impl PortfolioActor {
                 Err(error) => {
                     tracing::error!(portfolio = actor.portfolio.spec().id, %error,
                         "ledger flush failed; the portfolio stops until the server restarts");
+                    let failed = PortfolioError::from(error);
                     for (_, reply, _) in actor.waiting.drain(..) {
-                        let _ = reply.send(Err(PortfolioError::Durability(error.to_string())));
+                        let _ = reply.send(Err(failed.clone()));
                     }
                     ctx.stop();
                 }

@@ -49,9 +49,7 @@ impl PortfolioBook {
         shards: Vec<ArbiterHandle>,
         request_timeout: Duration,
     ) -> Result<(PortfolioBook, Vec<StoreProblem>), PortfolioError> {
-        let records = store
-            .ledger_records()
-            .map_err(|error| PortfolioError::Durability(error.to_string()))?;
+        let records = store.ledger_records()?;
         let mut logs: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
         for (portfolio, seq, bytes) in records {
             logs.entry(portfolio).or_default().push((seq, bytes));
@@ -105,14 +103,9 @@ impl PortfolioBook {
             .map_or(1, |last| last + 1);
         let portfolio = Portfolio::create(spec.clone())?;
         let record = LedgerRecord::Created { spec };
-        let bytes =
-            encode(&record).map_err(|error| PortfolioError::Durability(error.to_string()))?;
-        let durable =
-            |error: crate::store::StoreError| PortfolioError::Durability(error.to_string());
-        self.store
-            .append_ledger(portfolio.spec().id, 0, bytes)
-            .map_err(durable)?;
-        self.store.flush_async().await.map_err(durable)?;
+        let bytes = encode(&record)?;
+        self.store.append_ledger(portfolio.spec().id, 0, bytes)?;
+        self.store.flush_async().await?;
         self.start(portfolio.clone(), 1, HashMap::new());
         Ok(portfolio)
     }

@@ -1,4 +1,6 @@
 use crate::domain::ledger::LedgerError;
+use crate::store::{EnvelopeError, StoreError};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortfolioError {
@@ -9,7 +11,7 @@ pub enum PortfolioError {
     #[error("the same idempotency key was used for a different request")]
     KeyReused,
     #[error("the portfolio could not be written durably: {0}")]
-    Durability(String),
+    Durability(#[source] DurabilityError),
     #[error("the portfolio actor did not answer")]
     Unavailable,
     #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {problem}")]
@@ -18,4 +20,56 @@ pub enum PortfolioError {
         seq: u64,
         problem: String,
     },
+}
+
+/// Why a ledger record could not be made durable, with the store's or the envelope's error
+/// kept as the source. Shared (`Arc`) because one answer is cloned to every retry of its
+/// idempotency key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DurabilityError {
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    #[error(transparent)]
+    Encode(Arc<EnvelopeError>),
+}
+
+/// Two failures are the same when they say the same: the sources themselves have no
+/// equality, and answers are compared only as what they tell the client.
+impl PartialEq for DurabilityError {
+    fn eq(&self, other: &DurabilityError) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for DurabilityError {}
+
+impl From<StoreError> for PortfolioError {
+    fn from(error: StoreError) -> PortfolioError {
+        PortfolioError::Durability(DurabilityError::Store(Arc::new(error)))
+    }
+}
+
+impl From<EnvelopeError> for PortfolioError {
+    fn from(error: EnvelopeError) -> PortfolioError {
+        PortfolioError::Durability(DurabilityError::Encode(Arc::new(error)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn a_durability_failure_keeps_the_store_error_as_its_source() {
+        let error = PortfolioError::from(StoreError::Io("disk full".into()));
+        assert_eq!(
+            error.to_string(),
+            "the portfolio could not be written durably: store I/O failed: disk full"
+        );
+        let source = error.source().expect("a source");
+        assert_eq!(source.to_string(), "store I/O failed: disk full");
+        assert_eq!(error.clone(), error);
+        assert_ne!(error, PortfolioError::from(StoreError::Io("other".into())));
+    }
 }

@@ -5,12 +5,14 @@ mod actor;
 mod book;
 mod candle_feed;
 mod error;
+#[cfg(test)]
+mod exit_tests;
 mod messages;
 mod record;
 
 pub use actor::PortfolioActor;
 pub use book::{PortfolioBook, PortfolioEntry};
 pub use candle_feed::run_exit_triggers;
-pub use error::PortfolioError;
+pub use error::{DurabilityError, PortfolioError};
 pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 pub use record::LedgerRecord;

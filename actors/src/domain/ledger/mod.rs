@@ -38,5 +38,5 @@ pub use model::{
 pub use mutation::{Mutation, PortfolioSpec};
 pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
 pub use portfolio::{check_amount, Outcome, Portfolio, DECIMALS_MAX};
-pub use risk::{Order, RiskApproved};
+pub use risk::{Addition, Order, RiskApproved};
 pub use sizing::{risk_sized_quantity, RiskPercent};

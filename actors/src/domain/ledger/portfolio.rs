@@ -10,7 +10,7 @@
 //! never negative; cash always equals the initial balance plus the sum of ledger amounts.
 
 use super::model::{DecimalText, EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
-use super::{LedgerError, Mutation, Order, PortfolioSpec};
+use super::{Addition, LedgerError, Mutation, Order, PortfolioSpec};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -201,13 +201,9 @@ impl Portfolio {
         let trade = self.open_trade(trade_id)?;
         check_amount("quantity", quantity)?;
         check_amount("price", price)?;
-        self.check_daily_loss(at_ms)?;
-        let (notional, fee) = self.notional_and_fee(quantity, price)?;
-        let new_cost = trade
-            .cost_basis
-            .checked_add(notional)
-            .ok_or(LedgerError::Overflow)?;
-        self.check_position_notional(new_cost)?;
+        let approved = self.approve_add(trade, Addition { quantity, price }, at_ms)?;
+        let (notional, fee) = (approved.notional(), approved.fee());
+        let new_cost = approved.position_cost();
         let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
         let mut trade = trade.clone();
         trade.quantity = trade

@@ -1,13 +1,15 @@
-//! The risk check an open must pass, as a type: [`RiskApproved<Order>`] can only be made by
-//! [`Portfolio::approve_open`], and an open changes the ledger only with one in hand, so no
-//! open skips the limits.
+//! The risk check an open or an add must pass, as a type: [`RiskApproved<Order>`] and
+//! [`RiskApproved<Addition>`] can only be made by [`Portfolio::approve_open`] and
+//! [`Portfolio::approve_add`], and opens and adds change the ledger only with one in hand,
+//! so none skips the limits.
 //!
 //! Rules (limits of `None` are no limit), checked before anything changes:
-//! - `max_open_positions`: refused when that many trades are open already;
+//! - `max_open_positions` (opens): refused when that many trades are open already;
 //! - `daily_loss_limit`: refused once the UTC day's realised loss, net of fees, reaches it;
-//! - `max_position_notional`: refused when quantity x price exceeds it.
+//! - `max_position_notional`: refused when the position's cost (an open's quantity x price,
+//!   an add's on top of what the trade holds) exceeds it.
 
-use super::{LedgerError, Portfolio, Side};
+use super::{LedgerError, Portfolio, Side, Trade};
 use rust_decimal::Decimal;
 
 /// What an open asks for: a side, a quantity and a price.
@@ -18,13 +20,21 @@ pub struct Order {
     pub price: Decimal,
 }
 
-/// `T` passed the risk limits, with the notional and fee the check computed. The field is
-/// private: only the risk check in this module constructs one.
+/// What an add to an open trade asks for: a quantity at a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addition {
+    pub quantity: Decimal,
+    pub price: Decimal,
+}
+
+/// `T` passed the risk limits, with the amounts the check computed. The fields are private:
+/// only the risk checks in this module construct one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskApproved<T> {
     approved: T,
     notional: Decimal,
     fee: Decimal,
+    position_cost: Decimal,
 }
 
 impl<T> RiskApproved<T> {
@@ -40,6 +50,11 @@ impl<T> RiskApproved<T> {
     /// The fee on the notional at the portfolio's fee rate.
     pub fn fee(&self) -> Decimal {
         self.fee
+    }
+
+    /// What the position costs once this is applied (the notional for an open).
+    pub fn position_cost(&self) -> Decimal {
+        self.position_cost
     }
 }
 
@@ -66,6 +81,29 @@ impl Portfolio {
             approved: order,
             notional,
             fee,
+            position_cost: notional,
+        })
+    }
+
+    /// Checks `addition` to `trade` against the portfolio's risk limits at `at_ms`.
+    pub fn approve_add(
+        &self,
+        trade: &Trade,
+        addition: Addition,
+        at_ms: i64,
+    ) -> Result<RiskApproved<Addition>, LedgerError> {
+        self.check_daily_loss(at_ms)?;
+        let (notional, fee) = self.notional_and_fee(addition.quantity, addition.price)?;
+        let position_cost = trade
+            .cost_basis
+            .checked_add(notional)
+            .ok_or(LedgerError::Overflow)?;
+        self.check_position_notional(position_cost)?;
+        Ok(RiskApproved {
+            approved: addition,
+            notional,
+            fee,
+            position_cost,
         })
     }
 }
@@ -159,6 +197,61 @@ mod tests {
             limit_of(losing.approve_open(order("1", "10"), 2)),
             "daily_loss_limit"
         );
+    }
+
+    #[test]
+    fn an_add_is_limited_by_the_cost_of_the_whole_position() {
+        let mut sized = portfolio(RiskLimits {
+            max_position_notional: Some(dec("100")),
+            ..RiskLimits::default()
+        });
+        let open = Mutation::Open {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            side: Side::Long,
+            quantity: dec("6"),
+            price: dec("10"),
+            stop_loss: None,
+            take_profits: Vec::new(),
+            source: TradeSource::Manual,
+        };
+        let trade = sized.apply(&open, 0).unwrap().trade;
+        let addition = |quantity: &str| Addition {
+            quantity: dec(quantity),
+            price: dec("10"),
+        };
+        let approved = sized.approve_add(&trade, addition("4"), 0).unwrap();
+        assert_eq!(approved.order(), &addition("4"));
+        assert_eq!(
+            (
+                approved.notional(),
+                approved.fee(),
+                approved.position_cost()
+            ),
+            (dec("40"), dec("0.4"), dec("100"))
+        );
+        match sized.approve_add(&trade, addition("4.1"), 0) {
+            Err(LedgerError::RiskLimit { limit, .. }) => assert_eq!(limit, "max_position_notional"),
+            other => panic!("expected the notional limit, got {other:?}"),
+        }
+        let mut losing = portfolio(RiskLimits {
+            daily_loss_limit: Some(dec("1")),
+            ..RiskLimits::default()
+        });
+        let trade = losing.apply(&open, 0).unwrap().trade;
+        let close_half = Mutation::Close {
+            trade_id: 1,
+            quantity: Some(dec("3")),
+            price: dec("9"),
+        };
+        let trade_after = losing.apply(&close_half, 1).unwrap().trade;
+        assert_ne!(trade, trade_after);
+        assert!(matches!(
+            losing.approve_add(&trade_after, addition("1"), 2),
+            Err(LedgerError::RiskLimit {
+                limit: "daily_loss_limit",
+                ..
+            })
+        ));
     }
 
     #[test]

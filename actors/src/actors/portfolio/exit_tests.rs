@@ -1,0 +1,107 @@
+//! The exit path through the actor: a candle handed to the book is evaluated by every
+//! portfolio actor, each exit logged under its key, a candle seen again applies nothing, and
+//! a restored book remembers the keys.
+
+use super::PortfolioBook;
+use crate::domain::ledger::{
+    DecimalText, Mutation, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus,
+};
+use crate::domain::market::{Candle, Price, Symbol, Volume};
+use crate::store::Store;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn candle(open_time_ms: i64, high: &str, low: &str) -> Candle {
+    let price = |text: &str| Price::from_decimal(dec(text)).unwrap();
+    Candle {
+        open_time_ms,
+        open: price("100"),
+        high: price(high),
+        low: price(low),
+        close: price("100"),
+        volume: Volume::ZERO,
+    }
+}
+
+fn spec() -> PortfolioSpec {
+    PortfolioSpec {
+        id: 0,
+        owner: "trader".into(),
+        name: "exits".into(),
+        quote_currency: "USDT".into(),
+        initial_balance: dec("10000"),
+        fee_rate: Decimal::ZERO,
+        limits: RiskLimits::default(),
+        created_at_ms: 0,
+    }
+}
+
+fn targets(levels: &[&str]) -> Vec<DecimalText> {
+    levels.iter().map(|level| DecimalText(dec(level))).collect()
+}
+
+async fn restore(store: &Arc<Store>) -> PortfolioBook {
+    let shards = vec![actix_rt::Arbiter::current()];
+    let (book, problems) = PortfolioBook::restore(Arc::clone(store), shards, TIMEOUT).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    book
+}
+
+/// Puts target 105 back, so only its exit key tells that the candle took it already.
+fn restore_target() -> Mutation {
+    Mutation::Amend {
+        trade_id: 1,
+        stop_loss: None,
+        clear_stop_loss: false,
+        take_profits: Some(targets(&["105", "110"])),
+    }
+}
+
+#[test]
+fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let btc = Symbol::parse("BTCUSDT").unwrap();
+    actix_rt::System::new().block_on(async move {
+        let book = restore(&store).await;
+        let id = book.create(spec()).await.unwrap().spec().id;
+        let open = Mutation::Open {
+            symbol: btc.clone(),
+            side: Side::Long,
+            quantity: dec("2"),
+            price: dec("100"),
+            stop_loss: Some(dec("95")),
+            take_profits: targets(&["105", "110"]),
+            source: TradeSource::Manual,
+        };
+        book.mutate(id, open, None, 0).await.unwrap();
+        let first = candle(60_000, "106", "99");
+        assert_eq!(book.evaluate_exits(&btc, &first, 120_000).await, 1);
+        let other = Symbol::parse("ETHUSDT").unwrap();
+        assert_eq!(book.evaluate_exits(&other, &first, 120_000).await, 0);
+        book.mutate(id, restore_target(), None, 1).await.unwrap();
+        assert_eq!(book.evaluate_exits(&btc, &first, 120_000).await, 0);
+        let held = book.portfolio(id).await.unwrap();
+        assert_eq!(held.trade(1).map(|trade| trade.quantity), Some(dec("1")));
+        assert_eq!(book.mutations(), 3, "open, exit, amend");
+
+        let restored = restore(&store).await;
+        assert_eq!(restored.portfolio(id).await.unwrap(), held);
+        assert_eq!(restored.evaluate_exits(&btc, &first, 120_000).await, 0);
+        let stop = candle(180_000, "101", "94");
+        assert_eq!(restored.evaluate_exits(&btc, &stop, 240_000).await, 1);
+        let closed = restored.portfolio(id).await.unwrap();
+        assert_eq!(
+            closed.trade(1).map(|trade| trade.status),
+            Some(TradeStatus::Closed)
+        );
+        assert!(closed.is_conserved());
+    });
+}
