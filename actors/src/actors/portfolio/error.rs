@@ -62,7 +62,9 @@ mod tests {
 
     #[test]
     fn a_durability_failure_keeps_the_store_error_as_its_source() {
-        let error = PortfolioError::from(StoreError::Io("disk full".into()));
+        let io =
+            |text: &str| StoreError::Io(sled::Error::Io(std::io::Error::other(text.to_owned())));
+        let error = PortfolioError::from(io("disk full"));
         assert_eq!(
             error.to_string(),
             "the portfolio could not be written durably: store I/O failed: disk full"
@@ -70,6 +72,6 @@ mod tests {
         let source = error.source().expect("a source");
         assert_eq!(source.to_string(), "store I/O failed: disk full");
         assert_eq!(error.clone(), error);
-        assert_ne!(error, PortfolioError::from(StoreError::Io("other".into())));
+        assert_ne!(error, PortfolioError::from(io("other")));
     }
 }
