@@ -67,10 +67,10 @@ mod tests {
         let error = PortfolioError::from(io("disk full"));
         assert_eq!(
             error.to_string(),
-            "the portfolio could not be written durably: store I/O failed: disk full"
+            "the portfolio could not be written durably: store I/O failed: IO error: disk full"
         );
         let source = error.source().expect("a source");
-        assert_eq!(source.to_string(), "store I/O failed: disk full");
+        assert_eq!(source.to_string(), "store I/O failed: IO error: disk full");
         assert_eq!(error.clone(), error);
         assert_ne!(error, PortfolioError::from(io("other")));
     }
