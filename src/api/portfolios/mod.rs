@@ -15,10 +15,11 @@ use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioError};
 use cryptolens_actors::domain::analysis::{Direction, SignalStatus};
 use cryptolens_actors::domain::ledger::{
-    analytics, DecimalText, Mutation, Outcome, PortfolioSpec, RiskLimits, Side, TradeSource,
-    TradeStatus, DECIMALS_MAX,
+    analytics, Mutation, Outcome, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus,
+    DECIMALS_MAX,
 };
 use cryptolens_actors::domain::market::Symbol;
+use cryptolens_actors::domain::money::{FeeRate, Price, Quantity};
 use requests::{AddToTrade, AmendTrade, CloseTrade, CreatePortfolio, JournalBody, OpenTrade};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
@@ -32,7 +33,7 @@ use warp::{Filter, Rejection};
 /// Portfolio request bodies are small; anything larger is refused with 413.
 const BODY_LIMIT_BYTES: u64 = 64 * 1024;
 const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 128;
-const DEFAULT_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+const DEFAULT_FEE_RATE: FeeRate = FeeRate::TEN_BASIS_POINTS;
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let body = || optional_body(BODY_LIMIT_BYTES);
@@ -249,11 +250,9 @@ async fn create_portfolio(
         created_at_ms: now_ms(),
     };
     let portfolio = book(state)?.create(spec).await?;
-    Ok(json!(PortfolioJson::new(
-        &portfolio,
-        &HashMap::new(),
-        now_ms()
-    )))
+    let view = PortfolioJson::new(&portfolio, &HashMap::new(), now_ms())
+        .map_err(PortfolioError::Refused)?;
+    Ok(json!(view))
 }
 
 fn list_portfolios(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
@@ -271,13 +270,13 @@ fn list_portfolios(caller: &Principal, state: &AppState) -> Result<Value, ApiErr
 async fn marks(
     portfolio: &cryptolens_actors::domain::ledger::Portfolio,
     state: &AppState,
-) -> HashMap<String, Decimal> {
+) -> HashMap<String, Price> {
     let mut marks = HashMap::new();
     for trade in portfolio.trades().filter(|trade| trade.is_open()) {
         let symbol = trade.symbol.as_str();
         if !marks.contains_key(symbol) {
             if let Ok(price) = state.engine.last_price(&trade.symbol).await {
-                marks.insert(symbol.to_owned(), price.to_decimal());
+                marks.insert(symbol.to_owned(), Price::from_market(price));
             }
         }
     }
@@ -289,18 +288,19 @@ async fn show_portfolio(id: &str, state: &AppState) -> Result<Value, ApiError> {
         .portfolio(parse_id("portfolio_id", id)?)
         .await?;
     let marks = marks(&portfolio, state).await;
-    Ok(json!(PortfolioJson::new(&portfolio, &marks, now_ms())))
+    let view = PortfolioJson::new(&portfolio, &marks, now_ms()).map_err(PortfolioError::Refused)?;
+    Ok(json!(view))
 }
 
 /// A given price, or the symbol's latest one ("at market").
 async fn price_or_market(
-    price: Option<Decimal>,
+    price: Option<Price>,
     symbol: &Symbol,
     state: &AppState,
-) -> Result<Decimal, ApiError> {
+) -> Result<Price, ApiError> {
     match price {
         Some(price) => Ok(price),
-        None => Ok(state.engine.last_price(symbol).await?.to_decimal()),
+        None => Ok(Price::from_market(state.engine.last_price(symbol).await?)),
     }
 }
 
@@ -363,7 +363,7 @@ async fn manual_open(request: OpenTrade, state: &AppState) -> Result<Mutation, A
         quantity,
         price,
         stop_loss: request.stop_loss,
-        take_profits: request.take_profits.into_iter().map(DecimalText).collect(),
+        take_profits: request.take_profits,
         source: TradeSource::Manual,
     })
 }
@@ -432,7 +432,10 @@ async fn from_levels(id: u64, request: OpenTrade, state: &AppState) -> Result<Mu
         None => {
             let portfolio = book(state)?.portfolio(id).await?;
             let marks = marks(&portfolio, state).await;
-            let equity = analytics::stats(&portfolio, &marks, now_ms()).equity;
+            let equity = analytics::stats(&portfolio, &marks, now_ms())
+                .map_err(PortfolioError::Refused)?
+                .equity
+                .get();
             let risk_percent = request.risk_percent.unwrap_or(Decimal::ONE);
             if risk_percent <= Decimal::ZERO || risk_percent > Decimal::from(100) {
                 return Err(ApiError::invalid_field(
@@ -440,14 +443,17 @@ async fn from_levels(id: u64, request: OpenTrade, state: &AppState) -> Result<Mu
                     "must be in (0, 100]",
                 ));
             }
-            let risk_per_unit = (levels.entry - levels.stop).abs();
+            let (entry, stop) = (levels.entry.get(), levels.stop.get());
+            let risk_per_unit = (entry - stop).abs();
             let by_risk = equity * risk_percent / Decimal::from(100) / risk_per_unit;
             // Paper trading is unleveraged: never more than the cash buys, fee included.
-            let fee_rate = portfolio.spec().fee_rate;
-            let affordable = portfolio.cash() / (levels.entry * (Decimal::ONE + fee_rate));
-            by_risk
+            let fee_rate = portfolio.spec().fee_rate.get();
+            let affordable = portfolio.cash().get() / (entry * (Decimal::ONE + fee_rate));
+            let size = by_risk
                 .min(affordable)
-                .round_dp_with_strategy(DECIMALS_MAX, rust_decimal::RoundingStrategy::ToZero)
+                .round_dp_with_strategy(DECIMALS_MAX, rust_decimal::RoundingStrategy::ToZero);
+            Quantity::new_checked(size)
+                .map_err(|error| ApiError::invalid_field("quantity", error.to_string()))?
         }
     };
     Ok(Mutation::Open {
@@ -459,7 +465,7 @@ async fn from_levels(id: u64, request: OpenTrade, state: &AppState) -> Result<Mu
         quantity,
         price: levels.entry,
         stop_loss: Some(levels.stop),
-        take_profits: levels.targets.into_iter().map(DecimalText).collect(),
+        take_profits: levels.targets.to_vec(),
         source,
     })
 }
@@ -561,11 +567,9 @@ async fn amend_trade(
     let request: AmendTrade = parse_json(body, "amendment")?;
     let mutation = Mutation::Amend {
         trade_id,
-        stop_loss: request.stop_loss.flatten().map(DecimalText),
+        stop_loss: request.stop_loss.flatten(),
         clear_stop_loss: matches!(request.stop_loss, Some(None)),
-        take_profits: request
-            .take_profits
-            .map(|targets| targets.into_iter().map(DecimalText).collect()),
+        take_profits: request.take_profits,
     };
     Ok(outcome_json(&mutate(state, id, mutation, key).await?))
 }
@@ -597,8 +601,13 @@ async fn portfolio_view(id: &str, view: &str, state: &AppState) -> Result<Value,
         .await?;
     let marks = marks(&portfolio, state).await;
     match view {
-        "stats" => Ok(json!(analytics::stats(&portfolio, &marks, now_ms()))),
-        "equity" => Ok(json!({"points": analytics::equity_curve(&portfolio, &marks, now_ms())})),
+        "stats" => Ok(json!(
+            analytics::stats(&portfolio, &marks, now_ms()).map_err(PortfolioError::Refused)?
+        )),
+        "equity" => Ok(
+            json!({"points": analytics::equity_curve(&portfolio, &marks, now_ms())
+            .map_err(PortfolioError::Refused)?}),
+        ),
         "ledger" => {
             let entries: Vec<LedgerEntryJson> = portfolio
                 .ledger()

@@ -21,8 +21,22 @@ pub enum LedgerRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{DecimalText, Portfolio, RiskLimits, Side, TradeSource};
+    use crate::domain::ledger::{Portfolio, RiskLimits, Side, TradeSource};
     use crate::domain::market::Symbol;
+    use crate::domain::money::{FeeRate, Money, Price, Quantity};
+    use rust_decimal::Decimal;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn price(text: &str) -> Price {
+        Price::new_checked(dec(text)).unwrap()
+    }
+
+    fn quantity(text: &str) -> Quantity {
+        Quantity::new_checked(dec(text)).unwrap()
+    }
     use crate::store::{decode, encode};
 
     /// Every record shape survives the store's envelope (bincode cannot read every serde
@@ -34,10 +48,10 @@ mod tests {
             owner: "local".into(),
             name: "main".into(),
             quote_currency: "USDT".into(),
-            initial_balance: "10000.5".parse().unwrap(),
-            fee_rate: "0.001".parse().unwrap(),
+            initial_balance: Money::new(dec("10000.5")),
+            fee_rate: FeeRate::new_checked(dec("0.001")).unwrap(),
             limits: RiskLimits {
-                max_position_notional: Some("5000".parse().unwrap()),
+                max_position_notional: Some(Money::new(dec("5000"))),
                 max_open_positions: Some(3),
                 daily_loss_limit: None,
             },
@@ -49,10 +63,10 @@ mod tests {
             Mutation::Open {
                 symbol: Symbol::parse("BTCUSDT").unwrap(),
                 side: Side::Short,
-                quantity: "0.12345678".parse().unwrap(),
-                price: "100.5".parse().unwrap(),
-                stop_loss: Some("110".parse().unwrap()),
-                take_profits: vec![DecimalText("90".parse().unwrap())],
+                quantity: quantity("0.12345678"),
+                price: price("100.5"),
+                stop_loss: Some(price("110")),
+                take_profits: vec![price("90")],
                 source: TradeSource::Pattern("1h-0-fvg-bear".into()),
             },
             Mutation::Amend {
@@ -68,8 +82,8 @@ mod tests {
             },
             Mutation::Close {
                 trade_id: 1,
-                quantity: Some("0.1".parse().unwrap()),
-                price: "95".parse().unwrap(),
+                quantity: Some(quantity("0.1")),
+                price: price("95"),
             },
         ];
         for (at_ms, mutation) in mutations.into_iter().enumerate() {

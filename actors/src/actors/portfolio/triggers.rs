@@ -60,7 +60,7 @@ async fn trigger_exits(
             }
             for (trade_id, exit) in exits {
                 let level = match &exit {
-                    Mutation::TakeProfit { target, .. } => format!("target-{}", target.0),
+                    Mutation::TakeProfit { target, .. } => format!("target-{target}"),
                     _ => "stop".to_owned(),
                 };
                 let key = format!("exit-{trade_id}-{}-{level}", candle.open_time_ms);
