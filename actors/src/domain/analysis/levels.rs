@@ -215,6 +215,8 @@ mod tests {
         );
     }
 
+    const STORED_BEFORE_HEX: &str = "033130350239370331313303313231033132390133";
+
     #[test]
     fn order_block_enters_at_the_midpoint_with_a_smaller_buffer() {
         let levels = trading_levels(
@@ -233,6 +235,20 @@ mod tests {
             levels.targets.map(Price::get),
             [dec("113"), dec("121"), dec("129")]
         );
+        // What the store held for these levels before they were `money::Price`s (commit
+        // 32c35cd, the text struct): the same bytes, both ways.
+        let config = bincode::config::standard();
+        let stored: Vec<u8> = (0..STORED_BEFORE_HEX.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&STORED_BEFORE_HEX[at..at + 2], 16).unwrap())
+            .collect();
+        assert_eq!(
+            bincode::serde::encode_to_vec(levels, config).unwrap(),
+            stored
+        );
+        let (read, _): (TradingLevels, usize) =
+            bincode::serde::decode_from_slice(&stored, config).unwrap();
+        assert_eq!(read, levels);
     }
 
     #[test]

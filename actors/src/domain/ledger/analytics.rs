@@ -333,4 +333,50 @@ mod tests {
             .collect();
         assert_eq!(equities, ["1000", "1000", "1020", "1020", "1015", "1015"]);
     }
+
+    #[test]
+    fn an_overflowing_valuation_is_an_error_value_not_a_panic() {
+        use crate::domain::money::{Quantity, PRICE_MAX};
+        let mut portfolio = Portfolio::create(test_spec("1000000000", Decimal::ZERO)).unwrap();
+        let open = Mutation::Open {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            side: Side::Long,
+            quantity: Quantity::new_checked(Decimal::from(100_000_000_000_000_000_u64)).unwrap(),
+            price: price("0.00000001"),
+            stop_loss: None,
+            take_profits: Vec::new(),
+            source: TradeSource::Manual,
+        };
+        portfolio.apply(&open, 0).unwrap();
+        let absurd = Price::new_checked(PRICE_MAX).unwrap();
+        let marks = HashMap::from([("BTCUSDT".to_owned(), absurd)]);
+        assert_eq!(
+            stats(&portfolio, &marks, 1).unwrap_err(),
+            LedgerError::Overflow(MoneyError::Overflow)
+        );
+        assert!(equity_curve(&portfolio, &marks, 1).is_err());
+        let trade = portfolio.trade(1).unwrap();
+        assert_eq!(unrealised(trade, absurd), Err(MoneyError::Overflow));
+        let fair = HashMap::from([("BTCUSDT".to_owned(), price("0.00000002"))]);
+        let valued = stats(&portfolio, &fair, 1).unwrap();
+        assert_eq!(valued.unrealised_pnl.get(), Decimal::from(1_000_000_000));
+        assert_eq!(valued.equity.get(), Decimal::from(2_000_000_000));
+    }
+
+    #[test]
+    fn a_fall_from_a_zero_peak_has_no_ratio() {
+        let point = |at_ms, equity: i64| EquityPoint {
+            at_ms,
+            equity: Money::new(Decimal::from(equity)),
+        };
+        assert_eq!(
+            drawdown(&[point(0, 0), point(1, -5)]),
+            Ok((Money::new(Decimal::from(5)), 0.0))
+        );
+        assert_eq!(
+            drawdown(&[point(0, 100), point(1, 75), point(2, 120)]),
+            Ok((Money::new(Decimal::from(25)), 0.25))
+        );
+        assert_eq!(mean(&[]), Ok(None));
+    }
 }
