@@ -332,6 +332,10 @@ mod tests {
             .map(|p| p.equity.get().normalize().to_string())
             .collect();
         assert_eq!(equities, ["1000", "1000", "1020", "1020", "1015", "1015"]);
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["realised_pnl"], "15", "money as a decimal string");
+        assert_eq!(json["profit_factor"], "4", "ratios too");
+        assert_eq!(json["by_timeframe"]["1h"]["net_pnl"], "15");
     }
 
     #[test]
