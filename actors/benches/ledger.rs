@@ -11,6 +11,7 @@ use cryptolens_actors::actors::{Engine, EngineSettings};
 use cryptolens_actors::domain::analysis::AnalysisSettings;
 use cryptolens_actors::domain::ledger::{Mutation, PortfolioSpec, RiskLimits, Side, TradeSource};
 use cryptolens_actors::domain::market::Symbol;
+use cryptolens_actors::domain::money::{FeeRate, Money, Price, Quantity};
 use cryptolens_actors::store::Store;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -22,13 +23,15 @@ const MUTATIONS: usize = CLIENTS * PAIRS_PER_CLIENT * 2;
 
 async fn trade(book: Arc<PortfolioBook>, id: u64) -> Vec<Duration> {
     let symbol = Symbol::parse("BTCUSDT").expect("symbol");
+    let entry = Price::new_checked(Decimal::from(100)).expect("a price");
+    let exit = Price::new_checked(Decimal::from(101)).expect("a price");
     let mut latencies = Vec::with_capacity(PAIRS_PER_CLIENT * 2);
     for _ in 0..PAIRS_PER_CLIENT {
         let open = Mutation::Open {
             symbol: symbol.clone(),
             side: Side::Long,
-            quantity: Decimal::ONE,
-            price: Decimal::from(100),
+            quantity: Quantity::new_checked(Decimal::ONE).expect("a quantity"),
+            price: entry,
             stop_loss: None,
             take_profits: Vec::new(),
             source: TradeSource::Manual,
@@ -39,7 +42,7 @@ async fn trade(book: Arc<PortfolioBook>, id: u64) -> Vec<Duration> {
         let close = Mutation::Close {
             trade_id: opened.trade.id,
             quantity: None,
-            price: Decimal::from(101),
+            price: exit,
         };
         let started = Instant::now();
         book.mutate(id, close, None, 0).await.expect("close");
@@ -68,8 +71,8 @@ fn bench_ledger(c: &mut Criterion) {
         owner: "bench".into(),
         name: "bench".into(),
         quote_currency: "USDT".into(),
-        initial_balance: Decimal::from(1_000_000_000),
-        fee_rate: Decimal::new(1, 3),
+        initial_balance: Money::new(Decimal::from(1_000_000_000)),
+        fee_rate: FeeRate::new_checked(Decimal::new(1, 3)).expect("a fee rate"),
         limits: RiskLimits::default(),
         created_at_ms: 0,
     };

@@ -229,7 +229,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
                 (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_cash")
             }
             LedgerError::RiskLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "risk_limit"),
-            LedgerError::Overflow => (StatusCode::UNPROCESSABLE_ENTITY, "overflow"),
+            LedgerError::Overflow(_) => (StatusCode::UNPROCESSABLE_ENTITY, "overflow"),
         },
         PortfolioError::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_portfolio"),
         PortfolioError::KeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),

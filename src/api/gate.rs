@@ -15,6 +15,7 @@ use super::{with_state, AppState};
 use crate::auth::{AuthError, Credential, Principal, Role};
 use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioEntry, PortfolioError};
 use cryptolens_actors::actors::EngineError;
+use cryptolens_actors::clock::SharedClock;
 use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -104,6 +105,8 @@ pub struct OwnedPortfolio {
     pub id: u64,
     pub entry: PortfolioEntry,
     pub book: Arc<PortfolioBook>,
+    /// The server's clock: mutations are stamped with its time.
+    pub clock: SharedClock,
 }
 
 impl OwnedPortfolio {
@@ -112,13 +115,13 @@ impl OwnedPortfolio {
         self.book.portfolio(self.id).await
     }
 
-    /// Applies `mutation`, answered once durable (see `PortfolioBook::mutate`).
+    /// Applies `mutation` now, answered once durable (see `PortfolioBook::mutate`).
     pub async fn mutate(
         &self,
         mutation: Mutation,
         idempotency_key: Option<String>,
-        at_ms: i64,
     ) -> Result<Outcome, PortfolioError> {
+        let at_ms = self.clock.now_ms();
         self.book
             .mutate(self.id, mutation, idempotency_key, at_ms)
             .await
@@ -197,6 +200,7 @@ fn owned_portfolio(
         id,
         entry,
         book,
+        clock: Arc::clone(&state.clock),
     })
 }
 

@@ -4,6 +4,7 @@ pub mod analysis;
 mod error;
 pub mod ledger;
 pub mod market;
+pub mod money;
 pub mod scanner;
 #[cfg(test)]
 pub(crate) mod test_candles;

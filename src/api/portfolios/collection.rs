@@ -5,22 +5,22 @@ use super::super::gate::{caller_with_body, principal};
 use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, with_state, AppState};
 use super::input::BODY_LIMIT_BYTES;
-use super::now_ms;
 use super::requests::CreatePortfolio;
 use super::views::PortfolioJson;
 use crate::auth::Principal;
 use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::PortfolioBook;
+use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::domain::ledger::{PortfolioSpec, RiskLimits};
-use rust_decimal::Decimal;
+use cryptolens_actors::domain::money::FeeRate;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-const DEFAULT_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+const DEFAULT_FEE_RATE: FeeRate = FeeRate::TEN_BASIS_POINTS;
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let create = warp::path!("api" / "portfolios")
@@ -66,14 +66,12 @@ async fn create_portfolio(
             max_open_positions: request.limits.max_open_positions,
             daily_loss_limit: request.limits.daily_loss_limit,
         },
-        created_at_ms: now_ms(),
+        created_at_ms: state.clock.now_ms(),
     };
     let portfolio = book(state)?.create(spec).await?;
-    Ok(json!(PortfolioJson::new(
-        &portfolio,
-        &HashMap::new(),
-        now_ms()
-    )))
+    let view = PortfolioJson::new(&portfolio, &HashMap::new(), state.clock.now_ms())
+        .map_err(PortfolioError::Refused)?;
+    Ok(json!(view))
 }
 
 fn list_portfolios(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {

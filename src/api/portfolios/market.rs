@@ -6,17 +6,17 @@ use super::OwnedPortfolio;
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::domain::ledger::{LedgerError, Portfolio};
 use cryptolens_actors::domain::market::Symbol;
-use rust_decimal::Decimal;
+use cryptolens_actors::domain::money::Price;
 use std::collections::HashMap;
 
 /// Latest prices of the symbols the portfolio holds open; a symbol without data is left out.
-pub async fn marks(portfolio: &Portfolio, state: &AppState) -> HashMap<String, Decimal> {
+pub async fn marks(portfolio: &Portfolio, state: &AppState) -> HashMap<String, Price> {
     let mut marks = HashMap::new();
     for trade in portfolio.trades().filter(|trade| trade.is_open()) {
         let symbol = trade.symbol.as_str();
         if !marks.contains_key(symbol) {
             if let Ok(price) = state.engine.last_price(&trade.symbol).await {
-                marks.insert(symbol.to_owned(), price.to_decimal());
+                marks.insert(symbol.to_owned(), Price::from_market(price));
             }
         }
     }
@@ -25,23 +25,23 @@ pub async fn marks(portfolio: &Portfolio, state: &AppState) -> HashMap<String, D
 
 /// A given price, or the symbol's latest one ("at market").
 pub async fn price_or_market(
-    price: Option<Decimal>,
+    price: Option<Price>,
     symbol: &Symbol,
     state: &AppState,
-) -> Result<Decimal, ApiError> {
+) -> Result<Price, ApiError> {
     match price {
         Some(price) => Ok(price),
-        None => Ok(state.engine.last_price(symbol).await?.to_decimal()),
+        None => Ok(Price::from_market(state.engine.last_price(symbol).await?)),
     }
 }
 
 /// A given price, or the latest price of the symbol trade `trade_id` is on.
 pub async fn price_or_trade_market(
-    price: Option<Decimal>,
+    price: Option<Price>,
     owned: &OwnedPortfolio,
     trade_id: u64,
     state: &AppState,
-) -> Result<Decimal, ApiError> {
+) -> Result<Price, ApiError> {
     if let Some(price) = price {
         return Ok(price);
     }

@@ -31,8 +31,3 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .or(trades::routes(state))
         .unify()
 }
-
-/// The wall clock, read in one place for the portfolio routes.
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}

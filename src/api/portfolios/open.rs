@@ -7,13 +7,12 @@ use super::super::AppState;
 use super::input::{parse_symbol, required};
 use super::market::{marks, price_or_market};
 use super::requests::OpenTrade;
-use super::{now_ms, OwnedPortfolio};
+use super::OwnedPortfolio;
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::domain::analysis::{Direction, SignalStatus, TradingLevels};
-use cryptolens_actors::domain::ledger::{
-    DecimalText, LedgerError, Mutation, RiskPercent, Side, TradeSource,
-};
+use cryptolens_actors::domain::ledger::{LedgerError, Mutation, RiskPercent, Side, TradeSource};
 use cryptolens_actors::domain::market::Symbol;
+use cryptolens_actors::domain::money::Quantity;
 use rust_decimal::Decimal;
 
 /// The open `request` asks for.
@@ -49,7 +48,7 @@ async fn manual_open(request: OpenTrade, state: &AppState) -> Result<Mutation, A
         quantity,
         price,
         stop_loss: request.stop_loss,
-        take_profits: request.take_profits.into_iter().map(DecimalText).collect(),
+        take_profits: request.take_profits,
         source: TradeSource::Manual,
     })
 }
@@ -91,7 +90,7 @@ async fn from_levels(
         quantity,
         price: levels.entry,
         stop_loss: Some(levels.stop),
-        take_profits: levels.targets.into_iter().map(DecimalText).collect(),
+        take_profits: levels.targets.to_vec(),
         source: found.source,
     })
 }
@@ -161,11 +160,12 @@ async fn risk_sized(
     levels: &TradingLevels,
     risk_percent: Option<Decimal>,
     state: &AppState,
-) -> Result<Decimal, ApiError> {
+) -> Result<Quantity, ApiError> {
     let portfolio = owned.read().await?;
     let marks = marks(&portfolio, state).await;
+    let now_ms = state.clock.now_ms();
     let sized = RiskPercent::or_default(risk_percent).and_then(|risk| {
-        portfolio.risk_sized_quantity(&marks, now_ms(), levels.entry, levels.stop, risk)
+        portfolio.risk_sized_quantity(&marks, now_ms, levels.entry, levels.stop, risk)
     });
     sized.map_err(field_error)
 }

@@ -8,16 +8,18 @@ use super::super::{respond, with_state, AppState};
 use super::input::{no_input, parse_id};
 use super::market::marks;
 use super::views::{LedgerEntryJson, PortfolioJson, TradeJson};
-use super::{now_ms, portfolio_route, trade_route, OwnedPortfolio};
+use super::{portfolio_route, trade_route, OwnedPortfolio};
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::domain::ledger::{analytics, LedgerError, Portfolio, TradeStatus};
-use rust_decimal::Decimal;
+use cryptolens_actors::domain::money::Price;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-type Marks = HashMap<String, Decimal>;
+type Marks = HashMap<String, Price>;
+/// Renders a portfolio valued at `Marks` as of `now_ms`; valuing can overflow.
+type Render = fn(&Portfolio, &Marks, i64) -> Result<Value, LedgerError>;
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let show = valued_view(
@@ -79,7 +81,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
 /// holds.
 fn valued_view<P>(
     path: P,
-    render: fn(&Portfolio, &Marks) -> Value,
+    render: Render,
     state: &AppState,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
 where
@@ -113,23 +115,24 @@ fn journal(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejec
 async fn valued(
     owned: &OwnedPortfolio,
     state: &AppState,
-    render: fn(&Portfolio, &Marks) -> Value,
+    render: Render,
 ) -> Result<Value, ApiError> {
     let portfolio = owned.read().await?;
     let marks = marks(&portfolio, state).await;
-    Ok(render(&portfolio, &marks))
+    render(&portfolio, &marks, state.clock.now_ms())
+        .map_err(|error| ApiError::from(PortfolioError::Refused(error)))
 }
 
-fn portfolio_json(portfolio: &Portfolio, marks: &Marks) -> Value {
-    json!(PortfolioJson::new(portfolio, marks, now_ms()))
+fn portfolio_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<Value, LedgerError> {
+    Ok(json!(PortfolioJson::new(portfolio, marks, now_ms)?))
 }
 
-fn stats_json(portfolio: &Portfolio, marks: &Marks) -> Value {
-    json!(analytics::stats(portfolio, marks, now_ms()))
+fn stats_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<Value, LedgerError> {
+    Ok(json!(analytics::stats(portfolio, marks, now_ms)?))
 }
 
-fn equity_json(portfolio: &Portfolio, marks: &Marks) -> Value {
-    json!({"points": analytics::equity_curve(portfolio, marks, now_ms())})
+fn equity_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<Value, LedgerError> {
+    Ok(json!({"points": analytics::equity_curve(portfolio, marks, now_ms)?}))
 }
 
 fn ledger_json(portfolio: &Portfolio) -> Value {

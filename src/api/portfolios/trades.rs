@@ -9,8 +9,8 @@ use super::input::{body_or_empty, idempotency_key, mutation_input, parse_id, Mut
 use super::market::price_or_trade_market;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
 use super::views::{LedgerEntryJson, TradeJson};
-use super::{now_ms, open, portfolio_route, trade_route, OwnedPortfolio};
-use cryptolens_actors::domain::ledger::{DecimalText, Mutation, Outcome};
+use super::{open, portfolio_route, trade_route, OwnedPortfolio};
+use cryptolens_actors::domain::ledger::{Mutation, Outcome};
 use serde_json::{json, Value};
 use std::future::Future;
 use warp::reply::Response;
@@ -88,7 +88,7 @@ async fn mutate(
 ) -> Result<Value, ApiError> {
     tracing::debug!(portfolio = owned.id, owner = %owned.entry.owner,
         caller = %owned.caller.username, trade = ?mutation.trade_id(), "portfolio mutation");
-    let outcome = owned.mutate(mutation, key, now_ms()).await?;
+    let outcome = owned.mutate(mutation, key).await?;
     Ok(outcome_json(&outcome))
 }
 
@@ -173,11 +173,9 @@ async fn amend_trade(
     let request: AmendTrade = parse_json(&input.body, "amendment")?;
     let mutation = Mutation::Amend {
         trade_id,
-        stop_loss: request.stop_loss.flatten().map(DecimalText),
+        stop_loss: request.stop_loss.flatten(),
         clear_stop_loss: matches!(request.stop_loss, Some(None)),
-        take_profits: request
-            .take_profits
-            .map(|targets| targets.into_iter().map(DecimalText).collect()),
+        take_profits: request.take_profits,
     };
     mutate(&owned, mutation, key).await
 }

@@ -1,10 +1,12 @@
-//! JSON shapes of portfolios, trades and ledger entries; money as decimal strings.
+//! JSON shapes of portfolios, trades and ledger entries; money as decimal strings (the
+//! serde representation of the `domain::money` types themselves).
 
 use cryptolens_actors::domain::ledger::{
-    analytics, JournalEntry, LedgerEntry, Portfolio, Side, Trade, TradeSource, TradeStatus,
+    analytics, JournalEntry, LedgerEntry, LedgerError, Portfolio, Side, Trade, TradeSource,
+    TradeStatus, DECIMALS_MAX,
 };
 use cryptolens_actors::domain::market::Symbol;
-use rust_decimal::Decimal;
+use cryptolens_actors::domain::money::{FeeRate, Money, Price, Quantity};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -14,43 +16,44 @@ pub struct PortfolioJson {
     pub owner: String,
     pub name: String,
     pub quote_currency: String,
-    pub initial_balance: String,
-    pub fee_rate: String,
-    pub cash: String,
-    pub equity: String,
-    pub unrealised_pnl: String,
+    pub initial_balance: Money,
+    pub fee_rate: FeeRate,
+    pub cash: Money,
+    pub equity: Money,
+    pub unrealised_pnl: Money,
     pub open_trades: usize,
     pub limits: serde_json::Value,
     pub created_at: i64,
 }
 
 impl PortfolioJson {
+    /// Refused only when the analytics overflow.
     pub fn new(
         portfolio: &Portfolio,
-        marks: &HashMap<String, Decimal>,
+        marks: &HashMap<String, Price>,
         now_ms: i64,
-    ) -> PortfolioJson {
+    ) -> Result<PortfolioJson, LedgerError> {
         let spec = portfolio.spec();
-        let stats = analytics::stats(portfolio, marks, now_ms);
+        let stats = analytics::stats(portfolio, marks, now_ms)?;
         let limits = &spec.limits;
-        PortfolioJson {
+        Ok(PortfolioJson {
             id: spec.id,
             owner: spec.owner.clone(),
             name: spec.name.clone(),
             quote_currency: spec.quote_currency.clone(),
-            initial_balance: spec.initial_balance.to_string(),
-            fee_rate: spec.fee_rate.to_string(),
-            cash: portfolio.cash().to_string(),
-            equity: stats.equity.to_string(),
-            unrealised_pnl: stats.unrealised_pnl.to_string(),
+            initial_balance: spec.initial_balance,
+            fee_rate: spec.fee_rate,
+            cash: portfolio.cash(),
+            equity: stats.equity,
+            unrealised_pnl: stats.unrealised_pnl,
             open_trades: stats.open_trades,
             limits: serde_json::json!({
-                "max_position_notional": limits.max_position_notional.map(|v| v.to_string()),
+                "max_position_notional": limits.max_position_notional,
                 "max_open_positions": limits.max_open_positions,
-                "daily_loss_limit": limits.daily_loss_limit.map(|v| v.to_string()),
+                "daily_loss_limit": limits.daily_loss_limit,
             }),
             created_at: spec.created_at_ms,
-        }
+        })
     }
 }
 
@@ -60,15 +63,17 @@ pub struct TradeJson {
     pub symbol: Symbol,
     pub side: Side,
     pub status: TradeStatus,
-    pub quantity: String,
-    pub closed_quantity: String,
-    pub average_entry_price: Option<String>,
-    pub cost_basis: String,
-    pub fees_paid: String,
-    pub realised_pnl: String,
-    pub unrealised_pnl: Option<String>,
-    pub stop_loss: Option<String>,
-    pub take_profits: Vec<String>,
+    pub quantity: Quantity,
+    pub closed_quantity: Quantity,
+    /// Rounded to the quote precision, so it is a price again.
+    pub average_entry_price: Option<Price>,
+    pub cost_basis: Money,
+    pub fees_paid: Money,
+    pub realised_pnl: Money,
+    /// None without a mark, for a closed trade, or when the valuation overflows.
+    pub unrealised_pnl: Option<Money>,
+    pub stop_loss: Option<Price>,
+    pub take_profits: Vec<Price>,
     pub opened_at: i64,
     pub closed_at: Option<i64>,
     pub source: TradeSource,
@@ -76,25 +81,25 @@ pub struct TradeJson {
 }
 
 impl TradeJson {
-    pub fn new(trade: &Trade, mark: Option<Decimal>) -> TradeJson {
+    pub fn new(trade: &Trade, mark: Option<Price>) -> TradeJson {
         TradeJson {
             id: trade.id,
             symbol: trade.symbol.clone(),
             side: trade.side,
             status: trade.status,
-            quantity: trade.quantity.to_string(),
-            closed_quantity: trade.closed_quantity.to_string(),
+            quantity: trade.quantity,
+            closed_quantity: trade.closed_quantity,
             average_entry_price: trade
                 .average_entry_price()
-                .map(|p| p.round_dp(8).normalize().to_string()),
-            cost_basis: trade.cost_basis.to_string(),
-            fees_paid: trade.fees_paid.to_string(),
-            realised_pnl: trade.realised_pnl.to_string(),
+                .and_then(|p| Price::new_checked(p.round_dp(DECIMALS_MAX).normalize()).ok()),
+            cost_basis: trade.cost_basis,
+            fees_paid: trade.fees_paid,
+            realised_pnl: trade.realised_pnl,
             unrealised_pnl: mark
                 .filter(|_| trade.is_open())
-                .map(|mark| analytics::unrealised(trade, mark).to_string()),
-            stop_loss: trade.stop_loss.map(|v| v.to_string()),
-            take_profits: trade.take_profits.iter().map(|t| t.0.to_string()).collect(),
+                .and_then(|mark| analytics::unrealised(trade, mark).ok()),
+            stop_loss: trade.stop_loss,
+            take_profits: trade.take_profits.clone(),
             opened_at: trade.opened_at_ms,
             closed_at: trade.closed_at_ms,
             source: trade.source.clone(),
@@ -124,9 +129,9 @@ impl JournalJson {
 pub struct LedgerEntryJson {
     pub trade_id: u64,
     pub kind: cryptolens_actors::domain::ledger::EntryKind,
-    pub amount: String,
-    pub cash_before: String,
-    pub cash_after: String,
+    pub amount: Money,
+    pub cash_before: Money,
+    pub cash_after: Money,
     pub at: i64,
 }
 
@@ -135,9 +140,9 @@ impl LedgerEntryJson {
         LedgerEntryJson {
             trade_id: entry.trade_id,
             kind: entry.kind,
-            amount: entry.amount.to_string(),
-            cash_before: entry.cash_before.to_string(),
-            cash_after: entry.cash_after.to_string(),
+            amount: entry.amount,
+            cash_before: entry.cash_before,
+            cash_after: entry.cash_after,
             at: entry.at_ms,
         }
     }

@@ -3,10 +3,10 @@
 //! a restored book remembers the keys.
 
 use super::PortfolioBook;
-use crate::domain::ledger::{
-    DecimalText, Mutation, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus,
-};
-use crate::domain::market::{Candle, Price, Symbol, Volume};
+use crate::domain::ledger::{Mutation, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus};
+use crate::domain::market::{Candle, Symbol, Volume};
+use crate::domain::money::test_values::{money, price, quantity};
+use crate::domain::money::{FeeRate, Price};
 use crate::store::Store;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ fn dec(text: &str) -> Decimal {
 }
 
 fn candle(open_time_ms: i64, high: &str, low: &str) -> Candle {
-    let price = |text: &str| Price::from_decimal(dec(text)).unwrap();
+    let price = |text: &str| crate::domain::market::Price::from_decimal(dec(text)).unwrap();
     Candle {
         open_time_ms,
         open: price("100"),
@@ -36,15 +36,15 @@ fn spec() -> PortfolioSpec {
         owner: "trader".into(),
         name: "exits".into(),
         quote_currency: "USDT".into(),
-        initial_balance: dec("10000"),
-        fee_rate: Decimal::ZERO,
+        initial_balance: money("10000"),
+        fee_rate: FeeRate::ZERO,
         limits: RiskLimits::default(),
         created_at_ms: 0,
     }
 }
 
-fn targets(levels: &[&str]) -> Vec<DecimalText> {
-    levels.iter().map(|level| DecimalText(dec(level))).collect()
+fn targets(levels: &[&str]) -> Vec<Price> {
+    levels.iter().map(|level| price(level)).collect()
 }
 
 async fn restore(store: &Arc<Store>) -> PortfolioBook {
@@ -75,9 +75,9 @@ fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
         let open = Mutation::Open {
             symbol: btc.clone(),
             side: Side::Long,
-            quantity: dec("2"),
-            price: dec("100"),
-            stop_loss: Some(dec("95")),
+            quantity: quantity("2"),
+            price: price("100"),
+            stop_loss: Some(price("95")),
             take_profits: targets(&["105", "110"]),
             source: TradeSource::Manual,
         };
@@ -89,7 +89,10 @@ fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
         book.mutate(id, restore_target(), None, 1).await.unwrap();
         assert_eq!(book.evaluate_exits(&btc, &first, 120_000).await, 0);
         let held = book.portfolio(id).await.unwrap();
-        assert_eq!(held.trade(1).map(|trade| trade.quantity), Some(dec("1")));
+        assert_eq!(
+            held.trade(1).map(|trade| trade.quantity),
+            Some(quantity("1"))
+        );
         assert_eq!(book.mutations(), 3, "open, exit, amend");
 
         let restored = restore(&store).await;

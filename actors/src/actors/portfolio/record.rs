@@ -21,23 +21,36 @@ pub enum LedgerRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{DecimalText, Portfolio, RiskLimits, Side, TradeSource};
+    use crate::domain::ledger::{Portfolio, RiskLimits, Side, TradeSource};
     use crate::domain::market::Symbol;
+    use crate::domain::money::{FeeRate, Money, Price, Quantity};
+    use rust_decimal::Decimal;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn price(text: &str) -> Price {
+        Price::new_checked(dec(text)).unwrap()
+    }
+
+    fn quantity(text: &str) -> Quantity {
+        Quantity::new_checked(dec(text)).unwrap()
+    }
     use crate::store::{decode, encode};
 
-    /// Every record shape survives the store's envelope (bincode cannot read every serde
-    /// shape; the envelope's round-trip check would refuse such a record at write time).
-    #[test]
-    fn every_record_shape_round_trips_through_the_envelope() {
+    /// One record of every shape: a creation, then an open, an amend, a journal entry and a
+    /// partial close, each with the outcome the ledger gave.
+    fn every_record_shape() -> Vec<LedgerRecord> {
         let spec = PortfolioSpec {
             id: 7,
             owner: "local".into(),
             name: "main".into(),
             quote_currency: "USDT".into(),
-            initial_balance: "10000.5".parse().unwrap(),
-            fee_rate: "0.001".parse().unwrap(),
+            initial_balance: Money::new(dec("10000.5")),
+            fee_rate: FeeRate::new_checked(dec("0.001")).unwrap(),
             limits: RiskLimits {
-                max_position_notional: Some("5000".parse().unwrap()),
+                max_position_notional: Some(Money::new(dec("5000"))),
                 max_open_positions: Some(3),
                 daily_loss_limit: None,
             },
@@ -49,10 +62,10 @@ mod tests {
             Mutation::Open {
                 symbol: Symbol::parse("BTCUSDT").unwrap(),
                 side: Side::Short,
-                quantity: "0.12345678".parse().unwrap(),
-                price: "100.5".parse().unwrap(),
-                stop_loss: Some("110".parse().unwrap()),
-                take_profits: vec![DecimalText("90".parse().unwrap())],
+                quantity: quantity("0.12345678"),
+                price: price("100.5"),
+                stop_loss: Some(price("110")),
+                take_profits: vec![price("90")],
                 source: TradeSource::Pattern("1h-0-fvg-bear".into()),
             },
             Mutation::Amend {
@@ -68,8 +81,8 @@ mod tests {
             },
             Mutation::Close {
                 trade_id: 1,
-                quantity: Some("0.1".parse().unwrap()),
-                price: "95".parse().unwrap(),
+                quantity: Some(quantity("0.1")),
+                price: price("95"),
             },
         ];
         for (at_ms, mutation) in mutations.into_iter().enumerate() {
@@ -81,9 +94,50 @@ mod tests {
                 outcome: Box::new(outcome),
             });
         }
-        for record in records {
+        records
+    }
+
+    /// Every record shape survives the store's envelope (bincode cannot read every serde
+    /// shape; the envelope's round-trip check would refuse such a record at write time).
+    #[test]
+    fn every_record_shape_round_trips_through_the_envelope() {
+        for record in every_record_shape() {
             let back: LedgerRecord = decode(&encode(&record).unwrap()).unwrap();
             assert_eq!(back, record);
+        }
+    }
+
+    /// What the store held for `every_record_shape()` before the ledger used the
+    /// `domain::money` types (written by commit 32c35cd, when every amount was a Decimal
+    /// with `#[serde(with = "rust_decimal::serde::str")]`), hex-encoded.
+    const RECORDS_BEFORE_MONEY_TYPES: [&str; 5] = [
+        "434c4e530100be7863122a0000000007056c6f63616c046d61696e04555344540731303030302e3505302e30303101043530303001030002",
+        "434c4e530100b9df5d47d6000000010001056b65792d30000742544355534454010a302e3132333435363738053130302e35010331313001023930020d31682d302d6676672d62656172010742544355534454010a302e313233343536373801300c31322e3430373430363339300e302e3031323430373430363339300130010331313001023930010b312e313732383339343130000000020d31682d302d6676672d6265617200010100102d31322e3431393831333739363339300c31322e3430373430363339300731303030302e3511393938382e30383031383632303336313000",
+        "434c4e530100d7bfc0a767000000010201056b65792d31040100010100010742544355534454010a302e313233343536373801300c31322e3430373430363339300e302e30313234303734303633393001300000010b312e313732383339343130000000020d31682d302d6676672d626561720000",
+        "434c4e53010045be02fc8a000000010401056b65792d3205010d666164656420746865206761700103667667010742544355534454010a302e313233343536373801300c31322e3430373430363339300e302e30313234303734303633393001300000010b312e313732383339343130000000020d31682d302d6676672d62656172010d6661646564207468652067617001036676670400",
+        "434c4e530100d5fc880ab9000000010601056b65792d3302010103302e31023935010742544355534454010a302e303233343536373803302e310b322e3335373430363339300e302e30323139303734303633393004302e35350000010b312e313732383339343130000001020d31682d302d6676672d62656172010d666164656420746865206761700103667667040101010731302e35393035062d31302e303511393938382e30383031383632303336313011393939382e36373036383632303336313006",
+    ];
+
+    fn from_hex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn ledgers_stored_before_the_money_types_decode_to_the_same_records_byte_for_byte() {
+        let records = every_record_shape();
+        assert_eq!(records.len(), RECORDS_BEFORE_MONEY_TYPES.len());
+        for (record, hex) in records.iter().zip(RECORDS_BEFORE_MONEY_TYPES) {
+            let stored = from_hex(hex);
+            let read: LedgerRecord = decode(&stored).unwrap();
+            assert_eq!(&read, record);
+            assert_eq!(
+                encode(record).unwrap(),
+                stored,
+                "the same bytes are written"
+            );
         }
     }
 }

@@ -6,10 +6,14 @@
 //!
 //! Targets sit at 1R, 2R, 3R (sweeps 1.5R, 2.5R, 4R), R being entry-to-stop. Rounding is
 //! conservative: stops move away from the entry, targets toward it.
+//!
+//! The levels are [`Price`](crate::domain::money::Price)s, the same type the ledger trades at (not the candle's
+//! fixed-point `market::Price`).
 
 use super::{Direction, Zone};
 use crate::domain::market::Candle;
 use crate::domain::market::SCALE_DIGITS;
+use crate::domain::money::Price;
 use rust_decimal::prelude::RoundingStrategy;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -44,48 +48,17 @@ impl PatternKind {
 }
 
 /// Stored as decimal text: exact, and readable by formats that cannot self-describe
-/// (bincode in the store).
+/// (bincode in the store). The prices carry that representation themselves; the bytes are
+/// those of the text struct this replaced (four strings, the targets a tuple of three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "LevelsText", try_from = "LevelsText")]
 pub struct TradingLevels {
-    pub entry: Decimal,
-    pub stop: Decimal,
-    pub targets: [Decimal; 3],
-    /// Reward of the last target over the risk, to two decimals.
+    pub entry: Price,
+    pub stop: Price,
+    pub targets: [Price; 3],
+    /// Reward of the last target over the risk, to two decimals. A ratio, not money, so a
+    /// plain Decimal written as text here.
+    #[serde(with = "rust_decimal::serde::str")]
     pub risk_reward: Decimal,
-}
-
-#[derive(Serialize, Deserialize)]
-struct LevelsText {
-    entry: String,
-    stop: String,
-    targets: [String; 3],
-    risk_reward: String,
-}
-
-impl From<TradingLevels> for LevelsText {
-    fn from(levels: TradingLevels) -> LevelsText {
-        LevelsText {
-            entry: levels.entry.to_string(),
-            stop: levels.stop.to_string(),
-            targets: levels.targets.map(|target| target.to_string()),
-            risk_reward: levels.risk_reward.to_string(),
-        }
-    }
-}
-
-impl TryFrom<LevelsText> for TradingLevels {
-    type Error = rust_decimal::Error;
-
-    fn try_from(text: LevelsText) -> Result<TradingLevels, Self::Error> {
-        let [first, second, third] = &text.targets;
-        Ok(TradingLevels {
-            entry: text.entry.parse()?,
-            stop: text.stop.parse()?,
-            targets: [first.parse()?, second.parse()?, third.parse()?],
-            risk_reward: text.risk_reward.parse()?,
-        })
-    }
 }
 
 /// The smallest price step: configured, or inferred as 10^-d where d is the most decimals
@@ -100,8 +73,9 @@ pub fn infer_tick_size(candles: &[Candle]) -> Decimal {
     Decimal::new(1, scale)
 }
 
-/// Levels for a pattern, or None when ATR is unknown, the risk rounds to zero, or the
-/// arithmetic would overflow.
+/// Levels for a pattern, or None when ATR is unknown, the risk rounds to zero, the
+/// arithmetic would overflow, or a level is no valid [`Price`] (a configured tick finer than
+/// [`crate::domain::money::DECIMALS_MAX`] places).
 pub fn trading_levels(
     kind: PatternKind,
     direction: Direction,
@@ -147,16 +121,16 @@ pub fn trading_levels(
     } else {
         Decimal::NEGATIVE_ONE
     };
-    let mut targets = [Decimal::ZERO; 3];
+    let mut targets = [Price::ZERO; 3];
     for (target, multiple) in targets.iter_mut().zip(kind.target_multiples()) {
         let raw = entry.checked_add(sign.checked_mul(risk.checked_mul(multiple)?)?)?;
-        *target = round_to_tick(raw, tick, toward)?;
+        *target = Price::new_checked(round_to_tick(raw, tick, toward)?).ok()?;
     }
-    let reward = targets[2].checked_sub(entry)?.abs();
+    let reward = targets[2].get().checked_sub(entry)?.abs();
     let risk_reward = reward.checked_div(risk)?.round_dp(2);
     Some(TradingLevels {
-        entry,
-        stop,
+        entry: Price::new_checked(entry).ok()?,
+        stop: Price::new_checked(stop).ok()?,
         targets,
         risk_reward,
     })
@@ -188,11 +162,11 @@ fn round_to_tick(value: Decimal, tick: Decimal, strategy: RoundingStrategy) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::market::Price;
+    use crate::domain::market;
     use std::str::FromStr;
 
     fn zone(bottom: &str, top: &str) -> Zone {
-        let price = |text| Price::from_decimal(Decimal::from_str(text).unwrap()).unwrap();
+        let price = |text| market::Price::from_decimal(Decimal::from_str(text).unwrap()).unwrap();
         Zone::new(price(bottom), price(top))
     }
 
@@ -210,8 +184,14 @@ mod tests {
             dec("0.01"),
         )
         .unwrap();
-        assert_eq!((levels.entry, levels.stop), (dec("110"), dec("98")));
-        assert_eq!(levels.targets, [dec("122"), dec("134"), dec("146")]);
+        assert_eq!(
+            (levels.entry.get(), levels.stop.get()),
+            (dec("110"), dec("98"))
+        );
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("122"), dec("134"), dec("146")]
+        );
         assert_eq!(levels.risk_reward, dec("3"));
     }
 
@@ -225,9 +205,17 @@ mod tests {
             dec("0.01"),
         )
         .unwrap();
-        assert_eq!((levels.entry, levels.stop), (dec("100"), dec("112")));
-        assert_eq!(levels.targets, [dec("88"), dec("76"), dec("64")]);
+        assert_eq!(
+            (levels.entry.get(), levels.stop.get()),
+            (dec("100"), dec("112"))
+        );
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("88"), dec("76"), dec("64")]
+        );
     }
+
+    const STORED_BEFORE_HEX: &str = "033130350239370331313303313231033132390133";
 
     #[test]
     fn order_block_enters_at_the_midpoint_with_a_smaller_buffer() {
@@ -239,8 +227,28 @@ mod tests {
             dec("0.01"),
         )
         .unwrap();
-        assert_eq!((levels.entry, levels.stop), (dec("105"), dec("97")));
-        assert_eq!(levels.targets, [dec("113"), dec("121"), dec("129")]);
+        assert_eq!(
+            (levels.entry.get(), levels.stop.get()),
+            (dec("105"), dec("97"))
+        );
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("113"), dec("121"), dec("129")]
+        );
+        // What the store held for these levels before they were `money::Price`s (commit
+        // 32c35cd, the text struct): the same bytes, both ways.
+        let config = bincode::config::standard();
+        let stored: Vec<u8> = (0..STORED_BEFORE_HEX.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&STORED_BEFORE_HEX[at..at + 2], 16).unwrap())
+            .collect();
+        assert_eq!(
+            bincode::serde::encode_to_vec(levels, config).unwrap(),
+            stored
+        );
+        let (read, _): (TradingLevels, usize) =
+            bincode::serde::decode_from_slice(&stored, config).unwrap();
+        assert_eq!(read, levels);
     }
 
     #[test]
@@ -254,8 +262,14 @@ mod tests {
             dec("0.01"),
         )
         .unwrap();
-        assert_eq!((levels.entry, levels.stop), (dec("100"), dec("94")));
-        assert_eq!(levels.targets, [dec("109"), dec("115"), dec("124")]);
+        assert_eq!(
+            (levels.entry.get(), levels.stop.get()),
+            (dec("100"), dec("94"))
+        );
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("109"), dec("115"), dec("124")]
+        );
         assert_eq!(levels.risk_reward, dec("4"));
     }
 
@@ -270,8 +284,11 @@ mod tests {
         )
         .unwrap();
         // stop 1.000 - 0.00615 = 0.99385 -> 0.993; risk 0.017; targets 1.027, 1.044, 1.061
-        assert_eq!(levels.stop, dec("0.993"));
-        assert_eq!(levels.targets, [dec("1.027"), dec("1.044"), dec("1.061")]);
+        assert_eq!(levels.stop.get(), dec("0.993"));
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("1.027"), dec("1.044"), dec("1.061")]
+        );
         let bearish = trading_levels(
             PatternKind::FairValueGap,
             Direction::Bearish,
@@ -281,7 +298,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            bearish.stop,
+            bearish.stop.get(),
             dec("1.017"),
             "1.01615 rounds up, away from the entry"
         );
@@ -298,8 +315,11 @@ mod tests {
         )
         .unwrap();
         // stop 100 - 1.5 = 98.5 is a multiple; risk 11.5; targets 121.5, 133, 144.5
-        assert_eq!(levels.stop, dec("98.5"));
-        assert_eq!(levels.targets, [dec("121.5"), dec("133"), dec("144.5")]);
+        assert_eq!(levels.stop.get(), dec("98.5"));
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("121.5"), dec("133"), dec("144.5")]
+        );
         let odd = trading_levels(
             PatternKind::FairValueGap,
             Direction::Bullish,
@@ -309,7 +329,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            odd.stop,
+            odd.stop.get(),
             dec("98.25"),
             "98.45 rounds down to the tick below"
         );
@@ -326,7 +346,7 @@ mod tests {
         )
         .is_none());
         let candle = |text: &str| {
-            let price = Price::from_decimal(dec(text)).unwrap();
+            let price = market::Price::from_decimal(dec(text)).unwrap();
             Candle {
                 open_time_ms: 0,
                 open: price,
@@ -344,5 +364,56 @@ mod tests {
             infer_tick_size(&[candle("65000.5"), candle("65001")]),
             dec("0.1")
         );
+    }
+
+    /// The text struct these levels were stored as before they held `money::Price`s.
+    #[derive(serde::Serialize)]
+    struct LevelsTextBefore {
+        entry: String,
+        stop: String,
+        targets: [String; 3],
+        risk_reward: String,
+    }
+
+    #[test]
+    fn levels_stored_as_text_before_decode_unchanged_and_encode_the_same_bytes() {
+        let config = bincode::config::standard();
+        let before = LevelsTextBefore {
+            entry: "110".into(),
+            stop: "97.50".into(),
+            targets: ["122.5".into(), "135".into(), "147.5".into()],
+            risk_reward: "3".into(),
+        };
+        let old_bytes = bincode::serde::encode_to_vec(&before, config).unwrap();
+        let (levels, _): (TradingLevels, usize) =
+            bincode::serde::decode_from_slice(&old_bytes, config).unwrap();
+        assert_eq!(levels.stop.to_string(), "97.50");
+        assert_eq!(
+            levels.targets.map(Price::get),
+            [dec("122.5"), dec("135"), dec("147.5")]
+        );
+        assert_eq!(levels.risk_reward, dec("3"));
+        assert_eq!(
+            bincode::serde::encode_to_vec(levels, config).unwrap(),
+            old_bytes
+        );
+        let json = serde_json::to_value(levels).unwrap();
+        assert_eq!(
+            json["targets"],
+            serde_json::json!(["122.5", "135", "147.5"])
+        );
+        assert_eq!(json["risk_reward"], "3");
+    }
+
+    #[test]
+    fn a_tick_finer_than_eight_places_gives_no_levels_rather_than_invalid_prices() {
+        let levels = trading_levels(
+            PatternKind::OrderBlock,
+            Direction::Bullish,
+            &zone("1.00000001", "1.00000002"),
+            Some(0.00000003),
+            dec("0.000000001"),
+        );
+        assert_eq!(levels, None, "the midpoint 1.000000015 has nine places");
     }
 }

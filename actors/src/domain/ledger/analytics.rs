@@ -1,7 +1,9 @@
 //! Performance analytics of a portfolio, from its trades, its ledger and the latest prices.
-//! Money stays Decimal; ratios (win rate, Sharpe) are f64.
+//! Money stays exact ([`Money`], checked: an overflow is an error value, never a panic);
+//! ratios (profit factor, R multiples) are Decimal, and win rate and Sharpe are f64.
 
-use super::{Portfolio, Side, Trade, TradeSource};
+use super::{LedgerError, Portfolio, Side, Trade, TradeSource};
+use crate::domain::money::{Money, MoneyError, Price};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -12,35 +14,27 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Breakdown {
     pub closed_trades: usize,
     pub wins: usize,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub net_pnl: Decimal,
+    pub net_pnl: Money,
 }
 
+/// Decimal ratios serialise as decimal strings (rust_decimal's own representation), like
+/// the money fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortfolioStats {
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cash: Decimal,
+    pub cash: Money,
     /// Cash plus open positions valued at the latest prices (at cost when none is known).
-    #[serde(with = "rust_decimal::serde::str")]
-    pub equity: Decimal,
+    pub equity: Money,
     /// Price P&L of closed quantities less every fee paid.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub realised_pnl: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub unrealised_pnl: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub fees: Decimal,
+    pub realised_pnl: Money,
+    pub unrealised_pnl: Money,
+    pub fees: Money,
     pub open_trades: usize,
     pub closed_trades: usize,
     pub win_rate: Option<f64>,
-    #[serde(with = "rust_decimal::serde::str_option")]
     pub profit_factor: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub expectancy: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option")]
+    pub expectancy: Option<Money>,
     pub average_r: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub max_drawdown: Decimal,
+    pub max_drawdown: Money,
     pub max_drawdown_ratio: f64,
     /// Annualised (365 days) Sharpe of daily realised P&L over the initial balance.
     pub sharpe_daily: Option<f64>,
@@ -53,16 +47,15 @@ pub struct PortfolioStats {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EquityPoint {
     pub at_ms: i64,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub equity: Decimal,
+    pub equity: Money,
 }
 
 /// Unrealised P&L of an open trade at `mark`.
-pub fn unrealised(trade: &Trade, mark: Decimal) -> Decimal {
-    let value = trade.quantity * mark;
+pub fn unrealised(trade: &Trade, mark: Price) -> Result<Money, MoneyError> {
+    let value = trade.quantity.checked_mul(mark)?;
     match trade.side {
-        Side::Long => value - trade.cost_basis,
-        Side::Short => trade.cost_basis - value,
+        Side::Long => value.checked_sub(trade.cost_basis),
+        Side::Short => trade.cost_basis.checked_sub(value),
     }
 }
 
@@ -70,67 +63,54 @@ pub fn unrealised(trade: &Trade, mark: Decimal) -> Decimal {
 /// a last point valued at the latest prices.
 pub fn equity_curve(
     portfolio: &Portfolio,
-    marks: &HashMap<String, Decimal>,
+    marks: &HashMap<String, Price>,
     now_ms: i64,
-) -> Vec<EquityPoint> {
-    let mut open_cost = Decimal::ZERO;
+) -> Result<Vec<EquityPoint>, LedgerError> {
+    let mut open_cost = Money::ZERO;
     let mut points = vec![EquityPoint {
         at_ms: portfolio.spec().created_at_ms,
         equity: portfolio.spec().initial_balance,
     }];
     for entry in portfolio.ledger() {
-        open_cost += entry.cost_change;
+        open_cost = open_cost.checked_add(entry.cost_change)?;
         points.push(EquityPoint {
             at_ms: entry.at_ms,
-            equity: entry.cash_after + open_cost,
+            equity: entry.cash_after.checked_add(open_cost)?,
         });
     }
     points.push(EquityPoint {
         at_ms: now_ms,
-        equity: marked_equity(portfolio, marks),
+        equity: marked_equity(portfolio, marks)?,
     });
-    points
+    Ok(points)
 }
 
-fn marked_equity(portfolio: &Portfolio, marks: &HashMap<String, Decimal>) -> Decimal {
+fn marked_equity(
+    portfolio: &Portfolio,
+    marks: &HashMap<String, Price>,
+) -> Result<Money, MoneyError> {
     portfolio
         .trades()
         .filter(|trade| trade.is_open())
-        .map(|trade| {
-            let pnl = marks
-                .get(trade.symbol.as_str())
-                .map_or(Decimal::ZERO, |mark| unrealised(trade, *mark));
-            trade.cost_basis + pnl
+        .try_fold(portfolio.cash(), |total, trade| {
+            let pnl = match marks.get(trade.symbol.as_str()) {
+                Some(mark) => unrealised(trade, *mark)?,
+                None => Money::ZERO,
+            };
+            total.checked_add(trade.cost_basis.checked_add(pnl)?)
         })
-        .fold(portfolio.cash(), |total, value| total + value)
 }
 
 pub fn stats(
     portfolio: &Portfolio,
-    marks: &HashMap<String, Decimal>,
+    marks: &HashMap<String, Price>,
     now_ms: i64,
-) -> PortfolioStats {
+) -> Result<PortfolioStats, LedgerError> {
     let closed: Vec<&Trade> = portfolio.trades().filter(|t| !t.is_open()).collect();
-    let net = |trade: &Trade| trade.realised_pnl - trade.fees_paid;
-    let wins: Vec<Decimal> = closed
-        .iter()
-        .map(|t| net(t))
-        .filter(|n| *n > Decimal::ZERO)
-        .collect();
-    let losses: Decimal = closed
-        .iter()
-        .map(|t| net(t))
-        .filter(|n| *n < Decimal::ZERO)
-        .sum();
-    let total_net: Decimal = closed.iter().map(|t| net(t)).sum();
-    let count = Decimal::from(closed.len());
-    let r_multiples: Vec<Decimal> = closed
-        .iter()
-        .filter_map(|t| t.initial_risk.filter(|r| !r.is_zero()).map(|r| net(t) / r))
-        .collect();
-    let curve = equity_curve(portfolio, marks, now_ms);
-    let (max_drawdown, max_drawdown_ratio) = drawdown(&curve);
-    let unrealised_pnl = portfolio
+    let figures = ClosedFigures::of(&closed)?;
+    let curve = equity_curve(portfolio, marks, now_ms)?;
+    let (max_drawdown, max_drawdown_ratio) = drawdown(&curve)?;
+    let unrealised_each: Vec<Money> = portfolio
         .trades()
         .filter(|t| t.is_open())
         .filter_map(|t| {
@@ -138,42 +118,101 @@ pub fn stats(
                 .get(t.symbol.as_str())
                 .map(|mark| unrealised(t, *mark))
         })
-        .sum();
-    PortfolioStats {
+        .collect::<Result<_, _>>()?;
+    let net_each: Vec<Money> = portfolio
+        .trades()
+        .map(Trade::net_pnl)
+        .collect::<Result<_, _>>()?;
+    Ok(PortfolioStats {
         cash: portfolio.cash(),
-        equity: marked_equity(portfolio, marks),
-        realised_pnl: portfolio
-            .trades()
-            .map(|t| t.realised_pnl - t.fees_paid)
-            .sum(),
-        unrealised_pnl,
-        fees: portfolio.trades().map(|t| t.fees_paid).sum(),
+        equity: marked_equity(portfolio, marks)?,
+        realised_pnl: Money::checked_sum(net_each)?,
+        unrealised_pnl: Money::checked_sum(unrealised_each)?,
+        fees: Money::checked_sum(portfolio.trades().map(|t| t.fees_paid))?,
         open_trades: portfolio.trades().filter(|t| t.is_open()).count(),
         closed_trades: closed.len(),
-        win_rate: (!closed.is_empty()).then(|| wins.len() as f64 / closed.len() as f64),
-        profit_factor: (!losses.is_zero()).then(|| wins.iter().sum::<Decimal>() / -losses),
-        expectancy: (!closed.is_empty()).then(|| total_net / count),
-        average_r: (!r_multiples.is_empty())
-            .then(|| r_multiples.iter().sum::<Decimal>() / Decimal::from(r_multiples.len())),
+        win_rate: figures.win_rate,
+        profit_factor: figures.profit_factor,
+        expectancy: figures.expectancy,
+        average_r: figures.average_r,
         max_drawdown,
         max_drawdown_ratio,
         sharpe_daily: sharpe(portfolio),
-        by_symbol: breakdown(&closed, |t| t.symbol.as_str().to_owned()),
-        by_pattern_kind: breakdown(&closed, |t| source_parts(&t.source).0),
-        by_timeframe: breakdown(&closed, |t| source_parts(&t.source).1),
+        by_symbol: breakdown(&closed, |t| t.symbol.as_str().to_owned())?,
+        by_pattern_kind: breakdown(&closed, |t| source_parts(&t.source).0)?,
+        by_timeframe: breakdown(&closed, |t| source_parts(&t.source).1)?,
+    })
+}
+
+/// The figures of closed trades: how often they won, by how much, in R.
+struct ClosedFigures {
+    win_rate: Option<f64>,
+    profit_factor: Option<Decimal>,
+    expectancy: Option<Money>,
+    average_r: Option<Decimal>,
+}
+
+impl ClosedFigures {
+    fn of(closed: &[&Trade]) -> Result<ClosedFigures, MoneyError> {
+        let nets: Vec<Money> = closed
+            .iter()
+            .map(|t| t.net_pnl())
+            .collect::<Result<_, _>>()?;
+        let wins: Vec<Money> = nets.iter().copied().filter(|n| n.is_positive()).collect();
+        let losses = Money::checked_sum(nets.iter().copied().filter(|n| n.is_negative()))?;
+        let total_net = Money::checked_sum(nets.iter().copied())?;
+        let mut r_multiples = Vec::new();
+        for (trade, net) in closed.iter().zip(&nets) {
+            if let Some(risk) = trade.initial_risk.filter(|r| !r.is_zero()) {
+                r_multiples.push(net.ratio_to(risk)?);
+            }
+        }
+        let profit_factor = if losses.is_zero() {
+            None
+        } else {
+            Some(Money::checked_sum(wins.iter().copied())?.ratio_to(-losses)?)
+        };
+        let expectancy = if closed.is_empty() {
+            None
+        } else {
+            Some(total_net.checked_div_by(Decimal::from(closed.len()))?)
+        };
+        Ok(ClosedFigures {
+            win_rate: (!closed.is_empty()).then(|| wins.len() as f64 / closed.len() as f64),
+            profit_factor,
+            expectancy,
+            average_r: mean(&r_multiples)?,
+        })
     }
 }
 
-fn breakdown(closed: &[&Trade], key: impl Fn(&Trade) -> String) -> BTreeMap<String, Breakdown> {
+/// The mean of `values`, None when there are none.
+fn mean(values: &[Decimal]) -> Result<Option<Decimal>, MoneyError> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let sum = values
+        .iter()
+        .try_fold(Decimal::ZERO, |total, value| total.checked_add(*value))
+        .ok_or(MoneyError::Overflow)?;
+    sum.checked_div(Decimal::from(values.len()))
+        .map(Some)
+        .ok_or(MoneyError::Overflow)
+}
+
+fn breakdown(
+    closed: &[&Trade],
+    key: impl Fn(&Trade) -> String,
+) -> Result<BTreeMap<String, Breakdown>, MoneyError> {
     let mut slices: BTreeMap<String, Breakdown> = BTreeMap::new();
     for trade in closed {
         let slice = slices.entry(key(trade)).or_default();
-        let net = trade.realised_pnl - trade.fees_paid;
+        let net = trade.net_pnl()?;
         slice.closed_trades += 1;
-        slice.wins += usize::from(net > Decimal::ZERO);
-        slice.net_pnl += net;
+        slice.wins += usize::from(net.is_positive());
+        slice.net_pnl = slice.net_pnl.checked_add(net)?;
     }
-    slices
+    Ok(slices)
 }
 
 /// (pattern kind, timeframe) of a trade's source: a pattern id reads
@@ -198,26 +237,31 @@ fn source_parts(source: &TradeSource) -> (String, String) {
     }
 }
 
-/// Largest fall from a running peak, absolute and as a share of that peak.
-fn drawdown(curve: &[EquityPoint]) -> (Decimal, f64) {
-    let mut peak = Decimal::MIN;
-    let (mut worst, mut worst_ratio) = (Decimal::ZERO, 0.0);
+/// Largest fall from a running peak, absolute and as a share of that peak (0 for a peak of
+/// 0, where a share means nothing).
+fn drawdown(curve: &[EquityPoint]) -> Result<(Money, f64), MoneyError> {
+    let mut peak = Money::new(Decimal::MIN);
+    let (mut worst, mut worst_ratio) = (Money::ZERO, 0.0);
     for point in curve {
         peak = peak.max(point.equity);
-        let fall = peak - point.equity;
+        let fall = peak.checked_sub(point.equity)?;
         if fall > worst {
             worst = fall;
-            worst_ratio = (fall / peak).to_f64().unwrap_or(0.0);
+            worst_ratio = fall
+                .ratio_to(peak)
+                .ok()
+                .and_then(|ratio| ratio.to_f64())
+                .unwrap_or(0.0);
         }
     }
-    (worst, worst_ratio)
+    Ok((worst, worst_ratio))
 }
 
 fn sharpe(portfolio: &Portfolio) -> Option<f64> {
-    let initial = portfolio.spec().initial_balance.to_f64()?;
+    let initial = portfolio.spec().initial_balance.get().to_f64()?;
     let days: BTreeMap<i64, f64> = portfolio
         .realised_by_day()
-        .map(|(day, pnl)| (day, pnl.to_f64().unwrap_or(0.0) / initial))
+        .map(|(day, pnl)| (day, pnl.get().to_f64().unwrap_or(0.0) / initial))
         .collect();
     let (first, last) = (*days.keys().next()?, *days.keys().next_back()?);
     let span = usize::try_from(last - first + 1).ok()?;
@@ -246,6 +290,10 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn price(text: &str) -> Price {
+        Price::new_checked(dec(text)).unwrap()
+    }
+
     #[test]
     fn a_win_and_a_loss_give_the_textbook_figures() {
         let mut portfolio = Portfolio::create(test_spec("1000", Decimal::ZERO)).unwrap();
@@ -253,36 +301,86 @@ mod tests {
         let open = |price: &str, stop: &str| Mutation::Open {
             symbol: symbol.clone(),
             side: Side::Long,
-            quantity: dec("1"),
-            price: dec(price),
-            stop_loss: Some(dec(stop)),
+            quantity: crate::domain::money::Quantity::new_checked(Decimal::ONE).unwrap(),
+            price: self::price(price),
+            stop_loss: Some(self::price(stop)),
             take_profits: Vec::new(),
             source: TradeSource::Pattern("1h-0-fvg-bull".into()),
         };
         let close = |id, price: &str| Mutation::Close {
             trade_id: id,
             quantity: None,
-            price: dec(price),
+            price: self::price(price),
         };
         portfolio.apply(&open("100", "90"), 0).unwrap();
         portfolio.apply(&close(1, "120"), DAY_MS).unwrap(); // +20 = +2R
         portfolio.apply(&open("100", "95"), 2 * DAY_MS).unwrap();
         portfolio.apply(&close(2, "95"), 3 * DAY_MS).unwrap(); // -5 = -1R
-        let stats = stats(&portfolio, &HashMap::new(), 4 * DAY_MS);
-        assert_eq!(stats.realised_pnl, dec("15"));
+        let stats = stats(&portfolio, &HashMap::new(), 4 * DAY_MS).unwrap();
+        assert_eq!(stats.realised_pnl.get(), dec("15"));
         assert_eq!(stats.win_rate, Some(0.5));
         assert_eq!(stats.profit_factor, Some(dec("4")));
-        assert_eq!(stats.expectancy, Some(dec("7.5")));
+        assert_eq!(stats.expectancy.map(Money::get), Some(dec("7.5")));
         assert_eq!(stats.average_r, Some(dec("0.5")));
-        assert_eq!(stats.max_drawdown, dec("5"), "1020 down to 1015");
+        assert_eq!(stats.max_drawdown.get(), dec("5"), "1020 down to 1015");
         assert_eq!(stats.by_pattern_kind["fair_value_gap"].closed_trades, 2);
-        assert_eq!(stats.by_timeframe["1h"].net_pnl, dec("15"));
+        assert_eq!(stats.by_timeframe["1h"].net_pnl.get(), dec("15"));
         assert!(stats.sharpe_daily.is_some());
-        let curve = equity_curve(&portfolio, &HashMap::new(), 4 * DAY_MS);
+        let curve = equity_curve(&portfolio, &HashMap::new(), 4 * DAY_MS).unwrap();
         let equities: Vec<String> = curve
             .iter()
-            .map(|p| p.equity.normalize().to_string())
+            .map(|p| p.equity.get().normalize().to_string())
             .collect();
         assert_eq!(equities, ["1000", "1000", "1020", "1020", "1015", "1015"]);
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["realised_pnl"], "15", "money as a decimal string");
+        assert_eq!(json["profit_factor"], "4", "ratios too");
+        assert_eq!(json["by_timeframe"]["1h"]["net_pnl"], "15");
+    }
+
+    #[test]
+    fn an_overflowing_valuation_is_an_error_value_not_a_panic() {
+        use crate::domain::money::{Quantity, PRICE_MAX};
+        let mut portfolio = Portfolio::create(test_spec("1000000000", Decimal::ZERO)).unwrap();
+        let open = Mutation::Open {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            side: Side::Long,
+            quantity: Quantity::new_checked(Decimal::from(100_000_000_000_000_000_u64)).unwrap(),
+            price: price("0.00000001"),
+            stop_loss: None,
+            take_profits: Vec::new(),
+            source: TradeSource::Manual,
+        };
+        portfolio.apply(&open, 0).unwrap();
+        let absurd = Price::new_checked(PRICE_MAX).unwrap();
+        let marks = HashMap::from([("BTCUSDT".to_owned(), absurd)]);
+        assert_eq!(
+            stats(&portfolio, &marks, 1).unwrap_err(),
+            LedgerError::Overflow(MoneyError::Overflow)
+        );
+        assert!(equity_curve(&portfolio, &marks, 1).is_err());
+        let trade = portfolio.trade(1).unwrap();
+        assert_eq!(unrealised(trade, absurd), Err(MoneyError::Overflow));
+        let fair = HashMap::from([("BTCUSDT".to_owned(), price("0.00000002"))]);
+        let valued = stats(&portfolio, &fair, 1).unwrap();
+        assert_eq!(valued.unrealised_pnl.get(), Decimal::from(1_000_000_000));
+        assert_eq!(valued.equity.get(), Decimal::from(2_000_000_000));
+    }
+
+    #[test]
+    fn a_fall_from_a_zero_peak_has_no_ratio() {
+        let point = |at_ms, equity: i64| EquityPoint {
+            at_ms,
+            equity: Money::new(Decimal::from(equity)),
+        };
+        assert_eq!(
+            drawdown(&[point(0, 0), point(1, -5)]),
+            Ok((Money::new(Decimal::from(5)), 0.0))
+        );
+        assert_eq!(
+            drawdown(&[point(0, 100), point(1, 75), point(2, 120)]),
+            Ok((Money::new(Decimal::from(25)), 0.25))
+        );
+        assert_eq!(mean(&[]), Ok(None));
     }
 }

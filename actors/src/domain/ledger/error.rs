@@ -1,3 +1,5 @@
+use crate::domain::money::{Money, MoneyError};
+
 /// Why a mutation was refused. Each names the field at fault; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
@@ -11,14 +13,15 @@ pub enum LedgerError {
     #[error("trade {0} is closed")]
     TradeClosed(u64),
     #[error("not enough cash: {needed} needed, {available} available")]
-    InsufficientCash { needed: String, available: String },
+    InsufficientCash { needed: Money, available: Money },
     #[error("{limit}: {message}")]
     RiskLimit {
         limit: &'static str,
         message: String,
     },
+    /// Arithmetic on the amounts failed (overflow, or a result outside its type's range).
     #[error("the amounts overflow")]
-    Overflow,
+    Overflow(#[from] MoneyError),
 }
 
 impl LedgerError {
@@ -36,7 +39,7 @@ impl LedgerError {
             LedgerError::UnknownTrade(_) | LedgerError::TradeClosed(_) => Some("trade_id"),
             LedgerError::InsufficientCash { .. } => Some("quantity"),
             LedgerError::RiskLimit { .. } => Some("quantity"),
-            LedgerError::Overflow => None,
+            LedgerError::Overflow(_) => None,
         }
     }
 }

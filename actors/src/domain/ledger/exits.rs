@@ -12,9 +12,9 @@
 //! - with n targets left, reaching the nearest closes 1/n of the open quantity (rounded down to
 //!   8 decimals; the last target closes the rest) and removes that target.
 
-use super::{DecimalText, Mutation, Side, Trade, DECIMALS_MAX};
+use super::{Mutation, Side, Trade};
 use crate::domain::market::Candle;
-use rust_decimal::Decimal;
+use crate::domain::money::{Price, Quantity};
 
 /// The exit `candle` triggers on `trade`, if any.
 pub fn exit_on_candle(trade: &Trade, candle: &Candle) -> Option<Mutation> {
@@ -22,9 +22,9 @@ pub fn exit_on_candle(trade: &Trade, candle: &Candle) -> Option<Mutation> {
         return None;
     }
     let (open, high, low) = (
-        candle.open.to_decimal(),
-        candle.high.to_decimal(),
-        candle.low.to_decimal(),
+        Price::from_market(candle.open),
+        Price::from_market(candle.high),
+        Price::from_market(candle.low),
     );
     let long = trade.side == Side::Long;
     if let Some(stop) = trade.stop_loss {
@@ -41,7 +41,7 @@ pub fn exit_on_candle(trade: &Trade, candle: &Candle) -> Option<Mutation> {
     let nearest = trade
         .take_profits
         .iter()
-        .map(|target| target.0)
+        .copied()
         .reduce(|a, b| if long == (a < b) { a } else { b })?;
     let hit = if long {
         high >= nearest
@@ -54,19 +54,14 @@ pub fn exit_on_candle(trade: &Trade, candle: &Candle) -> Option<Mutation> {
     let gapped = if long { open > nearest } else { open < nearest };
     Some(Mutation::TakeProfit {
         trade_id: trade.id,
-        target: DecimalText(nearest),
+        target: nearest,
         price: if gapped { open } else { nearest },
     })
 }
 
 /// The quantity one target closes: an equal share of what is open over the targets left.
-pub fn target_share(trade: &Trade) -> Decimal {
-    let left = trade.take_profits.len().max(1);
-    if left == 1 {
-        return trade.quantity;
-    }
-    let share = (trade.quantity / Decimal::from(left))
-        .round_dp_with_strategy(DECIMALS_MAX, rust_decimal::RoundingStrategy::ToZero);
+pub fn target_share(trade: &Trade) -> Quantity {
+    let share = trade.quantity.share_of(trade.take_profits.len());
     if share.is_zero() {
         trade.quantity
     } else {
@@ -78,14 +73,19 @@ pub fn target_share(trade: &Trade) -> Decimal {
 mod tests {
     use super::*;
     use crate::domain::ledger::{test_spec, Portfolio, TradeSource};
-    use crate::domain::market::{Price, Symbol, Volume};
+    use crate::domain::market::{self, Symbol, Volume};
+    use rust_decimal::Decimal;
 
     fn dec(text: &str) -> Decimal {
         text.parse().unwrap()
     }
 
+    fn price(text: &str) -> Price {
+        Price::new_checked(dec(text)).unwrap()
+    }
+
     fn candle(open: &str, high: &str, low: &str, close: &str) -> Candle {
-        let price = |text: &str| Price::from_decimal(dec(text)).unwrap();
+        let price = |text: &str| market::Price::from_decimal(dec(text)).unwrap();
         Candle {
             open_time_ms: 60_000,
             open: price(open),
@@ -101,10 +101,10 @@ mod tests {
         let open = Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
             side: Side::Long,
-            quantity: dec("3"),
-            price: dec("100"),
-            stop_loss: Some(dec("95")),
-            take_profits: targets.iter().map(|t| DecimalText(dec(t))).collect(),
+            quantity: Quantity::new_checked(dec("3")).unwrap(),
+            price: price("100"),
+            stop_loss: Some(price("95")),
+            take_profits: targets.iter().map(|t| price(t)).collect(),
             source: TradeSource::Manual,
         };
         let trade = portfolio.apply(&open, 0).unwrap().trade;
@@ -120,7 +120,7 @@ mod tests {
             Some(Mutation::Close {
                 trade_id: 1,
                 quantity: None,
-                price: dec("95")
+                price: price("95")
             })
         );
         let gapped = exit_on_candle(&trade, &candle("93", "94", "92", "93"));
@@ -129,7 +129,7 @@ mod tests {
             Some(Mutation::Close {
                 trade_id: 1,
                 quantity: None,
-                price: dec("93")
+                price: price("93")
             })
         );
         assert_eq!(
@@ -142,7 +142,7 @@ mod tests {
     fn the_stop_wins_when_a_candle_reaches_both() {
         let (_, trade) = long_trade(&["110"]);
         let both = exit_on_candle(&trade, &candle("100", "111", "94", "100"));
-        assert!(matches!(both, Some(Mutation::Close { price, .. }) if price == dec("95")));
+        assert!(matches!(both, Some(Mutation::Close { price, .. }) if price == self::price("95")));
     }
 
     #[test]
@@ -153,23 +153,20 @@ mod tests {
             exit,
             Mutation::TakeProfit {
                 trade_id: 1,
-                target: DecimalText(dec("110")),
-                price: dec("110")
+                target: price("110"),
+                price: price("110")
             }
         );
         let after = portfolio.apply(&exit, 60_000).unwrap().trade;
-        assert_eq!(after.quantity, dec("2"), "a third of 3 closed");
-        assert_eq!(
-            after.take_profits,
-            [DecimalText(dec("120")), DecimalText(dec("130"))]
-        );
+        assert_eq!(after.quantity.get(), dec("2"), "a third of 3 closed");
+        assert_eq!(after.take_profits, [price("120"), price("130")]);
         let gapped = exit_on_candle(&after, &candle("125", "126", "124", "125")).unwrap();
         assert_eq!(
             gapped,
             Mutation::TakeProfit {
                 trade_id: 1,
-                target: DecimalText(dec("120")),
-                price: dec("125")
+                target: price("120"),
+                price: price("125")
             }
         );
     }

@@ -1,5 +1,6 @@
 //! Paper portfolios: an exact, append-only decimal ledger of trades. Pure and synchronous;
-//! the portfolio actor logs each [`Mutation`] durably and replays the log on start.
+//! the portfolio actor logs each [`Mutation`] durably and replays the log on start. Amounts
+//! are the value types of [`crate::domain::money`].
 
 pub mod analytics;
 mod error;
@@ -22,21 +23,24 @@ pub(crate) fn test_spec(initial_balance: &str, fee_rate: rust_decimal::Decimal) 
         owner: "trader".into(),
         name: "test".into(),
         quote_currency: "USDT".into(),
-        initial_balance: initial_balance.parse().expect("a decimal"),
-        fee_rate,
+        initial_balance: crate::domain::money::Money::new(
+            initial_balance.parse().expect("a decimal"),
+        ),
+        fee_rate: crate::domain::money::FeeRate::new_checked(fee_rate).expect("a fee rate"),
         limits: RiskLimits::default(),
         created_at_ms: 0,
     }
 }
 
+/// Kept here too: the ledger's callers knew it by this path before `money` existed.
+pub use crate::domain::money::DECIMALS_MAX;
 pub use error::LedgerError;
 pub use exits::{exit_on_candle, target_share};
 pub use model::{
-    DecimalText, EntryKind, JournalEntry, LedgerEntry, RiskLimits, Side, Trade, TradeSource,
-    TradeStatus,
+    EntryKind, JournalEntry, LedgerEntry, RiskLimits, Side, Trade, TradeSource, TradeStatus,
 };
 pub use mutation::{Mutation, PortfolioSpec};
 pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
-pub use portfolio::{check_amount, Outcome, Portfolio, DECIMALS_MAX};
+pub use portfolio::{check_amount, Outcome, Portfolio};
 pub use risk::{Addition, Order, RiskApproved};
 pub use sizing::{risk_sized_quantity, RiskPercent};

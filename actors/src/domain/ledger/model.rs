@@ -1,6 +1,7 @@
 //! The paper portfolio's records: trades, journal entries and ledger entries.
 
 use crate::domain::market::Symbol;
+use crate::domain::money::{Money, MoneyError, Price, Quantity};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -32,12 +33,10 @@ pub enum TradeSource {
 /// Limits checked on every open and add; `None` is no limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RiskLimits {
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub max_position_notional: Option<Decimal>,
+    pub max_position_notional: Option<Money>,
     pub max_open_positions: Option<u32>,
     /// Opens are refused once the day's (UTC) realised loss, net of fees, reaches this.
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub daily_loss_limit: Option<Decimal>,
+    pub daily_loss_limit: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,25 +52,18 @@ pub struct Trade {
     pub symbol: Symbol,
     pub side: Side,
     /// Quantity still open.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub quantity: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub closed_quantity: Decimal,
+    pub quantity: Quantity,
+    pub closed_quantity: Quantity,
     /// What the open quantity cost (sum of quantity x price over opens and adds, less what
     /// closes released); the average entry price is derived from it.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cost_basis: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub fees_paid: Decimal,
+    pub cost_basis: Money,
+    pub fees_paid: Money,
     /// Gross price P&L of the closed quantity; fees are in `fees_paid`.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub realised_pnl: Decimal,
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub stop_loss: Option<Decimal>,
-    pub take_profits: Vec<DecimalText>,
+    pub realised_pnl: Money,
+    pub stop_loss: Option<Price>,
+    pub take_profits: Vec<Price>,
     /// |entry - stop| x quantity when opened with a stop: one R, for R multiples.
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub initial_risk: Option<Decimal>,
+    pub initial_risk: Option<Money>,
     pub opened_at_ms: i64,
     pub closed_at_ms: Option<i64>,
     pub status: TradeStatus,
@@ -79,14 +71,16 @@ pub struct Trade {
     pub journal: Vec<JournalEntry>,
 }
 
-/// A Decimal stored as text (exact, and fine for formats that cannot self-describe).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecimalText(#[serde(with = "rust_decimal::serde::str")] pub Decimal);
-
 impl Trade {
-    /// Average entry price of the open quantity (28 significant digits).
+    /// Average entry price of the open quantity (28 significant digits, so not a [`Price`]);
+    /// None once nothing is open.
     pub fn average_entry_price(&self) -> Option<Decimal> {
-        self.cost_basis.checked_div(self.quantity)
+        self.cost_basis.per_unit(self.quantity).ok()
+    }
+
+    /// Realised P&L net of every fee paid.
+    pub fn net_pnl(&self) -> Result<Money, MoneyError> {
+        self.realised_pnl.checked_sub(self.fees_paid)
     }
 
     pub fn is_open(&self) -> bool {
@@ -100,15 +94,11 @@ impl Trade {
 pub struct LedgerEntry {
     pub trade_id: u64,
     pub kind: EntryKind,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
+    pub amount: Money,
     /// How the cost of open positions moved: + notional reserved, - cost released.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cost_change: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cash_before: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cash_after: Decimal,
+    pub cost_change: Money,
+    pub cash_before: Money,
+    pub cash_after: Money,
     pub at_ms: i64,
 }
 

@@ -2,7 +2,7 @@
 
 use super::{RiskLimits, Side, TradeSource};
 use crate::domain::market::Symbol;
-use rust_decimal::Decimal;
+use crate::domain::money::{FeeRate, Money, Price, Quantity};
 use serde::{Deserialize, Serialize};
 
 /// How a portfolio starts.
@@ -12,11 +12,9 @@ pub struct PortfolioSpec {
     pub owner: String,
     pub name: String,
     pub quote_currency: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub initial_balance: Decimal,
+    pub initial_balance: Money,
     /// Fee per side as a fraction of notional (0.001 = 0.1%).
-    #[serde(with = "rust_decimal::serde::str")]
-    pub fee_rate: Decimal,
+    pub fee_rate: FeeRate,
     pub limits: RiskLimits,
     pub created_at_ms: i64,
 }
@@ -26,45 +24,37 @@ pub enum Mutation {
     Open {
         symbol: Symbol,
         side: Side,
-        #[serde(with = "rust_decimal::serde::str")]
-        quantity: Decimal,
-        #[serde(with = "rust_decimal::serde::str")]
-        price: Decimal,
-        #[serde(with = "rust_decimal::serde::str_option")]
-        stop_loss: Option<Decimal>,
-        take_profits: Vec<super::DecimalText>,
+        quantity: Quantity,
+        price: Price,
+        stop_loss: Option<Price>,
+        take_profits: Vec<Price>,
         source: TradeSource,
     },
     /// Adds to an open trade at `price`; the average entry price follows.
     Add {
         trade_id: u64,
-        #[serde(with = "rust_decimal::serde::str")]
-        quantity: Decimal,
-        #[serde(with = "rust_decimal::serde::str")]
-        price: Decimal,
+        quantity: Quantity,
+        price: Price,
     },
     /// Closes `quantity` (all that is open when None) at `price`.
     Close {
         trade_id: u64,
-        #[serde(with = "rust_decimal::serde::str_option")]
-        quantity: Option<Decimal>,
-        #[serde(with = "rust_decimal::serde::str")]
-        price: Decimal,
+        quantity: Option<Quantity>,
+        price: Price,
     },
     /// A take-profit level was reached: closes the target's share (see `exits.rs`) at
     /// `price` and removes the target, in one step.
     TakeProfit {
         trade_id: u64,
-        target: super::DecimalText,
-        #[serde(with = "rust_decimal::serde::str")]
-        price: Decimal,
+        target: Price,
+        price: Price,
     },
     /// Replaces the stop and/or the targets of an open trade.
     Amend {
         trade_id: u64,
-        stop_loss: Option<super::DecimalText>,
+        stop_loss: Option<Price>,
         clear_stop_loss: bool,
-        take_profits: Option<Vec<super::DecimalText>>,
+        take_profits: Option<Vec<Price>>,
     },
     Journal {
         trade_id: u64,

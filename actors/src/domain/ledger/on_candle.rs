@@ -46,7 +46,7 @@ pub struct CandleExits {
 /// `candle_open_ms`. Stored ledgers hold these keys: the format never changes.
 pub fn exit_key(trade_id: u64, candle_open_ms: i64, exit: &Mutation) -> String {
     let level = match exit {
-        Mutation::TakeProfit { target, .. } => format!("target-{}", target.0),
+        Mutation::TakeProfit { target, .. } => format!("target-{}", target.get()),
         _ => "stop".to_owned(),
     };
     format!("exit-{trade_id}-{candle_open_ms}-{level}")
@@ -108,22 +108,19 @@ impl Portfolio {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{test_spec, DecimalText, Side, TradeSource, TradeStatus};
-    use crate::domain::market::{Price, Volume};
+    use crate::domain::ledger::{test_spec, Side, TradeSource, TradeStatus};
+    use crate::domain::market::Volume;
+    use crate::domain::money::test_values::{dec, money, price, quantity};
     use rust_decimal::Decimal;
 
     const OPEN_MS: i64 = 60_000;
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
 
     fn btc() -> Symbol {
         Symbol::parse("BTCUSDT").unwrap()
     }
 
     fn candle(open_time_ms: i64, open: &str, high: &str, low: &str, close: &str) -> Candle {
-        let price = |text: &str| Price::from_decimal(dec(text)).unwrap();
+        let price = |text: &str| crate::domain::market::Price::from_decimal(dec(text)).unwrap();
         Candle {
             open_time_ms,
             open: price(open),
@@ -148,10 +145,10 @@ mod tests {
         Mutation::Open {
             symbol,
             side,
-            quantity: dec(quantity),
-            price: dec("100"),
-            stop_loss: Some(dec(stop)),
-            take_profits: targets.iter().map(|t| DecimalText(dec(t))).collect(),
+            quantity: self::quantity(quantity),
+            price: price("100"),
+            stop_loss: Some(price(stop)),
+            take_profits: targets.iter().map(|t| price(t)).collect(),
             source: TradeSource::Manual,
         }
     }
@@ -176,7 +173,7 @@ mod tests {
         let trade = &exits.fills[0].outcome.trade;
         assert_eq!(trade.status, TradeStatus::Closed);
         assert_eq!(trade.closed_at_ms, Some(120_000));
-        assert_eq!(trade.realised_pnl, dec("-15"), "3 x (95 - 100)");
+        assert_eq!(trade.realised_pnl, money("-15"), "3 x (95 - 100)");
         assert_eq!(portfolio.trade(1), Some(trade));
         assert!(exits.refusals.is_empty());
     }
@@ -190,7 +187,7 @@ mod tests {
             Mutation::Close {
                 trade_id: 1,
                 quantity: None,
-                price: dec("93")
+                price: price("93")
             }
         );
     }
@@ -210,7 +207,7 @@ mod tests {
             keys(&exits),
             ["exit-1-60000-target-110", "exit-1-60000-target-120"]
         );
-        assert_eq!(exits.fills[0].outcome.trade.quantity, dec("1.5"));
+        assert_eq!(exits.fills[0].outcome.trade.quantity, quantity("1.5"));
         let trade = portfolio.trade(1).unwrap();
         assert_eq!(
             trade.status,
@@ -251,8 +248,8 @@ mod tests {
             later.fills[0].mutation,
             Mutation::TakeProfit {
                 trade_id: 2,
-                target: DecimalText(dec("80")),
-                price: dec("80")
+                target: price("80"),
+                price: price("80")
             }
         );
     }
@@ -294,7 +291,7 @@ mod tests {
             trade_id: 1,
             stop_loss: None,
             clear_stop_loss: false,
-            take_profits: Some(vec![DecimalText(dec("110")), DecimalText(dec("120"))]),
+            take_profits: Some(vec![price("110"), price("120")]),
         };
         portfolio.apply(&amend, 2).unwrap();
         let before = portfolio.clone();
@@ -330,12 +327,12 @@ mod tests {
         let stop = Mutation::Close {
             trade_id: 4,
             quantity: None,
-            price: dec("1"),
+            price: price("1"),
         };
         let target = Mutation::TakeProfit {
             trade_id: 4,
-            target: DecimalText(dec("2.5")),
-            price: dec("2.5"),
+            target: price("2.5"),
+            price: price("2.5"),
         };
         assert_eq!(exit_key(4, 7, &stop), "exit-4-7-stop");
         assert_eq!(exit_key(4, 7, &target), "exit-4-7-target-2.5");

@@ -8,15 +8,16 @@
 //!
 //! Every check runs before anything changes, so a refused mutation changes nothing; cash is
 //! never negative; cash always equals the initial balance plus the sum of ledger amounts.
+//! Quantities, prices and amounts are the checked value types of [`crate::domain::money`]:
+//! every arithmetic step returns an error value instead of panicking.
 
-use super::model::{DecimalText, EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
+use super::model::{EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
 use super::{Addition, LedgerError, Mutation, Order, PortfolioSpec};
+use crate::domain::money::{Money, MoneyError, Price, Quantity, DECIMALS_MAX};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Exchanges quote quantities and prices with at most this many decimals.
-pub const DECIMALS_MAX: u32 = 8;
 const INITIAL_BALANCE_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 /// Scale of a partial close's released cost.
 const RELEASE_DECIMALS: u32 = 12;
@@ -35,14 +36,13 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Portfolio {
     spec: PortfolioSpec,
-    #[serde(with = "rust_decimal::serde::str")]
-    cash: Decimal,
+    cash: Money,
     trades: BTreeMap<u64, Trade>,
     /// Kept with every change, so the position limit is O(1) however long the history.
     pub(super) open_positions: usize,
     ledger: Vec<LedgerEntry>,
     /// Realised P&L net of exit fees per UTC day (day number since the epoch).
-    realised_by_day: BTreeMap<i64, DecimalText>,
+    realised_by_day: BTreeMap<i64, Money>,
 }
 
 impl Portfolio {
@@ -62,7 +62,7 @@ impl Portfolio {
         &self.spec
     }
 
-    pub fn cash(&self) -> Decimal {
+    pub fn cash(&self) -> Money {
         self.cash
     }
 
@@ -79,10 +79,8 @@ impl Portfolio {
     }
 
     /// Realised P&L net of exit fees, per UTC day number.
-    pub fn realised_by_day(&self) -> impl Iterator<Item = (i64, Decimal)> + '_ {
-        self.realised_by_day
-            .iter()
-            .map(|(day, text)| (*day, text.0))
+    pub fn realised_by_day(&self) -> impl Iterator<Item = (i64, Money)> + '_ {
+        self.realised_by_day.iter().map(|(day, pnl)| (*day, *pnl))
     }
 
     /// The conservation invariant: cash = initial balance + the sum of the ledger.
@@ -93,7 +91,7 @@ impl Portfolio {
             .try_fold(self.spec.initial_balance, |total, entry| {
                 total.checked_add(entry.amount)
             });
-        sum == Some(self.cash) && self.cash >= Decimal::ZERO
+        sum == Ok(self.cash) && !self.cash.is_negative()
     }
 
     /// Applies `mutation` at `at_ms`, all or nothing.
@@ -153,32 +151,29 @@ impl Portfolio {
         &mut self,
         symbol: &crate::domain::market::Symbol,
         order: Order,
-        stop_loss: Option<Decimal>,
-        take_profits: &[DecimalText],
+        stop_loss: Option<Price>,
+        take_profits: &[Price],
         source: &TradeSource,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
-        check_amount("quantity", order.quantity)?;
-        check_amount("price", order.price)?;
-        check_exits(order.side, order.price, stop_loss, take_profits)?;
+        check_amount("quantity", order.quantity.get())?;
+        check_amount("price", order.price.get())?;
+        check_exits(order.side, order.price.get(), stop_loss, take_profits)?;
         let approved = self.approve_open(order, at_ms)?;
         let (notional, fee) = (approved.notional(), approved.fee());
-        let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
+        let reserve = notional.checked_add(fee)?;
         let id = self.trades.keys().next_back().map_or(1, |last| last + 1);
         let entry = self.entry(id, EntryKind::Reserve, -reserve, notional, at_ms)?;
-        let initial_risk = stop_loss
-            .map(|stop| (order.price - stop).abs().checked_mul(order.quantity))
-            .map(|risk| risk.ok_or(LedgerError::Overflow))
-            .transpose()?;
+        let initial_risk = stop_loss.map(|stop| order.risk_to(stop)).transpose()?;
         let trade = Trade {
             id,
             symbol: symbol.clone(),
             side: order.side,
             quantity: order.quantity,
-            closed_quantity: Decimal::ZERO,
+            closed_quantity: Quantity::ZERO,
             cost_basis: notional,
             fees_paid: fee,
-            realised_pnl: Decimal::ZERO,
+            realised_pnl: Money::ZERO,
             stop_loss,
             take_profits: take_profits.to_vec(),
             initial_risk,
@@ -194,27 +189,21 @@ impl Portfolio {
     fn add(
         &mut self,
         trade_id: u64,
-        quantity: Decimal,
-        price: Decimal,
+        quantity: Quantity,
+        price: Price,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
         let trade = self.open_trade(trade_id)?;
-        check_amount("quantity", quantity)?;
-        check_amount("price", price)?;
+        check_amount("quantity", quantity.get())?;
+        check_amount("price", price.get())?;
         let approved = self.approve_add(trade, Addition { quantity, price }, at_ms)?;
         let (notional, fee) = (approved.notional(), approved.fee());
         let new_cost = approved.position_cost();
-        let reserve = notional.checked_add(fee).ok_or(LedgerError::Overflow)?;
+        let reserve = notional.checked_add(fee)?;
         let mut trade = trade.clone();
-        trade.quantity = trade
-            .quantity
-            .checked_add(quantity)
-            .ok_or(LedgerError::Overflow)?;
+        trade.quantity = trade.quantity.checked_add(quantity)?;
         trade.cost_basis = new_cost;
-        trade.fees_paid = trade
-            .fees_paid
-            .checked_add(fee)
-            .ok_or(LedgerError::Overflow)?;
+        trade.fees_paid = trade.fees_paid.checked_add(fee)?;
         let entry = self.entry(trade_id, EntryKind::Reserve, -reserve, notional, at_ms)?;
         self.commit(trade, vec![entry])
     }
@@ -222,14 +211,14 @@ impl Portfolio {
     fn close(
         &mut self,
         trade_id: u64,
-        quantity: Option<Decimal>,
-        price: Decimal,
+        quantity: Option<Quantity>,
+        price: Price,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
         let trade = self.open_trade(trade_id)?;
         let quantity = quantity.unwrap_or(trade.quantity);
-        check_amount("quantity", quantity)?;
-        check_amount("price", price)?;
+        check_amount("quantity", quantity.get())?;
+        check_amount("price", price.get())?;
         if quantity > trade.quantity {
             return Err(LedgerError::invalid(
                 "quantity",
@@ -241,51 +230,29 @@ impl Portfolio {
         let gross = match trade.side {
             Side::Long => exit_notional.checked_sub(released),
             Side::Short => released.checked_sub(exit_notional),
-        }
-        .ok_or(LedgerError::Overflow)?;
-        let amount = released
-            .checked_add(gross)
-            .and_then(|value| value.checked_sub(fee))
-            .ok_or(LedgerError::Overflow)?;
+        }?;
+        let amount = released.checked_add(gross)?.checked_sub(fee)?;
         let entry = self.entry(trade_id, EntryKind::Release, amount, -released, at_ms)?;
-        let mut trade = trade.clone();
-        trade.quantity -= quantity;
-        trade.closed_quantity = trade
-            .closed_quantity
-            .checked_add(quantity)
-            .ok_or(LedgerError::Overflow)?;
-        trade.cost_basis -= released;
-        trade.realised_pnl = trade
-            .realised_pnl
-            .checked_add(gross)
-            .ok_or(LedgerError::Overflow)?;
-        trade.fees_paid = trade
-            .fees_paid
-            .checked_add(fee)
-            .ok_or(LedgerError::Overflow)?;
-        if trade.quantity.is_zero() {
-            trade.status = TradeStatus::Closed;
-            trade.closed_at_ms = Some(at_ms);
-        } else {
-            trade.status = TradeStatus::PartiallyClosed;
-        }
-        let net = gross.checked_sub(fee).ok_or(LedgerError::Overflow)?;
+        let part = ClosedPart {
+            quantity,
+            released,
+            gross,
+            fee,
+        };
+        let trade = part.applied_to(trade.clone(), at_ms)?;
+        let net = gross.checked_sub(fee)?;
         let day = at_ms.div_euclid(DAY_MS);
-        let today = self
-            .realised_by_day
-            .get(&day)
-            .map_or(Decimal::ZERO, |d| d.0);
-        let today = today.checked_add(net).ok_or(LedgerError::Overflow)?;
+        let today = self.realised_on(day).checked_add(net)?;
         let outcome = self.commit(trade, vec![entry])?;
-        self.realised_by_day.insert(day, DecimalText(today));
+        self.realised_by_day.insert(day, today);
         Ok(outcome)
     }
 
     fn take_profit(
         &mut self,
         trade_id: u64,
-        target: DecimalText,
-        price: Decimal,
+        target: Price,
+        price: Price,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
         let trade = self.open_trade(trade_id)?;
@@ -294,10 +261,7 @@ impl Portfolio {
             .iter()
             .position(|held| *held == target)
             .ok_or_else(|| {
-                LedgerError::invalid(
-                    "target",
-                    format!("trade {trade_id} has no target {}", target.0),
-                )
+                LedgerError::invalid("target", format!("trade {trade_id} has no target {target}"))
             })?;
         let share = super::exits::target_share(trade);
         let mut outcome = self.close(trade_id, Some(share), price, at_ms)?;
@@ -311,12 +275,12 @@ impl Portfolio {
     fn amend(
         &mut self,
         trade_id: u64,
-        stop_loss: Option<DecimalText>,
+        stop_loss: Option<Price>,
         clear_stop_loss: bool,
-        take_profits: Option<&[DecimalText]>,
+        take_profits: Option<&[Price]>,
     ) -> Result<Outcome, LedgerError> {
         let trade = self.open_trade(trade_id)?;
-        let reference = trade.average_entry_price().ok_or(LedgerError::Overflow)?;
+        let reference = trade.cost_basis.per_unit(trade.quantity)?;
         let stop = match (stop_loss, clear_stop_loss) {
             (Some(_), true) => {
                 return Err(LedgerError::invalid(
@@ -324,7 +288,7 @@ impl Portfolio {
                     "give a stop loss or clear it, not both",
                 ))
             }
-            (Some(stop), false) => Some(stop.0),
+            (Some(stop), false) => Some(stop),
             (None, true) => None,
             (None, false) => trade.stop_loss,
         };
@@ -335,7 +299,6 @@ impl Portfolio {
         trade.take_profits = targets;
         self.commit(trade, Vec::new())
     }
-
     fn journal(
         &mut self,
         trade_id: u64,
@@ -386,17 +349,15 @@ impl Portfolio {
 
     pub(super) fn notional_and_fee(
         &self,
-        quantity: Decimal,
-        price: Decimal,
-    ) -> Result<(Decimal, Decimal), LedgerError> {
-        let notional = quantity.checked_mul(price).ok_or(LedgerError::Overflow)?;
-        let fee = notional
-            .checked_mul(self.spec.fee_rate)
-            .ok_or(LedgerError::Overflow)?;
+        quantity: Quantity,
+        price: Price,
+    ) -> Result<(Money, Money), LedgerError> {
+        let notional = quantity.checked_mul(price)?;
+        let fee = self.spec.fee_rate.fee_on(notional)?;
         Ok((notional, fee))
     }
 
-    pub(super) fn check_position_notional(&self, notional: Decimal) -> Result<(), LedgerError> {
+    pub(super) fn check_position_notional(&self, notional: Money) -> Result<(), LedgerError> {
         match self.spec.limits.max_position_notional {
             Some(max) if notional > max => Err(LedgerError::RiskLimit {
                 limit: "max_position_notional",
@@ -406,14 +367,19 @@ impl Portfolio {
         }
     }
 
+    /// Realised P&L net of exit fees on UTC day number `day`.
+    fn realised_on(&self, day: i64) -> Money {
+        self.realised_by_day
+            .get(&day)
+            .copied()
+            .unwrap_or(Money::ZERO)
+    }
+
     pub(super) fn check_daily_loss(&self, at_ms: i64) -> Result<(), LedgerError> {
         let Some(limit) = self.spec.limits.daily_loss_limit else {
             return Ok(());
         };
-        let today = self
-            .realised_by_day
-            .get(&at_ms.div_euclid(DAY_MS))
-            .map_or(Decimal::ZERO, |d| d.0);
+        let today = self.realised_on(at_ms.div_euclid(DAY_MS));
         if -today >= limit {
             return Err(LedgerError::RiskLimit {
                 limit: "daily_loss_limit",
@@ -428,15 +394,15 @@ impl Portfolio {
         &self,
         trade_id: u64,
         kind: EntryKind,
-        amount: Decimal,
-        cost_change: Decimal,
+        amount: Money,
+        cost_change: Money,
         at_ms: i64,
     ) -> Result<LedgerEntry, LedgerError> {
-        let cash_after = self.cash.checked_add(amount).ok_or(LedgerError::Overflow)?;
-        if cash_after < Decimal::ZERO {
+        let cash_after = self.cash.checked_add(amount)?;
+        if cash_after.is_negative() {
             return Err(LedgerError::InsufficientCash {
-                needed: (-amount).to_string(),
-                available: self.cash.to_string(),
+                needed: -amount,
+                available: self.cash,
             });
         }
         Ok(LedgerEntry {
@@ -471,16 +437,38 @@ impl Portfolio {
     }
 }
 
+/// What a close takes out of a trade, computed and checked before anything changes.
+struct ClosedPart {
+    quantity: Quantity,
+    released: Money,
+    gross: Money,
+    fee: Money,
+}
+
+impl ClosedPart {
+    /// `trade` after this part closed at `at_ms`.
+    fn applied_to(&self, mut trade: Trade, at_ms: i64) -> Result<Trade, MoneyError> {
+        trade.quantity = trade.quantity.checked_sub(self.quantity)?;
+        trade.closed_quantity = trade.closed_quantity.checked_add(self.quantity)?;
+        trade.cost_basis = trade.cost_basis.checked_sub(self.released)?;
+        trade.realised_pnl = trade.realised_pnl.checked_add(self.gross)?;
+        trade.fees_paid = trade.fees_paid.checked_add(self.fee)?;
+        if trade.quantity.is_zero() {
+            trade.status = TradeStatus::Closed;
+            trade.closed_at_ms = Some(at_ms);
+        } else {
+            trade.status = TradeStatus::PartiallyClosed;
+        }
+        Ok(trade)
+    }
+}
+
 /// The cost a close of `quantity` out of `open` releases.
-fn released_cost(cost: Decimal, quantity: Decimal, open: Decimal) -> Result<Decimal, LedgerError> {
+fn released_cost(cost: Money, quantity: Quantity, open: Quantity) -> Result<Money, MoneyError> {
     if quantity == open {
         return Ok(cost);
     }
-    let share = cost
-        .checked_mul(quantity)
-        .and_then(|product| product.checked_div(open))
-        .ok_or(LedgerError::Overflow)?;
-    Ok(share.round_dp(RELEASE_DECIMALS))
+    cost.proportion(quantity, open, RELEASE_DECIMALS)
 }
 
 /// Positive, with at most 8 decimals.
@@ -504,16 +492,16 @@ pub fn check_amount(field: &'static str, value: Decimal) -> Result<(), LedgerErr
 fn check_exits(
     side: Side,
     price: Decimal,
-    stop_loss: Option<Decimal>,
-    take_profits: &[DecimalText],
+    stop_loss: Option<Price>,
+    take_profits: &[Price],
 ) -> Result<(), LedgerError> {
     let below = |value: Decimal| match side {
         Side::Long => value < price,
         Side::Short => value > price,
     };
     if let Some(stop) = stop_loss {
-        check_amount("stop_loss", stop)?;
-        if !below(stop) {
+        check_amount("stop_loss", stop.get())?;
+        if !below(stop.get()) {
             return Err(LedgerError::invalid(
                 "stop_loss",
                 format!("a {side:?} stop must be on the losing side of {price}").to_lowercase(),
@@ -523,9 +511,9 @@ fn check_exits(
     if take_profits.len() > 10 {
         return Err(LedgerError::invalid("take_profits", "at most 10 targets"));
     }
-    for target in take_profits {
-        check_amount("take_profits", target.0)?;
-        if below(target.0) || target.0 == price {
+    for target in take_profits.iter().map(|target| target.get()) {
+        check_amount("take_profits", target)?;
+        if below(target) || target == price {
             return Err(LedgerError::invalid(
                 "take_profits",
                 format!("a {side:?} target must be on the winning side of {price}").to_lowercase(),
@@ -535,14 +523,16 @@ fn check_exits(
     Ok(())
 }
 
+/// The fee rate is checked by its type ([`crate::domain::money::FeeRate`]).
 fn check_spec(spec: &PortfolioSpec) -> Result<(), LedgerError> {
-    if spec.initial_balance <= Decimal::ZERO || spec.initial_balance > INITIAL_BALANCE_MAX {
+    let balance = spec.initial_balance.get();
+    if balance <= Decimal::ZERO || balance > INITIAL_BALANCE_MAX {
         return Err(LedgerError::invalid(
             "initial_balance",
             "must be greater than 0 and at most 1000000000",
         ));
     }
-    if spec.initial_balance.normalize().scale() > DECIMALS_MAX {
+    if balance.normalize().scale() > DECIMALS_MAX {
         return Err(LedgerError::invalid(
             "initial_balance",
             format!("at most {DECIMALS_MAX} decimals"),
@@ -563,15 +553,12 @@ fn check_spec(spec: &PortfolioSpec) -> Result<(), LedgerError> {
             "2 to 10 upper-case letters or digits, e.g. USDT",
         ));
     }
-    if spec.fee_rate < Decimal::ZERO || spec.fee_rate >= Decimal::ONE {
-        return Err(LedgerError::invalid("fee_rate", "must be in [0, 1)"));
-    }
     let limits = &spec.limits;
     for (field, value) in [
         ("limits.max_position_notional", limits.max_position_notional),
         ("limits.daily_loss_limit", limits.daily_loss_limit),
     ] {
-        if value.is_some_and(|value| value <= Decimal::ZERO) {
+        if value.is_some_and(|value| !value.is_positive()) {
             return Err(LedgerError::invalid(field, "must be greater than 0"));
         }
     }
@@ -594,6 +581,14 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn quantity(text: &str) -> Quantity {
+        Quantity::new_checked(dec(text)).unwrap()
+    }
+
+    fn price(text: &str) -> Price {
+        Price::new_checked(dec(text)).unwrap()
+    }
+
     fn portfolio(limits: RiskLimits) -> Portfolio {
         let spec = PortfolioSpec {
             limits,
@@ -602,12 +597,12 @@ mod tests {
         Portfolio::create(spec).unwrap()
     }
 
-    fn open(quantity: &str, price: &str) -> Mutation {
+    fn open(amount: &str, at: &str) -> Mutation {
         Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
             side: Side::Long,
-            quantity: dec(quantity),
-            price: dec(price),
+            quantity: quantity(amount),
+            price: price(at),
             stop_loss: None,
             take_profits: Vec::new(),
             source: TradeSource::Manual,
@@ -636,14 +631,14 @@ mod tests {
         assert_eq!(held, before);
 
         let mut sized = portfolio(RiskLimits {
-            max_position_notional: Some(dec("100")),
+            max_position_notional: Some(Money::new(dec("100"))),
             ..RiskLimits::default()
         });
         sized.apply(&open("10", "10"), 0).unwrap();
         let add = Mutation::Add {
             trade_id: 1,
-            quantity: dec("0.1"),
-            price: dec("10"),
+            quantity: quantity("0.1"),
+            price: price("10"),
         };
         assert_eq!(
             limit_name(sized.apply(&add, 1).unwrap_err()),
@@ -651,14 +646,14 @@ mod tests {
         );
 
         let mut losing = portfolio(RiskLimits {
-            daily_loss_limit: Some(dec("50")),
+            daily_loss_limit: Some(Money::new(dec("50"))),
             ..RiskLimits::default()
         });
         losing.apply(&open("10", "10"), 0).unwrap();
         let close = Mutation::Close {
             trade_id: 1,
             quantity: None,
-            price: dec("5"),
+            price: price("5"),
         };
         losing.apply(&close, 1).unwrap(); // -50 today
         assert_eq!(
@@ -677,8 +672,8 @@ mod tests {
         held.apply(&open("1", "10"), 0).unwrap();
         let too_much = Mutation::Close {
             trade_id: 1,
-            quantity: Some(dec("2")),
-            price: dec("10"),
+            quantity: Some(quantity("2")),
+            price: price("10"),
         };
         assert!(matches!(
             held.apply(&too_much, 1),
@@ -690,7 +685,7 @@ mod tests {
         let all = Mutation::Close {
             trade_id: 1,
             quantity: None,
-            price: dec("10"),
+            price: price("10"),
         };
         held.apply(&all, 1).unwrap();
         assert_eq!(
@@ -702,7 +697,7 @@ mod tests {
                 &Mutation::Close {
                     trade_id: 9,
                     quantity: None,
-                    price: dec("1")
+                    price: price("1")
                 },
                 2
             )
@@ -717,8 +712,8 @@ mod tests {
         held.apply(&open("1", "10"), 0).unwrap();
         let add = Mutation::Add {
             trade_id: 1,
-            quantity: dec("3"),
-            price: dec("14"),
+            quantity: quantity("3"),
+            price: price("14"),
         };
         let outcome = held.apply(&add, 1).unwrap();
         assert_eq!(

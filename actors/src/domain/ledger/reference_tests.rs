@@ -3,8 +3,9 @@
 //! separately from the rules in the module docs; the conservation invariant holds after
 //! every step, and a refused mutation changes nothing.
 
-use super::{DecimalText, Mutation, Portfolio, PortfolioSpec, Side, TradeSource};
+use super::{Mutation, Portfolio, PortfolioSpec, Side, TradeSource};
 use crate::domain::market::Symbol;
+use crate::domain::money::{Price, Quantity};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -139,6 +140,16 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec(step, 1..60)
 }
 
+/// The ledger's view of a generated step: a quantity that cannot even be a [`Quantity`]
+/// (negative) is refused before it reaches the ledger, as the API refuses it.
+fn applied(portfolio: &mut Portfolio, mutation: Option<Mutation>, at: usize) -> bool {
+    mutation.is_some_and(|mutation| portfolio.apply(&mutation, at as i64).is_ok())
+}
+
+fn price_of(value: Decimal) -> Price {
+    Price::new_checked(value).unwrap()
+}
+
 fn spec() -> PortfolioSpec {
     super::test_spec("10000", Decimal::new(1, 3))
 }
@@ -147,7 +158,7 @@ proptest! {
     #[test]
     fn the_ledger_matches_a_plain_reference_model_to_the_last_decimal(steps in steps()) {
         let mut portfolio = Portfolio::create(spec()).unwrap();
-        let mut reference = Reference { cash: spec().initial_balance, fee_rate: spec().fee_rate, positions: Vec::new() };
+        let mut reference = Reference { cash: spec().initial_balance.get(), fee_rate: spec().fee_rate.get(), positions: Vec::new() };
         let symbol = Symbol::parse("BTCUSDT").unwrap();
         // a price walk in cents around 100.00; quantities in units of 1e-8
         let mut price_cents: i64 = 10_000;
@@ -161,26 +172,29 @@ proptest! {
                 Step::Open { long, quantity, price_move } => {
                     let (quantity, price) = (Decimal::new(quantity, 8), price(price_move));
                     let side = if long { Side::Long } else { Side::Short };
-                    let mutation = Mutation::Open {
-                        symbol: symbol.clone(), side, quantity, price, stop_loss: None,
-                        take_profits: Vec::<DecimalText>::new(), source: TradeSource::Manual,
-                    };
-                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.open(long, quantity, price))
+                    let mutation = Quantity::new_checked(quantity).ok().map(|quantity| Mutation::Open {
+                        symbol: symbol.clone(), side, quantity, price: price_of(price), stop_loss: None,
+                        take_profits: Vec::<Price>::new(), source: TradeSource::Manual,
+                    });
+                    (applied(&mut portfolio, mutation, at), reference.open(long, quantity, price))
                 }
                 Step::Add { pick, quantity, price_move } => {
                     let (quantity, price) = (Decimal::new(quantity, 8), price(price_move));
-                    let mutation = Mutation::Add { trade_id: pick as u64 + 1, quantity, price };
-                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.add(pick, quantity, price))
+                    let mutation = Quantity::new_checked(quantity).ok().map(|quantity| Mutation::Add {
+                        trade_id: pick as u64 + 1, quantity, price: price_of(price),
+                    });
+                    (applied(&mut portfolio, mutation, at), reference.add(pick, quantity, price))
                 }
                 Step::Close { pick, tenths, all, price_move } => {
                     let price = price(price_move);
                     let open = reference.positions.get(pick).map_or(Decimal::ONE, |p| p.quantity);
                     let quantity = (open * Decimal::new(tenths, 1)).round_dp(8);
-                    let mutation = Mutation::Close {
-                        trade_id: pick as u64 + 1, quantity: (!all).then_some(quantity), price,
-                    };
+                    let typed = if all { Some(None) } else { Quantity::new_checked(quantity).ok().map(Some) };
+                    let mutation = typed.map(|quantity| Mutation::Close {
+                        trade_id: pick as u64 + 1, quantity, price: price_of(price),
+                    });
                     let closing = if all { open } else { quantity };
-                    (portfolio.apply(&mutation, at as i64).is_ok(), reference.close(pick, closing, price))
+                    (applied(&mut portfolio, mutation, at), reference.close(pick, closing, price))
                 }
             };
             prop_assert_eq!(ours, theirs, "accepted by one and not the other");
@@ -188,13 +202,13 @@ proptest! {
                 prop_assert_eq!(&portfolio, &before, "a refused mutation changes nothing");
             }
             prop_assert!(portfolio.is_conserved(), "cash = initial + ledger, never negative");
-            prop_assert_eq!(portfolio.cash(), reference.cash);
+            prop_assert_eq!(portfolio.cash().get(), reference.cash);
             let positions: Vec<Position> = portfolio.trades().map(|trade| Position {
                 long: trade.side == Side::Long,
-                quantity: trade.quantity,
-                cost: trade.cost_basis,
-                realised: trade.realised_pnl,
-                fees: trade.fees_paid,
+                quantity: trade.quantity.get(),
+                cost: trade.cost_basis.get(),
+                realised: trade.realised_pnl.get(),
+                fees: trade.fees_paid.get(),
             }).collect();
             prop_assert_eq!(positions, reference.positions.clone());
         }
@@ -208,8 +222,8 @@ fn many_small_eight_decimal_quantities_sum_exactly() {
     let open = Mutation::Open {
         symbol,
         side: Side::Long,
-        quantity: Decimal::new(1, 8),
-        price: Decimal::new(3, 1),
+        quantity: Quantity::new_checked(Decimal::new(1, 8)).unwrap(),
+        price: price_of(Decimal::new(3, 1)),
         stop_loss: None,
         take_profits: Vec::new(),
         source: TradeSource::Manual,
@@ -218,19 +232,19 @@ fn many_small_eight_decimal_quantities_sum_exactly() {
     for at in 1..=10_000 {
         let add = Mutation::Add {
             trade_id: 1,
-            quantity: Decimal::new(1, 8),
-            price: Decimal::new(3, 1),
+            quantity: Quantity::new_checked(Decimal::new(1, 8)).unwrap(),
+            price: price_of(Decimal::new(3, 1)),
         };
         portfolio.apply(&add, at).unwrap();
     }
     let trade = portfolio.trade(1).unwrap();
     assert_eq!(
-        trade.quantity,
+        trade.quantity.get(),
         Decimal::new(10_001, 8),
         "10,001 x 0.00000001 exactly"
     );
     assert_eq!(
-        trade.cost_basis,
+        trade.cost_basis.get(),
         Decimal::new(30_003, 9),
         "0.3 x 0.00010001"
     );

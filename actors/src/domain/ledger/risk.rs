@@ -10,21 +10,29 @@
 //!   an add's on top of what the trade holds) exceeds it.
 
 use super::{LedgerError, Portfolio, Side, Trade};
-use rust_decimal::Decimal;
+use crate::domain::money::{Money, MoneyError, Price, Quantity};
 
 /// What an open asks for: a side, a quantity and a price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Order {
     pub side: Side,
-    pub quantity: Decimal,
-    pub price: Decimal,
+    pub quantity: Quantity,
+    pub price: Price,
+}
+
+impl Order {
+    /// One R: |entry - stop| x quantity.
+    pub fn risk_to(self, stop: Price) -> Result<Money, MoneyError> {
+        let distance = self.price.checked_sub(stop)?.abs();
+        self.quantity.checked_mul(distance)
+    }
 }
 
 /// What an add to an open trade asks for: a quantity at a price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Addition {
-    pub quantity: Decimal,
-    pub price: Decimal,
+    pub quantity: Quantity,
+    pub price: Price,
 }
 
 /// `T` passed the risk limits, with the amounts the check computed. The fields are private:
@@ -32,9 +40,9 @@ pub struct Addition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskApproved<T> {
     approved: T,
-    notional: Decimal,
-    fee: Decimal,
-    position_cost: Decimal,
+    notional: Money,
+    fee: Money,
+    position_cost: Money,
 }
 
 impl<T> RiskApproved<T> {
@@ -43,17 +51,17 @@ impl<T> RiskApproved<T> {
     }
 
     /// Quantity x price.
-    pub fn notional(&self) -> Decimal {
+    pub fn notional(&self) -> Money {
         self.notional
     }
 
     /// The fee on the notional at the portfolio's fee rate.
-    pub fn fee(&self) -> Decimal {
+    pub fn fee(&self) -> Money {
         self.fee
     }
 
     /// What the position costs once this is applied (the notional for an open).
-    pub fn position_cost(&self) -> Decimal {
+    pub fn position_cost(&self) -> Money {
         self.position_cost
     }
 }
@@ -94,10 +102,7 @@ impl Portfolio {
     ) -> Result<RiskApproved<Addition>, LedgerError> {
         self.check_daily_loss(at_ms)?;
         let (notional, fee) = self.notional_and_fee(addition.quantity, addition.price)?;
-        let position_cost = trade
-            .cost_basis
-            .checked_add(notional)
-            .ok_or(LedgerError::Overflow)?;
+        let position_cost = trade.cost_basis.checked_add(notional)?;
         self.check_position_notional(position_cost)?;
         Ok(RiskApproved {
             approved: addition,
@@ -114,15 +119,13 @@ mod tests {
     use crate::domain::ledger::{test_spec, Mutation, PortfolioSpec, RiskLimits, TradeSource};
     use crate::domain::market::Symbol;
 
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
+    use crate::domain::money::test_values::{dec, money, price, quantity};
 
     fn order(quantity: &str, price: &str) -> Order {
         Order {
             side: Side::Long,
-            quantity: dec(quantity),
-            price: dec(price),
+            quantity: self::quantity(quantity),
+            price: self::price(price),
         }
     }
 
@@ -147,14 +150,14 @@ mod tests {
             .approve_open(order("2", "10"), 0)
             .unwrap();
         assert_eq!(approved.order(), &order("2", "10"));
-        assert_eq!(approved.notional(), dec("20"));
-        assert_eq!(approved.fee(), dec("0.2"));
+        assert_eq!(approved.notional(), money("20"));
+        assert_eq!(approved.fee(), money("0.2"));
     }
 
     #[test]
     fn each_limit_refuses_an_open() {
         let sized = portfolio(RiskLimits {
-            max_position_notional: Some(dec("100")),
+            max_position_notional: Some(money("100")),
             ..RiskLimits::default()
         });
         assert!(sized.approve_open(order("10", "10"), 0).is_ok());
@@ -170,8 +173,8 @@ mod tests {
         let open = Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
             side: Side::Long,
-            quantity: dec("1"),
-            price: dec("10"),
+            quantity: quantity("1"),
+            price: price("10"),
             stop_loss: None,
             take_profits: Vec::new(),
             source: TradeSource::Manual,
@@ -183,14 +186,14 @@ mod tests {
         );
 
         let mut losing = portfolio(RiskLimits {
-            daily_loss_limit: Some(dec("1")),
+            daily_loss_limit: Some(money("1")),
             ..RiskLimits::default()
         });
         losing.apply(&open, 0).unwrap();
         let close = Mutation::Close {
             trade_id: 1,
             quantity: None,
-            price: dec("9"),
+            price: price("9"),
         };
         losing.apply(&close, 1).unwrap();
         assert_eq!(
@@ -202,22 +205,22 @@ mod tests {
     #[test]
     fn an_add_is_limited_by_the_cost_of_the_whole_position() {
         let mut sized = portfolio(RiskLimits {
-            max_position_notional: Some(dec("100")),
+            max_position_notional: Some(money("100")),
             ..RiskLimits::default()
         });
         let open = Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
             side: Side::Long,
-            quantity: dec("6"),
-            price: dec("10"),
+            quantity: quantity("6"),
+            price: price("10"),
             stop_loss: None,
             take_profits: Vec::new(),
             source: TradeSource::Manual,
         };
         let trade = sized.apply(&open, 0).unwrap().trade;
-        let addition = |quantity: &str| Addition {
-            quantity: dec(quantity),
-            price: dec("10"),
+        let addition = |amount: &str| Addition {
+            quantity: quantity(amount),
+            price: price("10"),
         };
         let approved = sized.approve_add(&trade, addition("4"), 0).unwrap();
         assert_eq!(approved.order(), &addition("4"));
@@ -227,21 +230,21 @@ mod tests {
                 approved.fee(),
                 approved.position_cost()
             ),
-            (dec("40"), dec("0.4"), dec("100"))
+            (money("40"), money("0.4"), money("100"))
         );
         match sized.approve_add(&trade, addition("4.1"), 0) {
             Err(LedgerError::RiskLimit { limit, .. }) => assert_eq!(limit, "max_position_notional"),
             other => panic!("expected the notional limit, got {other:?}"),
         }
         let mut losing = portfolio(RiskLimits {
-            daily_loss_limit: Some(dec("1")),
+            daily_loss_limit: Some(money("1")),
             ..RiskLimits::default()
         });
         let trade = losing.apply(&open, 0).unwrap().trade;
         let close_half = Mutation::Close {
             trade_id: 1,
-            quantity: Some(dec("3")),
-            price: dec("9"),
+            quantity: Some(quantity("3")),
+            price: price("9"),
         };
         let trade_after = losing.apply(&close_half, 1).unwrap().trade;
         assert_ne!(trade, trade_after);
@@ -259,12 +262,13 @@ mod tests {
         let result = portfolio(RiskLimits::default()).approve_open(order("2", "0"), 0);
         assert!(result.is_ok(), "amounts are checked by the open, not here");
         let huge = Order {
-            quantity: Decimal::MAX,
+            price: Price::new_checked(crate::domain::money::PRICE_MAX).unwrap(),
+            quantity: Quantity::new_checked(crate::domain::money::QUANTITY_MAX).unwrap(),
             ..order("1", "10")
         };
-        assert_eq!(
+        assert!(matches!(
             portfolio(RiskLimits::default()).approve_open(huge, 0),
-            Err(LedgerError::Overflow)
-        );
+            Err(LedgerError::Overflow(_))
+        ));
     }
 }

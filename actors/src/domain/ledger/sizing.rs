@@ -7,6 +7,7 @@
 //! arithmetic: overflow and a zero entry-stop distance are error values, never a panic.
 
 use super::{analytics, LedgerError, Portfolio, DECIMALS_MAX};
+use crate::domain::money::{FeeRate, Money, MoneyError, Price, Quantity};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
 
@@ -40,14 +41,17 @@ impl RiskPercent {
 /// The quantity that risks `risk` of `equity` between `entry` and `stop`, capped at what
 /// `cash` buys at `entry` with `fee_rate` on top.
 pub fn risk_sized_quantity(
-    equity: Decimal,
-    cash: Decimal,
-    fee_rate: Decimal,
-    entry: Decimal,
-    stop: Decimal,
+    equity: Money,
+    cash: Money,
+    fee_rate: FeeRate,
+    entry: Price,
+    stop: Price,
     risk: RiskPercent,
-) -> Result<Decimal, LedgerError> {
-    let risk_per_unit = entry.checked_sub(stop).ok_or(LedgerError::Overflow)?.abs();
+) -> Result<Quantity, LedgerError> {
+    let overflow = || LedgerError::Overflow(MoneyError::Overflow);
+    let (equity, cash, fee_rate) = (equity.get(), cash.get(), fee_rate.get());
+    let entry = entry.get();
+    let risk_per_unit = entry.checked_sub(stop.get()).ok_or_else(overflow)?.abs();
     if risk_per_unit.is_zero() {
         return Err(LedgerError::invalid(
             "stop_loss",
@@ -58,17 +62,18 @@ pub fn risk_sized_quantity(
         .checked_mul(risk.percent())
         .and_then(|amount| amount.checked_div(HUNDRED))
         .and_then(|amount| amount.checked_div(risk_per_unit))
-        .ok_or(LedgerError::Overflow)?;
+        .ok_or_else(overflow)?;
     let unit_cost = Decimal::ONE
         .checked_add(fee_rate)
         .and_then(|rate| entry.checked_mul(rate))
-        .ok_or(LedgerError::Overflow)?;
+        .ok_or_else(overflow)?;
     let affordable = cash.checked_div(unit_cost).ok_or_else(|| {
         LedgerError::invalid("price", "the entry must be greater than 0 to size by cash")
     })?;
-    Ok(by_risk
+    let quantity = by_risk
         .min(affordable)
-        .round_dp_with_strategy(DECIMALS_MAX, RoundingStrategy::ToZero))
+        .round_dp_with_strategy(DECIMALS_MAX, RoundingStrategy::ToZero);
+    Ok(Quantity::new_checked(quantity)?)
 }
 
 impl Portfolio {
@@ -76,13 +81,13 @@ impl Portfolio {
     /// cost where a symbol has no mark), its cash and its fee rate.
     pub fn risk_sized_quantity(
         &self,
-        marks: &HashMap<String, Decimal>,
+        marks: &HashMap<String, Price>,
         now_ms: i64,
-        entry: Decimal,
-        stop: Decimal,
+        entry: Price,
+        stop: Price,
         risk: RiskPercent,
-    ) -> Result<Decimal, LedgerError> {
-        let equity = analytics::stats(self, marks, now_ms).equity;
+    ) -> Result<Quantity, LedgerError> {
+        let equity = analytics::stats(self, marks, now_ms)?.equity;
         risk_sized_quantity(equity, self.cash(), self.spec().fee_rate, entry, stop, risk)
     }
 }
@@ -92,8 +97,14 @@ mod tests {
     use super::*;
     use crate::domain::ledger::test_spec;
 
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
+    use crate::domain::money::test_values::{dec, money, price, quantity};
+
+    fn rate(text: &str) -> FeeRate {
+        FeeRate::new_checked(dec(text)).unwrap()
+    }
+
+    fn huge_price() -> Price {
+        Price::new_checked(crate::domain::money::PRICE_MAX).unwrap()
     }
 
     fn percent(text: &str) -> RiskPercent {
@@ -103,85 +114,89 @@ mod tests {
     #[test]
     fn the_quantity_loses_the_risk_share_of_equity_at_the_stop() {
         // 1% of 10000 is 100; 5 per unit between 100 and 95: 20 units.
-        let quantity = risk_sized_quantity(
-            dec("10000"),
-            dec("10000"),
-            Decimal::ZERO,
-            dec("100"),
-            dec("95"),
+        let sized = risk_sized_quantity(
+            money("10000"),
+            money("10000"),
+            FeeRate::ZERO,
+            price("100"),
+            price("95"),
             RiskPercent::DEFAULT,
         );
-        assert_eq!(quantity, Ok(dec("20")));
+        assert_eq!(sized, Ok(quantity("20")));
         let short = risk_sized_quantity(
-            dec("10000"),
-            dec("10000"),
-            Decimal::ZERO,
-            dec("100"),
-            dec("104"),
+            money("10000"),
+            money("10000"),
+            FeeRate::ZERO,
+            price("100"),
+            price("104"),
             percent("2"),
         );
-        assert_eq!(short, Ok(dec("50")), "200 at risk over 4 per unit");
+        assert_eq!(short, Ok(quantity("50")), "200 at risk over 4 per unit");
     }
 
     #[test]
     fn the_cash_caps_the_quantity_fee_included() {
         // 50% of 10000 over 1 per unit is 5000 units; 1000 cash buys 1000 / 10.1 of them.
-        let quantity = risk_sized_quantity(
-            dec("10000"),
-            dec("1000"),
-            dec("0.01"),
-            dec("10"),
-            dec("9"),
+        let sized = risk_sized_quantity(
+            money("10000"),
+            money("1000"),
+            rate("0.01"),
+            price("10"),
+            price("9"),
             percent("50"),
         );
-        assert_eq!(quantity, Ok(dec("99.00990099")), "rounded down to 8 places");
+        assert_eq!(
+            sized,
+            Ok(quantity("99.00990099")),
+            "rounded down to 8 places"
+        );
         let without_fee = risk_sized_quantity(
-            dec("10000"),
-            dec("1000"),
-            Decimal::ZERO,
-            dec("10"),
-            dec("9"),
+            money("10000"),
+            money("1000"),
+            FeeRate::ZERO,
+            price("10"),
+            price("9"),
             percent("50"),
         );
-        assert_eq!(without_fee, Ok(dec("100")));
+        assert_eq!(without_fee, Ok(quantity("100")));
     }
 
     #[test]
     fn quantities_round_down_to_eight_places() {
-        let quantity = risk_sized_quantity(
-            dec("100"),
-            dec("100"),
-            Decimal::ZERO,
-            dec("10"),
-            dec("7"),
+        let sized = risk_sized_quantity(
+            money("100"),
+            money("100"),
+            FeeRate::ZERO,
+            price("10"),
+            price("7"),
             RiskPercent::DEFAULT,
         );
-        assert_eq!(quantity, Ok(dec("0.33333333")));
+        assert_eq!(sized, Ok(quantity("0.33333333")));
     }
 
     #[test]
     fn a_zero_stop_distance_is_an_error_not_a_division_by_zero() {
-        let quantity = risk_sized_quantity(
-            dec("100"),
-            dec("100"),
-            Decimal::ZERO,
-            dec("10"),
-            dec("10"),
+        let sized = risk_sized_quantity(
+            money("100"),
+            money("100"),
+            FeeRate::ZERO,
+            price("10"),
+            price("10"),
             RiskPercent::DEFAULT,
         );
         assert!(matches!(
-            quantity,
+            sized,
             Err(LedgerError::Invalid {
                 field: "stop_loss",
                 ..
             })
         ));
         let free = risk_sized_quantity(
-            dec("100"),
-            dec("100"),
-            Decimal::ZERO,
-            Decimal::ZERO,
-            dec("1"),
+            money("100"),
+            money("100"),
+            FeeRate::ZERO,
+            Price::ZERO,
+            price("1"),
             RiskPercent::DEFAULT,
         );
         assert!(matches!(
@@ -192,24 +207,28 @@ mod tests {
 
     #[test]
     fn overflow_is_an_error_value() {
-        let quantity = risk_sized_quantity(
-            Decimal::MAX,
-            Decimal::MAX,
-            Decimal::ZERO,
-            dec("0.0000001"),
-            dec("0.00000005"),
+        let sized = risk_sized_quantity(
+            Money::new(Decimal::MAX),
+            Money::new(Decimal::MAX),
+            FeeRate::ZERO,
+            price("0.0000001"),
+            price("0.00000005"),
             percent("100"),
         );
-        assert_eq!(quantity, Err(LedgerError::Overflow));
+        assert_eq!(sized, Err(LedgerError::Overflow(MoneyError::Overflow)));
         let distance = risk_sized_quantity(
-            dec("1"),
-            dec("1"),
-            Decimal::ZERO,
-            Decimal::MAX,
-            Decimal::MIN,
+            money("1"),
+            money("1"),
+            FeeRate::ZERO,
+            huge_price(),
+            Price::ZERO.checked_sub(huge_price()).unwrap(),
             RiskPercent::DEFAULT,
         );
-        assert_eq!(distance, Err(LedgerError::Overflow));
+        assert_eq!(
+            distance,
+            Ok(Quantity::ZERO),
+            "prices are bounded, so the widest distance sizes to nothing instead of overflowing"
+        );
     }
 
     #[test]
@@ -235,13 +254,13 @@ mod tests {
     #[test]
     fn a_portfolio_sizes_by_its_equity_cash_and_fee() {
         let portfolio = Portfolio::create(test_spec("1000", dec("0.001"))).unwrap();
-        let quantity = portfolio.risk_sized_quantity(
+        let sized = portfolio.risk_sized_quantity(
             &HashMap::new(),
             0,
-            dec("100"),
-            dec("90"),
+            price("100"),
+            price("90"),
             RiskPercent::DEFAULT,
         );
-        assert_eq!(quantity, Ok(dec("1")), "10 at risk over 10 per unit");
+        assert_eq!(sized, Ok(quantity("1")), "10 at risk over 10 per unit");
     }
 }

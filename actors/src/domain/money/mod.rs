@@ -1,0 +1,96 @@
+//! Value types for money: [`Price`], [`Quantity`], [`Money`] and [`FeeRate`], each a
+//! `rust_decimal::Decimal` that a checked constructor has vetted.
+//!
+//! Why types rather than bare decimals: the ledger mixes quantities (never negative, at most
+//! [`DECIMALS_MAX`] places), quote prices (at most [`DECIMALS_MAX`] places) and cash amounts
+//! (signed, any scale: fees and partial-close costs carry more places than either). A type per
+//! concept makes `quantity x price -> money` the only way to get a notional, and makes every
+//! arithmetic step return a [`MoneyError`] instead of panicking on overflow.
+//!
+//! The invariants a value type holds, and what stays a rule of the ledger:
+//! - `Price`: at most 8 decimals, `|p| <= PRICE_MAX`; signed, because trading levels may
+//!   compute a target below zero. The ledger itself still refuses prices <= 0.
+//! - `Quantity`: at most 8 decimals, `0 <= q <= QUANTITY_MAX` (a closed trade holds 0; the
+//!   ledger refuses orders of 0).
+//! - `Money`: any decimal; only arithmetic can fail.
+//! - `FeeRate`: a fraction of notional in `[0, 1)`.
+//!
+//! Serialisation: one representation, a decimal string, on the types themselves. Readers that
+//! describe themselves (JSON) also accept a JSON number, read exactly; binary formats
+//! (bincode in the store) read the string that `rust_decimal::serde::str` wrote before these
+//! types existed, so stored ledgers and snapshots decode unchanged.
+//!
+//! Not to be confused with [`crate::domain::market::Price`], the candle's fixed-point price
+//! (i64 in 1e-8 units, cheap for aggregation). Where both meet, this one is `money::Price`;
+//! [`Price::from_market`] and [`Price::to_market`] convert between them.
+
+mod amount;
+mod error;
+mod fee_rate;
+mod price;
+mod quantity;
+mod text;
+
+#[cfg(test)]
+mod compatibility_tests;
+#[cfg(test)]
+pub(crate) mod test_values;
+
+pub use amount::Money;
+pub use error::MoneyError;
+pub use fee_rate::FeeRate;
+pub use price::Price;
+pub use quantity::Quantity;
+
+use rust_decimal::Decimal;
+
+/// Exchanges quote quantities and prices with at most this many decimals.
+pub const DECIMALS_MAX: u32 = 8;
+/// Largest price magnitude. Generous on purpose: ledgers written before these types existed
+/// only bounded cash (initial balance <= 1e9), so a price up to 1e9 / 1e-8 = 1e17 could have
+/// been stored; every stored value must still decode.
+pub const PRICE_MAX: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
+/// Largest quantity, for the same reason as [`PRICE_MAX`] (1e18).
+pub const QUANTITY_MAX: Decimal = PRICE_MAX;
+
+/// Refuses more than [`DECIMALS_MAX`] places (trailing zeros do not count) or a magnitude
+/// above `max`.
+fn check_places_and_magnitude(value: Decimal, max: Decimal) -> Result<(), MoneyError> {
+    if value.normalize().scale() > DECIMALS_MAX {
+        return Err(MoneyError::TooManyDecimals {
+            value,
+            decimals_max: DECIMALS_MAX,
+        });
+    }
+    if value.abs() > max {
+        return Err(MoneyError::OutOfRange { value, max });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bounds_are_what_their_docs_say() {
+        assert_eq!(PRICE_MAX, Decimal::from(1_000_000_000_000_000_000_u64));
+        assert_eq!(QUANTITY_MAX, PRICE_MAX);
+        // The largest product of two 8-decimal values at the bounds still fails cleanly.
+        assert!(PRICE_MAX.checked_mul(QUANTITY_MAX).is_none());
+    }
+
+    #[test]
+    fn trailing_zeros_do_not_count_as_places() {
+        let value: Decimal = "1.0000000000".parse().unwrap();
+        assert_eq!(check_places_and_magnitude(value, PRICE_MAX), Ok(()));
+        let fine: Decimal = "0.000000001".parse().unwrap();
+        assert!(matches!(
+            check_places_and_magnitude(fine, PRICE_MAX),
+            Err(MoneyError::TooManyDecimals {
+                decimals_max: 8,
+                ..
+            })
+        ));
+    }
+}
