@@ -8,6 +8,7 @@ mod golden_fvg;
 mod golden_indicators;
 mod http_api;
 mod import_cli;
+mod one_clock;
 mod persistence;
 mod portfolios;
 mod security_access;
