@@ -27,12 +27,47 @@ pub enum EnvelopeError {
     #[error("checksum mismatch: stored {stored:08x}, computed {computed:08x}")]
     ChecksumMismatch { stored: u32, computed: u32 },
     #[error("payload does not decode: {0}")]
-    Undecodable(String),
+    Undecodable(#[source] Codec<bincode::error::DecodeError>),
+    #[error("payload does not decode: {0} trailing bytes")]
+    TrailingBytes(usize),
     #[error("value does not encode: {0}")]
-    Unencodable(String),
+    Unencodable(#[source] Codec<bincode::error::EncodeError>),
+    #[error("value does not encode: payload of {0} bytes is over 4 GiB")]
+    TooLarge(usize),
     #[error("value does not survive its own round trip")]
     RoundTrip,
 }
+
+/// bincode's own error, kept as the source. Shared so problems can be cloned into reports;
+/// two are equal when they say the same (bincode's errors have no equality of their own).
+#[derive(Debug)]
+pub struct Codec<E>(pub std::sync::Arc<E>);
+
+impl<E> Clone for Codec<E> {
+    fn clone(&self) -> Codec<E> {
+        Codec(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Codec<E> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Codec<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
+impl<E: std::fmt::Display> PartialEq for Codec<E> {
+    fn eq(&self, other: &Codec<E>) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl<E: std::fmt::Display> Eq for Codec<E> {}
 
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
@@ -44,9 +79,9 @@ where
     T: Serialize + DeserializeOwned + PartialEq,
 {
     let payload = bincode::serde::encode_to_vec(value, config())
-        .map_err(|error| EnvelopeError::Unencodable(error.to_string()))?;
-    let length = u32::try_from(payload.len())
-        .map_err(|_| EnvelopeError::Unencodable("payload over 4 GiB".into()))?;
+        .map_err(|error| EnvelopeError::Unencodable(Codec(std::sync::Arc::new(error))))?;
+    let length =
+        u32::try_from(payload.len()).map_err(|_| EnvelopeError::TooLarge(payload.len()))?;
     let mut bytes = Vec::with_capacity(HEADER_BYTES + payload.len());
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -64,12 +99,9 @@ where
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EnvelopeError> {
     let payload = verify(bytes)?;
     let (value, read) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|error| EnvelopeError::Undecodable(error.to_string()))?;
+        .map_err(|error| EnvelopeError::Undecodable(Codec(std::sync::Arc::new(error))))?;
     if read != payload.len() {
-        return Err(EnvelopeError::Undecodable(format!(
-            "{} trailing bytes",
-            payload.len() - read
-        )));
+        return Err(EnvelopeError::TrailingBytes(payload.len() - read));
     }
     Ok(value)
 }
@@ -107,6 +139,32 @@ pub fn verify(bytes: &[u8]) -> Result<&[u8], EnvelopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes with a valid envelope around a payload that is not a `Sample`.
+    fn wrapped(payload: &[u8]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    #[test]
+    fn an_undecodable_payload_keeps_bincodes_error_as_its_source() {
+        use std::error::Error;
+        let error = decode::<Sample>(&wrapped(&[0xff, 0xff, 0xff])).unwrap_err();
+        assert!(matches!(error, EnvelopeError::Undecodable(_)), "{error:?}");
+        assert!(error.source().is_some(), "the bincode error is kept");
+        assert_eq!(error.clone(), error);
+        let trailing = encode(&7_u8).unwrap();
+        let mut longer = verify(&trailing).unwrap().to_vec();
+        longer.push(0);
+        assert_eq!(
+            decode::<u8>(&wrapped(&longer)),
+            Err(EnvelopeError::TrailingBytes(1))
+        );
+    }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Sample {
