@@ -2,6 +2,7 @@
 //! actors.
 
 use super::actor::{Answer, PortfolioActor};
+use super::error::ReplayError;
 use super::messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 use super::record::LedgerRecord;
 use super::PortfolioError;
@@ -219,23 +220,31 @@ fn replay(
     id: u64,
     log: &[(u64, Vec<u8>)],
 ) -> Result<(Portfolio, u64, HashMap<String, Answer>), PortfolioError> {
-    let problem = |seq: u64, problem: String| PortfolioError::Replay {
+    let problem = |seq: u64, cause: ReplayError| PortfolioError::Replay {
         portfolio: id,
         seq,
-        problem,
+        cause,
     };
     let mut portfolio: Option<Portfolio> = None;
     let mut answers = HashMap::new();
     for (expected, (seq, bytes)) in log.iter().enumerate() {
         let seq = *seq;
         if seq != expected as u64 {
-            return Err(problem(seq, format!("expected record {expected}")));
+            return Err(problem(
+                seq,
+                ReplayError::Gap {
+                    expected: expected as u64,
+                },
+            ));
         }
         let record: LedgerRecord =
-            decode(bytes).map_err(|error| problem(seq, error.to_string()))?;
+            decode(bytes).map_err(|error| problem(seq, ReplayError::Undecodable(error)))?;
         match (record, portfolio.as_mut()) {
             (LedgerRecord::Created { spec }, None) => {
-                portfolio = Some(Portfolio::create(spec).map_err(|e| problem(seq, e.to_string()))?);
+                portfolio = Some(
+                    Portfolio::create(spec)
+                        .map_err(|error| problem(seq, ReplayError::SpecRefused(error)))?,
+                );
             }
             (
                 LedgerRecord::Applied {
@@ -248,9 +257,9 @@ fn replay(
             ) => {
                 let replayed = state
                     .apply(&mutation, at_ms)
-                    .map_err(|error| problem(seq, format!("no longer applies: {error}")))?;
+                    .map_err(|error| problem(seq, ReplayError::NoLongerApplies(error)))?;
                 if replayed != *outcome {
-                    return Err(problem(seq, "replays to a different outcome".into()));
+                    return Err(problem(seq, ReplayError::DifferentOutcome));
                 }
                 if let Some(key) = idempotency_key {
                     let answer = Answer {
@@ -261,15 +270,12 @@ fn replay(
                     answers.insert(key, answer);
                 }
             }
-            _ => return Err(problem(seq, "records out of place".into())),
+            _ => return Err(problem(seq, ReplayError::OutOfPlace)),
         }
     }
-    let portfolio = portfolio.ok_or_else(|| problem(0, "no creation record".into()))?;
+    let portfolio = portfolio.ok_or_else(|| problem(0, ReplayError::NoCreation))?;
     if !portfolio.is_conserved() {
-        return Err(problem(
-            log.len() as u64,
-            "cash differs from the ledger sum".into(),
-        ));
+        return Err(problem(log.len() as u64, ReplayError::NotConserved));
     }
     Ok((portfolio, log.len() as u64, answers))
 }

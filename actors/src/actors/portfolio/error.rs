@@ -14,12 +14,34 @@ pub enum PortfolioError {
     Durability(#[source] DurabilityError),
     #[error("the portfolio actor did not answer")]
     Unavailable,
-    #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {problem}")]
+    #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {cause}")]
     Replay {
         portfolio: u64,
         seq: u64,
-        problem: String,
+        #[source]
+        cause: ReplayError,
     },
+}
+
+/// Why a stored ledger does not replay; the decoder's or the ledger's error is the source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("expected record {expected}")]
+    Gap { expected: u64 },
+    #[error("the record does not decode: {0}")]
+    Undecodable(#[source] EnvelopeError),
+    #[error("no longer applies: {0}")]
+    NoLongerApplies(#[source] LedgerError),
+    #[error("replays to a different outcome")]
+    DifferentOutcome,
+    #[error("records out of place")]
+    OutOfPlace,
+    #[error("the stored portfolio is refused: {0}")]
+    SpecRefused(#[source] LedgerError),
+    #[error("no creation record")]
+    NoCreation,
+    #[error("cash differs from the ledger sum")]
+    NotConserved,
 }
 
 /// Why a ledger record could not be made durable, with the store's or the envelope's error

@@ -13,6 +13,6 @@ mod record;
 pub use actor::PortfolioActor;
 pub use book::{PortfolioBook, PortfolioEntry};
 pub use candle_feed::run_exit_triggers;
-pub use error::{DurabilityError, PortfolioError};
+pub use error::{DurabilityError, PortfolioError, ReplayError};
 pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 pub use record::LedgerRecord;
