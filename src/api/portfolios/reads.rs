@@ -2,9 +2,10 @@
 //! ledger, and a trade's journal. Each view has its own route; other paths never reach here
 //! (the gate answers 404 for a path missing from the authorisation table).
 
+use super::super::answer::Answer;
 use super::super::error::ApiError;
 use super::super::query::QueryParams;
-use super::super::{respond, with_state, AppState};
+use super::super::{respond, AppState};
 use super::input::{no_input, parse_id};
 use super::market::marks;
 use super::views::{LedgerEntryJson, PortfolioJson, TradeJson};
@@ -14,14 +15,13 @@ use cryptolens_actors::domain::ledger::{analytics, LedgerError, Portfolio, Trade
 use cryptolens_actors::domain::money::Price;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 type Marks = HashMap<String, Price>;
 /// Renders a portfolio valued at `Marks` as of `now_ms`; valuing can overflow.
 type Render = fn(&Portfolio, &Marks, i64) -> Result<Value, LedgerError>;
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let show = valued_view(
         warp::path!("api" / "portfolios" / String).and(warp::get()),
         portfolio_json,
@@ -31,9 +31,6 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
         warp::query::<HashMap<String, String>>(),
         state,
-    )
-    .and(with_state(state))
-    .then(
         |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
             respond(list_trades(&owned, &query, &state).await, &state)
         },
@@ -53,18 +50,11 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
         no_input(),
         state,
-    )
-    .and(with_state(state))
-    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
-        respond(
-            owned
-                .read()
-                .await
-                .map(|p| ledger_json(&p))
-                .map_err(ApiError::from),
-            &state,
-        )
-    });
+        |owned: OwnedPortfolio, (), state: AppState| async move {
+            let ledger = owned.read().await.map(|p| ledger_json(&p));
+            respond(ledger.map_err(ApiError::from), &state)
+        },
+    );
     show.or(trades)
         .unify()
         .or(stats)
@@ -83,28 +73,26 @@ fn valued_view<P>(
     path: P,
     render: Render,
     state: &AppState,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
 where
     P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
 {
-    portfolio_route(path, no_input(), state)
-        .and(with_state(state))
-        .then(
-            move |owned: OwnedPortfolio, (), state: AppState| async move {
-                respond(valued(&owned, &state, render).await, &state)
-            },
-        )
+    portfolio_route(
+        path,
+        no_input(),
+        state,
+        move |owned: OwnedPortfolio, (), state: AppState| async move {
+            respond(valued(&owned, &state, render).await, &state)
+        },
+    )
 }
 
 /// `GET .../trades/{trade_id}/journal`.
-fn journal(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+fn journal(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     trade_route(
         warp::path!("api" / "portfolios" / String / "trades" / String / "journal").and(warp::get()),
         no_input(),
         state,
-    )
-    .and(with_state(state))
-    .then(
         |owned: OwnedPortfolio, trade: String, (), state: AppState| async move {
             respond(trade_journal(&owned, &trade).await, &state)
         },
