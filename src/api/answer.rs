@@ -48,3 +48,64 @@ impl Answer {
             .map_err(|error| warp::reject::custom(Denied(error)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Credential, Role};
+    use std::sync::Arc;
+    use warp::http::StatusCode;
+    use warp::Reply;
+
+    fn trader() -> Principal {
+        Principal {
+            username: Arc::from("tess"),
+            role: Role::Trader,
+            credential: Credential::ApiKey {
+                id: Arc::from("k1"),
+            },
+            rate_key: Arc::from("key:k1"),
+        }
+    }
+
+    fn denied(rejection: &Rejection) -> Option<&ApiError> {
+        rejection.find::<Denied>().map(|Denied(error)| error)
+    }
+
+    #[tokio::test]
+    async fn a_ready_answer_needs_no_caller() {
+        let answer = Answer::Ready(StatusCode::NO_CONTENT.into_response());
+        let response = answer.run(Admitted::new(None)).await.expect("ready");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn the_handler_gets_the_principal_the_gate_admitted() {
+        let answer = Answer::for_caller(|caller| async move {
+            assert_eq!(caller, trader());
+            Ok(StatusCode::ACCEPTED.into_response())
+        });
+        let response = answer.run(Admitted::new(Some(trader()))).await;
+        assert_eq!(response.expect("answered").status(), StatusCode::ACCEPTED);
+    }
+
+    #[tokio::test]
+    async fn a_caller_route_without_a_caller_is_401_and_its_handler_never_runs() {
+        let answer = Answer::for_caller(|_caller| async move {
+            panic!("the handler ran without a caller");
+        });
+        let rejection = answer.run(Admitted::new(None)).await.expect_err("401");
+        assert!(matches!(denied(&rejection), Some(ApiError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn a_handler_error_becomes_the_error_document() {
+        let answer =
+            Answer::for_caller(
+                |_caller| async move { Err(ApiError::NotFound("no such thing".into())) },
+            );
+        let rejection = answer.run(Admitted::new(Some(trader()))).await;
+        let rejection = rejection.expect_err("refused");
+        assert!(matches!(denied(&rejection), Some(ApiError::NotFound(_))));
+    }
+}
