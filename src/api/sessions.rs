@@ -42,11 +42,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .and(with_state(state))
         .map(|state: AppState| {
             Answer::for_caller(move |caller| async move {
-                let result = state.auth.logout(&caller).await.map_err(ApiError::from);
-                Ok(respond(
-                    result.map(|()| json!({"logged_out": true})),
-                    &state,
-                ))
+                Ok(respond(logout(&caller, &state).await, &state))
             })
         });
     let password = warp::path!("api" / "auth" / "password")
@@ -67,10 +63,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .and(refuse_anonymous())
         .and(with_state(state))
         .map(|state: AppState| {
-            Answer::for_caller(move |caller: Principal| async move {
-                let me = json!({"username": &*caller.username, "role": caller.role});
-                Ok(respond(Ok(me), &state))
-            })
+            Answer::for_caller(move |caller| async move { Ok(respond(Ok(me(&caller)), &state)) })
         });
     login.or(logout).unify().or(password).unify().or(me).unify()
 }
@@ -89,6 +82,16 @@ async fn login(body: &[u8], state: &AppState) -> Result<Value, ApiError> {
         "role": session.role,
         "expires_at": session.expires_ms,
     }))
+}
+
+async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
+    state.auth.logout(caller).await?;
+    Ok(json!({"logged_out": true}))
+}
+
+/// Who the credentials act for.
+fn me(caller: &Principal) -> Value {
+    json!({"username": &*caller.username, "role": caller.role})
 }
 
 async fn change_password(

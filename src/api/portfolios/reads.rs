@@ -27,14 +27,6 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         portfolio_json,
         state,
     );
-    let trades = portfolio_route(
-        warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
-        warp::query::<HashMap<String, String>>(),
-        state,
-        |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
-            respond(list_trades(&owned, &query, &state).await, &state)
-        },
-    );
     let stats = valued_view(
         warp::path!("api" / "portfolios" / String / "stats").and(warp::get()),
         stats_json,
@@ -45,23 +37,13 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         equity_json,
         state,
     );
-    // The ledger needs no prices: no marks asked of the symbol actors.
-    let ledger = portfolio_route(
-        warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
-        no_input(),
-        state,
-        |owned: OwnedPortfolio, (), state: AppState| async move {
-            let ledger = owned.read().await.map(|p| ledger_json(&p));
-            respond(ledger.map_err(ApiError::from), &state)
-        },
-    );
-    show.or(trades)
+    show.or(trades(state))
         .unify()
         .or(stats)
         .unify()
         .or(equity)
         .unify()
-        .or(ledger)
+        .or(ledger(state))
         .unify()
         .or(journal(state))
         .unify()
@@ -83,6 +65,31 @@ where
         state,
         move |owned: OwnedPortfolio, (), state: AppState| async move {
             respond(valued(&owned, &state, render).await, &state)
+        },
+    )
+}
+
+/// `GET .../trades`, optionally of one `status`.
+fn trades(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
+    portfolio_route(
+        warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
+        warp::query::<HashMap<String, String>>(),
+        state,
+        |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
+            respond(list_trades(&owned, &query, &state).await, &state)
+        },
+    )
+}
+
+/// `GET .../ledger`: needs no prices, so no marks are asked of the symbol actors.
+fn ledger(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
+    portfolio_route(
+        warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
+        no_input(),
+        state,
+        |owned: OwnedPortfolio, (), state: AppState| async move {
+            let ledger = owned.read().await.map(|p| ledger_json(&p));
+            respond(ledger.map_err(ApiError::from), &state)
         },
     )
 }
