@@ -4,11 +4,14 @@
 //! Requests with wrong credentials are charged to the client address's login budget, so
 //! guessing keys or tokens is throttled like guessing passwords.
 //!
-//! Routes on one portfolio go one step further: [`portfolio_route`] and [`trade_route`] hand
-//! the handler the caller together with the portfolio they checked ([`OwnedPortfolio`]), so
-//! no handler looks either up a second time.
+//! The gate hands on what it looked up ([`Admitted`]): routes that act for the caller answer
+//! [`Answer::ForCaller`] and get the gate's caller, so credentials are identified once per
+//! request. Routes on one portfolio go one step further: [`portfolio_route`] and
+//! [`trade_route`] hand the handler the caller together with the portfolio they checked
+//! ([`OwnedPortfolio`]), so no handler looks either up a second time.
 
 use super::access::{self, Access, RouteSpec};
+use super::answer::Answer;
 use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
@@ -17,16 +20,37 @@ use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioEntry, Portfo
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::clock::SharedClock;
 use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio};
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use warp::http::Method;
 use warp::path::FullPath;
+use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// Passes admitted requests on unchanged; rejects the others with [`Denied`].
-pub fn gate(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+/// What the gate looked up for a request it let through: the caller its credentials act
+/// for; none for a request without credentials (a public route, or a viewer route when
+/// anonymous viewers are allowed).
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    caller: Option<Principal>,
+}
+
+impl Admitted {
+    pub(super) fn new(caller: Option<Principal>) -> Admitted {
+        Admitted { caller }
+    }
+
+    pub fn into_caller(self) -> Option<Principal> {
+        self.caller
+    }
+}
+
+/// Passes admitted requests on with what it found ([`Admitted`]); rejects the others with
+/// [`Denied`].
+pub fn gate(state: &AppState) -> impl Filter<Extract = (Admitted,), Error = Rejection> + Clone {
     credentials()
         .and(warp::method())
         .and(warp::path::full())
@@ -39,26 +63,26 @@ pub fn gate(state: &AppState) -> impl Filter<Extract = (), Error = Rejection> + 
              remote: Option<SocketAddr>,
              state: AppState| async move {
                 admit(&credentials, &method, path.as_str(), remote, &state)
+                    .map(Admitted::new)
                     .map_err(|error| warp::reject::custom(Denied(error)))
             },
         )
-        .untuple_one()
 }
 
-/// The caller, for handlers that act on the caller's own objects. The gate has already
-/// admitted the request, so this only looks the credentials up again.
-pub fn principal(
-    state: &AppState,
-) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
-    credentials().and(with_state(state)).and_then(
-        |credentials: Credentials, state: AppState| async move {
-            match identify(&credentials, &state) {
-                Ok(Some(principal)) => Ok(principal),
-                Ok(None) => Err(warp::reject::custom(Denied(ApiError::Unauthorized))),
-                Err(error) => Err(warp::reject::custom(Denied(error))),
+/// For routes that act for the caller: a request without credentials (let through on a
+/// viewer route when anonymous viewers are allowed) is refused with 401 here, before its
+/// body is read, as the gate refuses it on every other protected route. Only the presence of
+/// the headers is checked: whom they name, the gate has already found out.
+pub fn refuse_anonymous() -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    credentials()
+        .and_then(|credentials: Credentials| async move {
+            if credentials.api_key.is_none() && credentials.authorization.is_none() {
+                Err(warp::reject::custom(Denied(ApiError::Unauthorized)))
+            } else {
+                Ok(())
             }
-        },
-    )
+        })
+        .untuple_one()
 }
 
 /// For long-lived sessions (WebSocket ingest), before each message: the credentials still
@@ -84,17 +108,6 @@ fn authorise_role(principal: &Principal, least: Role) -> Result<(), ApiError> {
             principal.role
         )))
     }
-}
-
-/// What a mutating handler of the caller's own objects reads: the caller, the body (at most
-/// `limit_bytes`, 413 beyond) and the state.
-pub fn caller_with_body(
-    state: &AppState,
-    limit_bytes: u64,
-) -> impl Filter<Extract = (Principal, bytes::Bytes, AppState), Error = Rejection> + Clone {
-    principal(state)
-        .and(super::json_body::optional_body(limit_bytes))
-        .and(with_state(state))
 }
 
 /// A portfolio the caller may see (its owner, or an admin), looked up once: the caller, the
@@ -129,56 +142,81 @@ impl OwnedPortfolio {
 }
 
 /// `/api/portfolios/{id}...` routes: `path` (with its method) extracts the id; `input` (the
-/// body, a query) is read next, then the portfolio is looked up for the caller. For anyone
-/// who may not see it, it is unknown, as one that does not exist (404 `unknown_portfolio`).
-/// Checked after the body is read and right before the handler, and ownership never changes
-/// once a portfolio exists, so no request can reach a portfolio created while it waited.
-pub fn portfolio_route<P, I, T>(
+/// body, a query) is read next; then, with the caller the gate admitted, the portfolio is
+/// looked up and `handler` answers. For anyone who may not see it, it is unknown, as one
+/// that does not exist (404 `unknown_portfolio`). Checked after the body is read and right
+/// before the handler, and ownership never changes once a portfolio exists, so no request
+/// can reach a portfolio created while it waited.
+pub fn portfolio_route<P, I, T, H, F>(
     path: P,
     input: I,
     state: &AppState,
-) -> impl Filter<Extract = (OwnedPortfolio, T), Error = Rejection> + Clone
+    handler: H,
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
 where
     P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
     I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
     T: Send + 'static,
+    H: Fn(OwnedPortfolio, T, AppState) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
 {
-    path.and(principal(state))
-        .and(input)
-        .and(with_state(state))
-        .and_then(
-            |id: String, caller: Principal, input: T, state: AppState| async move {
-                owned_portfolio(caller, &id, &state)
-                    .map(|owned| (owned, input))
-                    .map_err(|error| warp::reject::custom(Denied(error)))
-            },
-        )
-        .untuple_one()
+    owned_route(
+        path.map(|id: String| (id, ())),
+        input,
+        state,
+        move |owned, (), input, state| handler(owned, input, state),
+    )
 }
 
 /// `/api/portfolios/{id}/trades/{trade}...` routes: as [`portfolio_route`], with the trade's
 /// path segment passed on unparsed (the handler names the field in its error).
-pub fn trade_route<P, I, T>(
+pub fn trade_route<P, I, T, H, F>(
     path: P,
     input: I,
     state: &AppState,
-) -> impl Filter<Extract = (OwnedPortfolio, String, T), Error = Rejection> + Clone
+    handler: H,
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
 where
     P: Filter<Extract = (String, String), Error = Rejection> + Clone + Send + Sync + 'static,
     I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
     T: Send + 'static,
+    H: Fn(OwnedPortfolio, String, T, AppState) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
 {
-    path.and(principal(state))
+    owned_route(
+        path.map(|id: String, trade: String| (id, trade)),
+        input,
+        state,
+        handler,
+    )
+}
+
+/// The shared part of [`portfolio_route`] and [`trade_route`]: `path` extracts the
+/// portfolio id and what else the path names (`rest`).
+fn owned_route<P, R, I, T, H, F>(
+    path: P,
+    input: I,
+    state: &AppState,
+    handler: H,
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
+where
+    P: Filter<Extract = ((String, R),), Error = Rejection> + Clone + Send + Sync + 'static,
+    R: Send + 'static,
+    I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+    H: Fn(OwnedPortfolio, R, T, AppState) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    path.and(refuse_anonymous())
         .and(input)
         .and(with_state(state))
-        .and_then(
-            |id: String, trade: String, caller: Principal, input: T, state: AppState| async move {
-                owned_portfolio(caller, &id, &state)
-                    .map(|owned| (owned, trade, input))
-                    .map_err(|error| warp::reject::custom(Denied(error)))
-            },
-        )
-        .untuple_one()
+        .map(move |(id, rest): (String, R), input: T, state: AppState| {
+            let handler = handler.clone();
+            Answer::for_caller(move |caller| async move {
+                let owned = owned_portfolio(caller, &id, &state)?;
+                Ok(handler(owned, rest, input, state).await)
+            })
+        })
 }
 
 fn owned_portfolio(
@@ -225,7 +263,7 @@ fn admit(
     path: &str,
     remote: Option<SocketAddr>,
     state: &AppState,
-) -> Result<(), ApiError> {
+) -> Result<Option<Principal>, ApiError> {
     let address_key = || Arc::from(address_bucket(remote));
     let principal = identify(credentials, state).inspect_err(|_| {
         state.metrics.count_auth_failure();
@@ -246,7 +284,8 @@ fn admit(
         (Some(principal), class) if class != RateClass::Login => Arc::clone(&principal.rate_key),
         _ => address_key(),
     };
-    charge(state, route.class, &rate_key)
+    charge(state, route.class, &rate_key)?;
+    Ok(principal)
 }
 
 /// Whether `principal` may use `route`: 401 without credentials, 403 below the least role.
@@ -312,7 +351,10 @@ fn charge(state: &AppState, class: RateClass, key: &Arc<str>) -> Result<(), ApiE
 }
 
 /// Who the credentials act for: the metrics token, else an API key or session token.
+/// Counted (`cryptolens_credential_checks_total`): once per request, and once per WebSocket
+/// message.
 fn identify(credentials: &Credentials, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    state.metrics.count_credential_check();
     let bearer = match credentials.authorization.as_deref() {
         Some(value) => Some(
             value

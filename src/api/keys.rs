@@ -1,14 +1,14 @@
 //! API keys: create (the key is in this answer only), list with last use, revoke.
 
+use super::answer::Answer;
 use super::error::ApiError;
-use super::gate::{caller_with_body, principal};
-use super::json_body::parse_json;
+use super::gate::refuse_anonymous;
+use super::json_body::{optional_body, parse_json};
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::{ApiKeyRecord, Principal, Role};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
@@ -23,38 +23,44 @@ pub struct CreateApiKey {
     pub expires_at: Option<i64>,
 }
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let create = warp::path!("api" / "keys")
         .and(warp::post())
-        .and(caller_with_body(state, BODY_LIMIT_BYTES))
-        .then(
-            |caller: Principal, body: Bytes, state: AppState| async move {
-                respond_created(create(&caller, &body, &state).await, &state)
-            },
-        );
+        .and(refuse_anonymous())
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .map(|body: Bytes, state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                Ok(respond_created(
+                    create(&caller, &body, &state).await,
+                    &state,
+                ))
+            })
+        });
     let list = warp::path!("api" / "keys")
         .and(warp::get())
-        .and(principal(state))
+        .and(refuse_anonymous())
         .and(with_state(state))
-        .map(|caller: Principal, state: AppState| {
-            let keys: Vec<Value> = state.auth.keys_of(&caller).iter().map(key_json).collect();
-            respond(Ok(json!({"count": keys.len(), "keys": keys})), &state)
+        .map(|state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                let keys: Vec<Value> = state.auth.keys_of(&caller).iter().map(key_json).collect();
+                Ok(respond(
+                    Ok(json!({"count": keys.len(), "keys": keys})),
+                    &state,
+                ))
+            })
         });
     let revoke = warp::path!("api" / "keys" / String)
         .and(warp::delete())
-        .and(principal(state))
+        .and(refuse_anonymous())
         .and(with_state(state))
-        .then(
-            |id: String, caller: Principal, state: AppState| async move {
+        .map(|id: String, state: AppState| {
+            Answer::for_caller(move |caller| async move {
                 let result = state.auth.revoke_key(&caller, &id).await;
-                respond(
-                    result
-                        .map(|()| json!({"id": id, "revoked": true}))
-                        .map_err(ApiError::from),
-                    &state,
-                )
-            },
-        );
+                let result = result.map(|()| json!({"id": id, "revoked": true}));
+                Ok(respond(result.map_err(ApiError::from), &state))
+            })
+        });
     create.or(list).unify().or(revoke).unify()
 }
 

@@ -18,6 +18,7 @@ pub struct Metrics {
     latency: HistogramVec,
     auth_failures: IntCounter,
     rate_limited: IntCounter,
+    credential_checks: IntCounter,
     engine: Vec<(IntGauge, ReadFigure)>,
 }
 
@@ -128,7 +129,12 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(auth_failures.clone()))?;
+        let credential_checks = IntCounter::new(
+            "cryptolens_credential_checks_total",
+            "Credential look-ups: one per request, one per WebSocket ingest message",
+        )?;
         registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(credential_checks.clone()))?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -141,6 +147,7 @@ impl Metrics {
             latency,
             auth_failures,
             rate_limited,
+            credential_checks,
             engine,
         })
     }
@@ -151,6 +158,10 @@ impl Metrics {
 
     pub fn count_rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    pub fn count_credential_check(&self) {
+        self.credential_checks.inc();
     }
 
     pub fn observe(&self, method: &str, path: &str, status: u16, seconds: f64) {

@@ -1,10 +1,13 @@
 //! The warp API: thin filters and handlers over the engine.
 //!
-//! Each module exposes a `routes(&AppState)` filter that yields a finished `Response`. The
-//! gate (`gate.rs`, over the table in `access.rs`) runs before all of them: a request is
-//! authenticated, authorised and rate limited before any handler sees it.
+//! Each module exposes a `routes(&AppState)` filter that yields a finished `Response`, or,
+//! for routes that act for the caller, an [`Answer`] that still needs the caller. The gate
+//! (`gate.rs`, over the table in `access.rs`) runs before all of them: a request is
+//! authenticated, authorised and rate limited before any handler sees it, and the caller it
+//! identified is handed to the answer (`answer.rs`), so no handler identifies it again.
 
 pub mod access;
+mod answer;
 mod candles;
 pub mod error;
 mod gate;
@@ -28,6 +31,7 @@ mod signals;
 mod users;
 mod ws;
 
+use answer::Answer;
 pub use gate::API_KEY_HEADER;
 pub use users::users_json;
 
@@ -113,13 +117,14 @@ fn cors(origins: &[String]) -> warp::cors::Builder {
 fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     gate::gate(state)
         .and(handlers(state))
+        .and_then(|admitted: gate::Admitted, answer: Answer| answer.run(admitted))
         .recover(error::recover(state.ingest.retry_after_s))
         .unify()
 }
 
-fn handlers(
-    state: &AppState,
-) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+/// Every handler; routes that act for the caller answer [`Answer::ForCaller`], the others
+/// are [`Answer::Ready`] as they are.
+fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::Rejection> + Clone {
     health::routes(state)
         .or(candles::routes(state))
         .unify()
@@ -133,17 +138,19 @@ fn handlers(
         .unify()
         .or(indicators::routes(state))
         .unify()
+        .map(Answer::Ready)
         .or(portfolios::routes(state))
         .unify()
-        .or(metrics::routes(state))
+        .or(metrics::routes(state).map(Answer::Ready))
         .unify()
         .or(sessions::routes(state))
         .unify()
         .or(keys::routes(state))
         .unify()
-        .or(users::routes(state))
-        .unify()
-        .or(openapi::routes(state))
+        .or(users::routes(state)
+            .or(openapi::routes(state))
+            .unify()
+            .map(Answer::Ready))
         .unify()
 }
 

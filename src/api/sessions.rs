@@ -1,14 +1,14 @@
 //! Login, logout, one's own password, and who one is.
 
+use super::answer::Answer;
 use super::error::ApiError;
-use super::gate::{caller_with_body, principal};
+use super::gate::refuse_anonymous;
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
 use crate::auth::Principal;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 /// Credentials are small; anything larger is refused with 413 before it is read.
@@ -28,45 +28,42 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let login =
-        warp::path!("api" / "auth" / "login")
-            .and(warp::post())
-            .and(optional_body(BODY_LIMIT_BYTES))
-            .and(with_state(state))
-            .then(|body: Bytes, state: AppState| async move {
-                respond(login(&body, &state).await, &state)
-            });
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
+    let login = warp::path!("api" / "auth" / "login")
+        .and(warp::post())
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .then(|body: Bytes, state: AppState| async move {
+            Answer::Ready(respond(login(&body, &state).await, &state))
+        });
     let logout = warp::path!("api" / "auth" / "logout")
         .and(warp::post())
-        .and(principal(state))
+        .and(refuse_anonymous())
         .and(with_state(state))
-        .then(|caller: Principal, state: AppState| async move {
-            let result = state.auth.logout(&caller).await;
-            respond(
-                result
-                    .map(|()| json!({"logged_out": true}))
-                    .map_err(ApiError::from),
-                &state,
-            )
+        .map(|state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                Ok(respond(logout(&caller, &state).await, &state))
+            })
         });
     let password = warp::path!("api" / "auth" / "password")
         .and(warp::post())
-        .and(caller_with_body(state, BODY_LIMIT_BYTES))
-        .then(
-            |caller: Principal, body: Bytes, state: AppState| async move {
-                respond(change_password(&caller, &body, &state).await, &state)
-            },
-        );
+        .and(refuse_anonymous())
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .map(|body: Bytes, state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                Ok(respond(
+                    change_password(&caller, &body, &state).await,
+                    &state,
+                ))
+            })
+        });
     let me = warp::path!("api" / "auth" / "me")
         .and(warp::get())
-        .and(principal(state))
+        .and(refuse_anonymous())
         .and(with_state(state))
-        .map(|caller: Principal, state: AppState| {
-            respond(
-                Ok(json!({"username": &*caller.username, "role": caller.role})),
-                &state,
-            )
+        .map(|state: AppState| {
+            Answer::for_caller(move |caller| async move { Ok(respond(Ok(me(&caller)), &state)) })
         });
     login.or(logout).unify().or(password).unify().or(me).unify()
 }
@@ -85,6 +82,16 @@ async fn login(body: &[u8], state: &AppState) -> Result<Value, ApiError> {
         "role": session.role,
         "expires_at": session.expires_ms,
     }))
+}
+
+async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
+    state.auth.logout(caller).await?;
+    Ok(json!({"logged_out": true}))
+}
+
+/// Who the credentials act for.
+fn me(caller: &Principal) -> Value {
+    json!({"username": &*caller.username, "role": caller.role})
 }
 
 async fn change_password(

@@ -284,6 +284,76 @@ async fn another_users_portfolio_is_404_and_admins_see_all() {
     assert_eq!(listed["count"], 1);
 }
 
+/// `cryptolens_credential_checks_total` as `/metrics` shows it to the admin; the scrape's own
+/// check is counted in the figure it returns.
+async fn credential_checks(server: &ServerProcess) -> u64 {
+    let response = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    let text = response.text().await.expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix("cryptolens_credential_checks_total "))
+        .and_then(|figure| figure.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no credential check counter in {text}"))
+}
+
+/// Issue 12 pins: the gate hands the handler the caller it identified, so a handler acting
+/// for the caller never looks the credentials up a second time (it used to: once in the
+/// gate, once more in the handler's `principal` filter).
+#[tokio::test]
+async fn credentials_are_identified_once_per_request_even_where_the_handler_needs_the_caller() {
+    let server = ServerProcess::start("");
+    let body = json!({"name": "admin's", "initial_balance": "1000"});
+    let (status, created) = send(
+        &client(),
+        "POST",
+        &server.url("/api/portfolios"),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_u64().expect("id");
+    let open = json!({"symbol": "EURUSD", "side": "long", "quantity": "1", "price": "1"});
+    for (method, path, body, expected) in [
+        ("GET", "/api/keys".to_owned(), None, 200),
+        (
+            "POST",
+            "/api/keys".to_owned(),
+            Some(json!({"name": "bot"})),
+            201,
+        ),
+        ("GET", "/api/auth/me".to_owned(), None, 200),
+        ("GET", "/api/portfolios".to_owned(), None, 200),
+        ("GET", format!("/api/portfolios/{id}"), None, 200),
+        (
+            "POST",
+            format!("/api/portfolios/{id}/trades"),
+            Some(open.clone()),
+            201,
+        ),
+        (
+            "GET",
+            format!("/api/portfolios/{id}/trades/1/journal"),
+            None,
+            200,
+        ),
+        ("GET", "/api/portfolios/999".to_owned(), None, 404),
+        ("GET", "/api/patterns".to_owned(), None, 200),
+    ] {
+        let before = credential_checks(&server).await;
+        let (status, answer) = send(&client(), method, &server.url(&path), body.as_ref()).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        let after = credential_checks(&server).await;
+        assert_eq!(
+            after - before,
+            2,
+            "{method} {path}: one check for the request, one for the second scrape"
+        );
+    }
+}
+
 #[tokio::test]
 async fn anonymous_viewers_read_market_data_but_no_portfolio() {
     let server = ServerProcess::start("[auth]\nanonymous_viewer = true\n");
@@ -318,6 +388,39 @@ async fn anonymous_viewers_read_market_data_but_no_portfolio() {
             .0,
         401
     );
+    // Viewer routes that act for the caller refuse an anonymous request before reading its
+    // body: 401, where reading it first would answer 413 (or wait for the body).
+    for path in ["/api/auth/password", "/api/auth/logout", "/api/portfolios"] {
+        let method = if path == "/api/portfolios" {
+            "GET"
+        } else {
+            "POST"
+        };
+        let status = anonymous_status_for_declared_length(&server.base_url, method, path).await;
+        assert_eq!(status, 401, "{method} {path}");
+    }
+}
+
+/// The status an anonymous request declaring a 5 MiB body gets before sending any of it.
+async fn anonymous_status_for_declared_length(base: &str, method: &str, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\n\r\n",
+        5 << 20
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut status_line = [0u8; 12];
+    stream
+        .read_exact(&mut status_line)
+        .await
+        .expect("status line");
+    String::from_utf8_lossy(&status_line[9..12])
+        .parse()
+        .expect("status")
 }
 
 #[tokio::test]

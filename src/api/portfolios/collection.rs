@@ -1,8 +1,9 @@
 //! `GET` and `POST /api/portfolios`: the caller's portfolios, and creating one.
 
+use super::super::answer::Answer;
 use super::super::error::ApiError;
-use super::super::gate::{caller_with_body, principal};
-use super::super::json_body::parse_json;
+use super::super::gate::refuse_anonymous;
+use super::super::json_body::{optional_body, parse_json};
 use super::super::{respond, respond_created, with_state, AppState};
 use super::input::BODY_LIMIT_BYTES;
 use super::requests::CreatePortfolio;
@@ -17,26 +18,32 @@ use cryptolens_actors::domain::money::FeeRate;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 const DEFAULT_FEE_RATE: FeeRate = FeeRate::TEN_BASIS_POINTS;
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let create = warp::path!("api" / "portfolios")
         .and(warp::post())
-        .and(caller_with_body(state, BODY_LIMIT_BYTES))
-        .then(
-            |caller: Principal, body: Bytes, state: AppState| async move {
-                respond_created(create_portfolio(&caller, &body, &state).await, &state)
-            },
-        );
+        .and(refuse_anonymous())
+        .and(optional_body(BODY_LIMIT_BYTES))
+        .and(with_state(state))
+        .map(|body: Bytes, state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                Ok(respond_created(
+                    create_portfolio(&caller, &body, &state).await,
+                    &state,
+                ))
+            })
+        });
     let list = warp::path!("api" / "portfolios")
         .and(warp::get())
-        .and(principal(state))
+        .and(refuse_anonymous())
         .and(with_state(state))
-        .map(|caller: Principal, state: AppState| {
-            respond(list_portfolios(&caller, &state), &state)
+        .map(|state: AppState| {
+            Answer::for_caller(move |caller| async move {
+                Ok(respond(list_portfolios(&caller, &state), &state))
+            })
         });
     create.or(list).unify()
 }

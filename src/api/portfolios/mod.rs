@@ -1,8 +1,8 @@
 //! Paper portfolio routes. Every mutation goes to the portfolio's actor and is answered once
 //! durable; an `Idempotency-Key` header makes a retry return the first answer. A portfolio
 //! belongs to the user who created it: others get the same 404 as for a portfolio that does
-//! not exist (admins see all); the gate's [`portfolio_route`] checks that once and hands the
-//! handler the portfolio it found.
+//! not exist (admins see all); the gate's [`portfolio_route`] checks that once, for the
+//! caller the gate identified, and hands the handler the portfolio it found.
 //!
 //! Each handler parses, calls one book, engine or domain method, and renders: the sizing and
 //! risk rules are the domain's (`domain/ledger/sizing.rs`, `risk.rs`), the JSON shapes are in
@@ -19,12 +19,12 @@ mod views;
 
 pub(super) use input::parse_id;
 
+use super::answer::Answer;
 use super::gate::{portfolio_route, trade_route, OwnedPortfolio};
 use super::AppState;
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     collection::routes(state)
         .or(reads::routes(state))
         .unify()

@@ -2,9 +2,10 @@
 //! ledger, and a trade's journal. Each view has its own route; other paths never reach here
 //! (the gate answers 404 for a path missing from the authorisation table).
 
+use super::super::answer::Answer;
 use super::super::error::ApiError;
 use super::super::query::QueryParams;
-use super::super::{respond, with_state, AppState};
+use super::super::{respond, AppState};
 use super::input::{no_input, parse_id};
 use super::market::marks;
 use super::views::{LedgerEntryJson, PortfolioJson, TradeJson};
@@ -14,29 +15,17 @@ use cryptolens_actors::domain::ledger::{analytics, LedgerError, Portfolio, Trade
 use cryptolens_actors::domain::money::Price;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 type Marks = HashMap<String, Price>;
 /// Renders a portfolio valued at `Marks` as of `now_ms`; valuing can overflow.
 type Render = fn(&Portfolio, &Marks, i64) -> Result<Value, LedgerError>;
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let show = valued_view(
         warp::path!("api" / "portfolios" / String).and(warp::get()),
         portfolio_json,
         state,
-    );
-    let trades = portfolio_route(
-        warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
-        warp::query::<HashMap<String, String>>(),
-        state,
-    )
-    .and(with_state(state))
-    .then(
-        |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
-            respond(list_trades(&owned, &query, &state).await, &state)
-        },
     );
     let stats = valued_view(
         warp::path!("api" / "portfolios" / String / "stats").and(warp::get()),
@@ -48,30 +37,13 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         equity_json,
         state,
     );
-    // The ledger needs no prices: no marks asked of the symbol actors.
-    let ledger = portfolio_route(
-        warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
-        no_input(),
-        state,
-    )
-    .and(with_state(state))
-    .then(|owned: OwnedPortfolio, (), state: AppState| async move {
-        respond(
-            owned
-                .read()
-                .await
-                .map(|p| ledger_json(&p))
-                .map_err(ApiError::from),
-            &state,
-        )
-    });
-    show.or(trades)
+    show.or(trades(state))
         .unify()
         .or(stats)
         .unify()
         .or(equity)
         .unify()
-        .or(ledger)
+        .or(ledger(state))
         .unify()
         .or(journal(state))
         .unify()
@@ -83,28 +55,51 @@ fn valued_view<P>(
     path: P,
     render: Render,
     state: &AppState,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
 where
     P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
 {
-    portfolio_route(path, no_input(), state)
-        .and(with_state(state))
-        .then(
-            move |owned: OwnedPortfolio, (), state: AppState| async move {
-                respond(valued(&owned, &state, render).await, &state)
-            },
-        )
+    portfolio_route(
+        path,
+        no_input(),
+        state,
+        move |owned: OwnedPortfolio, (), state: AppState| async move {
+            respond(valued(&owned, &state, render).await, &state)
+        },
+    )
+}
+
+/// `GET .../trades`, optionally of one `status`.
+fn trades(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
+    portfolio_route(
+        warp::path!("api" / "portfolios" / String / "trades").and(warp::get()),
+        warp::query::<HashMap<String, String>>(),
+        state,
+        |owned: OwnedPortfolio, query: HashMap<String, String>, state: AppState| async move {
+            respond(list_trades(&owned, &query, &state).await, &state)
+        },
+    )
+}
+
+/// `GET .../ledger`: needs no prices, so no marks are asked of the symbol actors.
+fn ledger(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
+    portfolio_route(
+        warp::path!("api" / "portfolios" / String / "ledger").and(warp::get()),
+        no_input(),
+        state,
+        |owned: OwnedPortfolio, (), state: AppState| async move {
+            let ledger = owned.read().await.map(|p| ledger_json(&p));
+            respond(ledger.map_err(ApiError::from), &state)
+        },
+    )
 }
 
 /// `GET .../trades/{trade_id}/journal`.
-fn journal(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+fn journal(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     trade_route(
         warp::path!("api" / "portfolios" / String / "trades" / String / "journal").and(warp::get()),
         no_input(),
         state,
-    )
-    .and(with_state(state))
-    .then(
         |owned: OwnedPortfolio, trade: String, (), state: AppState| async move {
             respond(trade_journal(&owned, &trade).await, &state)
         },

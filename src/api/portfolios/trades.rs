@@ -2,9 +2,10 @@
 //! checks its input, builds one [`Mutation`], sends it to the portfolio's actor and renders
 //! the outcome once it is durable.
 
+use super::super::answer::Answer;
 use super::super::error::ApiError;
 use super::super::json_body::parse_json;
-use super::super::{respond, respond_created, with_state, AppState};
+use super::super::{respond, respond_created, AppState};
 use super::input::{body_or_empty, idempotency_key, mutation_input, parse_id, MutationInput};
 use super::market::price_or_trade_market;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
@@ -13,17 +14,13 @@ use super::{open, portfolio_route, trade_route, OwnedPortfolio};
 use cryptolens_actors::domain::ledger::{Mutation, Outcome};
 use serde_json::{json, Value};
 use std::future::Future;
-use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let open = portfolio_route(
         warp::path!("api" / "portfolios" / String / "trades").and(warp::post()),
         mutation_input(),
         state,
-    )
-    .and(with_state(state))
-    .then(
         |owned: OwnedPortfolio, input: MutationInput, state: AppState| async move {
             respond_created(open_trade(&owned, input, &state).await, &state)
         },
@@ -64,20 +61,21 @@ fn trade_action<P, H, F>(
     path: P,
     handler: H,
     state: &AppState,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
 where
     P: Filter<Extract = (String, String), Error = Rejection> + Clone + Send + Sync + 'static,
     H: Fn(OwnedPortfolio, String, MutationInput, AppState) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Result<Value, ApiError>> + Send,
+    F: Future<Output = Result<Value, ApiError>> + Send + 'static,
 {
-    trade_route(path, mutation_input(), state)
-        .and(with_state(state))
-        .then(
-            move |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| {
-                let answer = handler(owned, trade, input, state.clone());
-                async move { respond(answer.await, &state) }
-            },
-        )
+    trade_route(
+        path,
+        mutation_input(),
+        state,
+        move |owned: OwnedPortfolio, trade: String, input: MutationInput, state: AppState| {
+            let answer = handler(owned, trade, input, state.clone());
+            async move { respond(answer.await, &state) }
+        },
+    )
 }
 
 /// Sends `mutation` under `key` and renders what it did.
