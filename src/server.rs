@@ -148,7 +148,7 @@ impl Server {
         );
         let restoring = engine.clone();
         tokio::task::spawn_blocking(move || restoring.restore_from(store)).await??;
-        tokio::spawn(cryptolens_actors::actors::portfolio::run_exit_triggers(
+        tokio::spawn(cryptolens_actors::actors::portfolio::run_candle_feed(
             engine.clone(),
         ));
         if options.demo {

@@ -85,6 +85,36 @@ pub fn refuse_anonymous() -> impl Filter<Extract = (), Error = Rejection> + Clon
         .untuple_one()
 }
 
+/// Nothing to read before the handler (routes without a body or query).
+pub fn no_input() -> impl Filter<Extract = ((),), Error = Rejection> + Clone {
+    warp::any().and_then(|| async { Ok::<(), Rejection>(()) })
+}
+
+/// A route acting for the caller on the caller's own objects: `path` (with its method),
+/// anonymous requests refused before any body is read, then `input` (a body, or nothing),
+/// and `handler(caller, input, state)` once the gate hands the caller over.
+pub fn caller_route<P, I, T, H, F>(
+    path: P,
+    input: I,
+    state: &AppState,
+    handler: H,
+) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone
+where
+    P: Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static,
+    I: Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+    H: Fn(Principal, T, AppState) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    path.and(refuse_anonymous())
+        .and(input)
+        .and(with_state(state))
+        .map(move |input: T, state: AppState| {
+            let handler = handler.clone();
+            Answer::for_caller(move |caller| async move { Ok(handler(caller, input, state).await) })
+        })
+}
+
 /// For long-lived sessions (WebSocket ingest), before each message: the credentials still
 /// act with at least `least` (not revoked, expired, disabled or demoted since the upgrade),
 /// and one more message of `class` fits the caller's budget.

@@ -2,7 +2,7 @@
 
 use super::answer::Answer;
 use super::error::ApiError;
-use super::gate::refuse_anonymous;
+use super::gate::{caller_route, no_input, refuse_anonymous};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, respond_created, with_state, AppState};
 use crate::auth::{ApiKeyRecord, Principal, Role};
@@ -24,32 +24,23 @@ pub struct CreateApiKey {
 }
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
-    let create = warp::path!("api" / "keys")
-        .and(warp::post())
-        .and(refuse_anonymous())
-        .and(optional_body(BODY_LIMIT_BYTES))
-        .and(with_state(state))
-        .map(|body: Bytes, state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                Ok(respond_created(
-                    create(&caller, &body, &state).await,
-                    &state,
-                ))
-            })
-        });
-    let list = warp::path!("api" / "keys")
-        .and(warp::get())
-        .and(refuse_anonymous())
-        .and(with_state(state))
-        .map(|state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                let keys: Vec<Value> = state.auth.keys_of(&caller).iter().map(key_json).collect();
-                Ok(respond(
-                    Ok(json!({"count": keys.len(), "keys": keys})),
-                    &state,
-                ))
-            })
-        });
+    let create = caller_route(
+        warp::path!("api" / "keys").and(warp::post()),
+        optional_body(BODY_LIMIT_BYTES),
+        state,
+        |caller, body: Bytes, state| async move {
+            respond_created(create(&caller, &body, &state).await, &state)
+        },
+    );
+    let list = caller_route(
+        warp::path!("api" / "keys").and(warp::get()),
+        no_input(),
+        state,
+        |caller, (), state| async move {
+            let keys: Vec<Value> = state.auth.keys_of(&caller).iter().map(key_json).collect();
+            respond(Ok(json!({"count": keys.len(), "keys": keys})), &state)
+        },
+    );
     let revoke = warp::path!("api" / "keys" / String)
         .and(warp::delete())
         .and(refuse_anonymous())

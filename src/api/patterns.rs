@@ -57,6 +57,10 @@ fn parse_query(query: &HashMap<String, String>) -> Result<PatternQuery, ApiError
         query,
         &["symbol", "timeframe", "kind", "status", "limit", "offset"],
     )?;
+    // Parsed in this order so that, of several bad parameters, the first named is reported.
+    let symbol = params.symbol()?;
+    let timeframe = params.timeframe()?;
+    let kind = params.named("kind", "fair_value_gap, order_block, liquidity_sweep")?;
     let status = match query.get("status").map(String::as_str) {
         Some("live") => StatusFilter::Live,
         _ => params
@@ -67,9 +71,9 @@ fn parse_query(query: &HashMap<String, String>) -> Result<PatternQuery, ApiError
             .map_or(StatusFilter::Any, StatusFilter::Exactly),
     };
     Ok(PatternQuery {
-        symbol: params.symbol()?,
-        timeframe: params.timeframe()?,
-        kind: params.named("kind", "fair_value_gap, order_block, liquidity_sweep")?,
+        symbol,
+        timeframe,
+        kind,
         status,
         limit: params.integer(
             "limit",

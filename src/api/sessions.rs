@@ -2,7 +2,7 @@
 
 use super::answer::Answer;
 use super::error::ApiError;
-use super::gate::refuse_anonymous;
+use super::gate::{caller_route, no_input};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
 use crate::auth::Principal;
@@ -36,35 +36,26 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .then(|body: Bytes, state: AppState| async move {
             Answer::Ready(respond(login(&body, &state).await, &state))
         });
-    let logout = warp::path!("api" / "auth" / "logout")
-        .and(warp::post())
-        .and(refuse_anonymous())
-        .and(with_state(state))
-        .map(|state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                Ok(respond(logout(&caller, &state).await, &state))
-            })
-        });
-    let password = warp::path!("api" / "auth" / "password")
-        .and(warp::post())
-        .and(refuse_anonymous())
-        .and(optional_body(BODY_LIMIT_BYTES))
-        .and(with_state(state))
-        .map(|body: Bytes, state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                Ok(respond(
-                    change_password(&caller, &body, &state).await,
-                    &state,
-                ))
-            })
-        });
-    let me = warp::path!("api" / "auth" / "me")
-        .and(warp::get())
-        .and(refuse_anonymous())
-        .and(with_state(state))
-        .map(|state: AppState| {
-            Answer::for_caller(move |caller| async move { Ok(respond(Ok(me(&caller)), &state)) })
-        });
+    let logout = caller_route(
+        warp::path!("api" / "auth" / "logout").and(warp::post()),
+        no_input(),
+        state,
+        |caller, (), state| async move { respond(logout(&caller, &state).await, &state) },
+    );
+    let password = caller_route(
+        warp::path!("api" / "auth" / "password").and(warp::post()),
+        optional_body(BODY_LIMIT_BYTES),
+        state,
+        |caller, body: Bytes, state| async move {
+            respond(change_password(&caller, &body, &state).await, &state)
+        },
+    );
+    let me = caller_route(
+        warp::path!("api" / "auth" / "me").and(warp::get()),
+        no_input(),
+        state,
+        |caller, (), state| async move { respond(Ok(me(&caller)), &state) },
+    );
     login.or(logout).unify().or(password).unify().or(me).unify()
 }
 

@@ -107,6 +107,20 @@ async fn each_invalid_request_is_refused_with_its_field_and_changes_nothing() {
             "{body} -> {answer}"
         );
     }
+    // Regression: amounts read into the money types were refused as JSON syntax errors.
+    for change in [
+        json!({"quantity": "-1"}),
+        json!({"quantity": "0.000000001"}),
+        json!({"price": "0"}),
+        json!({"stop_loss": "0.000000001"}),
+        json!({"take_profits": ["1e19"]}),
+    ] {
+        let (_, answer) = post(&http, &trades, None, open(change.clone())).await;
+        assert_eq!(
+            answer["error"]["code"], "invalid_input",
+            "{change} -> {answer}"
+        );
+    }
     let (status, answer) = post(&http, &trades, None, open(json!({"price": null}))).await;
     assert_eq!(status, 404, "at market needs data for the symbol: {answer}");
     let portfolios = format!("{}/api/portfolios", server.base_url);

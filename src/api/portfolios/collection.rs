@@ -2,10 +2,10 @@
 
 use super::super::answer::Answer;
 use super::super::error::ApiError;
-use super::super::gate::refuse_anonymous;
+use super::super::gate::{caller_route, no_input};
 use super::super::json_body::{optional_body, parse_json};
-use super::super::{respond, respond_created, with_state, AppState};
-use super::input::BODY_LIMIT_BYTES;
+use super::super::{respond, respond_created, AppState};
+use super::input::{fee_rate, BODY_LIMIT_BYTES};
 use super::requests::CreatePortfolio;
 use super::views::PortfolioJson;
 use crate::auth::Principal;
@@ -23,28 +23,20 @@ use warp::{Filter, Rejection};
 const DEFAULT_FEE_RATE: FeeRate = FeeRate::TEN_BASIS_POINTS;
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
-    let create = warp::path!("api" / "portfolios")
-        .and(warp::post())
-        .and(refuse_anonymous())
-        .and(optional_body(BODY_LIMIT_BYTES))
-        .and(with_state(state))
-        .map(|body: Bytes, state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                Ok(respond_created(
-                    create_portfolio(&caller, &body, &state).await,
-                    &state,
-                ))
-            })
-        });
-    let list = warp::path!("api" / "portfolios")
-        .and(warp::get())
-        .and(refuse_anonymous())
-        .and(with_state(state))
-        .map(|state: AppState| {
-            Answer::for_caller(move |caller| async move {
-                Ok(respond(list_portfolios(&caller, &state), &state))
-            })
-        });
+    let create = caller_route(
+        warp::path!("api" / "portfolios").and(warp::post()),
+        optional_body(BODY_LIMIT_BYTES),
+        state,
+        |caller, body: Bytes, state| async move {
+            respond_created(create_portfolio(&caller, &body, &state).await, &state)
+        },
+    );
+    let list = caller_route(
+        warp::path!("api" / "portfolios").and(warp::get()),
+        no_input(),
+        state,
+        |caller, (), state| async move { respond(list_portfolios(&caller, &state), &state) },
+    );
     create.or(list).unify()
 }
 
@@ -67,7 +59,11 @@ async fn create_portfolio(
         name: request.name,
         quote_currency: request.quote_currency,
         initial_balance: request.initial_balance,
-        fee_rate: request.fee_rate.unwrap_or(DEFAULT_FEE_RATE),
+        fee_rate: request
+            .fee_rate
+            .map(fee_rate)
+            .transpose()?
+            .unwrap_or(DEFAULT_FEE_RATE),
         limits: RiskLimits {
             max_position_notional: request.limits.max_position_notional,
             max_open_positions: request.limits.max_open_positions,

@@ -4,7 +4,11 @@
 use super::super::error::ApiError;
 use super::super::json_body::{optional_body, parse_json};
 use bytes::Bytes;
+use cryptolens_actors::actors::portfolio::PortfolioError;
+use cryptolens_actors::domain::ledger::check_amount;
 use cryptolens_actors::domain::market::Symbol;
+use cryptolens_actors::domain::money::{FeeRate, MoneyError, Price, Quantity};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use warp::{Filter, Rejection};
 
@@ -28,10 +32,7 @@ pub fn mutation_input() -> impl Filter<Extract = (MutationInput,), Error = Rejec
         })
 }
 
-/// Nothing to read before the lookup (reads without a body or query).
-pub fn no_input() -> impl Filter<Extract = ((),), Error = Rejection> + Clone {
-    warp::any().and_then(|| async { Ok::<(), Rejection>(()) })
-}
+pub use super::super::gate::no_input;
 
 pub fn parse_id(field: &'static str, text: &str) -> Result<u64, ApiError> {
     text.parse::<u64>().map_err(|_| {
@@ -75,6 +76,42 @@ pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ApiError>
 
 pub fn parse_symbol(text: &str) -> Result<Symbol, ApiError> {
     Symbol::parse(text).map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
+}
+
+/// A quantity or fill price from a request: the ledger's rule first (greater than 0, at
+/// most 8 decimals, with its message), then the value type's range; refused naming `field`.
+pub fn order_amount<T>(field: &'static str, value: Decimal) -> Result<T, ApiError>
+where
+    T: TryFrom<Decimal, Error = MoneyError>,
+{
+    check_amount(field, value).map_err(PortfolioError::Refused)?;
+    T::try_from(value).map_err(|error| ApiError::invalid_field(field, error.to_string()))
+}
+
+pub fn quantity(field: &'static str, value: Decimal) -> Result<Quantity, ApiError> {
+    order_amount(field, value)
+}
+
+pub fn price(field: &'static str, value: Decimal) -> Result<Price, ApiError> {
+    order_amount(field, value)
+}
+
+/// A stop or target level: any price the type holds; which side of the entry it must be on
+/// is the ledger's check.
+pub fn level(field: &'static str, value: Decimal) -> Result<Price, ApiError> {
+    Price::new_checked(value).map_err(|error| ApiError::invalid_field(field, error.to_string()))
+}
+
+pub fn levels(field: &'static str, values: Vec<Decimal>) -> Result<Vec<Price>, ApiError> {
+    values
+        .into_iter()
+        .map(|value| level(field, value))
+        .collect()
+}
+
+pub fn fee_rate(value: Decimal) -> Result<FeeRate, ApiError> {
+    FeeRate::new_checked(value)
+        .map_err(|error| ApiError::invalid_field("fee_rate", error.to_string()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::super::error::ApiError;
 use super::super::AppState;
-use super::input::{parse_symbol, required};
+use super::input::{level, levels, parse_symbol, price, quantity, required};
 use super::market::{marks, price_or_market};
 use super::requests::OpenTrade;
 use super::OwnedPortfolio;
@@ -40,15 +40,22 @@ async fn manual_open(request: OpenTrade, state: &AppState) -> Result<Mutation, A
             ))
         }
     };
-    let quantity = required(request.quantity, "quantity")?;
-    let price = price_or_market(request.price, &symbol, state).await?;
+    let quantity = quantity("quantity", required(request.quantity, "quantity")?)?;
+    let given = request
+        .price
+        .map(|value| price("price", value))
+        .transpose()?;
+    let price = price_or_market(given, &symbol, state).await?;
     Ok(Mutation::Open {
         symbol,
         side,
         quantity,
         price,
-        stop_loss: request.stop_loss,
-        take_profits: request.take_profits,
+        stop_loss: request
+            .stop_loss
+            .map(|stop| level("stop_loss", stop))
+            .transpose()?,
+        take_profits: levels("take_profits", request.take_profits)?,
         source: TradeSource::Manual,
     })
 }
@@ -78,7 +85,7 @@ async fn from_levels(
         )
     })?;
     let quantity = match request.quantity {
-        Some(quantity) => quantity,
+        Some(given) => quantity("quantity", given)?,
         None => risk_sized(owned, &levels, request.risk_percent, state).await?,
     };
     Ok(Mutation::Open {

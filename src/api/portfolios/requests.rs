@@ -1,9 +1,10 @@
 //! Request bodies of the portfolio routes. Unknown fields are refused (no mass assignment);
-//! amounts are decimal strings or JSON numbers, read exactly, into the checked value types
-//! of `domain::money` (a negative quantity or a ninth decimal place is refused while the body
-//! is read, with the field's path).
+//! amounts are decimal strings or JSON numbers, read exactly. Quantities, prices and fee
+//! rates stay plain decimals here and become the checked value types of `domain::money` in
+//! `input.rs`, so a refused amount answers `invalid_input` naming its field, as the ledger's
+//! own checks always did, rather than a JSON syntax error.
 
-use cryptolens_actors::domain::money::{FeeRate, Money, Price, Quantity};
+use cryptolens_actors::domain::money::Money;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -14,7 +15,7 @@ pub struct CreatePortfolio {
     pub initial_balance: Money,
     #[serde(default = "default_quote")]
     pub quote_currency: String,
-    pub fee_rate: Option<FeeRate>,
+    pub fee_rate: Option<Decimal>,
     #[serde(default)]
     pub limits: LimitsBody,
 }
@@ -39,11 +40,11 @@ pub struct LimitsBody {
 pub struct OpenTrade {
     pub symbol: Option<String>,
     pub side: Option<String>,
-    pub quantity: Option<Quantity>,
-    pub price: Option<Price>,
-    pub stop_loss: Option<Price>,
+    pub quantity: Option<Decimal>,
+    pub price: Option<Decimal>,
+    pub stop_loss: Option<Decimal>,
     #[serde(default)]
-    pub take_profits: Vec<Price>,
+    pub take_profits: Vec<Decimal>,
     pub from_signal: Option<String>,
     pub from_pattern: Option<String>,
     pub risk_percent: Option<Decimal>,
@@ -52,16 +53,16 @@ pub struct OpenTrade {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddToTrade {
-    pub quantity: Quantity,
-    pub price: Option<Price>,
+    pub quantity: Decimal,
+    pub price: Option<Decimal>,
 }
 
 /// Closes `quantity` (everything open when absent) at `price` or at market.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseTrade {
-    pub quantity: Option<Quantity>,
-    pub price: Option<Price>,
+    pub quantity: Option<Decimal>,
+    pub price: Option<Decimal>,
 }
 
 /// `stop_loss: null` clears the stop; an absent field keeps it.
@@ -69,14 +70,14 @@ pub struct CloseTrade {
 #[serde(deny_unknown_fields)]
 pub struct AmendTrade {
     #[serde(default, deserialize_with = "present")]
-    pub stop_loss: Option<Option<Price>>,
-    pub take_profits: Option<Vec<Price>>,
+    pub stop_loss: Option<Option<Decimal>>,
+    pub take_profits: Option<Vec<Decimal>>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<Option<Price>>, D::Error> {
-    Option::<Price>::deserialize(deserializer).map(Some)
+) -> Result<Option<Option<Decimal>>, D::Error> {
+    Option::<Decimal>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize)]

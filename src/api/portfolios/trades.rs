@@ -6,7 +6,10 @@ use super::super::answer::Answer;
 use super::super::error::ApiError;
 use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, AppState};
-use super::input::{body_or_empty, idempotency_key, mutation_input, parse_id, MutationInput};
+use super::input::{
+    body_or_empty, idempotency_key, level, levels, mutation_input, parse_id, price, quantity,
+    MutationInput,
+};
 use super::market::price_or_trade_market;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
 use super::views::{LedgerEntryJson, TradeJson};
@@ -119,10 +122,16 @@ async fn close_trade(
 ) -> Result<Value, ApiError> {
     let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: CloseTrade = body_or_empty(&input.body, "close request")?;
-    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
+    let given = request
+        .price
+        .map(|value| price("price", value))
+        .transpose()?;
+    let closed = request.quantity.map(|value| quantity("quantity", value));
+    let quantity = closed.transpose()?;
+    let price = price_or_trade_market(given, &owned, trade_id, &state).await?;
     let mutation = Mutation::Close {
         trade_id,
-        quantity: request.quantity,
+        quantity,
         price,
     };
     mutate(&owned, mutation, key).await
@@ -136,10 +145,15 @@ async fn add_to_trade(
 ) -> Result<Value, ApiError> {
     let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: AddToTrade = parse_json(&input.body, "add request")?;
-    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
+    let quantity = quantity("quantity", request.quantity)?;
+    let given = request
+        .price
+        .map(|value| price("price", value))
+        .transpose()?;
+    let price = price_or_trade_market(given, &owned, trade_id, &state).await?;
     let mutation = Mutation::Add {
         trade_id,
-        quantity: request.quantity,
+        quantity,
         price,
     };
     mutate(&owned, mutation, key).await
@@ -171,9 +185,16 @@ async fn amend_trade(
     let request: AmendTrade = parse_json(&input.body, "amendment")?;
     let mutation = Mutation::Amend {
         trade_id,
-        stop_loss: request.stop_loss.flatten(),
+        stop_loss: request
+            .stop_loss
+            .flatten()
+            .map(|stop| level("stop_loss", stop))
+            .transpose()?,
         clear_stop_loss: matches!(request.stop_loss, Some(None)),
-        take_profits: request.take_profits,
+        take_profits: request
+            .take_profits
+            .map(|targets| levels("take_profits", targets))
+            .transpose()?,
     };
     mutate(&owned, mutation, key).await
 }

@@ -4,9 +4,10 @@
 //! `domain/ledger/exits.rs`), logged by the actor under keys naming the trade, the candle and
 //! the level, so an exit is applied once however often its candle arrives.
 //!
-//! The candles come from the engine's broadcast of market events; a receiver that falls
-//! behind loses the oldest events (`Lagged`), which is reported. Feeding the book from the
-//! symbol actors directly, with catch-up from the symbol's history, is the engine's part.
+//! The candles come from the engine's broadcast of market events. Known limit: a receiver
+//! that falls behind loses the oldest events (`Lagged`, logged as a warning), and the exits
+//! of those candles are not evaluated; a lossless feed with catch-up from the symbol's
+//! history replaces this broadcast hop.
 
 use super::PortfolioBook;
 use crate::actors::{Engine, MarketEvent};
@@ -14,7 +15,7 @@ use crate::domain::market::{Candle, Symbol};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Runs until the engine's event channel closes.
-pub async fn run_exit_triggers(engine: Engine) {
+pub async fn run_candle_feed(engine: Engine) {
     let mut events = engine.subscribe();
     loop {
         match events.recv().await {
@@ -33,7 +34,7 @@ pub async fn run_exit_triggers(engine: Engine) {
             }
             Ok(_) => {}
             Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "exit triggers lagged behind the market events");
+                tracing::warn!(missed, "the portfolio candle feed lagged behind the market events; exits of the missed candles are not evaluated");
             }
             Err(RecvError::Closed) => return,
         }

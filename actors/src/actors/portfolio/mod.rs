@@ -12,7 +12,7 @@ mod record;
 
 pub use actor::PortfolioActor;
 pub use book::{PortfolioBook, PortfolioEntry};
-pub use candle_feed::run_exit_triggers;
+pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
 pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
 pub use record::LedgerRecord;

@@ -12,9 +12,9 @@ use tokio::sync::oneshot;
 /// [`super::SymbolHandle::ask`] builds one: it reserves the mailbox slot the handler gives
 /// back, and sends with `try_send` so a full mailbox is refused at once.
 pub struct Ask<R: Request> {
-    pub request: R,
-    pub enqueued_at: Instant,
-    pub reply: oneshot::Sender<R::Answer>,
+    pub(super) request: R,
+    pub(super) enqueued_at: Instant,
+    pub(super) reply: oneshot::Sender<R::Answer>,
 }
 
 impl<R: Request> Message for Ask<R> {

@@ -146,6 +146,15 @@ impl AnalysisSettings {
         {
             return invalid(&format!("tick_sizes.{symbol}"), "must be positive");
         }
+        // Levels are prices rounded to the tick: a finer tick than prices can carry would
+        // leave a signal without levels.
+        if let Some((symbol, _)) = self
+            .tick_sizes
+            .iter()
+            .find(|(_, tick)| tick.normalize().scale() > crate::domain::money::DECIMALS_MAX)
+        {
+            return invalid(&format!("tick_sizes.{symbol}"), "at most 8 decimal places");
+        }
         if self.live_patterns_max == 0 {
             return invalid("live_patterns_max", "must be at least 1");
         }
@@ -179,5 +188,21 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("expiry.atr_multiple"));
+    }
+
+    #[test]
+    fn a_tick_finer_than_prices_carry_is_refused() {
+        let with_tick = |tick: &str| AnalysisSettings {
+            tick_sizes: BTreeMap::from([("BTCUSDT".to_owned(), tick.parse().unwrap())]),
+            ..AnalysisSettings::default()
+        };
+        assert_eq!(with_tick("0.00000001").validate(), Ok(()));
+        assert_eq!(
+            with_tick("0.010000000").validate(),
+            Ok(()),
+            "trailing zeros"
+        );
+        let error = with_tick("0.000000001").validate().unwrap_err().to_string();
+        assert!(error.starts_with("analysis.tick_sizes.BTCUSDT:"), "{error}");
     }
 }

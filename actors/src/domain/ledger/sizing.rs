@@ -6,7 +6,7 @@
 //! rounded down to `DECIMALS_MAX` places (never more than the cap). Every step is checked
 //! arithmetic: overflow and a zero entry-stop distance are error values, never a panic.
 
-use super::{analytics, LedgerError, Portfolio, DECIMALS_MAX};
+use super::{analytics, check_amount, LedgerError, Portfolio, DECIMALS_MAX};
 use crate::domain::money::{FeeRate, Money, MoneyError, Price, Quantity};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
@@ -73,7 +73,11 @@ pub fn risk_sized_quantity(
     let quantity = by_risk
         .min(affordable)
         .round_dp_with_strategy(DECIMALS_MAX, RoundingStrategy::ToZero);
-    Ok(Quantity::new_checked(quantity)?)
+    // Negative equity (a short deep under water) sizes below zero: refused as the ledger
+    // refuses any such quantity, naming the field.
+    check_amount("quantity", quantity)?;
+    Quantity::new_checked(quantity)
+        .map_err(|error| LedgerError::invalid("quantity", error.to_string()))
 }
 
 impl Portfolio {
@@ -224,10 +228,34 @@ mod tests {
             Price::ZERO.checked_sub(huge_price()).unwrap(),
             RiskPercent::DEFAULT,
         );
+        assert!(
+            matches!(
+                distance,
+                Err(LedgerError::Invalid {
+                    field: "quantity",
+                    ..
+                })
+            ),
+            "prices are bounded, so the widest distance sizes to nothing, refused: {distance:?}"
+        );
+    }
+
+    #[test]
+    fn negative_equity_sizes_to_a_refused_quantity_not_an_overflow() {
+        let sized = risk_sized_quantity(
+            money("-500"),
+            money("100"),
+            FeeRate::ZERO,
+            price("10"),
+            price("9"),
+            RiskPercent::DEFAULT,
+        );
         assert_eq!(
-            distance,
-            Ok(Quantity::ZERO),
-            "prices are bounded, so the widest distance sizes to nothing instead of overflowing"
+            sized,
+            Err(LedgerError::invalid(
+                "quantity",
+                "must be greater than 0, got -5"
+            ))
         );
     }
 

@@ -18,6 +18,10 @@ impl Money {
         Money(value)
     }
 
+    pub(super) fn from_stored(value: Decimal) -> Result<Money, MoneyError> {
+        Ok(Money(value))
+    }
+
     pub const fn get(self) -> Decimal {
         self.0
     }

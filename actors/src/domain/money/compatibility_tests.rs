@@ -94,6 +94,20 @@ fn a_stored_value_that_breaks_an_invariant_is_refused_not_misread() {
 }
 
 #[test]
+fn stored_values_beyond_todays_input_bounds_still_decode() {
+    // Regression: older ledgers allowed prices above 1e18 and snapshots levels at ticks finer
+    // than 8 places; reading them back must not report them as damaged.
+    let stored_huge: Vec<u8> = bincode_bytes(&"100000000000000000000".to_owned());
+    let stored_fine: Vec<u8> = bincode_bytes(&"0.0000000001".to_owned());
+    let read = |bytes: &[u8]| from_bincode::<Price>(bytes).unwrap().get();
+    assert_eq!(read(&stored_huge), dec("100000000000000000000"));
+    assert_eq!(read(&stored_fine), dec("0.0000000001"));
+    assert!(from_bincode::<Quantity>(&stored_huge).is_ok());
+    let json = serde_json::from_str::<Price>(r#""100000000000000000000""#);
+    assert!(json.is_err(), "input keeps today's bound");
+}
+
+#[test]
 fn json_writes_strings_and_reads_strings_or_exact_numbers() {
     let after: After = from_bincode(&bincode_bytes(&before())).unwrap();
     let json = serde_json::to_value(&after).unwrap();

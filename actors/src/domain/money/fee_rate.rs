@@ -22,6 +22,11 @@ impl FeeRate {
         Ok(FeeRate(value))
     }
 
+    /// A fee rate read back from the store: the same rule as ever, [0, 1).
+    pub(super) fn from_stored(value: Decimal) -> Result<FeeRate, MoneyError> {
+        FeeRate::new_checked(value)
+    }
+
     pub const fn get(self) -> Decimal {
         self.0
     }

@@ -46,9 +46,10 @@ use rust_decimal::Decimal;
 
 /// Exchanges quote quantities and prices with at most this many decimals.
 pub const DECIMALS_MAX: u32 = 8;
-/// Largest price magnitude. Generous on purpose: ledgers written before these types existed
-/// only bounded cash (initial balance <= 1e9), so a price up to 1e9 / 1e-8 = 1e17 could have
-/// been stored; every stored value must still decode.
+/// Largest price magnitude accepted from input (1e18). Generous on purpose: ledgers written
+/// before these types existed only bounded cash (initial balance <= 1e9), so prices around
+/// 1e9 / 1e-8 = 1e17 were possible. Stored values are read back without this bound (see
+/// `text.rs`), so nothing stored under older rules becomes unreadable.
 pub const PRICE_MAX: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
 /// Largest quantity, for the same reason as [`PRICE_MAX`] (1e18).
 pub const QUANTITY_MAX: Decimal = PRICE_MAX;

@@ -21,6 +21,11 @@ impl Price {
         Ok(Price(value))
     }
 
+    /// A price read back from the store: any decimal (see `text.rs`).
+    pub(super) fn from_stored(value: Decimal) -> Result<Price, MoneyError> {
+        Ok(Price(value))
+    }
+
     pub const fn get(self) -> Decimal {
         self.0
     }

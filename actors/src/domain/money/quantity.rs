@@ -21,6 +21,14 @@ impl Quantity {
         Ok(Quantity(value))
     }
 
+    /// A quantity read back from the store: never negative, any size and scale (`text.rs`).
+    pub(super) fn from_stored(value: Decimal) -> Result<Quantity, MoneyError> {
+        if value < Decimal::ZERO {
+            return Err(MoneyError::Negative { value });
+        }
+        Ok(Quantity(value))
+    }
+
     pub const fn get(self) -> Decimal {
         self.0
     }

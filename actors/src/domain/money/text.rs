@@ -17,8 +17,13 @@ pub(super) fn read_decimal<'de, D: Deserializer<'de>>(
 }
 
 /// Implements `Serialize` (the decimal's text, exactly as `rust_decimal::serde::str` writes
-/// it) and `Deserialize` (through the type's checked `TryFrom<Decimal>`) for a value type with
-/// a `get() -> Decimal` accessor.
+/// it) and `Deserialize` for a value type with a `get() -> Decimal` accessor. Input from a
+/// human-readable format (a request body) goes through the type's checked `TryFrom<Decimal>`.
+/// A binary format is the store: its values were checked when they were written, under the
+/// rules of their day (older ledgers allowed prices above today's bound, snapshots levels at
+/// finer ticks), so reading one back checks only what no rule ever allowed (the type's
+/// `from_stored`: a negative quantity, a fee rate outside [0, 1)); refusing more would report
+/// a sound ledger as damaged.
 macro_rules! decimal_text_serde {
     ($type:ty) => {
         impl serde::Serialize for $type {
@@ -31,8 +36,13 @@ macro_rules! decimal_text_serde {
             fn deserialize<D: serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<$type, D::Error> {
+                let stored = !deserializer.is_human_readable();
                 let value = super::text::read_decimal(deserializer)?;
-                <$type>::try_from(value).map_err(serde::de::Error::custom)
+                if stored {
+                    <$type>::from_stored(value).map_err(serde::de::Error::custom)
+                } else {
+                    <$type>::try_from(value).map_err(serde::de::Error::custom)
+                }
             }
         }
 
