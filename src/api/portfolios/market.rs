@@ -7,6 +7,7 @@ use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::domain::ledger::{LedgerError, Portfolio};
 use cryptolens_actors::domain::market::Symbol;
 use cryptolens_actors::domain::money::Price;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// Latest prices of the symbols the portfolio holds open; a symbol without data is left out.
@@ -35,15 +36,16 @@ pub async fn price_or_market(
     }
 }
 
-/// A given price, or the latest price of the symbol trade `trade_id` is on.
+/// A fill price given in a request (checked as `price`), or the latest price of the symbol
+/// trade `trade_id` is on.
 pub async fn price_or_trade_market(
-    price: Option<Price>,
+    price: Option<Decimal>,
     owned: &OwnedPortfolio,
     trade_id: u64,
     state: &AppState,
 ) -> Result<Price, ApiError> {
-    if let Some(price) = price {
-        return Ok(price);
+    if let Some(given) = price {
+        return super::input::price("price", given);
     }
     let portfolio = owned.read().await?;
     let trade = portfolio

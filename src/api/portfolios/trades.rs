@@ -7,7 +7,7 @@ use super::super::error::ApiError;
 use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, AppState};
 use super::input::{
-    body_or_empty, idempotency_key, level, levels, mutation_input, parse_id, price, quantity,
+    body_or_empty, idempotency_key, level, levels, mutation_input, parse_id, quantity,
     MutationInput,
 };
 use super::market::price_or_trade_market;
@@ -122,13 +122,9 @@ async fn close_trade(
 ) -> Result<Value, ApiError> {
     let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: CloseTrade = body_or_empty(&input.body, "close request")?;
-    let given = request
-        .price
-        .map(|value| price("price", value))
-        .transpose()?;
     let closed = request.quantity.map(|value| quantity("quantity", value));
     let quantity = closed.transpose()?;
-    let price = price_or_trade_market(given, &owned, trade_id, &state).await?;
+    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
     let mutation = Mutation::Close {
         trade_id,
         quantity,
@@ -146,11 +142,7 @@ async fn add_to_trade(
     let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: AddToTrade = parse_json(&input.body, "add request")?;
     let quantity = quantity("quantity", request.quantity)?;
-    let given = request
-        .price
-        .map(|value| price("price", value))
-        .transpose()?;
-    let price = price_or_trade_market(given, &owned, trade_id, &state).await?;
+    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
     let mutation = Mutation::Add {
         trade_id,
         quantity,
