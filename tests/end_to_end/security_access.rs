@@ -299,12 +299,8 @@ async fn credential_checks(server: &ServerProcess) -> u64 {
         .unwrap_or_else(|| panic!("no credential check counter in {text}"))
 }
 
-/// Issue 12 pins: the gate hands the handler the caller it identified, so a handler acting
-/// for the caller never looks the credentials up a second time (it used to: once in the
-/// gate, once more in the handler's `principal` filter).
-#[tokio::test]
-async fn credentials_are_identified_once_per_request_even_where_the_handler_needs_the_caller() {
-    let server = ServerProcess::start("");
+/// Creates a portfolio as the admin; its id.
+async fn admin_portfolio(server: &ServerProcess) -> u64 {
     let body = json!({"name": "admin's", "initial_balance": "1000"});
     let (status, created) = send(
         &client(),
@@ -314,7 +310,16 @@ async fn credentials_are_identified_once_per_request_even_where_the_handler_need
     )
     .await;
     assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_u64().expect("id");
+    created["id"].as_u64().expect("id")
+}
+
+/// Issue 12 pins: the gate hands the handler the caller it identified, so a handler acting
+/// for the caller never looks the credentials up a second time (it used to: once in the
+/// gate, once more in the handler's `principal` filter).
+#[tokio::test]
+async fn credentials_are_identified_once_per_request_even_where_the_handler_needs_the_caller() {
+    let server = ServerProcess::start("");
+    let id = admin_portfolio(&server).await;
     let open = json!({"symbol": "EURUSD", "side": "long", "quantity": "1", "price": "1"});
     for (method, path, body, expected) in [
         ("GET", "/api/keys".to_owned(), None, 200),
@@ -357,15 +362,7 @@ async fn credentials_are_identified_once_per_request_even_where_the_handler_need
 #[tokio::test]
 async fn anonymous_viewers_read_market_data_but_no_portfolio() {
     let server = ServerProcess::start("[auth]\nanonymous_viewer = true\n");
-    let body = json!({"name": "admin's", "initial_balance": "1000"});
-    let (status, created) = send(
-        &client(),
-        "POST",
-        &server.url("/api/portfolios"),
-        Some(&body),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
+    admin_portfolio(&server).await;
     let anonymous = anonymous_client();
     assert_eq!(
         send(&anonymous, "GET", &server.url("/api/patterns"), None)
