@@ -75,6 +75,7 @@ fn bench_ledger(c: &mut Criterion) {
         fee_rate: FeeRate::new_checked(Decimal::new(1, 3)).expect("a fee rate"),
         limits: RiskLimits::default(),
         created_at_ms: 0,
+        money_decimals: Some(8),
     };
     let id = runtime
         .block_on(book.create(spec))

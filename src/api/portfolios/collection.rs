@@ -14,7 +14,7 @@ use cryptolens_actors::actors::portfolio::PortfolioBook;
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::domain::ledger::{PortfolioSpec, RiskLimits};
-use cryptolens_actors::domain::money::FeeRate;
+use cryptolens_actors::domain::money::{FeeRate, DECIMALS_MAX};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,6 +70,7 @@ async fn create_portfolio(
             daily_loss_limit: request.limits.daily_loss_limit,
         },
         created_at_ms: state.clock.now_ms(),
+        money_decimals: Some(DECIMALS_MAX),
     };
     let portfolio = book(state)?.create(spec).await?;
     let view = PortfolioJson::new(&portfolio, &HashMap::new(), state.clock.now_ms())

@@ -157,7 +157,10 @@ async fn list_trades(
         .trades()
         .rev()
         .filter(|trade| status.is_none_or(|wanted| trade.status == wanted))
-        .map(|trade| TradeJson::new(trade, marks.get(trade.symbol.as_str()).copied()))
+        .map(|trade| {
+            let mark = marks.get(trade.symbol.as_str()).copied();
+            TradeJson::new(trade, mark, portfolio.journal_of(trade.id))
+        })
         .collect();
     Ok(json!({"count": trades.len(), "trades": trades}))
 }
@@ -168,5 +171,6 @@ async fn trade_journal(owned: &OwnedPortfolio, trade: &str) -> Result<Value, Api
     let trade = portfolio
         .trade(trade_id)
         .ok_or(PortfolioError::Refused(LedgerError::UnknownTrade(trade_id)))?;
-    Ok(json!({"trade_id": trade_id, "journal": TradeJson::new(trade, None).journal}))
+    let journal = TradeJson::new(trade, None, portfolio.journal_of(trade_id)).journal;
+    Ok(json!({"trade_id": trade_id, "journal": journal}))
 }

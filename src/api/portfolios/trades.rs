@@ -95,7 +95,8 @@ async fn mutate(
 
 fn outcome_json(outcome: &Outcome) -> Value {
     let entries: Vec<LedgerEntryJson> = outcome.entries.iter().map(LedgerEntryJson::new).collect();
-    json!({"trade": TradeJson::new(&outcome.trade, None), "ledger_entries": entries})
+    let journal = outcome.journal_entry.as_slice();
+    json!({"trade": TradeJson::new(&outcome.trade, None, journal), "ledger_entries": entries})
 }
 
 /// The trade id of a trade route and the request's idempotency key, checked.

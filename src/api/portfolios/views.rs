@@ -81,7 +81,7 @@ pub struct TradeJson {
 }
 
 impl TradeJson {
-    pub fn new(trade: &Trade, mark: Option<Price>) -> TradeJson {
+    pub fn new(trade: &Trade, mark: Option<Price>, journal: &[JournalEntry]) -> TradeJson {
         TradeJson {
             id: trade.id,
             symbol: trade.symbol.clone(),
@@ -103,7 +103,7 @@ impl TradeJson {
             opened_at: trade.opened_at_ms,
             closed_at: trade.closed_at_ms,
             source: trade.source.clone(),
-            journal: trade.journal.iter().map(JournalJson::new).collect(),
+            journal: journal.iter().map(JournalJson::new).collect(),
         }
     }
 }

@@ -40,6 +40,7 @@ fn spec() -> PortfolioSpec {
         fee_rate: FeeRate::ZERO,
         limits: RiskLimits::default(),
         created_at_ms: 0,
+        money_decimals: Some(8),
     }
 }
 

@@ -55,6 +55,7 @@ mod tests {
                 daily_loss_limit: None,
             },
             created_at_ms: 1,
+            money_decimals: None,
         };
         let mut portfolio = Portfolio::create(spec.clone()).unwrap();
         let mut records = vec![LedgerRecord::Created { spec }];

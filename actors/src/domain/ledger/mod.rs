@@ -29,6 +29,7 @@ pub(crate) fn test_spec(initial_balance: &str, fee_rate: rust_decimal::Decimal) 
         fee_rate: crate::domain::money::FeeRate::new_checked(fee_rate).expect("a fee rate"),
         limits: RiskLimits::default(),
         created_at_ms: 0,
+        money_decimals: Some(crate::domain::money::DECIMALS_MAX),
     }
 }
 
@@ -37,10 +38,11 @@ pub use crate::domain::money::DECIMALS_MAX;
 pub use error::LedgerError;
 pub use exits::{exit_on_candle, target_share};
 pub use model::{
-    EntryKind, JournalEntry, LedgerEntry, RiskLimits, Side, Trade, TradeSource, TradeStatus,
+    EntryKind, ExitReason, ExitRules, Fill, FillKind, JournalEntry, LedgerEntry, OrderKind,
+    PendingEntry, RiskLimits, Side, Trade, TradeSource, TradeStatus, Trailing,
 };
-pub use mutation::{Mutation, PortfolioSpec};
+pub use mutation::{Entry, Mutation, OrderRequest, PortfolioSpec, Size};
 pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
 pub use portfolio::{check_amount, Outcome, Portfolio};
 pub use risk::{Addition, Order, RiskApproved};
-pub use sizing::{risk_sized_quantity, RiskPercent};
+pub use sizing::{risk_sized_quantity, RiskPercent, SizingCap, SizingNote};

@@ -31,6 +31,10 @@ const TAG_LENGTH_MAX: usize = 40;
 pub struct Outcome {
     pub trade: Trade,
     pub entries: Vec<LedgerEntry>,
+    /// How a risk-sized order was sized.
+    pub sizing: Option<super::SizingNote>,
+    /// The entry a journal mutation appended.
+    pub journal_entry: Option<super::JournalEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +45,8 @@ pub struct Portfolio {
     /// Kept with every change, so the position limit is O(1) however long the history.
     pub(super) open_positions: usize,
     ledger: Vec<LedgerEntry>,
+    /// Journal entries per trade, kept apart from the trade so appending one stores one.
+    journals: BTreeMap<u64, Vec<super::JournalEntry>>,
     /// Realised P&L net of exit fees per UTC day (day number since the epoch).
     realised_by_day: BTreeMap<i64, Money>,
 }
@@ -54,6 +60,7 @@ impl Portfolio {
             trades: BTreeMap::new(),
             open_positions: 0,
             ledger: Vec::new(),
+            journals: BTreeMap::new(),
             realised_by_day: BTreeMap::new(),
         })
     }
@@ -72,6 +79,11 @@ impl Portfolio {
 
     pub fn trade(&self, id: u64) -> Option<&Trade> {
         self.trades.get(&id)
+    }
+
+    /// The journal of trade `trade_id`, oldest first.
+    pub fn journal_of(&self, trade_id: u64) -> &[super::JournalEntry] {
+        self.journals.get(&trade_id).map_or(&[], Vec::as_slice)
     }
 
     pub fn ledger(&self) -> &[LedgerEntry] {
@@ -144,6 +156,15 @@ impl Portfolio {
                 text,
                 tags,
             } => self.journal(*trade_id, text, tags, at_ms),
+            Mutation::Place(_)
+            | Mutation::Cancel { .. }
+            | Mutation::Expire { .. }
+            | Mutation::FillOrder { .. }
+            | Mutation::Exit { .. }
+            | Mutation::MoveStop { .. } => Err(LedgerError::invalid(
+                "mutation",
+                "orders are not implemented yet",
+            )),
         }
     }
 
@@ -181,7 +202,12 @@ impl Portfolio {
             closed_at_ms: None,
             status: TradeStatus::Open,
             source: source.clone(),
-            journal: Vec::new(),
+            fills: Vec::new(),
+            exit_notional: Money::ZERO,
+            exit_reason: None,
+            targets_hit: 0,
+            pending: None,
+            exit_rules: super::ExitRules::default(),
         };
         self.commit(trade, vec![entry])
     }
@@ -327,13 +353,19 @@ impl Portfolio {
                 format!("at most {TAGS_MAX} tags of 1 to {TAG_LENGTH_MAX} characters"),
             ));
         }
-        let mut trade = trade.clone();
-        trade.journal.push(super::JournalEntry {
+        let trade = trade.clone();
+        let entry = super::JournalEntry {
             text: text.to_owned(),
             tags: tags.to_vec(),
             at_ms,
-        });
-        self.commit(trade, Vec::new())
+        };
+        let mut outcome = self.commit(trade, Vec::new())?;
+        self.journals
+            .entry(trade_id)
+            .or_default()
+            .push(entry.clone());
+        outcome.journal_entry = Some(entry);
+        Ok(outcome)
     }
 
     fn open_trade(&self, trade_id: u64) -> Result<&Trade, LedgerError> {
@@ -433,7 +465,12 @@ impl Portfolio {
             self.is_conserved(),
             "Invariant: cash = initial + ledger, >= 0"
         );
-        Ok(Outcome { trade, entries })
+        Ok(Outcome {
+            trade,
+            entries,
+            sizing: None,
+            journal_entry: None,
+        })
     }
 }
 

@@ -9,9 +9,28 @@
 use super::{analytics, check_amount, LedgerError, Portfolio, DECIMALS_MAX};
 use crate::domain::money::{FeeRate, Money, MoneyError, Price, Quantity};
 use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 const HUNDRED: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
+
+/// What sizing by risk decided, for the response: the quantity the risk alone gives, the
+/// quantity placed, and the cap that cut it down, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizingNote {
+    pub risk_percent: Decimal,
+    pub by_risk: Quantity,
+    pub quantity: Quantity,
+    pub cap: Option<SizingCap>,
+}
+
+/// The limit that made a risk-sized quantity smaller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizingCap {
+    MaxPositionNotional,
+    AvailableCash,
+}
 
 /// A share of equity to risk on one trade, in percent: in (0, 100].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
