@@ -24,6 +24,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
+    #[serde(default)]
+    pub trading: crate::trading_settings::TradingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -132,6 +134,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.trading.validate().map_err(ConfigError::Invalid)?;
         let positive = [
             ("engine.mailbox_capacity", self.engine.mailbox_capacity),
             ("engine.ring_capacity", self.engine.ring_capacity),

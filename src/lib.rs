@@ -12,4 +12,5 @@ pub mod report;
 pub mod server;
 pub mod store_commands;
 pub mod telemetry;
+pub mod trading_settings;
 pub mod user_commands;

@@ -135,6 +135,7 @@ impl Server {
             auth,
             limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             anonymous_viewer: settings.auth.anonymous_viewer,
+            trading: Arc::new(settings.trading.clone()),
         };
         spawn_maintenance(&state, settings, shutting_down.clone());
         let mut stop_accepting = shutting_down.clone();

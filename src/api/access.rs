@@ -175,6 +175,8 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/portfolios/{id}/trades/{trade}/close", TRADER)
         .says("Close a trade in full or in part")
         .body("CloseTrade"),
+    route("POST", "/api/portfolios/{id}/trades/{trade}/cancel", TRADER)
+        .says("Cancel a pending order, releasing its cash"),
     route("POST", "/api/portfolios/{id}/trades/{trade}/add", TRADER)
         .says("Add to a trade")
         .body("AddToTrade"),

@@ -66,6 +66,8 @@ pub struct AppState {
     pub limits: Arc<rate_limit::RateLimits>,
     /// Requests without credentials may use viewer routes (`auth.anonymous_viewer`).
     pub anonymous_viewer: bool,
+    /// How paper orders fill (`[trading]`).
+    pub trading: Arc<crate::trading_settings::TradingSettings>,
 }
 
 impl AppState {

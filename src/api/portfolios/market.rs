@@ -1,11 +1,11 @@
-//! The market prices portfolio handlers need: marks for valuation and prices "at market".
+//! The market prices portfolio handlers need: marks for valuation and fill prices "at market".
 
 use super::super::error::ApiError;
 use super::super::AppState;
+use super::order_terms::market_price;
 use super::OwnedPortfolio;
 use cryptolens_actors::actors::portfolio::PortfolioError;
-use cryptolens_actors::domain::ledger::{LedgerError, Portfolio};
-use cryptolens_actors::domain::market::Symbol;
+use cryptolens_actors::domain::ledger::{LedgerError, Portfolio, Side};
 use cryptolens_actors::domain::money::Price;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -24,32 +24,36 @@ pub async fn marks(portfolio: &Portfolio, state: &AppState) -> HashMap<String, P
     marks
 }
 
-/// A given price, or the symbol's latest one ("at market").
-pub async fn price_or_market(
-    price: Option<Price>,
-    symbol: &Symbol,
-    state: &AppState,
-) -> Result<Price, ApiError> {
-    match price {
-        Some(price) => Ok(price),
-        None => Ok(Price::from_market(state.engine.last_price(symbol).await?)),
-    }
-}
-
-/// A fill price given in a request (checked as `price`), or the latest price of the symbol
-/// trade `trade_id` is on.
-pub async fn price_or_trade_market(
-    price: Option<Decimal>,
+/// The price a close (`closing`) or an add on trade `trade_id` fills at: the market with
+/// slippage. A `limit` given in the request is a guard: refused (422 on `price`) unless the
+/// market fills at it or better, so no fill is at a price the market did not offer.
+pub async fn trade_fill_price(
+    limit: Option<Decimal>,
     owned: &OwnedPortfolio,
     trade_id: u64,
+    closing: bool,
     state: &AppState,
 ) -> Result<Price, ApiError> {
-    if let Some(given) = price {
-        return super::input::price("price", given);
-    }
     let portfolio = owned.read().await?;
     let trade = portfolio
         .trade(trade_id)
         .ok_or(PortfolioError::Refused(LedgerError::UnknownTrade(trade_id)))?;
-    price_or_market(None, &trade.symbol, state).await
+    let buying = (trade.side == Side::Long) != closing;
+    let market = market_price(&trade.symbol, buying, state).await?;
+    let Some(limit) = limit else {
+        return Ok(market);
+    };
+    let limit = super::input::price("price", limit)?;
+    let marketable = if buying {
+        market <= limit
+    } else {
+        market >= limit
+    };
+    if !marketable {
+        return Err(ApiError::invalid_field(
+            "price",
+            format!("not marketable: the market fills at {market}, your limit is {limit}"),
+        ));
+    }
+    Ok(market)
 }

@@ -12,6 +12,7 @@ mod collection;
 mod input;
 mod market;
 mod open;
+mod order_terms;
 mod reads;
 pub(super) mod requests;
 mod trades;

@@ -1,82 +1,114 @@
-//! What `POST .../trades` opens: a manual trade (side, quantity, price or market), or one at
-//! a live signal's or pattern's trading levels, sized by the domain's risk rule
-//! (`domain/ledger/sizing.rs`) unless the request gives a quantity.
+//! What `POST .../trades` places: a manual order (market, limit or stop-entry), or one at a
+//! live signal's or pattern's trading levels, resting at its entry until the signal or
+//! pattern expires (or at market with `"fill": "market"`). Sizing, caps and fills are the
+//! domain's (`domain/ledger`), applied when the portfolio actor applies the order.
 
 use super::super::error::ApiError;
 use super::super::AppState;
-use super::input::{level, levels, parse_symbol, price, quantity, required};
-use super::market::{marks, price_or_market};
+use super::input::{level, levels, parse_symbol, required};
+use super::order_terms::{exit_rules, level_entry, manual_entry, parse_side, size};
 use super::requests::OpenTrade;
 use super::OwnedPortfolio;
-use cryptolens_actors::actors::portfolio::PortfolioError;
-use cryptolens_actors::domain::analysis::{Direction, SignalStatus, TradingLevels};
-use cryptolens_actors::domain::ledger::{LedgerError, Mutation, RiskPercent, Side, TradeSource};
+use cryptolens_actors::domain::analysis::{
+    default_expiry_ms, Direction, SignalStatus, TradingLevels,
+};
+use cryptolens_actors::domain::ledger::{Entry, Mutation, OrderRequest, Side, TradeSource};
 use cryptolens_actors::domain::market::Symbol;
-use cryptolens_actors::domain::money::Quantity;
-use rust_decimal::Decimal;
 
-/// The open `request` asks for.
+/// The order `request` asks for.
 pub async fn open_mutation(
     owned: &OwnedPortfolio,
     request: OpenTrade,
     state: &AppState,
 ) -> Result<Mutation, ApiError> {
-    if request.from_signal.is_some() || request.from_pattern.is_some() {
-        from_levels(owned, request, state).await
+    let order = if request.from_signal.is_some() || request.from_pattern.is_some() {
+        from_levels(owned, request, state).await?
     } else {
-        manual_open(request, state).await
-    }
+        manual_order(owned, request, state).await?
+    };
+    Ok(Mutation::Place(Box::new(order)))
 }
 
-async fn manual_open(request: OpenTrade, state: &AppState) -> Result<Mutation, ApiError> {
-    let symbol = parse_symbol(&required(request.symbol, "symbol")?)?;
-    let side = match required(request.side, "side")?.as_str() {
-        "long" => Side::Long,
-        "short" => Side::Short,
-        other => {
-            return Err(ApiError::invalid_field(
-                "side",
-                format!("long or short, got {other:?}"),
-            ))
-        }
-    };
-    let quantity = quantity("quantity", required(request.quantity, "quantity")?)?;
-    let given = request
-        .price
-        .map(|value| price("price", value))
+async fn manual_order(
+    owned: &OwnedPortfolio,
+    request: OpenTrade,
+    state: &AppState,
+) -> Result<OrderRequest, ApiError> {
+    if request.fill.is_some() {
+        return Err(ApiError::invalid_field(
+            "fill",
+            "only for a trade from_signal or from_pattern",
+        ));
+    }
+    let symbol = parse_symbol(&required(request.symbol.clone(), "symbol")?)?;
+    let side = parse_side(&required(request.side.clone(), "side")?)?;
+    let stop_loss = request
+        .stop_loss
+        .map(|stop| level("stop_loss", stop))
         .transpose()?;
-    let price = price_or_market(given, &symbol, state).await?;
-    Ok(Mutation::Open {
+    let entry = manual_entry(&request, &symbol, side, state).await?;
+    let expires_at_ms = expiry(&request, &entry, state)?;
+    let size = size(
+        owned,
+        request.quantity,
+        request.risk_percent,
+        stop_loss.is_some(),
+        state,
+    )
+    .await?;
+    Ok(OrderRequest {
+        exit_rules: exit_rules(&request, &symbol, state)?,
+        quantity_step: state.trading.quantity_step(&symbol),
+        take_profits: levels("take_profits", request.take_profits)?,
         symbol,
         side,
-        quantity,
-        price,
-        stop_loss: request
-            .stop_loss
-            .map(|stop| level("stop_loss", stop))
-            .transpose()?,
-        take_profits: levels("take_profits", request.take_profits)?,
+        entry,
+        size,
+        stop_loss,
+        expires_at_ms,
         source: TradeSource::Manual,
     })
 }
 
-/// A live signal or pattern an open follows.
+/// `expires_at` of a resting order, in the future.
+fn expiry(request: &OpenTrade, entry: &Entry, state: &AppState) -> Result<Option<i64>, ApiError> {
+    let Some(at_ms) = request.expires_at else {
+        return Ok(None);
+    };
+    if matches!(entry, Entry::Market { .. }) {
+        return Err(ApiError::invalid_field(
+            "expires_at",
+            "a market order fills at once and does not expire",
+        ));
+    }
+    if at_ms <= state.clock.now_ms() {
+        return Err(ApiError::invalid_field(
+            "expires_at",
+            "must be in the future",
+        ));
+    }
+    Ok(Some(at_ms))
+}
+
+/// A live signal or pattern an order follows.
 struct LevelSource {
     symbol: Symbol,
     direction: Direction,
     levels: Option<TradingLevels>,
     source: TradeSource,
+    /// When it stops being tradable: a resting order at its entry expires then.
+    expires_at_ms: i64,
     /// The request field that named it, for errors about it.
     field: &'static str,
 }
 
-/// An open at a live signal's or pattern's levels: entry as a paper limit fill, its stop and
-/// targets, and the quantity given or sized by risk.
+/// An order at a live signal's or pattern's levels: resting at its entry (or at market),
+/// its stop and targets, the quantity given or sized by risk.
 async fn from_levels(
     owned: &OwnedPortfolio,
     request: OpenTrade,
     state: &AppState,
-) -> Result<Mutation, ApiError> {
+) -> Result<OrderRequest, ApiError> {
     let found = level_source(&request, state)?;
     let levels = found.levels.ok_or_else(|| {
         ApiError::invalid_field(
@@ -84,20 +116,32 @@ async fn from_levels(
             "it has no trading levels yet (ATR(14) is still warming up)",
         )
     })?;
-    let quantity = match request.quantity {
-        Some(given) => quantity("quantity", given)?,
-        None => risk_sized(owned, &levels, request.risk_percent, state).await?,
+    let side = match found.direction {
+        Direction::Bullish => Side::Long,
+        Direction::Bearish => Side::Short,
     };
-    Ok(Mutation::Open {
+    let entry = level_entry(
+        request.fill.as_deref(),
+        &found.symbol,
+        side,
+        levels.entry,
+        state,
+    )
+    .await?;
+    let expires_at_ms = match entry {
+        Entry::Market { .. } => None,
+        Entry::Resting { .. } => Some(found.expires_at_ms),
+    };
+    Ok(OrderRequest {
+        size: size(owned, request.quantity, request.risk_percent, true, state).await?,
+        exit_rules: exit_rules(&request, &found.symbol, state)?,
+        quantity_step: state.trading.quantity_step(&found.symbol),
         symbol: found.symbol,
-        side: match found.direction {
-            Direction::Bullish => Side::Long,
-            Direction::Bearish => Side::Short,
-        },
-        quantity,
-        price: levels.entry,
+        side,
+        entry,
         stop_loss: Some(levels.stop),
         take_profits: levels.targets.to_vec(),
+        expires_at_ms,
         source: found.source,
     })
 }
@@ -128,11 +172,19 @@ fn live_signal(signal_id: &str, state: &AppState) -> Result<LevelSource, ApiErro
         .flat_map(|view| view.signals.iter().cloned().collect::<Vec<_>>())
         .find(|signal| signal.id() == signal_id && signal.status == SignalStatus::Live)
         .ok_or_else(|| ApiError::NotFound(format!("no live signal {signal_id:?}")))?;
+    // A signal lives while its patterns do: it expires with the first of them.
+    let expires_at_ms = signal
+        .patterns
+        .iter()
+        .map(|pattern| pattern.formed_at_ms + default_expiry_ms(pattern.timeframe))
+        .min()
+        .unwrap_or(signal.created_at_ms + default_expiry_ms(signal.entry_timeframe));
     Ok(LevelSource {
         symbol: signal.symbol.clone(),
         direction: signal.direction,
         levels: signal.levels,
         source: TradeSource::Signal(signal_id.to_owned()),
+        expires_at_ms,
         field: "from_signal",
     })
 }
@@ -157,31 +209,7 @@ fn live_pattern(
         direction: pattern.direction,
         levels: pattern.levels,
         source: TradeSource::Pattern(pattern_id.to_owned()),
+        expires_at_ms: pattern.formed_at_ms + default_expiry_ms(pattern.timeframe),
         field: "from_pattern",
     })
-}
-
-/// The quantity risking `risk_percent` (default 1) of the portfolio's equity at `levels`.
-async fn risk_sized(
-    owned: &OwnedPortfolio,
-    levels: &TradingLevels,
-    risk_percent: Option<Decimal>,
-    state: &AppState,
-) -> Result<Quantity, ApiError> {
-    let portfolio = owned.read().await?;
-    let marks = marks(&portfolio, state).await;
-    let now_ms = state.clock.now_ms();
-    let sized = RiskPercent::or_default(risk_percent).and_then(|risk| {
-        portfolio.risk_sized_quantity(&marks, now_ms, levels.entry, levels.stop, risk)
-    });
-    sized.map_err(field_error)
-}
-
-/// A refused sizing as the field-level error the route answered before sizing moved into
-/// the domain (message without the field prefix); other refusals as the ledger's.
-fn field_error(error: LedgerError) -> ApiError {
-    match error {
-        LedgerError::Invalid { field, message } => ApiError::invalid_field(field, message),
-        other => ApiError::Portfolio(PortfolioError::Refused(other)),
-    }
 }

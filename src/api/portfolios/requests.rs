@@ -32,9 +32,13 @@ pub struct LimitsBody {
     pub daily_loss_limit: Option<Money>,
 }
 
-/// Opens a trade at `price`, or at market (the symbol's latest price) when it is absent.
-/// With `from_signal` or `from_pattern`, side, entry, stop and targets come from its trading
-/// levels, and the quantity (unless given) risks `risk_percent` of equity (default 1).
+/// Places an order. With a `price` it is a limit order (`"order": "stop"` makes it a
+/// stop-entry order), which fills at once only when the market is already at or better
+/// than it, else rests as a pending trade until a candle trades through it or it
+/// `expires_at` (ms); with no price it is a market order. With `from_signal` or
+/// `from_pattern`, side, entry, stop and targets come from its trading levels and the order
+/// rests at the entry until the signal or pattern expires, unless `"fill": "market"`. The
+/// quantity, unless given, risks `risk_percent` of equity (default 1).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenTrade {
@@ -42,12 +46,30 @@ pub struct OpenTrade {
     pub side: Option<String>,
     pub quantity: Option<Decimal>,
     pub price: Option<Decimal>,
+    /// `market`, `limit` or `stop`.
+    pub order: Option<String>,
+    pub expires_at: Option<i64>,
     pub stop_loss: Option<Decimal>,
     #[serde(default)]
     pub take_profits: Vec<Decimal>,
     pub from_signal: Option<String>,
     pub from_pattern: Option<String>,
+    /// `market`: take a signal's or pattern's trade now at market, keeping its stop and
+    /// targets; `entry` (the default): rest at its entry.
+    pub fill: Option<String>,
     pub risk_percent: Option<Decimal>,
+    pub trailing_stop: Option<TrailingStopBody>,
+    #[serde(default)]
+    pub break_even_after_target: bool,
+}
+
+/// One of the two: the stop trails the best price by `percent` of it, or by `atr_multiple`
+/// x ATR(14) of the symbol's base timeframe at entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailingStopBody {
+    pub percent: Option<Decimal>,
+    pub atr_multiple: Option<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,7 +79,8 @@ pub struct AddToTrade {
     pub price: Option<Decimal>,
 }
 
-/// Closes `quantity` (everything open when absent) at `price` or at market.
+/// Closes `quantity` (everything open when absent) at market; a `price` is a limit the
+/// market must meet.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseTrade {
@@ -87,3 +110,8 @@ pub struct JournalBody {
     #[serde(default)]
     pub tags: Vec<String>,
 }
+
+/// A body that must be empty or `{}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}

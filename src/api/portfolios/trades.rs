@@ -10,7 +10,7 @@ use super::input::{
     body_or_empty, idempotency_key, level, levels, mutation_input, parse_id, quantity,
     MutationInput,
 };
-use super::market::price_or_trade_market;
+use super::market::trade_fill_price;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
 use super::views::{LedgerEntryJson, TradeJson};
 use super::{open, portfolio_route, trade_route, OwnedPortfolio};
@@ -43,6 +43,11 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         add_to_trade,
         state,
     );
+    let cancel = trade_action(
+        warp::path!("api" / "portfolios" / String / "trades" / String / "cancel").and(warp::post()),
+        cancel_order,
+        state,
+    );
     let journal = trade_action(
         warp::path!("api" / "portfolios" / String / "trades" / String / "journal")
             .and(warp::post()),
@@ -56,6 +61,8 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .or(add)
         .unify()
         .or(journal)
+        .unify()
+        .or(cancel)
         .unify()
 }
 
@@ -125,7 +132,7 @@ async fn close_trade(
     let request: CloseTrade = body_or_empty(&input.body, "close request")?;
     let closed = request.quantity.map(|value| quantity("quantity", value));
     let quantity = closed.transpose()?;
-    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
+    let price = trade_fill_price(request.price, &owned, trade_id, true, &state).await?;
     let mutation = Mutation::Close {
         trade_id,
         quantity,
@@ -143,13 +150,25 @@ async fn add_to_trade(
     let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
     let request: AddToTrade = parse_json(&input.body, "add request")?;
     let quantity = quantity("quantity", request.quantity)?;
-    let price = price_or_trade_market(request.price, &owned, trade_id, &state).await?;
+    let price = trade_fill_price(request.price, &owned, trade_id, false, &state).await?;
     let mutation = Mutation::Add {
         trade_id,
         quantity,
         price,
     };
     mutate(&owned, mutation, key).await
+}
+
+/// Cancels a pending order: its reserved cash comes back.
+async fn cancel_order(
+    owned: OwnedPortfolio,
+    trade: String,
+    input: MutationInput,
+    _state: AppState,
+) -> Result<Value, ApiError> {
+    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
+    let _: super::requests::NoFields = body_or_empty(&input.body, "cancel request")?;
+    mutate(&owned, Mutation::Cancel { trade_id }, key).await
 }
 
 async fn journal_trade(

@@ -2,8 +2,8 @@
 //! serde representation of the `domain::money` types themselves).
 
 use cryptolens_actors::domain::ledger::{
-    analytics, JournalEntry, LedgerEntry, LedgerError, Portfolio, Side, Trade, TradeSource,
-    TradeStatus, DECIMALS_MAX,
+    analytics, ExitReason, ExitRules, Fill, JournalEntry, LedgerEntry, LedgerError, PendingEntry,
+    Portfolio, Side, Trade, TradeSource, TradeStatus, DECIMALS_MAX,
 };
 use cryptolens_actors::domain::market::Symbol;
 use cryptolens_actors::domain::money::{FeeRate, Money, Price, Quantity};
@@ -77,6 +77,12 @@ pub struct TradeJson {
     pub opened_at: i64,
     pub closed_at: Option<i64>,
     pub source: TradeSource,
+    pub exit_reason: Option<ExitReason>,
+    /// Every execution: entry, adds and exits, each with its fee.
+    pub fills: Vec<Fill>,
+    /// The order terms while (and after) the trade was a pending order.
+    pub order: Option<PendingEntry>,
+    pub exit_rules: ExitRules,
     pub journal: Vec<JournalJson>,
 }
 
@@ -103,6 +109,10 @@ impl TradeJson {
             opened_at: trade.opened_at_ms,
             closed_at: trade.closed_at_ms,
             source: trade.source.clone(),
+            exit_reason: trade.exit_reason,
+            fills: trade.fills.clone(),
+            order: trade.pending.clone(),
+            exit_rules: trade.exit_rules.clone(),
             journal: journal.iter().map(JournalJson::new).collect(),
         }
     }

@@ -11,6 +11,7 @@ mod on_candle;
 mod portfolio;
 mod risk;
 mod sizing;
+mod slippage;
 
 #[cfg(test)]
 mod reference_tests;
@@ -46,3 +47,4 @@ pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
 pub use portfolio::{check_amount, Outcome, Portfolio};
 pub use risk::{Addition, Order, RiskApproved};
 pub use sizing::{risk_sized_quantity, RiskPercent, SizingCap, SizingNote};
+pub use slippage::{market_fill_price, SLIPPAGE_BPS_MAX};
