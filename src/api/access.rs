@@ -191,6 +191,9 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/api/portfolios/{id}/stats", VIEWER).says("Performance statistics"),
     route("GET", "/api/portfolios/{id}/equity", VIEWER).says("Equity curve"),
     route("GET", "/api/portfolios/{id}/ledger", VIEWER).says("Ledger entries"),
+    route("GET", "/api/portfolios/{id}/trades.csv", VIEWER)
+        .says("Every trade with its full record, as CSV"),
+    route("GET", "/api/portfolios/{id}/ledger.csv", VIEWER).says("Ledger entries as CSV"),
 ];
 
 /// The route a request falls under, if any.

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// An answer that could not be rendered: a bug of ours, not the caller's.
     #[error("internal error: {0}")]
     Render(#[source] serde_json::Error),
+    /// A CSV export that could not be written: a bug of ours too.
+    #[error("internal error: {0}")]
+    Export(#[from] csv::Error),
     /// Turned away by warp before any handler ran (no route, wrong method, body too
     /// large, ...): `code` names which.
     #[error("{message}")]
@@ -101,7 +104,9 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Auth(error) => auth_status(error),
-            ApiError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Render(_) | ApiError::Export(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
             ApiError::Rejected { status, code, .. } => (*status, code),
         }
     }

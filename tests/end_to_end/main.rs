@@ -9,6 +9,7 @@ mod golden_indicators;
 mod http_api;
 mod import_cli;
 mod one_clock;
+mod orders;
 mod persistence;
 mod portfolios;
 mod security_access;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::Duration;
 
-async fn call(
+pub(crate) async fn call(
     http: &reqwest::Client,
     method: reqwest::Method,
     url: &str,
@@ -30,11 +30,16 @@ async fn call(
     }
 }
 
-async fn post(http: &reqwest::Client, url: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
     call(http, reqwest::Method::POST, url, key, body).await
 }
 
-async fn create_portfolio(http: &reqwest::Client, base: &str, balance: &str) -> u64 {
+pub(crate) async fn create_portfolio(http: &reqwest::Client, base: &str, balance: &str) -> u64 {
     let (status, body) = post(
         http,
         &format!("{base}/api/portfolios"),
@@ -46,7 +51,7 @@ async fn create_portfolio(http: &reqwest::Client, base: &str, balance: &str) -> 
     body["id"].as_u64().expect("id")
 }
 
-fn decimal(value: &Value) -> Decimal {
+pub(crate) fn decimal(value: &Value) -> Decimal {
     value
         .as_str()
         .and_then(|text| text.parse().ok())
@@ -55,7 +60,7 @@ fn decimal(value: &Value) -> Decimal {
 
 /// The ledger's conservation invariant, read over HTTP: cash = initial + sum, cash >= 0,
 /// and each entry continues the previous one.
-async fn assert_conserved(http: &reqwest::Client, base: &str, id: u64) -> Value {
+pub(crate) async fn assert_conserved(http: &reqwest::Client, base: &str, id: u64) -> Value {
     let ledger: Value = get_json(http, &format!("{base}/api/portfolios/{id}/ledger")).await;
     let initial = decimal(&ledger["initial_balance"]);
     let cash = decimal(&ledger["cash"]);
@@ -78,6 +83,7 @@ async fn each_invalid_request_is_refused_with_its_field_and_changes_nothing() {
     let server = ServerProcess::start("");
     let http = client();
     let id = create_portfolio(&http, &server.base_url, "1000").await;
+    set_market(&http, &server.base_url, "BTCUSDT", "100").await;
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
     let open = |change: Value| {
         let mut body =
@@ -121,7 +127,8 @@ async fn each_invalid_request_is_refused_with_its_field_and_changes_nothing() {
             "{change} -> {answer}"
         );
     }
-    let (status, answer) = post(&http, &trades, None, open(json!({"price": null}))).await;
+    let no_data = open(json!({"symbol": "ETHUSDT", "price": null}));
+    let (status, answer) = post(&http, &trades, None, no_data).await;
     assert_eq!(status, 404, "at market needs data for the symbol: {answer}");
     let portfolios = format!("{}/api/portfolios", server.base_url);
     for (body, field) in [
@@ -157,6 +164,7 @@ async fn an_idempotency_key_returns_the_first_answer_and_applies_nothing_more() 
     let server = ServerProcess::start("");
     let http = client();
     let id = create_portfolio(&http, &server.base_url, "1000").await;
+    set_market(&http, &server.base_url, "BTCUSDT", "100").await;
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
     let body = json!({"symbol": "BTCUSDT", "side": "short", "quantity": "0.5", "price": "100"});
     let first = post(&http, &trades, Some("order-1"), body.clone()).await;
@@ -202,7 +210,7 @@ async fn trades_at_market_use_the_symbol_s_latest_price_and_survive_a_restart() 
         &http,
         &format!("{trades}/1/close"),
         None,
-        json!({"quantity": "400", "price": "1.2"}),
+        json!({"quantity": "400"}),
     )
     .await;
     assert_eq!(status, 200, "{closed}");
@@ -242,8 +250,10 @@ async fn a_hundred_concurrent_clients_never_double_spend() {
     let server = ServerProcess::start("");
     let http = client();
     let id = create_portfolio(&http, &server.base_url, "5000").await;
+    set_market(&http, &server.base_url, "BTCUSDT", "100").await;
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
-    // Each client opens until cash runs out (each open reserves 100.1), closing every third.
+    // Each client opens until cash runs out (each open reserves 100.1), closing every third
+    // at market.
     let clients = (0..100).map(|client_index| {
         let (http, trades) = (http.clone(), trades.clone());
         tokio::spawn(async move {
@@ -259,8 +269,7 @@ async fn a_hundred_concurrent_clients_never_double_spend() {
                         accepted.push(answer["ledger_entries"][0].clone());
                         if step % 3 == 2 {
                             let url = format!("{trades}/{trade}/close");
-                            let (status, closed) =
-                                post(&http, &url, None, json!({"price": "101"})).await;
+                            let (status, closed) = post(&http, &url, None, json!({})).await;
                             assert_eq!(status, 200, "{closed}");
                             accepted.push(closed["ledger_entries"][0].clone());
                         }
@@ -308,6 +317,8 @@ async fn twenty_kill_9_trials_keep_every_acknowledged_mutation_and_the_invariant
     let mut total_acknowledged = 0;
     for trial in 0..20_u64 {
         let mut server = ServerProcess::start_in(dir.path(), "");
+        // The market the limit orders fill against (posted again: kill -9 may lose it).
+        set_market(&http, &server.base_url, "ETHUSDT", "2000").await;
         let id = if trial == 0 {
             create_portfolio(&http, &server.base_url, "1000000").await
         } else {
@@ -394,6 +405,11 @@ async fn post_flat_minutes(
     )
     .await;
     assert_eq!(status, 200, "{answer}");
+}
+
+/// One flat one-minute candle at `price`: the symbol's market.
+async fn set_market(http: &reqwest::Client, base: &str, symbol: &str, price: &str) {
+    post_flat_minutes(http, base, symbol, &[(0, [price, price, price, price])]).await;
 }
 
 async fn wait_for_trade(http: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) -> Value {
@@ -483,9 +499,13 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
     let id = create_portfolio(&http, &server.base_url, "100000").await;
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
     let body = json!({"symbol": "EURUSD", "from_pattern": pattern["id"]});
-    let (status, opened) = post(&http, &trades, None, body).await;
-    assert_eq!(status, 201, "{opened}");
-    let trade = &opened["trade"];
+    let (status, placed) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{placed}");
+    let trade = &placed["trade"];
+    // Not filled at the pattern's entry while the market is elsewhere: it rests there.
+    assert_eq!(trade["status"], "pending", "{trade}");
+    assert_eq!(trade["order"]["price"], pattern["levels"]["entry"]);
+    assert_eq!(trade["fills"], json!([]));
     let expected_side = if pattern["direction"] == "bullish" {
         "long"
     } else {
@@ -506,6 +526,29 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
         risk > Decimal::from(999) || cost > Decimal::from(99_900),
         "1% at risk, or as much as the cash buys without leverage: risk {risk}, cost {cost}"
     );
+    assert_eq!(
+        placed["sizing"]["risk_percent"], "1",
+        "the answer says how it was sized: {placed}"
+    );
+    // At market on request: filled now at the last close, the pattern's stop and targets kept.
+    let body = json!({"symbol": "EURUSD", "from_pattern": pattern["id"], "fill": "market"});
+    let (status, taken) = post(&http, &trades, None, body).await;
+    let last_close = candles.last().expect("candles").close.to_string();
+    match status {
+        201 => {
+            assert_eq!(taken["trade"]["status"], "open", "{taken}");
+            assert_eq!(
+                taken["trade"]["average_entry_price"].as_str(),
+                Some(last_close.as_str())
+            );
+            assert_eq!(taken["trade"]["stop_loss"], pattern["levels"]["stop"]);
+        }
+        _ => assert_eq!(
+            (status, taken["error"]["field"].as_str()),
+            (400, Some("stop_loss")),
+            "refused only when the market already crossed the stop: {taken}"
+        ),
+    }
     let unknown = json!({"symbol": "EURUSD", "from_pattern": "1h-0-fvg-bull"});
     assert_eq!(post(&http, &trades, None, unknown).await.0, 404);
 }

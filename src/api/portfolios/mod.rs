@@ -9,6 +9,7 @@
 //! `views.rs`, the request bodies in `requests.rs`.
 
 mod collection;
+mod export;
 mod input;
 mod market;
 mod open;
@@ -30,5 +31,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .or(reads::routes(state))
         .unify()
         .or(trades::routes(state))
+        .unify()
+        .or(export::routes(state))
         .unify()
 }

@@ -46,8 +46,8 @@ async fn manual_order(
         .stop_loss
         .map(|stop| level("stop_loss", stop))
         .transpose()?;
-    let entry = manual_entry(&request, &symbol, side, state).await?;
-    let expires_at_ms = expiry(&request, &entry, state)?;
+    let take_profits = levels("take_profits", request.take_profits.clone())?;
+    // Everything the body says is checked before anything is looked up.
     let size = size(
         owned,
         request.quantity,
@@ -56,10 +56,12 @@ async fn manual_order(
         state,
     )
     .await?;
+    let entry = manual_entry(&request, &symbol, side, state).await?;
+    let expires_at_ms = expiry(&request, &entry, state)?;
     Ok(OrderRequest {
         exit_rules: exit_rules(&request, &symbol, state)?,
         quantity_step: state.trading.quantity_step(&symbol),
-        take_profits: levels("take_profits", request.take_profits)?,
+        take_profits,
         symbol,
         side,
         entry,

@@ -39,47 +39,49 @@ pub async fn market_price(
 }
 
 /// A manual order's entry: market with no price, else a limit (or, with `"order": "stop"`,
-/// a stop-entry) at the price.
+/// a stop-entry) at the price. The body is checked before the market is looked up.
 pub async fn manual_entry(
     request: &OpenTrade,
     symbol: &Symbol,
     side: Side,
     state: &AppState,
 ) -> Result<Entry, ApiError> {
-    let market = market_price(symbol, side == Side::Long, state).await?;
     let given = request
         .price
         .map(|value| price("price", value))
         .transpose()?;
-    let kind = match (request.order.as_deref(), given) {
-        (None | Some("market"), None) => return Ok(Entry::Market { fill_price: market }),
-        (Some("market"), Some(_)) => {
-            return Err(ApiError::invalid_field(
-                "price",
-                "a market order takes no price",
-            ))
-        }
-        (None | Some("limit"), Some(_)) => OrderKind::Limit,
-        (Some("stop"), Some(_)) => OrderKind::StopEntry,
-        (Some("limit" | "stop"), None) => {
-            return Err(ApiError::invalid_field(
-                "price",
-                "a limit or stop order needs its price",
-            ))
-        }
-        (Some(other), _) => {
-            return Err(ApiError::invalid_field(
-                "order",
-                format!("market, limit or stop, got {other:?}"),
-            ))
-        }
-    };
-    let price = given.ok_or_else(|| ApiError::invalid_field("price", "required"))?;
-    Ok(Entry::Resting {
-        kind,
-        price,
-        market,
+    let resting = resting_kind(request.order.as_deref(), given.is_some())?;
+    let market = market_price(symbol, side == Side::Long, state).await?;
+    Ok(match (resting, given) {
+        (Some(kind), Some(price)) => Entry::Resting {
+            kind,
+            price,
+            market,
+        },
+        _ => Entry::Market { fill_price: market },
     })
+}
+
+/// The kind of resting order `order` names (None: a market order), given whether the
+/// request has a price.
+fn resting_kind(order: Option<&str>, priced: bool) -> Result<Option<OrderKind>, ApiError> {
+    match (order, priced) {
+        (None | Some("market"), false) => Ok(None),
+        (Some("market"), true) => Err(ApiError::invalid_field(
+            "price",
+            "a market order takes no price",
+        )),
+        (None | Some("limit"), true) => Ok(Some(OrderKind::Limit)),
+        (Some("stop"), true) => Ok(Some(OrderKind::StopEntry)),
+        (Some("limit" | "stop"), false) => Err(ApiError::invalid_field(
+            "price",
+            "a limit or stop order needs its price",
+        )),
+        (Some(other), _) => Err(ApiError::invalid_field(
+            "order",
+            format!("market, limit or stop, got {other:?}"),
+        )),
+    }
 }
 
 /// A signal's or pattern's entry: resting at `entry` (a limit when it is better than the

@@ -103,7 +103,11 @@ async fn mutate(
 fn outcome_json(outcome: &Outcome) -> Value {
     let entries: Vec<LedgerEntryJson> = outcome.entries.iter().map(LedgerEntryJson::new).collect();
     let journal = outcome.journal_entry.as_slice();
-    json!({"trade": TradeJson::new(&outcome.trade, None, journal), "ledger_entries": entries})
+    json!({
+        "trade": TradeJson::new(&outcome.trade, None, journal),
+        "ledger_entries": entries,
+        "sizing": outcome.sizing,
+    })
 }
 
 /// The trade id of a trade route and the request's idempotency key, checked.
