@@ -525,3 +525,43 @@ async fn trades_and_the_ledger_export_as_csv() {
     let text = ledger.text().await.expect("body");
     assert_eq!(text.lines().count(), 3, "a header and two entries: {text}");
 }
+
+#[tokio::test]
+async fn a_trailing_stop_follows_the_high_and_break_even_follows_the_first_target() {
+    let server = ServerProcess::start("");
+    let (http, base) = (client(), server.base_url.clone());
+    let minutes = Minutes::from_now();
+    minutes.post(&http, &base, "TESTUSD", &[(0, ["100", "100", "100", "100"])]).await;
+    let id = create_portfolio(&http, &base, "100000").await;
+    let trades = format!("{base}/api/portfolios/{id}/trades");
+    let trailing = json!({"symbol": "TESTUSD", "side": "long", "quantity": "1", "stop_loss": "90",
+                          "trailing_stop": {"percent": "5"}});
+    assert_eq!(post(&http, &trades, None, trailing).await.0, 201);
+    let even = json!({"symbol": "TESTUSD", "side": "long", "quantity": "2", "stop_loss": "90",
+                      "take_profits": ["110", "130"], "break_even_after_target": true});
+    assert_eq!(post(&http, &trades, None, even).await.0, 201);
+    // Minute 1 reaches 120: the trailing stop moves to 114, and the first target (110) of
+    // trade 2 fills, moving its stop to its entry, 100. Minute 2 falls to 99: trade 1 stops
+    // at 114, trade 2 at break-even.
+    minutes
+        .post(
+            &http,
+            &base,
+            "TESTUSD",
+            &[(1, ["100", "120", "100", "118"]), (2, ["116", "116", "99", "100"]), (3, ["100", "100", "100", "100"])],
+        )
+        .await;
+    let trailed = wait_status(&http, &base, id, 1, "closed").await;
+    let exit = trailed["fills"].as_array().and_then(|f| f.last().cloned()).unwrap_or_default();
+    assert_eq!((exit["price"].as_str(), exit["reason"].as_str()), (Some("114"), Some("stop")), "{trailed}");
+    assert_eq!(trailed["exit_reason"], "stop");
+    let even = wait_status(&http, &base, id, 2, "closed").await;
+    let reasons: Vec<(&str, &str)> = even["fills"]
+        .as_array()
+        .expect("fills")
+        .iter()
+        .filter_map(|fill| Some((fill["reason"].as_str()?, fill["price"].as_str()?)))
+        .collect();
+    assert_eq!(reasons, [("target_1", "110"), ("stop", "100")], "{even}");
+    assert_conserved(&http, &base, id).await;
+}
