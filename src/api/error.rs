@@ -230,6 +230,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
             LedgerError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
             LedgerError::UnknownTrade(_) => (StatusCode::NOT_FOUND, "unknown_trade"),
             LedgerError::TradeClosed(_) => (StatusCode::CONFLICT, "trade_closed"),
+            LedgerError::NotPending(_) => (StatusCode::CONFLICT, "not_pending"),
             LedgerError::InsufficientCash { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_cash")
             }

@@ -448,15 +448,7 @@ async fn amounts_out_of_bounds_are_refused_by_field_and_reads_never_fail() {
             &http,
             &base,
             "TESTUSD",
-            &[(
-                1,
-                [
-                    "1000000000000",
-                    "1000000000000",
-                    "1000000000000",
-                    "1000000000000",
-                ],
-            )],
+            &[(1, ["9000000000", "9000000000", "9000000000", "9000000000"])],
         )
         .await;
     for view in ["", "/stats", "/equity", "/trades", "/ledger"] {
@@ -531,7 +523,14 @@ async fn a_trailing_stop_follows_the_high_and_break_even_follows_the_first_targe
     let server = ServerProcess::start("");
     let (http, base) = (client(), server.base_url.clone());
     let minutes = Minutes::from_now();
-    minutes.post(&http, &base, "TESTUSD", &[(0, ["100", "100", "100", "100"])]).await;
+    minutes
+        .post(
+            &http,
+            &base,
+            "TESTUSD",
+            &[(0, ["100", "100", "100", "100"])],
+        )
+        .await;
     let id = create_portfolio(&http, &base, "100000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let trailing = json!({"symbol": "TESTUSD", "side": "long", "quantity": "1", "stop_loss": "90",
@@ -548,12 +547,23 @@ async fn a_trailing_stop_follows_the_high_and_break_even_follows_the_first_targe
             &http,
             &base,
             "TESTUSD",
-            &[(1, ["100", "120", "100", "118"]), (2, ["116", "116", "99", "100"]), (3, ["100", "100", "100", "100"])],
+            &[
+                (1, ["100", "120", "100", "118"]),
+                (2, ["116", "116", "99", "100"]),
+                (3, ["100", "100", "100", "100"]),
+            ],
         )
         .await;
     let trailed = wait_status(&http, &base, id, 1, "closed").await;
-    let exit = trailed["fills"].as_array().and_then(|f| f.last().cloned()).unwrap_or_default();
-    assert_eq!((exit["price"].as_str(), exit["reason"].as_str()), (Some("114"), Some("stop")), "{trailed}");
+    let exit = trailed["fills"]
+        .as_array()
+        .and_then(|f| f.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (exit["price"].as_str(), exit["reason"].as_str()),
+        (Some("114"), Some("stop")),
+        "{trailed}"
+    );
     assert_eq!(trailed["exit_reason"], "stop");
     let even = wait_status(&http, &base, id, 2, "closed").await;
     let reasons: Vec<(&str, &str)> = even["fills"]

@@ -85,14 +85,25 @@ pub fn equity_curve(
     Ok(points)
 }
 
-fn marked_equity(
+/// Cash plus open positions at `marks` (at cost without one) plus the cash pending orders
+/// hold.
+pub(crate) fn marked_equity(
     portfolio: &Portfolio,
     marks: &HashMap<String, Price>,
 ) -> Result<Money, MoneyError> {
     portfolio
         .trades()
-        .filter(|trade| trade.is_open())
         .try_fold(portfolio.cash(), |total, trade| {
+            if trade.is_pending() {
+                let reserved = trade
+                    .pending
+                    .as_ref()
+                    .map_or(Money::ZERO, |order| order.reserved);
+                return total.checked_add(reserved);
+            }
+            if !trade.is_open() {
+                return Ok(total);
+            }
             let pnl = match marks.get(trade.symbol.as_str()) {
                 Some(mark) => unrealised(trade, *mark)?,
                 None => Money::ZERO,
@@ -106,7 +117,11 @@ pub fn stats(
     marks: &HashMap<String, Price>,
     now_ms: i64,
 ) -> Result<PortfolioStats, LedgerError> {
-    let closed: Vec<&Trade> = portfolio.trades().filter(|t| !t.is_open()).collect();
+    // Orders that never filled (pending, cancelled, expired) are no trade to score.
+    let closed: Vec<&Trade> = portfolio
+        .trades()
+        .filter(|t| t.status == super::TradeStatus::Closed)
+        .collect();
     let figures = ClosedFigures::of(&closed)?;
     let curve = equity_curve(portfolio, marks, now_ms)?;
     let (max_drawdown, max_drawdown_ratio) = drawdown(&curve)?;

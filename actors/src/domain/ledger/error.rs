@@ -12,6 +12,9 @@ pub enum LedgerError {
     UnknownTrade(u64),
     #[error("trade {0} is closed")]
     TradeClosed(u64),
+    /// Only a pending order can be cancelled, expired or filled.
+    #[error("trade {0} is not a pending order")]
+    NotPending(u64),
     #[error("not enough cash: {needed} needed, {available} available")]
     InsufficientCash { needed: Money, available: Money },
     #[error("{limit}: {message}")]
@@ -36,7 +39,9 @@ impl LedgerError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             LedgerError::Invalid { field, .. } => Some(field),
-            LedgerError::UnknownTrade(_) | LedgerError::TradeClosed(_) => Some("trade_id"),
+            LedgerError::UnknownTrade(_)
+            | LedgerError::TradeClosed(_)
+            | LedgerError::NotPending(_) => Some("trade_id"),
             LedgerError::InsufficientCash { .. } => Some("quantity"),
             LedgerError::RiskLimit { .. } => Some("quantity"),
             LedgerError::Overflow(_) => None,

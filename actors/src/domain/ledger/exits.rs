@@ -12,7 +12,7 @@
 //! - with n targets left, reaching the nearest closes 1/n of the open quantity (rounded down to
 //!   8 decimals; the last target closes the rest) and removes that target.
 
-use super::{Mutation, Side, Trade};
+use super::{ExitReason, Mutation, Side, Trade};
 use crate::domain::market::Candle;
 use crate::domain::money::{Price, Quantity};
 
@@ -31,10 +31,10 @@ pub fn exit_on_candle(trade: &Trade, candle: &Candle) -> Option<Mutation> {
         let hit = if long { low <= stop } else { high >= stop };
         if hit {
             let gapped = if long { open < stop } else { open > stop };
-            return Some(Mutation::Close {
+            return Some(Mutation::Exit {
                 trade_id: trade.id,
-                quantity: None,
                 price: if gapped { open } else { stop },
+                reason: ExitReason::Stop,
             });
         }
     }
@@ -117,19 +117,19 @@ mod tests {
         let at_level = exit_on_candle(&trade, &candle("99", "99", "94", "96"));
         assert_eq!(
             at_level,
-            Some(Mutation::Close {
+            Some(Mutation::Exit {
                 trade_id: 1,
-                quantity: None,
-                price: price("95")
+                price: price("95"),
+                reason: ExitReason::Stop,
             })
         );
         let gapped = exit_on_candle(&trade, &candle("93", "94", "92", "93"));
         assert_eq!(
             gapped,
-            Some(Mutation::Close {
+            Some(Mutation::Exit {
                 trade_id: 1,
-                quantity: None,
-                price: price("93")
+                price: price("93"),
+                reason: ExitReason::Stop,
             })
         );
         assert_eq!(
@@ -142,7 +142,7 @@ mod tests {
     fn the_stop_wins_when_a_candle_reaches_both() {
         let (_, trade) = long_trade(&["110"]);
         let both = exit_on_candle(&trade, &candle("100", "111", "94", "100"));
-        assert!(matches!(both, Some(Mutation::Close { price, .. }) if price == self::price("95")));
+        assert!(matches!(both, Some(Mutation::Exit { price, .. }) if price == self::price("95")));
     }
 
     #[test]

@@ -8,10 +8,15 @@ mod exits;
 mod model;
 mod mutation;
 mod on_candle;
+mod order_fills;
+mod order_sizing;
+mod orders;
 mod portfolio;
+mod records;
 mod risk;
 mod sizing;
 mod slippage;
+mod trailing;
 
 #[cfg(test)]
 mod reference_tests;
@@ -44,7 +49,9 @@ pub use model::{
 };
 pub use mutation::{Entry, Mutation, OrderRequest, PortfolioSpec, Size};
 pub use on_candle::{exit_key, CandleExits, ExitFill, ExitRefusal};
+pub use order_fills::{order_key, order_on_candle};
 pub use portfolio::{check_amount, Outcome, Portfolio};
 pub use risk::{Addition, Order, RiskApproved};
 pub use sizing::{risk_sized_quantity, RiskPercent, SizingCap, SizingNote};
 pub use slippage::{market_fill_price, SLIPPAGE_BPS_MAX};
+pub use trailing::stop_after_candle;

@@ -85,7 +85,7 @@ pub struct PendingEntry {
 #[serde(rename_all = "snake_case")]
 pub enum Trailing {
     /// The stop trails the best price since entry by this percent of it, in (0, 100).
-    Percent(Decimal),
+    Percent(#[serde(with = "rust_decimal::serde::str")] Decimal),
     /// The stop trails the best price by this distance (an ATR multiple fixed at entry).
     Distance(Price),
 }
@@ -160,12 +160,6 @@ pub struct Trade {
 }
 
 impl Trade {
-    /// Average entry price of the open quantity (28 significant digits, so not a [`Price`]);
-    /// None once nothing is open.
-    pub fn average_entry_price(&self) -> Option<Decimal> {
-        self.cost_basis.per_unit(self.quantity).ok()
-    }
-
     /// Realised P&L net of every fee paid.
     pub fn net_pnl(&self) -> Result<Money, MoneyError> {
         self.realised_pnl.checked_sub(self.fees_paid)

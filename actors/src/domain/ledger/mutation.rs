@@ -127,6 +127,7 @@ pub enum Size {
     /// Risks `percent` of equity between entry and stop (see `sizing.rs`), equity valued at
     /// `marks` (symbol -> last price; open positions without one at cost), then capped.
     Risk {
+        #[serde(with = "rust_decimal::serde::str")]
         percent: Decimal,
         marks: BTreeMap<String, Price>,
     },

@@ -9,9 +9,18 @@
 //! candle was seen before) is not applied again, and that trade is settled for this candle.
 //! A refused exit (say a short's loss exceeds the cash) changes nothing and settles its
 //! trade; the other trades are still evaluated.
+//!
+//! Before the exits, pending orders on the symbol expire or fill (`order_fills.rs`, keys
+//! `order-{id}-{candle_open_ms}-{expire|fill}`); a trade filled by this candle is checked for
+//! exits from the next candle on (its entry time is this candle's close). After the exits,
+//! the exit rules move stops (`trailing.rs`, key `stop-{id}-{candle_open_ms}`).
 
-use super::{exit_on_candle, LedgerError, Mutation, Outcome, Portfolio};
+use super::{
+    exit_on_candle, order_key, order_on_candle, stop_after_candle, LedgerError, Mutation, Outcome,
+    Portfolio,
+};
 use crate::domain::market::{Candle, Symbol};
+use crate::domain::money::Price;
 use std::collections::BTreeSet;
 
 /// Rounds one candle can take: every target (at most 10) and then the stop, with room to
@@ -60,6 +69,8 @@ impl Portfolio {
     }
 
     /// As [`Portfolio::on_candle`], leaving out exits whose key `already_applied` knows.
+    /// In order: the pending orders (expiries, fills), the exits, then the stops the exit
+    /// rules move (trailing, break-even), each under its own key.
     pub fn on_candle_skipping(
         &mut self,
         symbol: &Symbol,
@@ -68,6 +79,42 @@ impl Portfolio {
         already_applied: impl Fn(&str) -> bool,
     ) -> CandleExits {
         let mut exits = CandleExits::default();
+        let orders: Vec<(u64, Mutation)> = self
+            .trades()
+            .filter(|trade| trade.symbol == *symbol && trade.is_pending())
+            .filter_map(|trade| order_on_candle(trade, candle).map(|order| (trade.id, order)))
+            .collect();
+        for (trade_id, mutation) in orders {
+            let key = order_key(trade_id, candle.open_time_ms, &mutation);
+            if !already_applied(&key) {
+                self.apply_keyed(key, mutation, at_ms, &mut exits);
+            }
+        }
+        self.apply_exits(symbol, candle, at_ms, &already_applied, &mut exits);
+        let moves: Vec<(u64, Price)> = self
+            .trades()
+            .filter(|trade| trade.symbol == *symbol)
+            .filter_map(|trade| stop_after_candle(trade, candle).map(|stop| (trade.id, stop)))
+            .collect();
+        for (trade_id, stop) in moves {
+            let key = format!("stop-{trade_id}-{}", candle.open_time_ms);
+            if !already_applied(&key) {
+                let mutation = Mutation::MoveStop { trade_id, stop };
+                self.apply_keyed(key, mutation, at_ms, &mut exits);
+            }
+        }
+        exits
+    }
+
+    /// The exit rounds (see the module doc).
+    fn apply_exits(
+        &mut self,
+        symbol: &Symbol,
+        candle: &Candle,
+        at_ms: i64,
+        already_applied: &impl Fn(&str) -> bool,
+        exits: &mut CandleExits,
+    ) {
         let mut settled = BTreeSet::new();
         for _ in 0..EXIT_ROUNDS_MAX {
             let due: Vec<(u64, Mutation)> = self
@@ -80,35 +127,46 @@ impl Portfolio {
             }
             for (trade_id, mutation) in due {
                 let key = exit_key(trade_id, candle.open_time_ms, &mutation);
-                if already_applied(&key) {
+                if already_applied(&key) || !self.apply_keyed(key, mutation, at_ms, exits) {
                     settled.insert(trade_id);
-                    continue;
-                }
-                match self.apply(&mutation, at_ms) {
-                    Ok(outcome) => exits.fills.push(ExitFill {
-                        key,
-                        mutation,
-                        outcome,
-                    }),
-                    Err(error) => {
-                        settled.insert(trade_id);
-                        exits.refusals.push(ExitRefusal {
-                            key,
-                            mutation,
-                            error,
-                        });
-                    }
                 }
             }
         }
-        exits
+    }
+
+    /// Applies `mutation` under `key`, recording the fill or the refusal; true if applied.
+    fn apply_keyed(
+        &mut self,
+        key: String,
+        mutation: Mutation,
+        at_ms: i64,
+        exits: &mut CandleExits,
+    ) -> bool {
+        match self.apply(&mutation, at_ms) {
+            Ok(outcome) => {
+                exits.fills.push(ExitFill {
+                    key,
+                    mutation,
+                    outcome,
+                });
+                true
+            }
+            Err(error) => {
+                exits.refusals.push(ExitRefusal {
+                    key,
+                    mutation,
+                    error,
+                });
+                false
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ledger::{test_spec, Side, TradeSource, TradeStatus};
+    use crate::domain::ledger::{test_spec, ExitReason, Side, TradeSource, TradeStatus};
     use crate::domain::market::Volume;
     use crate::domain::money::test_values::{dec, money, price, quantity};
     use rust_decimal::Decimal;
@@ -184,10 +242,10 @@ mod tests {
         let exits = portfolio.on_candle(&btc(), &candle(OPEN_MS, "93", "94", "92", "93"), 1);
         assert_eq!(
             exits.fills[0].mutation,
-            Mutation::Close {
+            Mutation::Exit {
                 trade_id: 1,
-                quantity: None,
-                price: price("93")
+                price: price("93"),
+                reason: ExitReason::Stop,
             }
         );
     }

@@ -12,8 +12,10 @@
 //! every arithmetic step returns an error value instead of panicking.
 
 use super::model::{EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
-use super::{Addition, LedgerError, Mutation, Order, PortfolioSpec};
-use crate::domain::money::{Money, MoneyError, Price, Quantity, DECIMALS_MAX};
+use super::{
+    Addition, ExitReason, ExitRules, Fill, FillKind, LedgerError, Mutation, Order, PortfolioSpec,
+};
+use crate::domain::money::{Money, MoneyError, Price, Quantity, DECIMALS_MAX, NOTIONAL_MAX};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -44,6 +46,8 @@ pub struct Portfolio {
     trades: BTreeMap<u64, Trade>,
     /// Kept with every change, so the position limit is O(1) however long the history.
     pub(super) open_positions: usize,
+    /// Pending orders, kept like `open_positions`: they count against the position limit.
+    pub(super) pending_orders: usize,
     ledger: Vec<LedgerEntry>,
     /// Journal entries per trade, kept apart from the trade so appending one stores one.
     journals: BTreeMap<u64, Vec<super::JournalEntry>>,
@@ -59,6 +63,7 @@ impl Portfolio {
             spec,
             trades: BTreeMap::new(),
             open_positions: 0,
+            pending_orders: 0,
             ledger: Vec::new(),
             journals: BTreeMap::new(),
             realised_by_day: BTreeMap::new(),
@@ -123,7 +128,12 @@ impl Portfolio {
                     quantity: *quantity,
                     price: *price,
                 };
-                self.open(symbol, order, *stop_loss, take_profits, source, at_ms)
+                let exits = Exits {
+                    stop_loss: *stop_loss,
+                    take_profits,
+                    rules: &ExitRules::default(),
+                };
+                self.open(symbol, order, exits, source, at_ms)
             }
             Mutation::Add {
                 trade_id,
@@ -134,7 +144,7 @@ impl Portfolio {
                 trade_id,
                 quantity,
                 price,
-            } => self.close(*trade_id, *quantity, *price, at_ms),
+            } => self.close(*trade_id, *quantity, *price, ExitReason::Manual, at_ms),
             Mutation::TakeProfit {
                 trade_id,
                 target,
@@ -156,34 +166,42 @@ impl Portfolio {
                 text,
                 tags,
             } => self.journal(*trade_id, text, tags, at_ms),
-            Mutation::Place(_)
-            | Mutation::Cancel { .. }
-            | Mutation::Expire { .. }
-            | Mutation::FillOrder { .. }
-            | Mutation::Exit { .. }
-            | Mutation::MoveStop { .. } => Err(LedgerError::invalid(
-                "mutation",
-                "orders are not implemented yet",
-            )),
+            Mutation::Place(request) => self.place(request, at_ms),
+            Mutation::Cancel { trade_id } => {
+                self.end_order(*trade_id, ExitReason::Cancelled, at_ms)
+            }
+            Mutation::Expire { trade_id } => self.end_order(*trade_id, ExitReason::Expired, at_ms),
+            Mutation::FillOrder { trade_id, price } => self.fill_order(*trade_id, *price, at_ms),
+            Mutation::Exit {
+                trade_id,
+                price,
+                reason,
+            } => self.close(*trade_id, None, *price, *reason, at_ms),
+            Mutation::MoveStop { trade_id, stop } => self.move_stop(*trade_id, *stop),
         }
     }
 
-    fn open(
+    /// Opens a trade filled now at `order.price`.
+    pub(super) fn open(
         &mut self,
         symbol: &crate::domain::market::Symbol,
         order: Order,
-        stop_loss: Option<Price>,
-        take_profits: &[Price],
+        exits: Exits<'_>,
         source: &TradeSource,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
+        let Exits {
+            stop_loss,
+            take_profits,
+            rules,
+        } = exits;
         check_amount("quantity", order.quantity.get())?;
         check_amount("price", order.price.get())?;
         check_exits(order.side, order.price.get(), stop_loss, take_profits)?;
         let approved = self.approve_open(order, at_ms)?;
         let (notional, fee) = (approved.notional(), approved.fee());
         let reserve = notional.checked_add(fee)?;
-        let id = self.trades.keys().next_back().map_or(1, |last| last + 1);
+        let id = self.next_trade_id();
         let entry = self.entry(id, EntryKind::Reserve, -reserve, notional, at_ms)?;
         let initial_risk = stop_loss.map(|stop| order.risk_to(stop)).transpose()?;
         let trade = Trade {
@@ -202,12 +220,19 @@ impl Portfolio {
             closed_at_ms: None,
             status: TradeStatus::Open,
             source: source.clone(),
-            fills: Vec::new(),
+            fills: vec![Fill {
+                at_ms,
+                kind: FillKind::Entry,
+                price: order.price,
+                quantity: order.quantity,
+                fee,
+                reason: None,
+            }],
             exit_notional: Money::ZERO,
             exit_reason: None,
             targets_hit: 0,
             pending: None,
-            exit_rules: super::ExitRules::default(),
+            exit_rules: rules.clone(),
         };
         self.commit(trade, vec![entry])
     }
@@ -230,6 +255,14 @@ impl Portfolio {
         trade.quantity = trade.quantity.checked_add(quantity)?;
         trade.cost_basis = new_cost;
         trade.fees_paid = trade.fees_paid.checked_add(fee)?;
+        trade.fills.push(Fill {
+            at_ms,
+            kind: FillKind::Add,
+            price,
+            quantity,
+            fee,
+            reason: None,
+        });
         let entry = self.entry(trade_id, EntryKind::Reserve, -reserve, notional, at_ms)?;
         self.commit(trade, vec![entry])
     }
@@ -239,6 +272,7 @@ impl Portfolio {
         trade_id: u64,
         quantity: Option<Quantity>,
         price: Price,
+        reason: ExitReason,
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
         let trade = self.open_trade(trade_id)?;
@@ -261,9 +295,12 @@ impl Portfolio {
         let entry = self.entry(trade_id, EntryKind::Release, amount, -released, at_ms)?;
         let part = ClosedPart {
             quantity,
+            price,
+            exit_notional,
             released,
             gross,
             fee,
+            reason,
         };
         let trade = part.applied_to(trade.clone(), at_ms)?;
         let net = gross.checked_sub(fee)?;
@@ -290,9 +327,11 @@ impl Portfolio {
                 LedgerError::invalid("target", format!("trade {trade_id} has no target {target}"))
             })?;
         let share = super::exits::target_share(trade);
-        let mut outcome = self.close(trade_id, Some(share), price, at_ms)?;
+        let reason = ExitReason::Target(trade.targets_hit + 1);
+        let mut outcome = self.close(trade_id, Some(share), price, reason, at_ms)?;
         if let Some(trade) = self.trades.get_mut(&trade_id) {
             trade.take_profits.remove(position);
+            trade.targets_hit += 1;
             outcome.trade = trade.clone();
         }
         Ok(outcome)
@@ -368,7 +407,11 @@ impl Portfolio {
         Ok(outcome)
     }
 
-    fn open_trade(&self, trade_id: u64) -> Result<&Trade, LedgerError> {
+    pub(super) fn next_trade_id(&self) -> u64 {
+        self.trades.keys().next_back().map_or(1, |last| last + 1)
+    }
+
+    pub(super) fn open_trade(&self, trade_id: u64) -> Result<&Trade, LedgerError> {
         let trade = self
             .trades
             .get(&trade_id)
@@ -387,6 +430,17 @@ impl Portfolio {
         let notional = quantity.checked_mul(price)?;
         let fee = self.spec.fee_rate.fee_on(notional)?;
         Ok((notional, fee))
+    }
+
+    /// An entry's notional within [`NOTIONAL_MAX`], so everything computed from it fits.
+    pub(super) fn check_notional_bound(notional: Money) -> Result<(), LedgerError> {
+        if notional.get() > NOTIONAL_MAX {
+            return Err(LedgerError::invalid(
+                "quantity",
+                format!("quantity x price is {notional}, at most {NOTIONAL_MAX}"),
+            ));
+        }
+        Ok(())
     }
 
     pub(super) fn check_position_notional(&self, notional: Money) -> Result<(), LedgerError> {
@@ -422,7 +476,7 @@ impl Portfolio {
     }
 
     /// A ledger entry moving cash by `amount`, refused if cash would go negative.
-    fn entry(
+    pub(super) fn entry(
         &self,
         trade_id: u64,
         kind: EntryKind,
@@ -449,15 +503,28 @@ impl Portfolio {
     }
 
     /// The only place state changes, after every check passed.
-    fn commit(&mut self, trade: Trade, entries: Vec<LedgerEntry>) -> Result<Outcome, LedgerError> {
+    pub(super) fn commit(
+        &mut self,
+        trade: Trade,
+        entries: Vec<LedgerEntry>,
+    ) -> Result<Outcome, LedgerError> {
         if let Some(last) = entries.last() {
             self.cash = last.cash_after;
         }
         self.ledger.extend(entries.iter().cloned());
-        let was_open = self.trades.get(&trade.id).is_some_and(Trade::is_open);
+        let before = self.trades.get(&trade.id);
+        let (was_open, was_pending) = (
+            before.is_some_and(Trade::is_open),
+            before.is_some_and(Trade::is_pending),
+        );
         match (was_open, trade.is_open()) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
+        match (was_pending, trade.is_pending()) {
+            (false, true) => self.pending_orders += 1,
+            (true, false) => self.pending_orders -= 1,
             _ => {}
         }
         self.trades.insert(trade.id, trade.clone());
@@ -477,9 +544,12 @@ impl Portfolio {
 /// What a close takes out of a trade, computed and checked before anything changes.
 struct ClosedPart {
     quantity: Quantity,
+    price: Price,
+    exit_notional: Money,
     released: Money,
     gross: Money,
     fee: Money,
+    reason: ExitReason,
 }
 
 impl ClosedPart {
@@ -490,6 +560,16 @@ impl ClosedPart {
         trade.cost_basis = trade.cost_basis.checked_sub(self.released)?;
         trade.realised_pnl = trade.realised_pnl.checked_add(self.gross)?;
         trade.fees_paid = trade.fees_paid.checked_add(self.fee)?;
+        trade.exit_notional = trade.exit_notional.checked_add(self.exit_notional)?;
+        trade.exit_reason = Some(self.reason);
+        trade.fills.push(Fill {
+            at_ms,
+            kind: FillKind::Exit,
+            price: self.price,
+            quantity: self.quantity,
+            fee: self.fee,
+            reason: Some(self.reason),
+        });
         if trade.quantity.is_zero() {
             trade.status = TradeStatus::Closed;
             trade.closed_at_ms = Some(at_ms);
@@ -525,8 +605,15 @@ pub fn check_amount(field: &'static str, value: Decimal) -> Result<(), LedgerErr
     Ok(())
 }
 
+/// The stop, targets and exit rules a trade opens with.
+pub(super) struct Exits<'a> {
+    pub stop_loss: Option<Price>,
+    pub take_profits: &'a [Price],
+    pub rules: &'a ExitRules,
+}
+
 /// A long's stop is below the entry and its targets above; a short's the other way round.
-fn check_exits(
+pub(super) fn check_exits(
     side: Side,
     price: Decimal,
     stop_loss: Option<Price>,

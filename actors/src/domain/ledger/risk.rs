@@ -84,6 +84,7 @@ impl Portfolio {
         }
         self.check_daily_loss(at_ms)?;
         let (notional, fee) = self.notional_and_fee(order.quantity, order.price)?;
+        Portfolio::check_notional_bound(notional)?;
         self.check_position_notional(notional)?;
         Ok(RiskApproved {
             approved: order,
@@ -102,6 +103,7 @@ impl Portfolio {
     ) -> Result<RiskApproved<Addition>, LedgerError> {
         self.check_daily_loss(at_ms)?;
         let (notional, fee) = self.notional_and_fee(addition.quantity, addition.price)?;
+        Portfolio::check_notional_bound(notional)?;
         let position_cost = trade.cost_basis.checked_add(notional)?;
         self.check_position_notional(position_cost)?;
         Ok(RiskApproved {

@@ -18,6 +18,7 @@ const HUNDRED: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
 /// quantity placed, and the cap that cut it down, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SizingNote {
+    #[serde(with = "rust_decimal::serde::str")]
     pub risk_percent: Decimal,
     pub by_risk: Quantity,
     pub quantity: Quantity,

@@ -32,7 +32,8 @@ pub fn market_fill_price(
         .get()
         .checked_mul(factor)
         .ok_or_else(|| LedgerError::invalid("price", "the market price overflows"))?
-        .round_dp_with_strategy(DECIMALS_MAX, rounding);
+        .round_dp_with_strategy(DECIMALS_MAX, rounding)
+        .normalize();
     Price::new_checked(moved).map_err(|error| LedgerError::invalid("price", error.to_string()))
 }
 

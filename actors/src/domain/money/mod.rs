@@ -8,9 +8,10 @@
 //! arithmetic step return a [`MoneyError`] instead of panicking on overflow.
 //!
 //! The invariants a value type holds, and what stays a rule of the ledger:
-//! - `Price`: at most 8 decimals, `|p| <= PRICE_MAX`; signed, because trading levels may
+//! - `Price`: at most 8 decimals, `|p| <= PRICE_MAX` (1e12); signed, because trading levels may
 //!   compute a target below zero. The ledger itself still refuses prices <= 0.
-//! - `Quantity`: at most 8 decimals, `0 <= q <= QUANTITY_MAX` (a closed trade holds 0; the
+//! - `Quantity`: at most 8 decimals, `0 <= q <= QUANTITY_MAX` (1e12), and an order's
+//!   notional at most `NOTIONAL_MAX` (1e15, a ledger rule); (a closed trade holds 0; the
 //!   ledger refuses orders of 0).
 //! - `Money`: any decimal; only arithmetic can fail.
 //! - `FeeRate`: a fraction of notional in `[0, 1)`.
@@ -46,13 +47,18 @@ use rust_decimal::Decimal;
 
 /// Exchanges quote quantities and prices with at most this many decimals.
 pub const DECIMALS_MAX: u32 = 8;
-/// Largest price magnitude accepted from input (1e18). Generous on purpose: ledgers written
-/// before these types existed only bounded cash (initial balance <= 1e9), so prices around
-/// 1e9 / 1e-8 = 1e17 were possible. Stored values are read back without this bound (see
-/// `text.rs`), so nothing stored under older rules becomes unreadable.
-pub const PRICE_MAX: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
-/// Largest quantity, for the same reason as [`PRICE_MAX`] (1e18).
+/// Largest price accepted from input: 1e12, above any traded asset's price and above the
+/// largest candle price the engine accepts (1e10). Stored values are read back without this bound (see `text.rs`), so nothing
+/// stored under older, wider rules becomes unreadable.
+pub const PRICE_MAX: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+/// Largest quantity accepted from input: 1e12 (a trillion units of a sub-cent token).
 pub const QUANTITY_MAX: Decimal = PRICE_MAX;
+/// Largest notional (quantity x price) one order or add may reach: 1e15. With the bounds
+/// above every value a portfolio computes stays below 1e25 per trade (a quantity of 1e12 at
+/// the largest candle price), far inside `Decimal`'s ~7.9e28, so sums over the trades of any
+/// portfolio that cash can pay for do not overflow; should arithmetic still fail it is an
+/// error value, never a panic.
+pub const NOTIONAL_MAX: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// Refuses more than [`DECIMALS_MAX`] places (trailing zeros do not count) or a magnitude
 /// above `max`.
@@ -75,10 +81,12 @@ mod tests {
 
     #[test]
     fn the_bounds_are_what_their_docs_say() {
-        assert_eq!(PRICE_MAX, Decimal::from(1_000_000_000_000_000_000_u64));
+        assert_eq!(PRICE_MAX, Decimal::from(1_000_000_000_000_u64));
         assert_eq!(QUANTITY_MAX, PRICE_MAX);
-        // The largest product of two 8-decimal values at the bounds still fails cleanly.
-        assert!(PRICE_MAX.checked_mul(QUANTITY_MAX).is_none());
+        assert_eq!(NOTIONAL_MAX, Decimal::from(1_000_000_000_000_000_u64));
+        // The largest product at the bounds fits with all 8 places to spare.
+        let product = PRICE_MAX.checked_mul(QUANTITY_MAX).unwrap();
+        assert!(product.checked_add(Decimal::new(1, 8)).is_some());
     }
 
     #[test]
