@@ -138,6 +138,7 @@ impl ApiError {
                 (Some("symbol"), &[][..])
             }
             ApiError::Portfolio(PortfolioError::Refused(refusal)) => (refusal.field(), &[][..]),
+            ApiError::Portfolio(PortfolioError::KeyReused) => (Some("Idempotency-Key"), &[][..]),
             ApiError::Auth(AuthError::Invalid { field, .. }) => (Some(*field), &[][..]),
             _ => (None, &[][..]),
         };
@@ -238,7 +239,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
             LedgerError::Overflow(_) => (StatusCode::UNPROCESSABLE_ENTITY, "overflow"),
         },
         PortfolioError::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_portfolio"),
-        PortfolioError::KeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        PortfolioError::KeyReused => (StatusCode::CONFLICT, "idempotency_key_reused"),
         PortfolioError::Durability(_) | PortfolioError::Unavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "portfolio_unavailable")
         }

@@ -16,7 +16,9 @@ use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
 use crate::auth::{AuthError, Credential, Principal, Role};
-use cryptolens_actors::actors::portfolio::{PortfolioBook, PortfolioEntry, PortfolioError};
+use cryptolens_actors::actors::portfolio::{
+    PortfolioBook, PortfolioEntry, PortfolioError, RequestId,
+};
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::clock::SharedClock;
 use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio};
@@ -162,12 +164,27 @@ impl OwnedPortfolio {
     pub async fn mutate(
         &self,
         mutation: Mutation,
-        idempotency_key: Option<String>,
+        request: Option<RequestId>,
     ) -> Result<Outcome, PortfolioError> {
         let at_ms = self.clock.now_ms();
-        self.book
-            .mutate(self.id, mutation, idempotency_key, at_ms)
-            .await
+        self.book.mutate(self.id, mutation, request, at_ms).await
+    }
+
+    /// The first answer to `request`'s idempotency key, if it has one (looked up before
+    /// anything the answer would depend on: market prices, live signals, the portfolio).
+    pub async fn first_answer(
+        &self,
+        request: Option<&RequestId>,
+    ) -> Result<Option<Result<Outcome, PortfolioError>>, PortfolioError> {
+        match request {
+            Some(request) => {
+                let found = self
+                    .book
+                    .answer(self.id, &request.key, &request.fingerprint);
+                found.await
+            }
+            None => Ok(None),
+        }
     }
 }
 

@@ -175,7 +175,7 @@ async fn an_idempotency_key_returns_the_first_answer_and_applies_nothing_more() 
     let (status, answer) = post(&http, &trades, Some("order-1"), other).await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
-        (422, Some("idempotency_key_reused"))
+        (409, Some("idempotency_key_reused"))
     );
     let ledger = assert_conserved(&http, &server.base_url, id).await;
     assert_eq!(ledger["count"], 1, "applied once");

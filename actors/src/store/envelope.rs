@@ -95,6 +95,14 @@ where
     Ok(bytes)
 }
 
+/// A CRC-32 of `value`'s encoding: what a record keeps instead of a value that replay
+/// recomputes, to check the recomputed one is the same.
+pub fn digest<T: Serialize>(value: &T) -> Result<u32, EnvelopeError> {
+    let payload = bincode::serde::encode_to_vec(value, config())
+        .map_err(|error| EnvelopeError::Unencodable(Codec(std::sync::Arc::new(error))))?;
+    Ok(crc32fast::hash(&payload))
+}
+
 /// Verifies the envelope and decodes its payload.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EnvelopeError> {
     let payload = verify(bytes)?;

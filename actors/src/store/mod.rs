@@ -16,5 +16,5 @@ mod error;
 mod round_trip_tests;
 
 pub use database::{CheckReport, Loaded, RecordTree, Store, StoreProblem, TreeCount};
-pub use envelope::{decode, encode, EnvelopeError, FORMAT_VERSION};
+pub use envelope::{decode, digest, encode, EnvelopeError, FORMAT_VERSION};
 pub use error::StoreError;

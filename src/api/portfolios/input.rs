@@ -5,6 +5,7 @@ use super::super::error::ApiError;
 use super::super::json_body::{optional_body, parse_json};
 use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::PortfolioError;
+use cryptolens_actors::actors::portfolio::RequestId;
 use cryptolens_actors::domain::ledger::check_amount;
 use cryptolens_actors::domain::market::Symbol;
 use cryptolens_actors::domain::money::{FeeRate, MoneyError, Price, Quantity};
@@ -52,6 +53,24 @@ pub fn body_or_empty<T: DeserializeOwned + Default>(
         return Ok(T::default());
     }
     parse_json(body, what)
+}
+
+/// The request's identity for idempotency: its checked `Idempotency-Key` and a fingerprint of
+/// what it asks (`action`, which names the route and its path ids, and the body bytes), so a
+/// key reused for another request is told apart (409).
+pub fn request_id(
+    key: Option<String>,
+    action: &str,
+    body: &[u8],
+) -> Result<Option<RequestId>, ApiError> {
+    let Some(key) = idempotency_key(key)? else {
+        return Ok(None);
+    };
+    let text = format!("{action}\n{}", String::from_utf8_lossy(body));
+    Ok(Some(RequestId {
+        key,
+        fingerprint: crate::auth::secret::sha256_hex(&text),
+    }))
 }
 
 pub fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {

@@ -7,13 +7,13 @@ use super::super::error::ApiError;
 use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, AppState};
 use super::input::{
-    body_or_empty, idempotency_key, level, levels, mutation_input, parse_id, quantity,
-    MutationInput,
+    body_or_empty, level, levels, mutation_input, parse_id, quantity, request_id, MutationInput,
 };
 use super::market::trade_fill_price;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
 use super::views::{LedgerEntryJson, TradeJson};
 use super::{open, portfolio_route, trade_route, OwnedPortfolio};
+use cryptolens_actors::actors::portfolio::RequestId;
 use cryptolens_actors::domain::ledger::{Mutation, Outcome};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -88,15 +88,25 @@ where
     )
 }
 
-/// Sends `mutation` under `key` and renders what it did.
-async fn mutate(
+/// Answers a mutation request: the first answer when its idempotency key has one (looked up
+/// before `build` runs, so the answer never depends on prices or signals that changed since),
+/// else the mutation `build` makes, applied and rendered once durable.
+async fn keyed<B, F>(
     owned: &OwnedPortfolio,
-    mutation: Mutation,
-    key: Option<String>,
-) -> Result<Value, ApiError> {
+    request: Option<RequestId>,
+    build: B,
+) -> Result<Value, ApiError>
+where
+    B: FnOnce() -> F,
+    F: Future<Output = Result<Mutation, ApiError>>,
+{
+    if let Some(first) = owned.first_answer(request.as_ref()).await? {
+        return Ok(outcome_json(&first?));
+    }
+    let mutation = build().await?;
     tracing::debug!(portfolio = owned.id, owner = %owned.entry.owner,
         caller = %owned.caller.username, trade = ?mutation.trade_id(), "portfolio mutation");
-    let outcome = owned.mutate(mutation, key).await?;
+    let outcome = owned.mutate(mutation, request).await?;
     Ok(outcome_json(&outcome))
 }
 
@@ -110,9 +120,16 @@ fn outcome_json(outcome: &Outcome) -> Value {
     })
 }
 
-/// The trade id of a trade route and the request's idempotency key, checked.
-fn trade_target(trade: &str, key: Option<String>) -> Result<(u64, Option<String>), ApiError> {
-    Ok((parse_id("trade_id", trade)?, idempotency_key(key)?))
+/// The trade id of a trade route and the request's identity for idempotency.
+fn trade_target(
+    action: &str,
+    trade: &str,
+    input: &MutationInput,
+) -> Result<(u64, Option<RequestId>), ApiError> {
+    let trade_id = parse_id("trade_id", trade)?;
+    let action = format!("{action} {trade_id}");
+    let request = request_id(input.idempotency_key.clone(), &action, &input.body)?;
+    Ok((trade_id, request))
 }
 
 async fn open_trade(
@@ -120,10 +137,12 @@ async fn open_trade(
     input: MutationInput,
     state: &AppState,
 ) -> Result<Value, ApiError> {
-    let key = idempotency_key(input.idempotency_key)?;
-    let request: OpenTrade = parse_json(&input.body, "trade")?;
-    let mutation = open::open_mutation(owned, request, state).await?;
-    mutate(owned, mutation, key).await
+    let request = request_id(input.idempotency_key.clone(), "open", &input.body)?;
+    keyed(owned, request, || async {
+        let body: OpenTrade = parse_json(&input.body, "trade")?;
+        open::open_mutation(owned, body, state).await
+    })
+    .await
 }
 
 async fn close_trade(
@@ -132,17 +151,21 @@ async fn close_trade(
     input: MutationInput,
     state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
-    let request: CloseTrade = body_or_empty(&input.body, "close request")?;
-    let closed = request.quantity.map(|value| quantity("quantity", value));
-    let quantity = closed.transpose()?;
-    let price = trade_fill_price(request.price, &owned, trade_id, true, &state).await?;
-    let mutation = Mutation::Close {
-        trade_id,
-        quantity,
-        price,
-    };
-    mutate(&owned, mutation, key).await
+    let (trade_id, request) = trade_target("close", &trade, &input)?;
+    keyed(&owned, request, || async {
+        let body: CloseTrade = body_or_empty(&input.body, "close request")?;
+        let quantity = body
+            .quantity
+            .map(|value| quantity("quantity", value))
+            .transpose()?;
+        let price = trade_fill_price(body.price, &owned, trade_id, true, &state).await?;
+        Ok(Mutation::Close {
+            trade_id,
+            quantity,
+            price,
+        })
+    })
+    .await
 }
 
 async fn add_to_trade(
@@ -151,16 +174,18 @@ async fn add_to_trade(
     input: MutationInput,
     state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
-    let request: AddToTrade = parse_json(&input.body, "add request")?;
-    let quantity = quantity("quantity", request.quantity)?;
-    let price = trade_fill_price(request.price, &owned, trade_id, false, &state).await?;
-    let mutation = Mutation::Add {
-        trade_id,
-        quantity,
-        price,
-    };
-    mutate(&owned, mutation, key).await
+    let (trade_id, request) = trade_target("add", &trade, &input)?;
+    keyed(&owned, request, || async {
+        let body: AddToTrade = parse_json(&input.body, "add request")?;
+        let quantity = quantity("quantity", body.quantity)?;
+        let price = trade_fill_price(body.price, &owned, trade_id, false, &state).await?;
+        Ok(Mutation::Add {
+            trade_id,
+            quantity,
+            price,
+        })
+    })
+    .await
 }
 
 /// Cancels a pending order: its reserved cash comes back.
@@ -170,9 +195,12 @@ async fn cancel_order(
     input: MutationInput,
     _state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
-    let _: super::requests::NoFields = body_or_empty(&input.body, "cancel request")?;
-    mutate(&owned, Mutation::Cancel { trade_id }, key).await
+    let (trade_id, request) = trade_target("cancel", &trade, &input)?;
+    keyed(&owned, request, || async {
+        let _: super::requests::NoFields = body_or_empty(&input.body, "cancel request")?;
+        Ok(Mutation::Cancel { trade_id })
+    })
+    .await
 }
 
 async fn journal_trade(
@@ -181,14 +209,16 @@ async fn journal_trade(
     input: MutationInput,
     _state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
-    let request: JournalBody = parse_json(&input.body, "journal entry")?;
-    let mutation = Mutation::Journal {
-        trade_id,
-        text: request.text,
-        tags: request.tags,
-    };
-    mutate(&owned, mutation, key).await
+    let (trade_id, request) = trade_target("journal", &trade, &input)?;
+    keyed(&owned, request, || async {
+        let body: JournalBody = parse_json(&input.body, "journal entry")?;
+        Ok(Mutation::Journal {
+            trade_id,
+            text: body.text,
+            tags: body.tags,
+        })
+    })
+    .await
 }
 
 async fn amend_trade(
@@ -197,20 +227,22 @@ async fn amend_trade(
     input: MutationInput,
     _state: AppState,
 ) -> Result<Value, ApiError> {
-    let (trade_id, key) = trade_target(&trade, input.idempotency_key)?;
-    let request: AmendTrade = parse_json(&input.body, "amendment")?;
-    let mutation = Mutation::Amend {
-        trade_id,
-        stop_loss: request
+    let (trade_id, request) = trade_target("amend", &trade, &input)?;
+    keyed(&owned, request, || async {
+        let body: AmendTrade = parse_json(&input.body, "amendment")?;
+        let stop_loss = body
             .stop_loss
             .flatten()
-            .map(|stop| level("stop_loss", stop))
-            .transpose()?,
-        clear_stop_loss: matches!(request.stop_loss, Some(None)),
-        take_profits: request
-            .take_profits
-            .map(|targets| levels("take_profits", targets))
-            .transpose()?,
-    };
-    mutate(&owned, mutation, key).await
+            .map(|stop| level("stop_loss", stop));
+        Ok(Mutation::Amend {
+            trade_id,
+            stop_loss: stop_loss.transpose()?,
+            clear_stop_loss: matches!(body.stop_loss, Some(None)),
+            take_profits: body
+                .take_profits
+                .map(|targets| levels("take_profits", targets))
+                .transpose()?,
+        })
+    })
+    .await
 }

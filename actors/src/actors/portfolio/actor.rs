@@ -12,32 +12,23 @@
 //! (`Portfolio::on_candle`), and each exit it applies is logged and flushed like a mutation,
 //! under its exit key; no reply waits for those.
 
-use super::messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
-use super::record::LedgerRecord;
+use super::answers::{Answer, Answers};
+use super::messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+use super::record::{LedgerRecord, OutcomeCheck, RequestId};
 use super::PortfolioError;
-use crate::domain::ledger::{Mutation, Outcome, Portfolio};
+use crate::domain::ledger::{Outcome, Portfolio};
 use crate::store::{encode, Store};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
-use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<Outcome, PortfolioError>>;
 
-/// The first answer to an idempotency key, and the request it answered.
-#[derive(Clone)]
-pub struct Answer {
-    pub mutation: Mutation,
-    pub result: Result<Outcome, PortfolioError>,
-    /// The record's sequence number; 0 for a refusal (nothing to make durable).
-    pub seq: u64,
-}
-
 pub struct PortfolioActor {
     portfolio: Portfolio,
     store: Arc<Store>,
     next_seq: u64,
-    answers: HashMap<String, Answer>,
+    answers: Answers,
     /// Replies waiting for a flush, with the sequence number they need durable.
     waiting: Vec<(u64, Reply, Result<Outcome, PortfolioError>)>,
     durable_seq: u64,
@@ -50,7 +41,7 @@ impl PortfolioActor {
         portfolio: Portfolio,
         store: Arc<Store>,
         next_seq: u64,
-        answers: HashMap<String, Answer>,
+        answers: Answers,
     ) -> PortfolioActor {
         PortfolioActor {
             portfolio,
@@ -64,37 +55,43 @@ impl PortfolioActor {
     }
 
     fn mutate(&mut self, message: MutatePortfolio, ctx: &mut Context<Self>) {
-        if let Some(key) = &message.idempotency_key {
-            if let Some(answer) = self.answers.get(key).cloned() {
-                let result = if answer.mutation == message.mutation {
-                    answer.result
+        let request = message.request.clone();
+        if let Some(request) = &request {
+            if let Some(answer) = self.answers.get(&request.key) {
+                let result = if answer.answers(&message.mutation, &request.fingerprint) {
+                    answer.result.clone()
                 } else {
                     Err(PortfolioError::KeyReused)
                 };
-                self.answer_when_durable(answer.seq, message.reply, result);
+                let seq = answer.seq;
+                self.answer_when_durable(seq, message.reply, result);
                 return;
             }
         }
-        let outcome = match self.portfolio.apply(&message.mutation, message.at_ms) {
-            Ok(outcome) => outcome,
-            Err(refusal) => {
-                let result = Err(PortfolioError::Refused(refusal));
-                self.remember(
-                    message.idempotency_key.as_ref(),
-                    &message.mutation,
-                    0,
-                    &result,
-                );
-                let _ = message.reply.send(result);
+        let applied = self.portfolio.apply(&message.mutation, message.at_ms);
+        let record = match (&applied, &request) {
+            (Ok(outcome), _) => OutcomeCheck::of(outcome, self.portfolio.cash())
+                .map_err(PortfolioError::from)
+                .map(|check| LedgerRecord::Mutated {
+                    at_ms: message.at_ms,
+                    request: request.clone(),
+                    mutation: message.mutation.clone(),
+                    check,
+                }),
+            (Err(_), Some(request)) => Ok(LedgerRecord::Refused {
+                at_ms: message.at_ms,
+                request: request.clone(),
+                mutation: message.mutation.clone(),
+            }),
+            // A refusal without a key changes nothing and needs no record.
+            (Err(refusal), None) => {
+                let _ = message
+                    .reply
+                    .send(Err(PortfolioError::Refused(refusal.clone())));
                 return;
             }
         };
-        let seq = match self.log_applied(
-            message.at_ms,
-            message.idempotency_key.clone(),
-            message.mutation.clone(),
-            outcome.clone(),
-        ) {
+        let seq = match record.and_then(|record| self.log(record)) {
             Ok(seq) => seq,
             Err(error) => {
                 let _ = message.reply.send(Err(error));
@@ -102,13 +99,11 @@ impl PortfolioActor {
                 return;
             }
         };
-        let result = Ok(outcome);
-        self.remember(
-            message.idempotency_key.as_ref(),
-            &message.mutation,
-            seq,
-            &result,
-        );
+        let result = applied.map_err(PortfolioError::Refused);
+        if let Some(request) = request {
+            let answer = Answer::to_request(&request, &message.mutation, &result, seq);
+            self.answers.remember(request.key, answer, message.at_ms);
+        }
         self.waiting.push((seq, message.reply, result));
         self.flush(ctx);
     }
@@ -121,7 +116,7 @@ impl PortfolioActor {
             &message.symbol,
             &message.candle,
             message.at_ms,
-            |key| answers.contains_key(key),
+            |key| answers.get(key).is_some(),
         );
         for refusal in &exits.refusals {
             tracing::error!(portfolio = self.portfolio.spec().id, key = %refusal.key,
@@ -129,40 +124,37 @@ impl PortfolioActor {
         }
         let applied = exits.fills.len();
         for fill in exits.fills {
-            let logged = self.log_applied(
-                message.at_ms,
-                Some(fill.key.clone()),
-                fill.mutation.clone(),
-                fill.outcome.clone(),
-            );
+            let request = RequestId {
+                key: fill.key.clone(),
+                fingerprint: String::new(),
+            };
+            let logged = OutcomeCheck::of(&fill.outcome, self.portfolio.cash())
+                .map_err(PortfolioError::from)
+                .and_then(|check| {
+                    self.log(LedgerRecord::Mutated {
+                        at_ms: message.at_ms,
+                        request: Some(request),
+                        mutation: fill.mutation.clone(),
+                        check,
+                    })
+                });
             let Ok(seq) = logged else {
                 ctx.stop();
                 return 0;
             };
-            self.remember(Some(&fill.key), &fill.mutation, seq, &Ok(fill.outcome));
+            let answer = Answer::to_exit(&fill.mutation, Ok(fill.outcome), seq);
+            self.answers.remember_exit(fill.key, answer);
         }
         self.flush(ctx);
         applied
     }
 
-    /// Writes the record of a mutation already applied in memory and returns its sequence
-    /// number; the caller starts the flush. A failed write leaves memory ahead of the log:
-    /// the caller must stop the actor, so nothing more is served from it (a restart replays
-    /// the durable log).
-    fn log_applied(
-        &mut self,
-        at_ms: i64,
-        idempotency_key: Option<String>,
-        mutation: Mutation,
-        outcome: Outcome,
-    ) -> Result<u64, PortfolioError> {
+    /// Writes `record` (of a mutation already applied in memory, or refused) and returns its
+    /// sequence number; the caller starts the flush. A failed write leaves memory ahead of
+    /// the log: the caller must stop the actor, so nothing more is served from it (a restart
+    /// replays the durable log).
+    fn log(&mut self, record: LedgerRecord) -> Result<u64, PortfolioError> {
         let seq = self.next_seq;
-        let record = LedgerRecord::Applied {
-            at_ms,
-            idempotency_key,
-            mutation,
-            outcome: Box::new(outcome),
-        };
         let written = encode(&record)
             .map_err(PortfolioError::from)
             .and_then(|bytes| {
@@ -175,23 +167,6 @@ impl PortfolioActor {
         }
         self.next_seq += 1;
         Ok(seq)
-    }
-
-    fn remember(
-        &mut self,
-        key: Option<&String>,
-        mutation: &Mutation,
-        seq: u64,
-        result: &Result<Outcome, PortfolioError>,
-    ) {
-        if let Some(key) = key {
-            let answer = Answer {
-                mutation: mutation.clone(),
-                result: result.clone(),
-                seq,
-            };
-            self.answers.insert(key.clone(), answer);
-        }
     }
 
     fn answer_when_durable(
@@ -264,6 +239,26 @@ impl Handler<EvaluateExits> for PortfolioActor {
 
     fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) -> usize {
         self.evaluate_exits(&message, ctx)
+    }
+}
+
+impl Handler<LookupAnswer> for PortfolioActor {
+    type Result = Option<Result<Outcome, PortfolioError>>;
+
+    /// The first answer to the key if it is known, unexpired and durable. An answer whose
+    /// flush is still in flight is not given here: the caller then sends its mutation, and
+    /// `mutate` answers it with the first answer once durable.
+    fn handle(&mut self, message: LookupAnswer, _ctx: &mut Self::Context) -> Self::Result {
+        let answer = self.answers.get(&message.key)?;
+        // A key stored before fingerprints existed answers by its mutation, in `mutate`.
+        if answer.seq > self.durable_seq || answer.fingerprint.is_none() {
+            return None;
+        }
+        Some(if answer.answers_fingerprint(&message.fingerprint) {
+            answer.result.clone()
+        } else {
+            Err(PortfolioError::KeyReused)
+        })
     }
 }
 

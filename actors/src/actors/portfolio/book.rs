@@ -1,17 +1,18 @@
 //! All portfolios: creating them (durably), replaying them on start, and routing to their
 //! actors.
 
-use super::actor::{Answer, PortfolioActor};
+use super::actor::PortfolioActor;
+use super::answers::{Answer, Answers};
 use super::error::ReplayError;
-use super::messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
-use super::record::LedgerRecord;
+use super::messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
 use crate::domain::market::{Candle, Symbol};
 use crate::store::{decode, encode, Store, StoreProblem};
 use actix::{Actor, Addr};
 use actix_rt::ArbiterHandle;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -81,7 +82,7 @@ impl PortfolioBook {
         Ok((book, problems))
     }
 
-    fn start(&self, portfolio: Portfolio, next_seq: u64, answers: HashMap<String, Answer>) {
+    fn start(&self, portfolio: Portfolio, next_seq: u64, answers: Answers) {
         let spec = portfolio.spec().clone();
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
         let actor = PortfolioActor::new(portfolio, Arc::clone(&self.store), next_seq, answers);
@@ -103,11 +104,11 @@ impl PortfolioBook {
             .next_back()
             .map_or(1, |last| last + 1);
         let portfolio = Portfolio::create(spec.clone())?;
-        let record = LedgerRecord::Created { spec };
+        let record = LedgerRecord::Opened { spec };
         let bytes = encode(&record)?;
         self.store.append_ledger(portfolio.spec().id, 0, bytes)?;
         self.store.flush_async().await?;
-        self.start(portfolio.clone(), 1, HashMap::new());
+        self.start(portfolio.clone(), 1, Answers::default());
         Ok(portfolio)
     }
 
@@ -128,14 +129,14 @@ impl PortfolioBook {
         &self,
         id: u64,
         mutation: Mutation,
-        idempotency_key: Option<String>,
+        request: Option<RequestId>,
         at_ms: i64,
     ) -> Result<Outcome, PortfolioError> {
         let addr = self.addr(id)?;
         let (reply, answer) = oneshot::channel();
         let message = MutatePortfolio {
             mutation,
-            idempotency_key,
+            request,
             at_ms,
             reply,
         };
@@ -149,6 +150,25 @@ impl PortfolioBook {
                 }
                 result
             }
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    /// The durable first answer to `key` on portfolio `id`, if the key is known: a request
+    /// with another fingerprint gets `Err(KeyReused)`.
+    pub async fn answer(
+        &self,
+        id: u64,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Result<Outcome, PortfolioError>>, PortfolioError> {
+        let addr = self.addr(id)?;
+        let lookup = addr.send(LookupAnswer {
+            key: key.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+        });
+        match tokio::time::timeout(self.request_timeout, lookup).await {
+            Ok(Ok(found)) => Ok(found),
             _ => Err(PortfolioError::Unavailable),
         }
     }
@@ -214,19 +234,19 @@ impl PortfolioBook {
 }
 
 /// Rebuilds a portfolio from its log: record 0 creates it, each later record's mutation is
-/// applied again and must give exactly the stored outcome. Sequence numbers must run without
-/// gaps (a crash can only lose a tail, never a middle).
-fn replay(
-    id: u64,
-    log: &[(u64, Vec<u8>)],
-) -> Result<(Portfolio, u64, HashMap<String, Answer>), PortfolioError> {
+/// applied again and must give exactly what the record says (the stored outcome of a first
+/// format record, the digest and cash of a current one; a refusal again for a refused one).
+/// Sequence numbers must run without gaps (a crash can only lose a tail, never a middle).
+/// Request keys older than the TTL before the last record are not kept.
+fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<(Portfolio, u64, Answers), PortfolioError> {
     let problem = |seq: u64, cause: ReplayError| PortfolioError::Replay {
         portfolio: id,
         seq,
         cause,
     };
     let mut portfolio: Option<Portfolio> = None;
-    let mut answers = HashMap::new();
+    let mut answers = Answers::default();
+    let mut last_at_ms = i64::MIN;
     for (expected, (seq, bytes)) in log.iter().enumerate() {
         let seq = *seq;
         if seq != expected as u64 {
@@ -239,43 +259,118 @@ fn replay(
         }
         let record: LedgerRecord =
             decode(bytes).map_err(|error| problem(seq, ReplayError::Undecodable(error)))?;
-        match (record, portfolio.as_mut()) {
+        let step = match (record, portfolio.as_mut()) {
             (LedgerRecord::Created { spec }, None) => {
-                portfolio = Some(
-                    Portfolio::create(spec)
-                        .map_err(|error| problem(seq, ReplayError::SpecRefused(error)))?,
-                );
+                portfolio = Some(create(spec.upgraded()).map_err(|cause| problem(seq, cause))?);
+                continue;
             }
-            (
-                LedgerRecord::Applied {
-                    at_ms,
-                    idempotency_key,
-                    mutation,
-                    outcome,
-                },
-                Some(state),
-            ) => {
-                let replayed = state
-                    .apply(&mutation, at_ms)
-                    .map_err(|error| problem(seq, ReplayError::NoLongerApplies(error)))?;
-                if replayed != *outcome {
-                    return Err(problem(seq, ReplayError::DifferentOutcome));
-                }
-                if let Some(key) = idempotency_key {
-                    let answer = Answer {
-                        mutation,
-                        result: Ok(*outcome),
-                        seq,
-                    };
-                    answers.insert(key, answer);
-                }
+            (LedgerRecord::Opened { spec }, None) => {
+                portfolio = Some(create(spec).map_err(|cause| problem(seq, cause))?);
+                continue;
             }
-            _ => return Err(problem(seq, ReplayError::OutOfPlace)),
+            (record, Some(state)) => replay_one(state, record, seq),
+            _ => Err(ReplayError::OutOfPlace),
+        };
+        let (at_ms, remembered) = step.map_err(|cause| problem(seq, cause))?;
+        last_at_ms = last_at_ms.max(at_ms);
+        match remembered {
+            Some((key, answer, true)) => answers.remember(key, answer, at_ms),
+            Some((key, answer, false)) => answers.remember_exit(key, answer),
+            None => {}
         }
     }
     let portfolio = portfolio.ok_or_else(|| problem(0, ReplayError::NoCreation))?;
     if !portfolio.is_conserved() {
         return Err(problem(log.len() as u64, ReplayError::NotConserved));
     }
+    answers.prune(last_at_ms);
     Ok((portfolio, log.len() as u64, answers))
+}
+
+fn create(spec: crate::domain::ledger::PortfolioSpec) -> Result<Portfolio, ReplayError> {
+    Portfolio::create(spec).map_err(ReplayError::SpecRefused)
+}
+
+/// A key, its answer, and whether it is a request's key (else an exit's).
+type Remembered = Option<(String, Answer, bool)>;
+
+/// Replays one record after the creation: its time and the answer its key gets.
+fn replay_one(
+    state: &mut Portfolio,
+    record: LedgerRecord,
+    seq: u64,
+) -> Result<(i64, Remembered), ReplayError> {
+    match record {
+        LedgerRecord::Applied {
+            at_ms,
+            idempotency_key,
+            mutation,
+            outcome,
+        } => {
+            let replayed = state
+                .apply(&mutation, at_ms)
+                .map_err(ReplayError::NoLongerApplies)?;
+            let journal = state.journal_of(replayed.trade.id);
+            if OutcomeV1::projected(&replayed, journal) != *outcome {
+                return Err(ReplayError::DifferentOutcome);
+            }
+            let remembered = idempotency_key.map(|key| {
+                let is_request = !is_exit_key(&key);
+                let answer = Answer::to_exit(&mutation, Ok(replayed), seq);
+                (key, answer, is_request)
+            });
+            Ok((at_ms, remembered))
+        }
+        LedgerRecord::Mutated {
+            at_ms,
+            request,
+            mutation,
+            check,
+        } => {
+            let replayed = state
+                .apply(&mutation, at_ms)
+                .map_err(ReplayError::NoLongerApplies)?;
+            let recomputed =
+                OutcomeCheck::of(&replayed, state.cash()).map_err(ReplayError::Undecodable)?;
+            if recomputed != check {
+                return Err(ReplayError::DifferentOutcome);
+            }
+            Ok((
+                at_ms,
+                request.map(|request| remembered(request, &mutation, Ok(replayed), seq)),
+            ))
+        }
+        LedgerRecord::Refused {
+            at_ms,
+            request,
+            mutation,
+        } => {
+            let Err(refusal) = state.apply(&mutation, at_ms) else {
+                return Err(ReplayError::DifferentOutcome);
+            };
+            let result = Err(PortfolioError::Refused(refusal));
+            Ok((at_ms, Some(remembered(request, &mutation, result, seq))))
+        }
+        LedgerRecord::Created { .. } | LedgerRecord::Opened { .. } => Err(ReplayError::OutOfPlace),
+    }
+}
+
+fn remembered(
+    request: RequestId,
+    mutation: &Mutation,
+    result: Result<Outcome, PortfolioError>,
+    seq: u64,
+) -> (String, Answer, bool) {
+    if request.fingerprint.is_empty() {
+        return (request.key, Answer::to_exit(mutation, result, seq), false);
+    }
+    let answer = Answer::to_request(&request, mutation, &result, seq);
+    (request.key, answer, true)
+}
+
+/// Keys the candle feed names exits, order fills and stop moves by (`on_candle.rs`).
+fn is_exit_key(key: &str) -> bool {
+    ["exit-", "order-", "stop-"]
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
 }

@@ -1,5 +1,6 @@
 //! Messages a [`super::PortfolioActor`] understands.
 
+use super::record::RequestId;
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
 use crate::domain::market::{Candle, Symbol};
@@ -12,7 +13,8 @@ use tokio::sync::oneshot;
 #[rtype(result = "()")]
 pub struct MutatePortfolio {
     pub mutation: Mutation,
-    pub idempotency_key: Option<String>,
+    /// The `Idempotency-Key` and the request's fingerprint, when a key was sent.
+    pub request: Option<RequestId>,
     pub at_ms: i64,
     pub reply: oneshot::Sender<Result<Outcome, PortfolioError>>,
 }
@@ -27,6 +29,15 @@ pub struct EvaluateExits {
     pub candle: Candle,
     /// When the exits happen: the candle's close time.
     pub at_ms: i64,
+}
+
+/// The durable first answer to an idempotency key, if any: `Err(KeyReused)` when the key
+/// answered a request with another fingerprint.
+#[derive(Message)]
+#[rtype(result = "Option<Result<Outcome, PortfolioError>>")]
+pub struct LookupAnswer {
+    pub key: String,
+    pub fingerprint: String,
 }
 
 /// A copy of the portfolio's state, for reads and analytics.

@@ -2,6 +2,7 @@
 //! each durable before acknowledging it; the [`PortfolioBook`] creates, replays and routes.
 
 mod actor;
+mod answers;
 mod book;
 mod candle_feed;
 mod error;
@@ -11,8 +12,9 @@ mod messages;
 mod record;
 
 pub use actor::PortfolioActor;
+pub use answers::{KEY_TTL_MS, REQUEST_KEYS_MAX};
 pub use book::{PortfolioBook, PortfolioEntry};
 pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
-pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
-pub use record::LedgerRecord;
+pub use messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+pub use record::{LedgerRecord, RequestId};

@@ -354,32 +354,25 @@ mod tests {
     }
 
     #[test]
-    fn an_overflowing_valuation_is_an_error_value_not_a_panic() {
-        use crate::domain::money::{Quantity, PRICE_MAX};
+    fn a_valuation_at_the_bounds_fits() {
+        use crate::domain::money::{Quantity, PRICE_MAX, QUANTITY_MAX};
         let mut portfolio = Portfolio::create(test_spec("1000000000", Decimal::ZERO)).unwrap();
         let open = Mutation::Open {
             symbol: Symbol::parse("BTCUSDT").unwrap(),
-            side: Side::Long,
-            quantity: Quantity::new_checked(Decimal::from(100_000_000_000_000_000_u64)).unwrap(),
+            side: Side::Short,
+            quantity: Quantity::new_checked(QUANTITY_MAX).unwrap(),
             price: price("0.00000001"),
             stop_loss: None,
             take_profits: Vec::new(),
             source: TradeSource::Manual,
         };
         portfolio.apply(&open, 0).unwrap();
+        // The largest position at the largest price: a short 1e24 under water, still exact.
         let absurd = Price::new_checked(PRICE_MAX).unwrap();
         let marks = HashMap::from([("BTCUSDT".to_owned(), absurd)]);
-        assert_eq!(
-            stats(&portfolio, &marks, 1).unwrap_err(),
-            LedgerError::Overflow(MoneyError::Overflow)
-        );
-        assert!(equity_curve(&portfolio, &marks, 1).is_err());
-        let trade = portfolio.trade(1).unwrap();
-        assert_eq!(unrealised(trade, absurd), Err(MoneyError::Overflow));
-        let fair = HashMap::from([("BTCUSDT".to_owned(), price("0.00000002"))]);
-        let valued = stats(&portfolio, &fair, 1).unwrap();
-        assert_eq!(valued.unrealised_pnl.get(), Decimal::from(1_000_000_000));
-        assert_eq!(valued.equity.get(), Decimal::from(2_000_000_000));
+        let valued = stats(&portfolio, &marks, 1).unwrap();
+        let expected = Decimal::from(10_000) - QUANTITY_MAX * PRICE_MAX;
+        assert_eq!(valued.unrealised_pnl.get(), expected);
     }
 
     #[test]

@@ -268,9 +268,13 @@ mod tests {
             quantity: Quantity::new_checked(crate::domain::money::QUANTITY_MAX).unwrap(),
             ..order("1", "10")
         };
+        // Within the value types' bounds, but past the notional bound every order keeps.
         assert!(matches!(
             portfolio(RiskLimits::default()).approve_open(huge, 0),
-            Err(LedgerError::Overflow(_))
+            Err(LedgerError::Invalid {
+                field: "quantity",
+                ..
+            })
         ));
     }
 }

@@ -129,7 +129,9 @@ mod tests {
             Err(MoneyError::OutOfRange { .. })
         ));
         let price = Price::new_checked(super::super::PRICE_MAX).unwrap();
-        assert_eq!(max.checked_mul(price), Err(MoneyError::Overflow));
+        // Within the bounds every notional fits (the bounds were chosen so).
+        let at_bounds = max.checked_mul(price).unwrap();
+        assert_eq!(at_bounds.get(), QUANTITY_MAX * super::super::PRICE_MAX);
         let notional = quantity("0.5").checked_mul(Price::new_checked(Decimal::from(101)).unwrap());
         assert_eq!(notional, Ok(Money::new(Decimal::new(505, 1))));
     }

@@ -1,21 +1,76 @@
-//! What the portfolio actor writes to the ledger tree, one record per accepted mutation.
-//! The log is the truth: on start a portfolio is rebuilt by replaying its mutations, and each
-//! replayed outcome must equal the stored one.
+//! What the portfolio actor writes to the ledger tree, one record per mutation. The log is
+//! the truth: on start a portfolio is rebuilt by replaying its mutations, and each replayed
+//! outcome must match its record.
+//!
+//! Records of today keep the mutation and a check of its outcome (its digest and the cash
+//! after), not the outcome itself: a trade's snapshot grows with its fills, and storing it
+//! with every journal note made storage grow with the square of the notes. They also keep the
+//! request's identity (its idempotency key and a fingerprint of the request), and a refusal
+//! answered under a key is recorded too, so the key answers the same after a restart. Records
+//! of the first format (`Created`, `Applied`) still decode and replay: see `legacy.rs`.
+
+mod legacy;
+
+pub use legacy::{OutcomeV1, PortfolioSpecV1};
 
 use crate::domain::ledger::{Mutation, Outcome, PortfolioSpec};
+use crate::domain::money::Money;
+use crate::store::{digest, EnvelopeError};
 use serde::{Deserialize, Serialize};
 
+/// Variants are named by position in the stored bytes: new ones go at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LedgerRecord {
-    /// Sequence 0 of every portfolio.
-    Created { spec: PortfolioSpec },
+    /// Sequence 0 of a portfolio created under the first format.
+    Created { spec: PortfolioSpecV1 },
+    /// An accepted mutation, first format: the whole outcome.
     Applied {
         at_ms: i64,
         idempotency_key: Option<String>,
         mutation: Mutation,
         /// Boxed: a trade snapshot is far larger than a creation record.
-        outcome: Box<Outcome>,
+        outcome: Box<OutcomeV1>,
     },
+    /// Sequence 0 of every portfolio created since.
+    Opened { spec: PortfolioSpec },
+    /// An accepted mutation.
+    Mutated {
+        at_ms: i64,
+        request: Option<RequestId>,
+        mutation: Mutation,
+        check: OutcomeCheck,
+    },
+    /// A mutation the ledger refused, sent under an idempotency key: replay applies it again,
+    /// expects the refusal again, and keeps it as the key's answer.
+    Refused {
+        at_ms: i64,
+        request: RequestId,
+        mutation: Mutation,
+    },
+}
+
+/// Which request a mutation answered: its `Idempotency-Key`, and a fingerprint of what was
+/// asked (route and body), so a key reused for another request is told apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RequestId {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What replay checks a recomputed outcome against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCheck {
+    pub digest: u32,
+    pub cash_after: Money,
+}
+
+impl OutcomeCheck {
+    pub fn of(outcome: &Outcome, cash_after: Money) -> Result<OutcomeCheck, EnvelopeError> {
+        Ok(OutcomeCheck {
+            digest: digest(outcome)?,
+            cash_after,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -39,10 +94,11 @@ mod tests {
     }
     use crate::store::{decode, encode};
 
-    /// One record of every shape: a creation, then an open, an amend, a journal entry and a
-    /// partial close, each with the outcome the ledger gave.
-    fn every_record_shape() -> Vec<LedgerRecord> {
-        let spec = PortfolioSpec {
+    /// The first format's records of a creation, then an open, an amend, a journal entry and
+    /// a partial close, each with the outcome the ledger gives today projected onto the
+    /// shape stored then.
+    fn first_format_records() -> Vec<LedgerRecord> {
+        let spec = PortfolioSpecV1 {
             id: 7,
             owner: "local".into(),
             name: "main".into(),
@@ -55,9 +111,8 @@ mod tests {
                 daily_loss_limit: None,
             },
             created_at_ms: 1,
-            money_decimals: None,
         };
-        let mut portfolio = Portfolio::create(spec.clone()).unwrap();
+        let mut portfolio = Portfolio::create(spec.clone().upgraded()).unwrap();
         let mut records = vec![LedgerRecord::Created { spec }];
         let mutations = [
             Mutation::Open {
@@ -88,27 +143,76 @@ mod tests {
         ];
         for (at_ms, mutation) in mutations.into_iter().enumerate() {
             let outcome = portfolio.apply(&mutation, at_ms as i64).unwrap();
+            let journal = portfolio.journal_of(outcome.trade.id);
             records.push(LedgerRecord::Applied {
                 at_ms: at_ms as i64,
                 idempotency_key: Some(format!("key-{at_ms}")),
                 mutation,
-                outcome: Box::new(outcome),
+                outcome: Box::new(OutcomeV1::projected(&outcome, journal)),
             });
         }
         records
+    }
+
+    /// Records of today: a creation, an accepted risk-sized order with its check, a
+    /// refusal.
+    fn current_records() -> Vec<LedgerRecord> {
+        let spec = crate::domain::ledger::test_spec("1000", dec("0.001"));
+        let mut portfolio = Portfolio::create(spec.clone()).unwrap();
+        let order = Mutation::Place(Box::new(crate::domain::ledger::OrderRequest {
+            symbol: Symbol::parse("BTCUSDT").unwrap(),
+            side: Side::Long,
+            entry: crate::domain::ledger::Entry::Resting {
+                kind: crate::domain::ledger::OrderKind::Limit,
+                price: price("90"),
+                market: price("100"),
+            },
+            size: crate::domain::ledger::Size::Risk {
+                percent: dec("1.5"),
+                marks: [("BTCUSDT".to_owned(), price("100"))].into_iter().collect(),
+            },
+            stop_loss: Some(price("85")),
+            take_profits: vec![price("120")],
+            exit_rules: crate::domain::ledger::ExitRules {
+                trailing: Some(crate::domain::ledger::Trailing::Percent(dec("2.5"))),
+                break_even_after_target: true,
+            },
+            expires_at_ms: Some(60_000),
+            source: TradeSource::Signal("BTCUSDT-bull-1".into()),
+            quantity_step: quantity("0.001"),
+        }));
+        let outcome = portfolio.apply(&order, 5).unwrap();
+        let request = RequestId {
+            key: "key-1".into(),
+            fingerprint: "f".repeat(64),
+        };
+        vec![
+            LedgerRecord::Opened { spec },
+            LedgerRecord::Mutated {
+                at_ms: 5,
+                request: Some(request.clone()),
+                mutation: order.clone(),
+                check: OutcomeCheck::of(&outcome, portfolio.cash()).unwrap(),
+            },
+            LedgerRecord::Refused {
+                at_ms: 6,
+                request,
+                mutation: Mutation::Cancel { trade_id: 9 },
+            },
+        ]
     }
 
     /// Every record shape survives the store's envelope (bincode cannot read every serde
     /// shape; the envelope's round-trip check would refuse such a record at write time).
     #[test]
     fn every_record_shape_round_trips_through_the_envelope() {
-        for record in every_record_shape() {
+        for record in first_format_records().into_iter().chain(current_records()) {
             let back: LedgerRecord = decode(&encode(&record).unwrap()).unwrap();
             assert_eq!(back, record);
         }
     }
 
-    /// What the store held for `every_record_shape()` before the ledger used the
+    /// What the store held for `first_format_records()` before the ledger used the
     /// `domain::money` types (written by commit 32c35cd, when every amount was a Decimal
     /// with `#[serde(with = "rust_decimal::serde::str")]`), hex-encoded.
     const RECORDS_BEFORE_MONEY_TYPES: [&str; 5] = [
@@ -128,7 +232,7 @@ mod tests {
 
     #[test]
     fn ledgers_stored_before_the_money_types_decode_to_the_same_records_byte_for_byte() {
-        let records = every_record_shape();
+        let records = first_format_records();
         assert_eq!(records.len(), RECORDS_BEFORE_MONEY_TYPES.len());
         for (record, hex) in records.iter().zip(RECORDS_BEFORE_MONEY_TYPES) {
             let stored = from_hex(hex);
