@@ -320,6 +320,20 @@ async fn admin_portfolio(server: &ServerProcess) -> u64 {
 async fn credentials_are_identified_once_per_request_even_where_the_handler_needs_the_caller() {
     let server = ServerProcess::start("");
     let id = admin_portfolio(&server).await;
+    // The market the limit order fills against.
+    let market = crate::support::batch(
+        "EURUSD",
+        "1m",
+        vec![json!({"t": 60_000, "o": "1", "h": "1", "l": "1", "c": "1", "v": "1"})],
+    );
+    let (status, _) = send(
+        &client(),
+        "POST",
+        &server.url("/api/candles"),
+        Some(&market),
+    )
+    .await;
+    assert_eq!(status, 200);
     let open = json!({"symbol": "EURUSD", "side": "long", "quantity": "1", "price": "1"});
     for (method, path, body, expected) in [
         ("GET", "/api/keys".to_owned(), None, 200),

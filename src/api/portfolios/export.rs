@@ -48,13 +48,13 @@ const LEDGER_COLUMNS: [&str; 7] = [
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let trades = export(
-        warp::path!("api" / "portfolios" / String / "trades.csv"),
+        warp::path!("api" / "portfolios" / String / "trades.csv").and(warp::get()),
         "trades",
         trades_csv,
         state,
     );
     let ledger = export(
-        warp::path!("api" / "portfolios" / String / "ledger.csv"),
+        warp::path!("api" / "portfolios" / String / "ledger.csv").and(warp::get()),
         "ledger",
         ledger_csv,
         state,
@@ -74,7 +74,7 @@ where
     P: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
 {
     portfolio_route(
-        path.and(warp::get()),
+        path,
         no_input(),
         state,
         move |owned: OwnedPortfolio, (), state: AppState| async move {

@@ -128,7 +128,7 @@ impl PortfolioActor {
                 key: fill.key.clone(),
                 fingerprint: String::new(),
             };
-            let logged = OutcomeCheck::of(&fill.outcome, self.portfolio.cash())
+            let logged = OutcomeCheck::of(&fill.outcome, fill.cash_after)
                 .map_err(PortfolioError::from)
                 .and_then(|check| {
                     self.log(LedgerRecord::Mutated {

@@ -20,7 +20,7 @@ use super::{
     Portfolio,
 };
 use crate::domain::market::{Candle, Symbol};
-use crate::domain::money::Price;
+use crate::domain::money::{Money, Price};
 use std::collections::BTreeSet;
 
 /// Rounds one candle can take: every target (at most 10) and then the stop, with room to
@@ -34,6 +34,8 @@ pub struct ExitFill {
     pub key: String,
     pub mutation: Mutation,
     pub outcome: Outcome,
+    /// The portfolio's cash right after this exit (later exits of the candle move it on).
+    pub cash_after: Money,
 }
 
 /// An exit the portfolio refused; nothing changed.
@@ -148,6 +150,7 @@ impl Portfolio {
                     key,
                     mutation,
                     outcome,
+                    cash_after: self.cash(),
                 });
                 true
             }
