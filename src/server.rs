@@ -91,6 +91,17 @@ pub fn store_path(settings: &Settings) -> PathBuf {
     settings.server.data_dir.join("store")
 }
 
+/// The listener on `addr`, and the address it got (a port of 0 picks a free one).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    Ok((listener, local_addr))
+}
+
 impl Server {
     /// Opens the store, binds, starts the engine, restores every stored symbol (the API
     /// answers meanwhile, `ready` says 503 and ingest 503), loads demo data if asked, then
@@ -108,13 +119,7 @@ impl Server {
             "" => secret_files::load_or_generate(data_dir, "metrics_token")?,
             configured => configured.to_owned(),
         };
-        let addr = settings.server.bind;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServeError::Bind { addr, source })?;
+        let (listener, local_addr) = bind(settings.server.bind).await?;
         let engine = Engine::start_restoring_with_clock(
             settings.engine_settings(),
             settings.analysis.clone(),

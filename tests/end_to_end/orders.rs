@@ -112,7 +112,7 @@ async fn a_limit_order_rests_with_its_cash_reserved_and_fills_only_when_traded_t
     let reserved = decimal(&placed["trade"]["order"]["reserved"]);
     assert_eq!(
         reserved,
-        Decimal::new(950_95, 2),
+        Decimal::new(95_095, 2),
         "10 x 95 plus the 0.1% fee"
     );
     let ledger = assert_conserved(&http, &base, id).await;
