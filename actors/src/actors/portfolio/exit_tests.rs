@@ -4,7 +4,7 @@
 
 use super::PortfolioBook;
 use crate::domain::ledger::{Mutation, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus};
-use crate::domain::market::{Candle, Symbol, Volume};
+use crate::domain::market::{Candle, Symbol, Timeframe, Volume};
 use crate::domain::money::test_values::{money, price, quantity};
 use crate::domain::money::{FeeRate, Price};
 use crate::store::Store;
@@ -47,6 +47,14 @@ fn targets(levels: &[&str]) -> Vec<Price> {
     levels.iter().map(|level| price(level)).collect()
 }
 
+/// Hands one M1 candle to every portfolio; answers the exits applied.
+async fn applied(book: &PortfolioBook, symbol: &Symbol, candle: &Candle) -> usize {
+    let evaluation = book
+        .evaluate_exits(symbol, Timeframe::M1, std::slice::from_ref(candle))
+        .await;
+    evaluation.applied
+}
+
 async fn restore(store: &Arc<Store>) -> PortfolioBook {
     let shards = vec![actix_rt::Arbiter::current()];
     let (book, problems) = PortfolioBook::restore(Arc::clone(store), shards, TIMEOUT).unwrap();
@@ -83,11 +91,11 @@ fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
         };
         book.mutate(id, open, None, 0).await.unwrap();
         let first = candle(60_000, "106", "99");
-        assert_eq!(book.evaluate_exits(&btc, &first, 120_000).await, 1);
+        assert_eq!(applied(&book, &btc, &first).await, 1);
         let other = Symbol::parse("ETHUSDT").unwrap();
-        assert_eq!(book.evaluate_exits(&other, &first, 120_000).await, 0);
+        assert_eq!(applied(&book, &other, &first).await, 0);
         book.mutate(id, restore_target(), None, 1).await.unwrap();
-        assert_eq!(book.evaluate_exits(&btc, &first, 120_000).await, 0);
+        assert_eq!(applied(&book, &btc, &first).await, 0);
         let held = book.portfolio(id).await.unwrap();
         assert_eq!(
             held.trade(1).map(|trade| trade.quantity),
@@ -97,9 +105,9 @@ fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
 
         let restored = restore(&store).await;
         assert_eq!(restored.portfolio(id).await.unwrap(), held);
-        assert_eq!(restored.evaluate_exits(&btc, &first, 120_000).await, 0);
+        assert_eq!(applied(&restored, &btc, &first).await, 0);
         let stop = candle(180_000, "101", "94");
-        assert_eq!(restored.evaluate_exits(&btc, &stop, 240_000).await, 1);
+        assert_eq!(applied(&restored, &btc, &stop).await, 1);
         let closed = restored.portfolio(id).await.unwrap();
         assert_eq!(
             closed.trade(1).map(|trade| trade.status),

@@ -2,8 +2,9 @@
 
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
-use crate::domain::market::{Candle, Symbol};
+use crate::domain::market::{Candle, Symbol, Timeframe};
 use actix::Message;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Apply one mutation. The reply comes once it is durable (or refused); a repeated
@@ -17,16 +18,29 @@ pub struct MutatePortfolio {
     pub reply: oneshot::Sender<Result<Outcome, PortfolioError>>,
 }
 
-/// A closed base-timeframe candle of `symbol`: apply every exit it causes on the open trades
-/// (the rules are the domain's, `Portfolio::on_candle`), each logged durably like any other
-/// mutation. Answers how many exits were applied.
+/// Closed base-timeframe candles of one `symbol`, oldest first: apply every exit each causes
+/// on the open trades (the rules are the domain's, `Portfolio::on_candle`), each logged
+/// durably like any other mutation. A candle at or before the last one this portfolio
+/// evaluated on `symbol` is skipped, so each is evaluated at most once.
 #[derive(Message)]
-#[rtype(result = "usize")]
+#[rtype(result = "ExitEvaluation")]
 pub struct EvaluateExits {
     pub symbol: Symbol,
-    pub candle: Candle,
-    /// When the exits happen: the candle's close time.
-    pub at_ms: i64,
+    /// Shared by every portfolio the batch goes to.
+    pub candles: Arc<[Candle]>,
+    /// The candles' timeframe: an exit happens at its candle's close time.
+    pub timeframe: Timeframe,
+}
+
+/// What one [`EvaluateExits`] did to one portfolio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitEvaluation {
+    /// Candles evaluated (those already evaluated before are not counted).
+    pub evaluated: usize,
+    /// Exits applied and logged.
+    pub applied: usize,
+    /// Exits the ledger refused (logged; the trade stays open).
+    pub refused: usize,
 }
 
 /// A copy of the portfolio's state, for reads and analytics.

@@ -11,8 +11,8 @@ mod messages;
 mod record;
 
 pub use actor::PortfolioActor;
-pub use book::{PortfolioBook, PortfolioEntry};
+pub use book::{ExitStatsView, PortfolioBook, PortfolioEntry};
 pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
-pub use messages::{EvaluateExits, MutatePortfolio, ReadPortfolio};
+pub use messages::{EvaluateExits, ExitEvaluation, MutatePortfolio, ReadPortfolio};
 pub use record::LedgerRecord;
