@@ -317,6 +317,21 @@ impl Handler<EvaluateExits> for PortfolioActor {
     }
 }
 
+#[cfg(test)]
+impl Handler<super::messages::StallPortfolio> for PortfolioActor {
+    type Result = ();
+
+    fn handle(&mut self, message: super::messages::StallPortfolio, ctx: &mut Self::Context) {
+        let release = message.release;
+        ctx.wait(
+            async move {
+                let _ = release.await;
+            }
+            .into_actor(self),
+        );
+    }
+}
+
 impl Handler<ReadPortfolio> for PortfolioActor {
     type Result = actix::MessageResult<ReadPortfolio>;
 

@@ -248,6 +248,15 @@ impl PortfolioBook {
         }
     }
 
+    /// Test-only: holds portfolio `id`'s actor busy until `release` fires.
+    #[cfg(test)]
+    pub fn stall(&self, id: u64, release: oneshot::Receiver<()>) -> Result<(), PortfolioError> {
+        let message = super::messages::StallPortfolio { release };
+        self.addr(id)?
+            .try_send(message)
+            .map_err(|_| PortfolioError::Unavailable)
+    }
+
     fn addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {
         self.read_handles()
             .get(&id)

@@ -47,3 +47,12 @@ pub struct ExitEvaluation {
 #[derive(Message)]
 #[rtype(result = "Box<Portfolio>")]
 pub struct ReadPortfolio;
+
+/// Test-only: the actor handles nothing more until `release` fires (or is dropped), so a test
+/// can hold exit evaluation back for a while.
+#[cfg(test)]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StallPortfolio {
+    pub release: oneshot::Receiver<()>,
+}

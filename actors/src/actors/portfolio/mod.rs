@@ -6,6 +6,8 @@ mod book;
 mod candle_feed;
 mod error;
 #[cfg(test)]
+mod exit_feed_property;
+#[cfg(test)]
 mod exit_tests;
 mod messages;
 mod record;
