@@ -16,8 +16,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// Owns one symbol's candles and analysis on every timeframe. Thin: it feeds the domain
-/// scanner, publishes closed candles, pattern and signal events and the read model, and keeps
-/// its health counters current.
+/// scanner, publishes closed candles, pattern and signal events and the read model, queues
+/// closed base candles for the portfolio exit feed (its exit backlog), and keeps its health
+/// counters current.
 pub struct SymbolActor {
     symbol: Symbol,
     scanner: SymbolScanner,

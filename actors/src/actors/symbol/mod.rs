@@ -1,4 +1,5 @@
-//! The symbol actor: owns one symbol's candles and analysis, and publishes what changes.
+//! The symbol actor: owns one symbol's candles and analysis, publishes what changes, and
+//! keeps the exit backlog the portfolio exit feed drains.
 
 mod actor;
 mod exit_backlog;
