@@ -223,3 +223,34 @@ fn a_refused_exit_is_counted_and_the_other_portfolios_still_exit() {
         );
     });
 }
+
+#[test]
+fn a_portfolio_that_does_not_answer_is_counted_and_the_others_still_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let btc = Symbol::parse("BTCUSDT").unwrap();
+    actix_rt::System::new().block_on(async move {
+        let shards = vec![actix_rt::Arbiter::current()];
+        let short_timeout = Duration::from_millis(100);
+        let (book, _) = PortfolioBook::restore(Arc::clone(&store), shards, short_timeout).unwrap();
+        let stuck = book.create(spec()).await.unwrap().spec().id;
+        let answering = book.create(spec()).await.unwrap().spec().id;
+        for id in [stuck, answering] {
+            book.mutate(id, open(&btc, Side::Long, "1", "95"), None, 0)
+                .await
+                .unwrap();
+        }
+        let (release, stalled) = tokio::sync::oneshot::channel();
+        book.stall(stuck, stalled).unwrap();
+        let crossing = [candle(60_000, "101", "94")];
+        let evaluation = book.evaluate_exits(&btc, Timeframe::M1, &crossing).await;
+        assert_eq!(evaluation.applied, 1, "the answering portfolio exits");
+        assert_eq!(book.exit_stats().evaluation_errors, 1);
+        let _ = release.send(());
+        let closed = book.portfolio(answering).await.unwrap();
+        assert_eq!(
+            closed.trade(1).map(|trade| trade.status),
+            Some(TradeStatus::Closed)
+        );
+    });
+}
