@@ -139,6 +139,10 @@ impl Settings {
             ("engine.mailbox_capacity", self.engine.mailbox_capacity),
             ("engine.ring_capacity", self.engine.ring_capacity),
             ("engine.symbols_max", self.engine.symbols_max),
+            (
+                "engine.exit_backlog_candles_max",
+                self.engine.exit_backlog_candles_max,
+            ),
             ("ingest.batch_candles_max", self.ingest.batch_candles_max),
             ("ingest.read_limit_max", self.ingest.read_limit_max),
             ("ingest.read_limit_default", self.ingest.read_limit_default),

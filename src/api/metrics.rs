@@ -4,6 +4,7 @@
 //! configured bearer token, compared in constant time.
 
 use super::{access, with_state, AppState};
+use cryptolens_actors::actors::portfolio::ExitStatsView;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -26,7 +27,7 @@ pub struct Metrics {
 type ReadFigure = fn(&AppState) -> i64;
 
 /// Engine figures, each a gauge set at scrape time.
-const ENGINE_GAUGES: [(&str, &str, ReadFigure); 8] = [
+const ENGINE_GAUGES: [(&str, &str, ReadFigure); 13] = [
     ("cryptolens_symbols", "Symbols tracked", |s| {
         s.engine.symbol_count() as i64
     }),
@@ -96,6 +97,43 @@ const ENGINE_GAUGES: [(&str, &str, ReadFigure); 8] = [
         },
     ),
     (
+        "cryptolens_exit_backlog_candles",
+        "Closed base candles waiting for the portfolio exit feed, all symbols",
+        |s| {
+            s.engine
+                .actor_health()
+                .iter()
+                .map(|a| a.exit_backlog_candles as i64)
+                .sum()
+        },
+    ),
+    (
+        "cryptolens_exit_candles_dropped_total",
+        "Exit candles dropped because a symbol's exit backlog was full",
+        |s| {
+            s.engine
+                .actor_health()
+                .iter()
+                .map(|a| a.exit_candles_dropped as i64)
+                .sum()
+        },
+    ),
+    (
+        "cryptolens_exit_candles_evaluated_total",
+        "Closed base candles handed to every portfolio for exits",
+        |s| exit_figure(s, |stats| stats.candles_evaluated),
+    ),
+    (
+        "cryptolens_exit_evaluation_errors_total",
+        "Portfolio exit evaluations that failed or timed out",
+        |s| exit_figure(s, |stats| stats.evaluation_errors),
+    ),
+    (
+        "cryptolens_exit_refusals_total",
+        "Paper exits the ledger refused (the trade stays open)",
+        |s| exit_figure(s, |stats| stats.refusals),
+    ),
+    (
         "cryptolens_snapshot_failures_total",
         "Failed snapshot writes",
         |s| {
@@ -105,6 +143,13 @@ const ENGINE_GAUGES: [(&str, &str, ReadFigure); 8] = [
         },
     ),
 ];
+
+/// One exit evaluation counter of the portfolio book; 0 before the book is restored.
+fn exit_figure(state: &AppState, read: fn(&ExitStatsView) -> u64) -> i64 {
+    state.engine.portfolios().map_or(0, |book| {
+        i64::try_from(read(&book.exit_stats())).unwrap_or(i64::MAX)
+    })
+}
 
 impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {

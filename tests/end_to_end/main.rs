@@ -3,6 +3,7 @@
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod exit_flood;
 mod golden_aggregation;
 mod golden_fvg;
 mod golden_indicators;

@@ -1,8 +1,9 @@
 use crate::domain::analysis::{PatternEvent, SignalEvent};
 use crate::domain::market::{Candle, Symbol, Timeframe};
 
-/// What symbol actors publish for other components (WebSocket clients, notifiers, the
-/// portfolio's stop and target triggers).
+/// What symbol actors publish for other components (WebSocket clients, notifiers). A slow
+/// subscriber loses the oldest events, so portfolio exits do not come from here: they read
+/// each symbol's lossless exit backlog (`portfolio/candle_feed.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum MarketEvent {
     CandleClosed {

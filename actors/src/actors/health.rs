@@ -30,6 +30,12 @@ pub struct ActorHealth {
     /// Wall-clock time of the last ingest that appended or replaced a candle.
     last_ingest_at_ms: AtomicI64,
     lag_ms: AtomicU64,
+    /// Closed base candles waiting for the portfolio exit feed.
+    exit_backlog_len: AtomicUsize,
+    /// Exit candles dropped because the backlog was full (each also logged).
+    exit_candles_dropped: AtomicU64,
+    /// Open time of the last candle the exit feed acknowledged handing on.
+    exit_handed_on_open_time_ms: AtomicI64,
 }
 
 /// A consistent-enough copy of [`ActorHealth`] for `/api/actors`.
@@ -50,6 +56,11 @@ pub struct ActorHealthView {
     pub last_ingest_at_ms: Option<i64>,
     /// Time the last message waited in the mailbox before it was handled.
     pub lag_ms: u64,
+    /// Closed base candles the portfolio exit feed has not handed on yet.
+    pub exit_backlog_candles: usize,
+    pub exit_candles_dropped: u64,
+    /// Open time of the last candle the exit feed handed on to the portfolios.
+    pub exit_last_handed_open_time_ms: Option<i64>,
 }
 
 impl ActorHealth {
@@ -78,6 +89,9 @@ impl ActorHealth {
             last_heartbeat_ms: AtomicI64::new(NEVER),
             last_ingest_at_ms: AtomicI64::new(NEVER),
             lag_ms: AtomicU64::new(0),
+            exit_backlog_len: AtomicUsize::new(0),
+            exit_candles_dropped: AtomicU64::new(0),
+            exit_handed_on_open_time_ms: AtomicI64::new(NEVER),
         }
     }
 
@@ -146,6 +160,19 @@ impl ActorHealth {
         }
     }
 
+    /// The exit backlog's length now, and the open time the feed last acknowledged.
+    pub fn record_exit_backlog(&self, len: usize, handed_on_open_time_ms: Option<i64>) {
+        self.exit_backlog_len.store(len, Ordering::Relaxed);
+        if let Some(open_time_ms) = handed_on_open_time_ms {
+            self.exit_handed_on_open_time_ms
+                .fetch_max(open_time_ms, Ordering::Relaxed);
+        }
+    }
+
+    pub fn record_exit_candle_dropped(&self) -> u64 {
+        self.exit_candles_dropped.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     pub fn record_restart(&self) -> u64 {
         self.restarts.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -190,6 +217,11 @@ impl ActorHealth {
             last_heartbeat_ms: optional(self.last_heartbeat_ms.load(Ordering::Relaxed)),
             last_ingest_at_ms: optional(self.last_ingest_at_ms.load(Ordering::Relaxed)),
             lag_ms: self.lag_ms.load(Ordering::Relaxed),
+            exit_backlog_candles: self.exit_backlog_len.load(Ordering::Relaxed),
+            exit_candles_dropped: self.exit_candles_dropped.load(Ordering::Relaxed),
+            exit_last_handed_open_time_ms: optional(
+                self.exit_handed_on_open_time_ms.load(Ordering::Relaxed),
+            ),
         }
     }
 }

@@ -110,6 +110,9 @@ mod tests {
             last_heartbeat_ms,
             last_ingest_at_ms: None,
             lag_ms: 0,
+            exit_backlog_candles: 0,
+            exit_candles_dropped: 0,
+            exit_last_handed_open_time_ms: None,
         }
     }
 

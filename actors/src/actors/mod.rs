@@ -10,6 +10,7 @@
 mod engine;
 mod error;
 mod events;
+mod exit_wakeups;
 mod health;
 mod health_verdict;
 mod pattern_query;
@@ -23,6 +24,7 @@ pub mod symbol;
 pub use engine::{Engine, RestoreReport};
 pub use error::EngineError;
 pub use events::MarketEvent;
+pub use exit_wakeups::ExitWakeups;
 pub use health::{ActorHealth, ActorHealthView};
 pub use health_verdict::{HealthReports, HealthStatus, HealthVerdict, HEARTBEAT_INTERVALS_STALE};
 pub use pattern_query::{PatternEntry, PatternPage, PatternQuery, StatusFilter};

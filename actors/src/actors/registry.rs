@@ -1,7 +1,10 @@
 //! Routes by symbol to its actor, creating the actor on the symbol's first candle.
 
+use super::exit_wakeups::ExitWakeups;
 use super::health::ActorHealth;
-use super::symbol::{AnalysisBoard, AnalysisView, SymbolActor, SymbolHandle};
+use super::symbol::{
+    AnalysisBoard, AnalysisView, ExitBacklog, ExitOutlet, SymbolActor, SymbolHandle,
+};
 use super::{EngineError, EngineSettings, MarketEvent};
 use crate::clock::SharedClock;
 use crate::domain::analysis::AnalysisSettings;
@@ -23,6 +26,7 @@ pub struct Registry {
     analysis: Arc<AnalysisSettings>,
     events: broadcast::Sender<MarketEvent>,
     clock: SharedClock,
+    exit_wakeups: Arc<ExitWakeups>,
 }
 
 impl Registry {
@@ -32,6 +36,7 @@ impl Registry {
         analysis: Arc<AnalysisSettings>,
         events: broadcast::Sender<MarketEvent>,
         clock: SharedClock,
+        exit_wakeups: Arc<ExitWakeups>,
     ) -> Registry {
         assert!(!shards.is_empty(), "a registry needs at least one arbiter");
         Registry {
@@ -42,6 +47,7 @@ impl Registry {
             analysis,
             events,
             clock,
+            exit_wakeups,
         }
     }
 
@@ -112,6 +118,10 @@ impl Registry {
             self.events.clone(),
             heartbeat,
             Arc::clone(&self.clock),
+            ExitOutlet {
+                backlog: ExitBacklog::new(self.settings.exit_backlog_candles_max),
+                wakeups: Arc::clone(&self.exit_wakeups),
+            },
         );
         let addr = Supervisor::start_in_arbiter(&self.shards[shard], move |ctx| {
             ctx.set_mailbox_capacity(capacity);

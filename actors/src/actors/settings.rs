@@ -21,6 +21,9 @@ pub struct EngineSettings {
     pub event_capacity: usize,
     /// How often changed symbol states are snapshotted to the store: the most a crash loses.
     pub snapshot_interval_ms: u64,
+    /// Closed base candles kept per symbol for the portfolio exit feed until it has handed
+    /// them on; past it the oldest is dropped (logged at error and counted).
+    pub exit_backlog_candles_max: usize,
 }
 
 impl EngineSettings {
@@ -44,6 +47,7 @@ impl Default for EngineSettings {
             heartbeat_interval_ms: 1000,
             event_capacity: 4096,
             snapshot_interval_ms: 5000,
+            exit_backlog_candles_max: 200_000,
         }
     }
 }

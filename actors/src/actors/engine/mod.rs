@@ -52,6 +52,8 @@ struct EngineInner {
     runtime: Mutex<Option<ActorRuntime>>,
     /// The one wall clock of every actor the engine starts.
     clock: SharedClock,
+    /// Symbols with exit candles waiting, shared by the symbol actors and the exit feed.
+    exit_wakeups: Arc<super::ExitWakeups>,
 }
 
 impl Engine {
@@ -62,6 +64,11 @@ impl Engine {
     /// The clock the engine's actors read; the API reads the same one.
     pub fn clock(&self) -> SharedClock {
         Arc::clone(&self.inner.clock)
+    }
+
+    /// The wake-ups of the portfolio exit feed.
+    pub fn exit_wakeups(&self) -> Arc<super::ExitWakeups> {
+        Arc::clone(&self.inner.exit_wakeups)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<MarketEvent> {

@@ -4,7 +4,7 @@
 
 use super::Engine;
 use crate::actors::symbol::{
-    CandleSnapshot, IngestCandles, IngestReport, ReadCandles, RescanSignals,
+    CandleSnapshot, IngestCandles, IngestReport, ReadCandles, RescanSignals, TakeExitCandles,
 };
 use crate::actors::EngineError;
 use crate::domain::market::{Candle, Price, Symbol, Timeframe};
@@ -51,6 +51,23 @@ impl Engine {
             .or_else(|| snapshot.closed.last().copied())
             .map(|candle| candle.close)
             .ok_or_else(|| EngineError::UnknownSymbol(symbol.clone()))
+    }
+
+    /// For the exit feed: acknowledges the candles of `symbol` up to `handed_on_open_time_ms`
+    /// and answers up to `max` of the next ones in its exit backlog, oldest first.
+    pub async fn take_exit_candles(
+        &self,
+        symbol: &Symbol,
+        handed_on_open_time_ms: Option<i64>,
+        max: usize,
+    ) -> Result<Vec<Candle>, EngineError> {
+        let request = TakeExitCandles {
+            handed_on_open_time_ms,
+            max,
+        };
+        self.handle(symbol)?
+            .ask(request, self.request_timeout_ms())
+            .await
     }
 
     /// Re-evaluates signals of `symbol`, or of every symbol; returns the number of symbols

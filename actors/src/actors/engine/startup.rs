@@ -4,7 +4,7 @@ use super::runtime::ActorRuntime;
 use super::{Engine, EngineInner};
 use crate::actors::persistence::PersistenceStats;
 use crate::actors::registry::Registry;
-use crate::actors::{EngineError, EngineSettings};
+use crate::actors::{EngineError, EngineSettings, ExitWakeups};
 use crate::clock::{system_clock, SharedClock};
 use crate::domain::analysis::AnalysisSettings;
 use std::sync::atomic::AtomicBool;
@@ -54,12 +54,14 @@ impl Engine {
         let runtime = ActorRuntime::start(settings.shard_count())?;
         let shards = runtime.shards();
         let (events, _) = broadcast::channel(settings.event_capacity.max(1));
+        let exit_wakeups = Arc::new(ExitWakeups::default());
         let registry = Registry::new(
             shards,
             settings.clone(),
             Arc::new(analysis),
             events.clone(),
             Arc::clone(&clock),
+            Arc::clone(&exit_wakeups),
         );
         let inner = EngineInner {
             registry: Arc::new(registry),
@@ -73,6 +75,7 @@ impl Engine {
             portfolios: OnceLock::new(),
             runtime: Mutex::new(Some(runtime)),
             clock,
+            exit_wakeups,
         };
         Ok(Engine {
             inner: Arc::new(inner),

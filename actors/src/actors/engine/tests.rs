@@ -111,3 +111,69 @@ fn bad_settings_are_refused_before_any_thread_starts() {
     let refused = Engine::start(no_mailbox, AnalysisSettings::default());
     assert!(matches!(refused, Err(EngineError::Startup(_))));
 }
+
+fn minutes(range: std::ops::Range<i64>) -> Vec<crate::domain::market::Candle> {
+    range
+        .map(|minute| raw_candle(minute, 10, 12, 9, 11))
+        .collect()
+}
+
+#[test]
+fn closed_base_candles_queue_for_the_exit_feed_in_order_and_a_full_backlog_counts_its_drops() {
+    let capped = EngineSettings {
+        exit_backlog_candles_max: 3,
+        ..settings()
+    };
+    let engine = Engine::start(capped, AnalysisSettings::default()).unwrap();
+    runtime().block_on(async {
+        engine
+            .ingest(&btc(), Timeframe::M1, minutes(0..3))
+            .await
+            .unwrap();
+        let view = &engine.actor_health()[0];
+        assert_eq!(
+            view.exit_backlog_candles, 0,
+            "no feed attached: nothing queued"
+        );
+        assert!(engine.exit_wakeups().take().is_empty());
+
+        engine.exit_wakeups().attach();
+        // Minutes 2..=6 close (minute 7 still forms); the cap keeps the newest 3.
+        engine
+            .ingest(&btc(), Timeframe::M1, minutes(3..8))
+            .await
+            .unwrap();
+        let view = &engine.actor_health()[0];
+        assert_eq!(
+            (view.exit_backlog_candles, view.exit_candles_dropped),
+            (3, 2)
+        );
+        assert_eq!(
+            engine.exit_wakeups().take().len(),
+            1,
+            "the symbol is marked"
+        );
+        let open_minutes = |candles: Vec<crate::domain::market::Candle>| -> Vec<i64> {
+            candles.iter().map(|c| c.open_time_ms / 60_000).collect()
+        };
+        let first = engine.take_exit_candles(&btc(), None, 2).await.unwrap();
+        assert_eq!(open_minutes(first), [4, 5]);
+        let rest = engine
+            .take_exit_candles(&btc(), Some(5 * 60_000), 10)
+            .await
+            .unwrap();
+        assert_eq!(open_minutes(rest), [6]);
+        let empty = engine
+            .take_exit_candles(&btc(), Some(6 * 60_000), 10)
+            .await
+            .unwrap();
+        assert!(empty.is_empty());
+        let view = &engine.actor_health()[0];
+        assert_eq!(view.exit_backlog_candles, 0);
+        assert_eq!(view.exit_last_handed_open_time_ms, Some(6 * 60_000));
+        let eth = Symbol::parse("ETHUSDT").unwrap();
+        let unknown = engine.take_exit_candles(&eth, None, 1).await;
+        assert!(matches!(unknown, Err(EngineError::UnknownSymbol(_))));
+        engine.shutdown().await;
+    });
+}

@@ -8,17 +8,22 @@
 //! may include mutations whose flush is still in flight; if a flush fails, the actor stops
 //! and its supervisor-less restart path is a server restart, which replays the durable log.
 //!
-//! Exits are the same path: `EvaluateExits` hands a closed candle to the domain
-//! (`Portfolio::on_candle`), and each exit it applies is logged and flushed like a mutation,
-//! under its exit key; no reply waits for those.
+//! Exits are the same path: `EvaluateExits` hands a batch of closed candles of one symbol to
+//! the domain (`Portfolio::on_candle`, one candle after the other), and each exit it applies
+//! is logged and flushed like a mutation, under its exit key; no reply waits for those. A
+//! per-symbol cursor makes each candle evaluated at most once here.
 
 use super::answers::{Answer, Answers};
-use super::messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+use super::messages::{
+    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+};
 use super::record::{LedgerRecord, OutcomeCheck, RequestId};
 use super::PortfolioError;
 use crate::domain::ledger::{Outcome, Portfolio};
+use crate::domain::market::{Candle, Symbol};
 use crate::store::{encode, Store};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -33,6 +38,10 @@ pub struct PortfolioActor {
     waiting: Vec<(u64, Reply, Result<Outcome, PortfolioError>)>,
     durable_seq: u64,
     flushing: bool,
+    /// Per symbol, the open time of the last candle whose exits were evaluated here: a candle
+    /// at or before it is not evaluated again (in memory: after a restart, exit keys make a
+    /// re-evaluation harmless).
+    exit_cursors: HashMap<Symbol, i64>,
 }
 
 impl PortfolioActor {
@@ -51,6 +60,7 @@ impl PortfolioActor {
             waiting: Vec::new(),
             durable_seq: next_seq.saturating_sub(1),
             flushing: false,
+            exit_cursors: HashMap::new(),
         }
     }
 
@@ -108,21 +118,65 @@ impl PortfolioActor {
         self.flush(ctx);
     }
 
-    /// Applies every exit `message`'s candle causes (the domain decides; keys already
-    /// answered are left out) and logs each like any other mutation, under its exit key.
-    fn evaluate_exits(&mut self, message: &EvaluateExits, ctx: &mut Context<Self>) -> usize {
+    /// Evaluates `message`'s candles in order, skipping those at or before this portfolio's
+    /// cursor on the symbol, and moves the cursor past them. With nothing open on the symbol
+    /// the answer is immediate (no candle can exit anything).
+    fn evaluate_exits(
+        &mut self,
+        message: &EvaluateExits,
+        ctx: &mut Context<Self>,
+    ) -> ExitEvaluation {
+        let mut evaluation = ExitEvaluation::default();
+        let cursor = self.exit_cursors.get(&message.symbol).copied();
+        let fresh: Vec<&Candle> = message
+            .candles
+            .iter()
+            .filter(|candle| cursor.is_none_or(|last| candle.open_time_ms > last))
+            .collect();
+        let Some(newest) = fresh.last().map(|candle| candle.open_time_ms) else {
+            return evaluation;
+        };
+        self.exit_cursors.insert(message.symbol.clone(), newest);
+        let symbol = &message.symbol;
+        if !self
+            .portfolio
+            .trades()
+            .any(|trade| trade.symbol == *symbol && (trade.is_open() || trade.is_pending()))
+        {
+            return evaluation;
+        }
+        for candle in fresh {
+            let at_ms = candle.open_time_ms + message.timeframe.duration_ms();
+            let Some(exits) = self.evaluate_candle(symbol, candle, at_ms, ctx) else {
+                return evaluation;
+            };
+            evaluation.evaluated += 1;
+            evaluation.applied += exits.0;
+            evaluation.refused += exits.1;
+        }
+        self.flush(ctx);
+        evaluation
+    }
+
+    /// Applies every exit `candle` causes (the domain decides; keys already answered are left
+    /// out) and logs each like any other mutation, under its exit key. Answers (applied,
+    /// refused), or None when a ledger write failed and the actor stops.
+    fn evaluate_candle(
+        &mut self,
+        symbol: &Symbol,
+        candle: &Candle,
+        at_ms: i64,
+        ctx: &mut Context<Self>,
+    ) -> Option<(usize, usize)> {
         let answers = &self.answers;
-        let exits = self.portfolio.on_candle_skipping(
-            &message.symbol,
-            &message.candle,
-            message.at_ms,
-            |key| answers.get(key).is_some(),
-        );
+        let exits = self
+            .portfolio
+            .on_candle_skipping(symbol, candle, at_ms, |key| answers.get(key).is_some());
         for refusal in &exits.refusals {
             tracing::error!(portfolio = self.portfolio.spec().id, key = %refusal.key,
                 error = %refusal.error, "paper exit refused");
         }
-        let applied = exits.fills.len();
+        let counts = (exits.fills.len(), exits.refusals.len());
         for fill in exits.fills {
             let request = RequestId {
                 key: fill.key.clone(),
@@ -132,7 +186,7 @@ impl PortfolioActor {
                 .map_err(PortfolioError::from)
                 .and_then(|check| {
                     self.log(LedgerRecord::Mutated {
-                        at_ms: message.at_ms,
+                        at_ms,
                         request: Some(request),
                         mutation: fill.mutation.clone(),
                         check,
@@ -140,13 +194,12 @@ impl PortfolioActor {
                 });
             let Ok(seq) = logged else {
                 ctx.stop();
-                return 0;
+                return None;
             };
             let answer = Answer::to_exit(&fill.mutation, Ok(fill.outcome), seq);
             self.answers.remember_exit(fill.key, answer);
         }
-        self.flush(ctx);
-        applied
+        Some(counts)
     }
 
     /// Writes `record` (of a mutation already applied in memory, or refused) and returns its
@@ -235,10 +288,25 @@ impl Handler<MutatePortfolio> for PortfolioActor {
 }
 
 impl Handler<EvaluateExits> for PortfolioActor {
-    type Result = usize;
+    type Result = actix::MessageResult<EvaluateExits>;
 
-    fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) -> usize {
-        self.evaluate_exits(&message, ctx)
+    fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) -> Self::Result {
+        actix::MessageResult(self.evaluate_exits(&message, ctx))
+    }
+}
+
+#[cfg(test)]
+impl Handler<super::messages::StallPortfolio> for PortfolioActor {
+    type Result = ();
+
+    fn handle(&mut self, message: super::messages::StallPortfolio, ctx: &mut Self::Context) {
+        let release = message.release;
+        ctx.wait(
+            async move {
+                let _ = release.await;
+            }
+            .into_actor(self),
+        );
     }
 }
 

@@ -4,16 +4,18 @@
 use super::actor::PortfolioActor;
 use super::answers::{Answer, Answers};
 use super::error::ReplayError;
-use super::messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+use super::messages::{
+    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+};
 use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
-use crate::domain::market::{Candle, Symbol};
+use crate::domain::market::{Candle, Symbol, Timeframe};
 use crate::store::{decode, encode, Store, StoreProblem};
 use actix::{Actor, Addr};
 use actix_rt::ArbiterHandle;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -41,6 +43,26 @@ pub struct PortfolioBook {
     request_timeout: Duration,
     /// Durable mutations acknowledged since start, for metrics.
     mutations: std::sync::atomic::AtomicU64,
+    exit_stats: ExitStats,
+}
+
+/// Exit evaluation counters since start.
+#[derive(Default)]
+struct ExitStats {
+    /// Candles handed to the portfolios (each counted once, however many portfolios).
+    candles: AtomicU64,
+    /// Portfolios that failed or did not answer a batch.
+    errors: AtomicU64,
+    /// Exits the ledger refused.
+    refusals: AtomicU64,
+}
+
+/// A copy of the exit evaluation counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitStatsView {
+    pub candles_evaluated: u64,
+    pub evaluation_errors: u64,
+    pub refusals: u64,
 }
 
 impl PortfolioBook {
@@ -64,6 +86,7 @@ impl PortfolioBook {
             creating: tokio::sync::Mutex::new(()),
             request_timeout,
             mutations: std::sync::atomic::AtomicU64::new(0),
+            exit_stats: ExitStats::default(),
         };
         let mut problems = Vec::new();
         for (id, log) in logs {
@@ -187,30 +210,73 @@ impl PortfolioBook {
         }
     }
 
-    /// Sends a closed base-timeframe candle of `symbol` to every portfolio, one after the
-    /// other, each applying the exits it causes (`EvaluateExits`). A portfolio that does not
-    /// answer in time is reported and the others still get the candle. Answers how many
-    /// exits were applied in all.
-    pub async fn evaluate_exits(&self, symbol: &Symbol, candle: &Candle, at_ms: i64) -> usize {
-        let addrs: Vec<(u64, Addr<PortfolioActor>)> = self
+    /// Sends closed base-timeframe `candles` of `symbol` (oldest first) to every portfolio at
+    /// once, each applying the exits they cause (`EvaluateExits`). Each portfolio is on its
+    /// own: one that fails or does not answer within the request timeout is logged with its
+    /// id and counted, and never holds up the others. Answers the sum over portfolios.
+    pub async fn evaluate_exits(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        candles: &[Candle],
+    ) -> ExitEvaluation {
+        let candles: Arc<[Candle]> = Arc::from(candles);
+        // `send` queues each message at once: the portfolios evaluate concurrently while
+        // the answers are awaited in turn, all under one deadline.
+        let requests: Vec<_> = self
             .read_handles()
             .iter()
-            .map(|(id, handle)| (*id, handle.addr.clone()))
+            .map(|(id, handle)| {
+                let message = EvaluateExits {
+                    symbol: symbol.clone(),
+                    candles: Arc::clone(&candles),
+                    timeframe,
+                };
+                (*id, handle.addr.send(message))
+            })
             .collect();
-        let mut applied = 0;
-        for (id, addr) in addrs {
-            let message = EvaluateExits {
-                symbol: symbol.clone(),
-                candle: *candle,
-                at_ms,
-            };
-            match tokio::time::timeout(self.request_timeout, addr.send(message)).await {
-                Ok(Ok(count)) => applied += count,
-                _ => tracing::error!(portfolio = id, %symbol, "exits not evaluated: no answer"),
+        let deadline = tokio::time::Instant::now() + self.request_timeout;
+        let mut total = ExitEvaluation::default();
+        for (id, request) in requests {
+            match tokio::time::timeout_at(deadline, request).await {
+                Ok(Ok(evaluation)) => {
+                    total.evaluated += evaluation.evaluated;
+                    total.applied += evaluation.applied;
+                    total.refused += evaluation.refused;
+                }
+                _ => {
+                    self.exit_stats.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(portfolio = id, %symbol, "exits not evaluated: no answer");
+                }
             }
         }
-        self.mutations.fetch_add(applied as u64, Ordering::Relaxed);
-        applied
+        self.exit_stats
+            .candles
+            .fetch_add(candles.len() as u64, Ordering::Relaxed);
+        self.exit_stats
+            .refusals
+            .fetch_add(total.refused as u64, Ordering::Relaxed);
+        self.mutations
+            .fetch_add(total.applied as u64, Ordering::Relaxed);
+        total
+    }
+
+    /// Exit evaluation figures since start, for metrics.
+    pub fn exit_stats(&self) -> ExitStatsView {
+        ExitStatsView {
+            candles_evaluated: self.exit_stats.candles.load(Ordering::Relaxed),
+            evaluation_errors: self.exit_stats.errors.load(Ordering::Relaxed),
+            refusals: self.exit_stats.refusals.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Test-only: holds portfolio `id`'s actor busy until `release` fires.
+    #[cfg(test)]
+    pub fn stall(&self, id: u64, release: oneshot::Receiver<()>) -> Result<(), PortfolioError> {
+        let message = super::messages::StallPortfolio { release };
+        self.addr(id)?
+            .try_send(message)
+            .map_err(|_| PortfolioError::Unavailable)
     }
 
     fn addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {

@@ -4,46 +4,78 @@
 //! `domain/ledger/exits.rs`), logged by the actor under keys naming the trade, the candle and
 //! the level, so an exit is applied once however often its candle arrives.
 //!
-//! The candles come from the engine's broadcast of market events. Known limit: a receiver
-//! that falls behind loses the oldest events (`Lagged`, logged as a warning), and the exits
-//! of those candles are not evaluated; a lossless feed with catch-up from the symbol's
-//! history replaces this broadcast hop.
+//! Rule: the feed is lossless. It does not read the market-event broadcast (which drops
+//! events for a slow reader); each symbol actor appends the base candles it closes to its
+//! exit backlog and marks the symbol in the engine's [`ExitWakeups`]. The feed takes the
+//! marked symbols and drains each backlog in batches of [`EXIT_BATCH_CANDLES_MAX`], in order,
+//! acknowledging a batch only on its next read, so a feed that falls behind catches up from
+//! the backlog instead of skipping, and a lost answer re-reads the same candles (the
+//! portfolios' cursors make that harmless). The backlog's length and the last candle handed
+//! on are in `/api/actors`; only a backlog past its cap drops candles, logged and counted.
+//!
+//! [`ExitWakeups`]: crate::actors::ExitWakeups
 
-use super::PortfolioBook;
-use crate::actors::{Engine, MarketEvent};
-use crate::domain::market::{Candle, Symbol};
-use tokio::sync::broadcast::error::RecvError;
+use crate::actors::{Engine, EngineError};
+use crate::domain::market::Symbol;
+use std::collections::HashMap;
+use std::time::Duration;
 
-/// Runs until the engine's event channel closes.
+/// Candles of one symbol handed to the portfolios per batch.
+pub const EXIT_BATCH_CANDLES_MAX: usize = 5_000;
+/// The longest the feed sleeps without a wake-up before it checks for a shutdown.
+const IDLE_CHECK_MS: u64 = 500;
+/// Pause before re-reading a symbol whose actor was busy (full mailbox, timeout).
+const BUSY_RETRY_MS: u64 = 20;
+
+/// Runs until the engine stops accepting work.
 pub async fn run_candle_feed(engine: Engine) {
-    let mut events = engine.subscribe();
-    loop {
-        match events.recv().await {
-            Ok(MarketEvent::CandleClosed {
-                symbol,
-                timeframe,
-                candle,
-            }) => {
-                if engine.base_timeframe(&symbol) != Some(timeframe) {
-                    continue;
-                }
-                if let Some(book) = engine.portfolios() {
-                    let at_ms = candle.open_time_ms + timeframe.duration_ms();
-                    forward(&book, &symbol, &candle, at_ms).await;
-                }
+    let wakeups = engine.exit_wakeups();
+    wakeups.attach();
+    // Per symbol, the open time of the last candle handed on: the next read acknowledges it.
+    let mut handed_on: HashMap<Symbol, i64> = HashMap::new();
+    while engine.is_accepting() {
+        wakeups.wait(IDLE_CHECK_MS).await;
+        for symbol in wakeups.take() {
+            let drained = drain_symbol(&engine, &symbol, &mut handed_on).await;
+            if let Err(error) = drained {
+                tracing::warn!(%symbol, %error, "exit candles not read yet; retrying");
+                tokio::time::sleep(Duration::from_millis(BUSY_RETRY_MS)).await;
+                wakeups.mark(&symbol);
             }
-            Ok(_) => {}
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "the portfolio candle feed lagged behind the market events; exits of the missed candles are not evaluated");
-            }
-            Err(RecvError::Closed) => return,
         }
     }
 }
 
-async fn forward(book: &PortfolioBook, symbol: &Symbol, candle: &Candle, at_ms: i64) {
-    let applied = book.evaluate_exits(symbol, candle, at_ms).await;
-    if applied > 0 {
-        tracing::debug!(%symbol, applied, "paper exits applied");
+/// Hands every candle in `symbol`'s exit backlog to the portfolios, batch by batch, until a
+/// read finds it empty (that read acknowledges the last batch). A symbol that no longer
+/// exists has nothing to drain; a busy actor is an error, and the caller retries later.
+async fn drain_symbol(
+    engine: &Engine,
+    symbol: &Symbol,
+    handed_on: &mut HashMap<Symbol, i64>,
+) -> Result<(), EngineError> {
+    let Some(timeframe) = engine.base_timeframe(symbol) else {
+        return Ok(());
+    };
+    loop {
+        let after = handed_on.get(symbol).copied();
+        let candles = match engine
+            .take_exit_candles(symbol, after, EXIT_BATCH_CANDLES_MAX)
+            .await
+        {
+            Ok(candles) => candles,
+            Err(EngineError::UnknownSymbol(_) | EngineError::ActorStopped(_)) => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        let Some(last) = candles.last() else {
+            return Ok(());
+        };
+        handed_on.insert(symbol.clone(), last.open_time_ms);
+        if let Some(book) = engine.portfolios() {
+            let evaluation = book.evaluate_exits(symbol, timeframe, &candles).await;
+            if evaluation.applied > 0 {
+                tracing::debug!(%symbol, applied = evaluation.applied, "paper exits applied");
+            }
+        }
     }
 }

@@ -3,8 +3,9 @@
 use super::record::RequestId;
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
-use crate::domain::market::{Candle, Symbol};
+use crate::domain::market::{Candle, Symbol, Timeframe};
 use actix::Message;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Apply one mutation. The reply comes once it is durable (or refused); a repeated
@@ -19,16 +20,29 @@ pub struct MutatePortfolio {
     pub reply: oneshot::Sender<Result<Outcome, PortfolioError>>,
 }
 
-/// A closed base-timeframe candle of `symbol`: apply every exit it causes on the open trades
-/// (the rules are the domain's, `Portfolio::on_candle`), each logged durably like any other
-/// mutation. Answers how many exits were applied.
+/// Closed base-timeframe candles of one `symbol`, oldest first: apply every exit each causes
+/// on the open trades (the rules are the domain's, `Portfolio::on_candle`), each logged
+/// durably like any other mutation. A candle at or before the last one this portfolio
+/// evaluated on `symbol` is skipped, so each is evaluated at most once.
 #[derive(Message)]
-#[rtype(result = "usize")]
+#[rtype(result = "ExitEvaluation")]
 pub struct EvaluateExits {
     pub symbol: Symbol,
-    pub candle: Candle,
-    /// When the exits happen: the candle's close time.
-    pub at_ms: i64,
+    /// Shared by every portfolio the batch goes to.
+    pub candles: Arc<[Candle]>,
+    /// The candles' timeframe: an exit happens at its candle's close time.
+    pub timeframe: Timeframe,
+}
+
+/// What one [`EvaluateExits`] did to one portfolio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitEvaluation {
+    /// Candles evaluated (those already evaluated before are not counted).
+    pub evaluated: usize,
+    /// Exits applied and logged.
+    pub applied: usize,
+    /// Exits the ledger refused (logged; the trade stays open).
+    pub refused: usize,
 }
 
 /// The durable first answer to an idempotency key, if any: `Err(KeyReused)` when the key
@@ -44,3 +58,12 @@ pub struct LookupAnswer {
 #[derive(Message)]
 #[rtype(result = "Box<Portfolio>")]
 pub struct ReadPortfolio;
+
+/// Test-only: the actor handles nothing more until `release` fires (or is dropped), so a test
+/// can hold exit evaluation back for a while.
+#[cfg(test)]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StallPortfolio {
+    pub release: oneshot::Receiver<()>,
+}

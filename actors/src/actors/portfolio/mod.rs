@@ -7,14 +7,16 @@ mod book;
 mod candle_feed;
 mod error;
 #[cfg(test)]
+mod exit_feed_property;
+#[cfg(test)]
 mod exit_tests;
 mod messages;
 mod record;
 
 pub use actor::PortfolioActor;
 pub use answers::{KEY_TTL_MS, REQUEST_KEYS_MAX};
-pub use book::{PortfolioBook, PortfolioEntry};
+pub use book::{ExitStatsView, PortfolioBook, PortfolioEntry};
 pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
-pub use messages::{EvaluateExits, LookupAnswer, MutatePortfolio, ReadPortfolio};
+pub use messages::{EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio};
 pub use record::{LedgerRecord, RequestId};

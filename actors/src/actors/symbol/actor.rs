@@ -1,6 +1,7 @@
+use super::exit_backlog::ExitOutlet;
 use super::messages::{
     Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
-    RescanSignals, SnapshotCopy, TakeSnapshot,
+    RescanSignals, SnapshotCopy, TakeExitCandles, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
 use crate::actors::health::ActorHealth;
@@ -15,8 +16,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// Owns one symbol's candles and analysis on every timeframe. Thin: it feeds the domain
-/// scanner, publishes closed candles, pattern and signal events and the read model, and keeps
-/// its health counters current.
+/// scanner, publishes closed candles, pattern and signal events and the read model, queues
+/// closed base candles for the portfolio exit feed (its exit backlog), and keeps its health
+/// counters current.
 pub struct SymbolActor {
     symbol: Symbol,
     scanner: SymbolScanner,
@@ -28,6 +30,8 @@ pub struct SymbolActor {
     /// Reused between batches so ingest does not allocate per candle.
     closed_scratch: Vec<ClosedCandle>,
     analysis_scratch: AnalysisEvents,
+    /// Closed base candles waiting for the portfolio exit feed (lossless, unlike `events`).
+    exits: ExitOutlet,
 }
 
 impl SymbolActor {
@@ -38,6 +42,7 @@ impl SymbolActor {
         events: broadcast::Sender<MarketEvent>,
         heartbeat_interval: Duration,
         clock: SharedClock,
+        exits: ExitOutlet,
     ) -> SymbolActor {
         SymbolActor {
             symbol: health.symbol().clone(),
@@ -49,6 +54,7 @@ impl SymbolActor {
             clock,
             closed_scratch: Vec::new(),
             analysis_scratch: AnalysisEvents::default(),
+            exits,
         }
     }
 
@@ -77,6 +83,7 @@ impl SymbolActor {
             tally.record(outcome);
         }
         self.publish_closed();
+        self.queue_exit_candles(base);
         self.publish_analysis();
         if tally.appended + tally.replaced > 0 {
             self.health.record_state_change();
@@ -108,6 +115,37 @@ impl SymbolActor {
             // Slow subscribers are told they lagged by the channel itself; nothing blocks here.
             let _ = self.events.send(event);
         }
+    }
+
+    /// Appends the base candles this batch closed to the exit backlog and wakes the feed. A
+    /// candle the cap pushes out is never dropped silently: logged at error and counted.
+    fn queue_exit_candles(&mut self, base: Timeframe) {
+        if !self.exits.wakeups.is_attached() {
+            return;
+        }
+        let mut queued = false;
+        for closed in self.closed_scratch.iter().filter(|c| c.timeframe == base) {
+            queued = true;
+            if let Some(dropped) = self.exits.backlog.push(closed.candle) {
+                let dropped_total = self.health.record_exit_candle_dropped();
+                tracing::error!(symbol = %self.symbol, open_time_ms = dropped.open_time_ms,
+                    dropped_total, "exit backlog full: a candle's stops and targets are not evaluated");
+            }
+        }
+        if queued {
+            self.health
+                .record_exit_backlog(self.exits.backlog.len(), None);
+            self.exits.wakeups.mark(&self.symbol);
+        }
+    }
+
+    /// Acknowledges what the feed handed on and answers the next candles for it.
+    fn take_exit_candles(&mut self, request: TakeExitCandles) -> Vec<Candle> {
+        let backlog = &mut self.exits.backlog;
+        let candles = backlog.take(request.handed_on_open_time_ms, request.max);
+        self.health
+            .record_exit_backlog(backlog.len(), request.handed_on_open_time_ms);
+        candles
     }
 
     /// Publishes pattern and signal events and a refreshed read model, if analysis changed.
@@ -235,6 +273,14 @@ impl Handler<Ask<ReadCandles>> for SymbolActor {
         self.answer(ask, |actor, request| {
             actor.read(request.timeframe, request.limit)
         });
+    }
+}
+
+impl Handler<Ask<TakeExitCandles>> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, ask: Ask<TakeExitCandles>, _ctx: &mut Self::Context) {
+        self.answer(ask, SymbolActor::take_exit_candles);
     }
 }
 

@@ -78,6 +78,18 @@ pub struct SymbolSummary {
     pub last_open_time_ms: Option<i64>,
 }
 
+/// For the portfolio exit feed: drop the backlog's candles opening at or before
+/// `handed_on_open_time_ms` (the feed handed them on), then answer up to `max` of the next,
+/// oldest first. Nothing is removed until acknowledged, so a lost answer loses no candle.
+pub struct TakeExitCandles {
+    pub handed_on_open_time_ms: Option<i64>,
+    pub max: usize,
+}
+
+impl Request for TakeExitCandles {
+    type Answer = Vec<Candle>;
+}
+
 /// Re-evaluate signals on the current state (`POST /api/scan`); answers with the number of
 /// signal events (emitted, updated, ended) that caused.
 pub struct RescanSignals;

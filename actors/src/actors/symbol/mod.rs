@@ -1,15 +1,18 @@
-//! The symbol actor: owns one symbol's candles and analysis, and publishes what changes.
+//! The symbol actor: owns one symbol's candles and analysis, publishes what changes, and
+//! keeps the exit backlog the portfolio exit feed drains.
 
 mod actor;
+mod exit_backlog;
 mod handle;
 mod messages;
 mod view;
 
 pub use actor::SymbolActor;
+pub use exit_backlog::{ExitBacklog, ExitOutlet};
 pub use handle::SymbolHandle;
 pub use messages::{
     Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
-    RescanSignals, SnapshotCopy, SymbolSummary, TakeSnapshot,
+    RescanSignals, SnapshotCopy, SymbolSummary, TakeExitCandles, TakeSnapshot,
 };
 pub use view::{newest_first, AnalysisBoard, AnalysisView, DerivedCache, TimeframeView};
 
