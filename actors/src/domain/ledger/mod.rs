@@ -19,6 +19,8 @@ mod slippage;
 mod trailing;
 
 #[cfg(test)]
+mod order_tests;
+#[cfg(test)]
 mod reference_tests;
 
 /// A portfolio spec for unit tests: USDT, no limits.
