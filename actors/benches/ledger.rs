@@ -78,7 +78,7 @@ fn bench_ledger(c: &mut Criterion) {
         money_decimals: Some(8),
     };
     let id = runtime
-        .block_on(book.create(spec))
+        .block_on(book.create(spec, None))
         .expect("create")
         .spec()
         .id;

@@ -8,6 +8,7 @@ mod golden_aggregation;
 mod golden_fvg;
 mod golden_indicators;
 mod http_api;
+mod idempotency;
 mod import_cli;
 mod one_clock;
 mod orders;

@@ -3,13 +3,12 @@
 use super::super::answer::Answer;
 use super::super::error::ApiError;
 use super::super::gate::{caller_route, no_input};
-use super::super::json_body::{optional_body, parse_json};
+use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, AppState};
-use super::input::{fee_rate, BODY_LIMIT_BYTES};
+use super::input::{fee_rate, mutation_input, request_id, MutationInput};
 use super::requests::CreatePortfolio;
 use super::views::PortfolioJson;
 use crate::auth::Principal;
-use bytes::Bytes;
 use cryptolens_actors::actors::portfolio::PortfolioBook;
 use cryptolens_actors::actors::portfolio::PortfolioError;
 use cryptolens_actors::actors::EngineError;
@@ -25,10 +24,10 @@ const DEFAULT_FEE_RATE: FeeRate = FeeRate::TEN_BASIS_POINTS;
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let create = caller_route(
         warp::path!("api" / "portfolios").and(warp::post()),
-        optional_body(BODY_LIMIT_BYTES),
+        mutation_input(),
         state,
-        |caller, body: Bytes, state| async move {
-            respond_created(create_portfolio(&caller, &body, &state).await, &state)
+        |caller, input: MutationInput, state| async move {
+            respond_created(create_portfolio(&caller, &input, &state).await, &state)
         },
     );
     let list = caller_route(
@@ -49,10 +48,11 @@ fn book(state: &AppState) -> Result<Arc<PortfolioBook>, ApiError> {
 
 async fn create_portfolio(
     caller: &Principal,
-    body: &[u8],
+    input: &MutationInput,
     state: &AppState,
 ) -> Result<Value, ApiError> {
-    let request: CreatePortfolio = parse_json(body, "portfolio")?;
+    let keyed = request_id(input.idempotency_key.clone(), "create", &input.body)?;
+    let request: CreatePortfolio = parse_json(&input.body, "portfolio")?;
     let spec = PortfolioSpec {
         id: 0,
         owner: caller.username.to_string(),
@@ -72,7 +72,7 @@ async fn create_portfolio(
         created_at_ms: state.clock.now_ms(),
         money_decimals: Some(DECIMALS_MAX),
     };
-    let portfolio = book(state)?.create(spec).await?;
+    let portfolio = book(state)?.create(spec, keyed).await?;
     let view = PortfolioJson::new(&portfolio, &HashMap::new(), state.clock.now_ms())
         .map_err(PortfolioError::Refused)?;
     Ok(json!(view))

@@ -14,7 +14,7 @@ use crate::domain::market::{Candle, Symbol, Timeframe};
 use crate::store::{decode, encode, Store, StoreProblem};
 use actix::{Actor, Addr};
 use actix_rt::ArbiterHandle;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -38,8 +38,9 @@ pub struct PortfolioBook {
     shards: Vec<ArbiterHandle>,
     next_shard: AtomicUsize,
     portfolios: RwLock<BTreeMap<u64, Handle>>,
-    /// Serialises creation so ids are unique and records are written in order.
-    creating: tokio::sync::Mutex<()>,
+    /// Serialises creation so ids are unique and records are written in order; holds the
+    /// keyed creations, (owner, key) -> (fingerprint, spec), so a repeat answers the same.
+    creating: tokio::sync::Mutex<HashMap<(String, String), (String, PortfolioSpec)>>,
     request_timeout: Duration,
     /// Durable mutations acknowledged since start, for metrics.
     mutations: std::sync::atomic::AtomicU64,
@@ -78,20 +79,28 @@ impl PortfolioBook {
         for (portfolio, seq, bytes) in records {
             logs.entry(portfolio).or_default().push((seq, bytes));
         }
-        let book = PortfolioBook {
+        let mut book = PortfolioBook {
             store,
             shards,
             next_shard: AtomicUsize::new(0),
             portfolios: RwLock::new(BTreeMap::new()),
-            creating: tokio::sync::Mutex::new(()),
+            creating: tokio::sync::Mutex::new(HashMap::new()),
             request_timeout,
             mutations: std::sync::atomic::AtomicU64::new(0),
             exit_stats: ExitStats::default(),
         };
         let mut problems = Vec::new();
+        let mut creations = HashMap::new();
         for (id, log) in logs {
             match replay(id, &log) {
-                Ok((portfolio, next_seq, answers)) => book.start(portfolio, next_seq, answers),
+                Ok((portfolio, next_seq, answers, request)) => {
+                    if let Some(request) = request {
+                        let spec = portfolio.spec().clone();
+                        let owner = spec.owner.clone();
+                        creations.insert((owner, request.key), (request.fingerprint, spec));
+                    }
+                    book.start(portfolio, next_seq, answers)
+                }
                 Err(error) => {
                     tracing::error!(portfolio = id, %error, "portfolio not served");
                     problems.push(StoreProblem {
@@ -102,6 +111,7 @@ impl PortfolioBook {
                 }
             }
         }
+        *book.creating.get_mut() = creations;
         Ok((book, problems))
     }
 
@@ -118,19 +128,43 @@ impl PortfolioBook {
         self.write().insert(entry.id, Handle { entry, addr });
     }
 
-    /// Creates a portfolio: checked, written and flushed before it is answered.
-    pub async fn create(&self, mut spec: PortfolioSpec) -> Result<Portfolio, PortfolioError> {
-        let _one_at_a_time = self.creating.lock().await;
+    /// Creates a portfolio: checked, written and flushed before it is answered. A repeat of
+    /// a keyed creation by the same owner answers the portfolio as it was created (another
+    /// request under the key: `KeyReused`).
+    pub async fn create(
+        &self,
+        mut spec: PortfolioSpec,
+        request: Option<RequestId>,
+    ) -> Result<Portfolio, PortfolioError> {
+        let mut keyed = self.creating.lock().await;
+        if let Some(request) = &request {
+            let owned_key = (spec.owner.clone(), request.key.clone());
+            if let Some((fingerprint, first)) = keyed.get(&owned_key) {
+                if *fingerprint != request.fingerprint {
+                    return Err(PortfolioError::KeyReused);
+                }
+                return Ok(Portfolio::create(first.clone())?);
+            }
+        }
         spec.id = self
             .read_handles()
             .keys()
             .next_back()
             .map_or(1, |last| last + 1);
         let portfolio = Portfolio::create(spec.clone())?;
-        let record = LedgerRecord::Opened { spec };
+        let record = LedgerRecord::Opened {
+            spec: spec.clone(),
+            request: request.clone(),
+        };
         let bytes = encode(&record)?;
         self.store.append_ledger(portfolio.spec().id, 0, bytes)?;
         self.store.flush_async().await?;
+        if let Some(request) = request {
+            keyed.insert(
+                (spec.owner.clone(), request.key),
+                (request.fingerprint, spec),
+            );
+        }
         self.start(portfolio.clone(), 1, Answers::default());
         Ok(portfolio)
     }
@@ -304,7 +338,10 @@ impl PortfolioBook {
 /// format record, the digest and cash of a current one; a refusal again for a refused one).
 /// Sequence numbers must run without gaps (a crash can only lose a tail, never a middle).
 /// Request keys older than the TTL before the last record are not kept.
-fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<(Portfolio, u64, Answers), PortfolioError> {
+/// The portfolio, the next sequence number, its answers and its creating request's identity.
+type Replayed = (Portfolio, u64, Answers, Option<RequestId>);
+
+fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<Replayed, PortfolioError> {
     let problem = |seq: u64, cause: ReplayError| PortfolioError::Replay {
         portfolio: id,
         seq,
@@ -313,6 +350,7 @@ fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<(Portfolio, u64, Answers), 
     let mut portfolio: Option<Portfolio> = None;
     let mut answers = Answers::default();
     let mut last_at_ms = i64::MIN;
+    let mut creation = None;
     for (expected, (seq, bytes)) in log.iter().enumerate() {
         let seq = *seq;
         if seq != expected as u64 {
@@ -330,8 +368,9 @@ fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<(Portfolio, u64, Answers), 
                 portfolio = Some(create(spec.upgraded()).map_err(|cause| problem(seq, cause))?);
                 continue;
             }
-            (LedgerRecord::Opened { spec }, None) => {
+            (LedgerRecord::Opened { spec, request }, None) => {
                 portfolio = Some(create(spec).map_err(|cause| problem(seq, cause))?);
+                creation = request;
                 continue;
             }
             (record, Some(state)) => replay_one(state, record, seq),
@@ -350,7 +389,7 @@ fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<(Portfolio, u64, Answers), 
         return Err(problem(log.len() as u64, ReplayError::NotConserved));
     }
     answers.prune(last_at_ms);
-    Ok((portfolio, log.len() as u64, answers))
+    Ok((portfolio, log.len() as u64, answers, creation))
 }
 
 fn create(spec: crate::domain::ledger::PortfolioSpec) -> Result<Portfolio, ReplayError> {

@@ -253,7 +253,7 @@ fn run_case(seed: u64, symbols: usize, portfolios: usize, candles_per_symbol: us
         let book = engine.portfolios().unwrap();
         let mut opened = Vec::new();
         for _ in 0..portfolios {
-            let id = book.create(spec()).await.unwrap().spec().id;
+            let id = book.create(spec(), None).await.unwrap().spec().id;
             for _ in 0..walk.between(1, 3) {
                 let (symbol, _) = &streams[walk.between(0, symbols as i64 - 1) as usize];
                 let trade = random_trade(&mut walk, symbol);

@@ -80,7 +80,7 @@ fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
-        let id = book.create(spec()).await.unwrap().spec().id;
+        let id = book.create(spec(), None).await.unwrap().spec().id;
         let open = Mutation::Open {
             symbol: btc.clone(),
             side: Side::Long,
@@ -147,8 +147,8 @@ fn a_batch_handed_on_twice_is_evaluated_once_per_portfolio() {
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
-        let trading = book.create(spec()).await.unwrap().spec().id;
-        let idle = book.create(spec()).await.unwrap().spec().id;
+        let trading = book.create(spec(), None).await.unwrap().spec().id;
+        let idle = book.create(spec(), None).await.unwrap().spec().id;
         book.mutate(trading, open(&btc, Side::Long, "1", "95"), None, 0)
             .await
             .unwrap();
@@ -203,8 +203,8 @@ fn a_refused_exit_is_counted_and_the_other_portfolios_still_exit() {
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
-        let rigged = book.create(spec()).await.unwrap().spec().id;
-        let honest = book.create(spec()).await.unwrap().spec().id;
+        let rigged = book.create(spec(), None).await.unwrap().spec().id;
+        let honest = book.create(spec(), None).await.unwrap().spec().id;
         let all_in = open(&btc, Side::Short, "90", "105");
         book.mutate(rigged, all_in, None, 0).await.unwrap();
         book.mutate(honest, open(&btc, Side::Short, "1", "105"), None, 0)
@@ -234,8 +234,8 @@ fn a_portfolio_that_does_not_answer_is_counted_and_the_others_still_exit() {
         let shards = vec![actix_rt::Arbiter::current()];
         let short_timeout = Duration::from_millis(100);
         let (book, _) = PortfolioBook::restore(Arc::clone(&store), shards, short_timeout).unwrap();
-        let stuck = book.create(spec()).await.unwrap().spec().id;
-        let answering = book.create(spec()).await.unwrap().spec().id;
+        let stuck = book.create(spec(), None).await.unwrap().spec().id;
+        let answering = book.create(spec(), None).await.unwrap().spec().id;
         for id in [stuck, answering] {
             book.mutate(id, open(&btc, Side::Long, "1", "95"), None, 0)
                 .await

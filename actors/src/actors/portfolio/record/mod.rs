@@ -31,8 +31,12 @@ pub enum LedgerRecord {
         /// Boxed: a trade snapshot is far larger than a creation record.
         outcome: Box<OutcomeV1>,
     },
-    /// Sequence 0 of every portfolio created since.
-    Opened { spec: PortfolioSpec },
+    /// Sequence 0 of every portfolio created since, with the creating request's identity
+    /// when it carried an idempotency key.
+    Opened {
+        spec: PortfolioSpec,
+        request: Option<RequestId>,
+    },
     /// An accepted mutation.
     Mutated {
         at_ms: i64,
@@ -187,7 +191,10 @@ mod tests {
             fingerprint: "f".repeat(64),
         };
         vec![
-            LedgerRecord::Opened { spec },
+            LedgerRecord::Opened {
+                spec,
+                request: Some(request.clone()),
+            },
             LedgerRecord::Mutated {
                 at_ms: 5,
                 request: Some(request.clone()),
