@@ -7,7 +7,8 @@ use super::super::error::ApiError;
 use super::super::json_body::parse_json;
 use super::super::{respond, respond_created, AppState};
 use super::input::{
-    body_or_empty, level, levels, mutation_input, parse_id, quantity, request_id, MutationInput,
+    body_or_empty, level, levels, mutation_input, parse_id, quantity, request_id, tags,
+    MutationInput,
 };
 use super::market::trade_fill_price;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
@@ -215,7 +216,7 @@ async fn journal_trade(
         Ok(Mutation::Journal {
             trade_id,
             text: body.text,
-            tags: body.tags,
+            tags: tags(body.tags)?,
         })
     })
     .await

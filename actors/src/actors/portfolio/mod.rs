@@ -10,6 +10,8 @@ mod error;
 mod exit_feed_property;
 #[cfg(test)]
 mod exit_tests;
+#[cfg(test)]
+mod journal_tests;
 mod messages;
 mod record;
 

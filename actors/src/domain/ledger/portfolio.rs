@@ -24,7 +24,9 @@ const INITIAL_BALANCE_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, fa
 /// Scale of a partial close's released cost.
 const RELEASE_DECIMALS: u32 = 12;
 const DAY_MS: i64 = 86_400_000;
-const JOURNAL_TEXT_MAX: usize = 4000;
+const JOURNAL_TEXT_MAX: usize = 10_000;
+/// Journal entries one trade keeps at most.
+const JOURNAL_ENTRIES_MAX: usize = 1_000;
 const TAGS_MAX: usize = 20;
 const TAG_LENGTH_MAX: usize = 40;
 
@@ -375,6 +377,14 @@ impl Portfolio {
             .trades
             .get(&trade_id)
             .ok_or(LedgerError::UnknownTrade(trade_id))?;
+        if self.journal_of(trade_id).len() >= JOURNAL_ENTRIES_MAX {
+            return Err(LedgerError::invalid(
+                "text",
+                format!(
+                    "trade {trade_id} has {JOURNAL_ENTRIES_MAX} journal entries, the most it keeps"
+                ),
+            ));
+        }
         let length = text.chars().count();
         if text.trim().is_empty() || length > JOURNAL_TEXT_MAX {
             return Err(LedgerError::invalid(
