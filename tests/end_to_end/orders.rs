@@ -344,6 +344,61 @@ async fn market_orders_pay_the_configured_slippage() {
     assert_conserved(&http, &base, id).await;
 }
 
+/// Places after the decimal point of a decimal string.
+fn places(value: &Value) -> usize {
+    value
+        .as_str()
+        .and_then(|text| text.split_once('.'))
+        .map_or(0, |(_, fraction)| fraction.len())
+}
+
+#[tokio::test]
+async fn money_shows_at_most_eight_places_rounded_half_to_even() {
+    let server = ServerProcess::start("[trading]\nslippage_bps = 7\n");
+    let (http, base) = (client(), server.base_url.clone());
+    let minutes = Minutes::from_now();
+    minutes
+        .post(
+            &http,
+            &base,
+            "TESTUSD",
+            &[(0, ["100.1", "100.1", "100.1", "100.1"])],
+        )
+        .await;
+    let id = create_portfolio(&http, &base, "10000").await;
+    let trades = format!("{base}/api/portfolios/{id}/trades");
+    // 0.33333333 at 100.17007 with a 0.1% fee: exact figures would carry 16 places.
+    let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "0.33333333"});
+    let (status, opened) = post(&http, &trades, None, body).await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(
+        post(
+            &http,
+            &format!("{trades}/1/close"),
+            None,
+            json!({"quantity": "0.11111111"})
+        )
+        .await
+        .0,
+        200
+    );
+    let ledger = assert_conserved(&http, &base, id).await;
+    for entry in ledger["entries"].as_array().expect("entries") {
+        for field in ["amount", "cash_before", "cash_after"] {
+            assert!(places(&entry[field]) <= 8, "{field}: {entry}");
+        }
+    }
+    let listed: Value = get_json(&http, &format!("{trades}")).await;
+    let trade = &listed["trades"][0];
+    for field in ["cost_basis", "fees_paid", "realised_pnl", "unrealised_pnl"] {
+        assert!(places(&trade[field]) <= 8, "{field}: {trade}");
+    }
+    let stats: Value = get_json(&http, &format!("{base}/api/portfolios/{id}/stats")).await;
+    for field in ["cash", "equity", "realised_pnl", "unrealised_pnl", "fees"] {
+        assert!(places(&stats[field]) <= 8, "{field}: {stats}");
+    }
+}
+
 #[tokio::test]
 async fn risk_sizing_is_capped_and_says_which_cap_applied() {
     let server = ServerProcess::start("[trading.quantity_steps]\nTESTUSD = \"1\"\n");

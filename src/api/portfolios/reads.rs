@@ -123,7 +123,9 @@ fn portfolio_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<V
 }
 
 fn stats_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<Value, LedgerError> {
-    Ok(json!(analytics::stats(portfolio, marks, now_ms)?))
+    let stats = analytics::stats(portfolio, marks, now_ms)?;
+    let decimals = portfolio.spec().money_decimals;
+    Ok(json!(super::views::stats_in_precision(stats, decimals)))
 }
 
 fn equity_json(portfolio: &Portfolio, marks: &Marks, now_ms: i64) -> Result<Value, LedgerError> {

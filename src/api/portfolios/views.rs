@@ -1,6 +1,13 @@
 //! JSON shapes of portfolios, trades and ledger entries; money as decimal strings (the
 //! serde representation of the `domain::money` types themselves).
+//!
+//! Display precision: money shows at most 8 places (the ledger of a portfolio with
+//! `money_decimals` already holds amounts of that precision; valuations at a mark, which
+//! multiply two 8-place values, and amounts of exact legacy portfolios are rounded here by
+//! the ledger's one rule, `rounding::for_display`, half to even).
 
+use cryptolens_actors::domain::ledger::analytics::{Breakdown, PortfolioStats};
+use cryptolens_actors::domain::ledger::rounding::for_display;
 use cryptolens_actors::domain::ledger::{
     analytics, ExitReason, ExitRules, Fill, JournalEntry, LedgerEntry, LedgerError, PendingEntry,
     Portfolio, Side, Trade, TradeSource, TradeStatus, DECIMALS_MAX,
@@ -43,9 +50,9 @@ impl PortfolioJson {
             quote_currency: spec.quote_currency.clone(),
             initial_balance: spec.initial_balance,
             fee_rate: spec.fee_rate,
-            cash: portfolio.cash(),
-            equity: stats.equity,
-            unrealised_pnl: stats.unrealised_pnl,
+            cash: for_display(portfolio.cash(), spec.money_decimals),
+            equity: for_display(stats.equity, spec.money_decimals),
+            unrealised_pnl: for_display(stats.unrealised_pnl, spec.money_decimals),
             open_trades: stats.open_trades,
             limits: serde_json::json!({
                 "max_position_notional": limits.max_position_notional,
@@ -88,6 +95,7 @@ pub struct TradeJson {
 
 impl TradeJson {
     pub fn new(trade: &Trade, mark: Option<Price>, journal: &[JournalEntry]) -> TradeJson {
+        let shown = |amount: Money| for_display(amount, None);
         TradeJson {
             id: trade.id,
             symbol: trade.symbol.clone(),
@@ -98,12 +106,13 @@ impl TradeJson {
             average_entry_price: trade
                 .average_entry_price()
                 .and_then(|p| Price::new_checked(p.round_dp(DECIMALS_MAX).normalize()).ok()),
-            cost_basis: trade.cost_basis,
-            fees_paid: trade.fees_paid,
-            realised_pnl: trade.realised_pnl,
+            cost_basis: shown(trade.cost_basis),
+            fees_paid: shown(trade.fees_paid),
+            realised_pnl: shown(trade.realised_pnl),
             unrealised_pnl: mark
                 .filter(|_| trade.is_open())
-                .and_then(|mark| analytics::unrealised(trade, mark).ok()),
+                .and_then(|mark| analytics::unrealised(trade, mark).ok())
+                .map(shown),
             stop_loss: trade.stop_loss,
             take_profits: trade.take_profits.clone(),
             opened_at: trade.opened_at_ms,
@@ -150,10 +159,33 @@ impl LedgerEntryJson {
         LedgerEntryJson {
             trade_id: entry.trade_id,
             kind: entry.kind,
-            amount: entry.amount,
-            cash_before: entry.cash_before,
-            cash_after: entry.cash_after,
+            amount: for_display(entry.amount, None),
+            cash_before: for_display(entry.cash_before, None),
+            cash_after: for_display(entry.cash_after, None),
             at: entry.at_ms,
         }
     }
+}
+
+/// `stats` as a response shows them: every amount at most `decimals` places (8 for exact
+/// portfolios).
+pub fn stats_in_precision(mut stats: PortfolioStats, decimals: Option<u32>) -> PortfolioStats {
+    let shown = |amount: Money| for_display(amount, decimals);
+    stats.cash = shown(stats.cash);
+    stats.equity = shown(stats.equity);
+    stats.realised_pnl = shown(stats.realised_pnl);
+    stats.unrealised_pnl = shown(stats.unrealised_pnl);
+    stats.fees = shown(stats.fees);
+    stats.expectancy = stats.expectancy.map(shown);
+    stats.max_drawdown = shown(stats.max_drawdown);
+    for slices in [
+        &mut stats.by_symbol,
+        &mut stats.by_pattern_kind,
+        &mut stats.by_timeframe,
+    ] {
+        for Breakdown { net_pnl, .. } in slices.values_mut() {
+            *net_pnl = shown(*net_pnl);
+        }
+    }
+    stats
 }

@@ -14,6 +14,7 @@ mod orders;
 mod portfolio;
 mod records;
 mod risk;
+pub mod rounding;
 mod sizing;
 mod slippage;
 mod trailing;

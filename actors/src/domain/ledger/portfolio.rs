@@ -6,12 +6,16 @@
 //!   `c = C` when `q = Q`, else `c = round(C*q/Q, 12)`; gross P&L is `q*x - c` long and
 //!   `c - q*x` short; cash moves by `c + gross - q*x*fee_rate`.
 //!
+//! With `money_decimals: Some(d)` in the spec, each of those amounts is rounded to `d` places
+//! where it is computed (the rule is in `rounding.rs`); `None` keeps the exact figures above.
+//!
 //! Every check runs before anything changes, so a refused mutation changes nothing; cash is
 //! never negative; cash always equals the initial balance plus the sum of ledger amounts.
 //! Quantities, prices and amounts are the checked value types of [`crate::domain::money`]:
 //! every arithmetic step returns an error value instead of panicking.
 
 use super::model::{EntryKind, LedgerEntry, Side, Trade, TradeSource, TradeStatus};
+use super::rounding::{check_money_decimals, round_money};
 use super::{
     Addition, ExitReason, ExitRules, Fill, FillKind, LedgerError, Mutation, Order, PortfolioSpec,
 };
@@ -287,13 +291,15 @@ impl Portfolio {
                 format!("only {} is open", trade.quantity),
             ));
         }
-        let released = released_cost(trade.cost_basis, quantity, trade.quantity)?;
+        let decimals = self.spec.money_decimals;
+        let released = released_cost(trade.cost_basis, quantity, trade.quantity, decimals)?;
         let (exit_notional, fee) = self.notional_and_fee(quantity, price)?;
         let gross = match trade.side {
             Side::Long => exit_notional.checked_sub(released),
             Side::Short => released.checked_sub(exit_notional),
-        }?;
-        let amount = released.checked_add(gross)?.checked_sub(fee)?;
+        }
+        .map(|gross| round_money(gross, decimals))?;
+        let amount = round_money(released.checked_add(gross)?.checked_sub(fee)?, decimals);
         let entry = self.entry(trade_id, EntryKind::Release, amount, -released, at_ms)?;
         let part = ClosedPart {
             quantity,
@@ -437,8 +443,9 @@ impl Portfolio {
         quantity: Quantity,
         price: Price,
     ) -> Result<(Money, Money), LedgerError> {
-        let notional = quantity.checked_mul(price)?;
-        let fee = self.spec.fee_rate.fee_on(notional)?;
+        let decimals = self.spec.money_decimals;
+        let notional = round_money(quantity.checked_mul(price)?, decimals);
+        let fee = round_money(self.spec.fee_rate.fee_on(notional)?, decimals);
         Ok((notional, fee))
     }
 
@@ -590,12 +597,19 @@ impl ClosedPart {
     }
 }
 
-/// The cost a close of `quantity` out of `open` releases.
-fn released_cost(cost: Money, quantity: Quantity, open: Quantity) -> Result<Money, MoneyError> {
+/// The cost a close of `quantity` out of `open` releases, to the portfolio's precision
+/// (`decimals`) or, for an exact portfolio, to [`RELEASE_DECIMALS`].
+fn released_cost(
+    cost: Money,
+    quantity: Quantity,
+    open: Quantity,
+    decimals: Option<u32>,
+) -> Result<Money, MoneyError> {
     if quantity == open {
         return Ok(cost);
     }
-    cost.proportion(quantity, open, RELEASE_DECIMALS)
+    let places = decimals.unwrap_or(RELEASE_DECIMALS);
+    cost.proportion(quantity, open, places)
 }
 
 /// Positive, with at most 8 decimals.
@@ -659,6 +673,7 @@ pub(super) fn check_exits(
 
 /// The fee rate is checked by its type ([`crate::domain::money::FeeRate`]).
 fn check_spec(spec: &PortfolioSpec) -> Result<(), LedgerError> {
+    check_money_decimals(spec.money_decimals, spec.initial_balance)?;
     let balance = spec.initial_balance.get();
     if balance <= Decimal::ZERO || balance > INITIAL_BALANCE_MAX {
         return Err(LedgerError::invalid(
