@@ -388,7 +388,7 @@ async fn money_shows_at_most_eight_places_rounded_half_to_even() {
             assert!(places(&entry[field]) <= 8, "{field}: {entry}");
         }
     }
-    let listed: Value = get_json(&http, &format!("{trades}")).await;
+    let listed: Value = get_json(&http, &trades).await;
     let trade = &listed["trades"][0];
     for field in ["cost_basis", "fees_paid", "realised_pnl", "unrealised_pnl"] {
         assert!(places(&trade[field]) <= 8, "{field}: {trade}");

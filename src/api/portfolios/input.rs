@@ -133,6 +133,19 @@ pub fn fee_rate(value: Decimal) -> Result<FeeRate, ApiError> {
         .map_err(|error| ApiError::invalid_field("fee_rate", error.to_string()))
 }
 
+/// Journal tags as new requests may write them: letters, digits, `-`, `_` and `.` (the
+/// ledger checks their count and length, and keeps reading older tags it stored).
+pub fn tags(values: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let allowed = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    match values.iter().find(|tag| !tag.chars().all(allowed)) {
+        Some(bad) => Err(ApiError::invalid_field(
+            "tags",
+            format!("letters, digits, '-', '_' and '.' only, got {bad:?}"),
+        )),
+        None => Ok(values),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,18 +161,5 @@ mod tests {
         }
         assert!(required(None::<u8>, "side").is_err());
         assert!(parse_symbol("BTCUSDT").is_ok());
-    }
-}
-
-/// Journal tags as new requests may write them: letters, digits, `-`, `_` and `.` (the
-/// ledger checks their count and length, and keeps reading older tags it stored).
-pub fn tags(values: Vec<String>) -> Result<Vec<String>, ApiError> {
-    let allowed = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
-    match values.iter().find(|tag| !tag.chars().all(allowed)) {
-        Some(bad) => Err(ApiError::invalid_field(
-            "tags",
-            format!("letters, digits, '-', '_' and '.' only, got {bad:?}"),
-        )),
-        None => Ok(values),
     }
 }
