@@ -54,6 +54,23 @@ impl Minutes {
     }
 }
 
+/// A server started with `config`, a client, its base URL, and the minutes of a TESTUSD
+/// market whose first candle is flat at `price`.
+async fn market_at(config: &str, price: &str) -> (ServerProcess, reqwest::Client, String, Minutes) {
+    let server = ServerProcess::start(config);
+    let (http, base) = (client(), server.base_url.clone());
+    let minutes = Minutes::from_now();
+    minutes
+        .post(
+            &http,
+            &base,
+            "TESTUSD",
+            &[(0, [price, price, price, price])],
+        )
+        .await;
+    (server, http, base, minutes)
+}
+
 async fn trade(http: &reqwest::Client, base: &str, portfolio: u64, trade: u64) -> Value {
     let trades: Value = get_json(http, &format!("{base}/api/portfolios/{portfolio}/trades")).await;
     trades["trades"]
@@ -91,17 +108,7 @@ fn cash(ledger: &Value) -> Decimal {
 
 #[tokio::test]
 async fn a_limit_order_rests_with_its_cash_reserved_and_fills_only_when_traded_through() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "10", "price": "95", "stop_loss": "90"});
@@ -157,17 +164,7 @@ async fn a_limit_order_rests_with_its_cash_reserved_and_fills_only_when_traded_t
 
 #[tokio::test]
 async fn orders_fill_at_the_open_of_a_gap_and_stop_entries_wait_for_a_breakout() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "100000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let order = |side: &str, price: &str, kind: &str| json!({"symbol": "TESTUSD", "side": side, "quantity": "1", "price": price, "order": kind});
@@ -214,17 +211,7 @@ async fn orders_fill_at_the_open_of_a_gap_and_stop_entries_wait_for_a_breakout()
 
 #[tokio::test]
 async fn a_pending_order_is_cancelled_or_expires_and_its_cash_comes_back() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "10", "price": "90"});
@@ -279,17 +266,7 @@ async fn a_pending_order_is_cancelled_or_expires_and_its_cash_comes_back() {
 
 #[tokio::test]
 async fn market_orders_pay_the_configured_slippage() {
-    let server = ServerProcess::start("[trading]\nslippage_bps = 10\n");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, _minutes) = market_at("[trading]\nslippage_bps = 10\n", "100").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let (status, long) = post(
@@ -354,17 +331,7 @@ fn places(value: &Value) -> usize {
 
 #[tokio::test]
 async fn money_shows_at_most_eight_places_rounded_half_to_even() {
-    let server = ServerProcess::start("[trading]\nslippage_bps = 7\n");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100.1", "100.1", "100.1", "100.1"])],
-        )
-        .await;
+    let (_server, http, base, _minutes) = market_at("[trading]\nslippage_bps = 7\n", "100.1").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     // 0.33333333 at 100.17007 with a 0.1% fee: exact figures would carry 16 places.
@@ -401,17 +368,8 @@ async fn money_shows_at_most_eight_places_rounded_half_to_even() {
 
 #[tokio::test]
 async fn risk_sizing_is_capped_and_says_which_cap_applied() {
-    let server = ServerProcess::start("[trading.quantity_steps]\nTESTUSD = \"1\"\n");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, _minutes) =
+        market_at("[trading.quantity_steps]\nTESTUSD = \"1\"\n", "100").await;
     let portfolios = format!("{base}/api/portfolios");
     let (status, capped) = post(
         &http,
@@ -457,17 +415,7 @@ async fn risk_sizing_is_capped_and_says_which_cap_applied() {
 
 #[tokio::test]
 async fn amounts_out_of_bounds_are_refused_by_field_and_reads_never_fail() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "1000000000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     for (change, field) in [
@@ -518,17 +466,7 @@ async fn amounts_out_of_bounds_are_refused_by_field_and_reads_never_fail() {
 
 #[tokio::test]
 async fn trades_and_the_ledger_export_as_csv() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, _minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let body = json!({"symbol": "TESTUSD", "side": "long", "quantity": "2", "stop_loss": "95"});
@@ -575,17 +513,7 @@ async fn trades_and_the_ledger_export_as_csv() {
 
 #[tokio::test]
 async fn a_trailing_stop_follows_the_high_and_break_even_follows_the_first_target() {
-    let server = ServerProcess::start("");
-    let (http, base) = (client(), server.base_url.clone());
-    let minutes = Minutes::from_now();
-    minutes
-        .post(
-            &http,
-            &base,
-            "TESTUSD",
-            &[(0, ["100", "100", "100", "100"])],
-        )
-        .await;
+    let (_server, http, base, minutes) = market_at("", "100").await;
     let id = create_portfolio(&http, &base, "100000").await;
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let trailing = json!({"symbol": "TESTUSD", "side": "long", "quantity": "1", "stop_loss": "90",

@@ -60,6 +60,18 @@ fn place(portfolio: &mut Portfolio, request: OrderRequest) -> Result<Outcome, Le
     portfolio.apply(&Mutation::Place(Box::new(request)), 0)
 }
 
+/// Places a resting order of `quantity` at `at` with the market at `market`.
+fn rest(
+    held: &mut Portfolio,
+    side: Side,
+    kind: OrderKind,
+    at: &str,
+    market: &str,
+    quantity: &str,
+) -> Result<Outcome, LedgerError> {
+    place(held, order(side, resting(kind, at, market), one(quantity)))
+}
+
 fn one(text: &str) -> Size {
     Size::Quantity(quantity(text))
 }
@@ -67,15 +79,7 @@ fn one(text: &str) -> Size {
 #[test]
 fn a_resting_limit_reserves_its_cash_and_fills_at_its_price_or_a_better_gap() {
     let mut held = portfolio("10000", RiskLimits::default());
-    let placed = place(
-        &mut held,
-        order(
-            Side::Long,
-            resting(OrderKind::Limit, "95", "100"),
-            one("10"),
-        ),
-    )
-    .unwrap();
+    let placed = rest(&mut held, Side::Long, OrderKind::Limit, "95", "100", "10").unwrap();
     assert_eq!(placed.trade.status, TradeStatus::Pending);
     assert_eq!(placed.entries[0].kind, EntryKind::OrderReserve);
     assert_eq!(held.cash(), money("9049.05"), "950 + 0.95 fee held");
@@ -102,26 +106,18 @@ fn a_resting_limit_reserves_its_cash_and_fills_at_its_price_or_a_better_gap() {
 #[test]
 fn a_marketable_limit_fills_at_once_at_the_market_never_at_its_limit() {
     let mut held = portfolio("10000", RiskLimits::default());
-    let long = place(
-        &mut held,
-        order(
-            Side::Long,
-            resting(OrderKind::Limit, "105", "100"),
-            one("1"),
-        ),
-    )
-    .unwrap();
+    let long = rest(&mut held, Side::Long, OrderKind::Limit, "105", "100", "1").unwrap();
     assert_eq!(
         (long.trade.status, long.trade.fills[0].price),
         (TradeStatus::Open, price("100"))
     );
-    let stop = place(
+    let stop = rest(
         &mut held,
-        order(
-            Side::Long,
-            resting(OrderKind::StopEntry, "95", "100"),
-            one("1"),
-        ),
+        Side::Long,
+        OrderKind::StopEntry,
+        "95",
+        "100",
+        "1",
     )
     .unwrap();
     assert_eq!(
@@ -129,37 +125,29 @@ fn a_marketable_limit_fills_at_once_at_the_market_never_at_its_limit() {
         price("100"),
         "a stop-entry already triggered"
     );
-    let short = place(
-        &mut held,
-        order(
-            Side::Short,
-            resting(OrderKind::Limit, "110", "100"),
-            one("1"),
-        ),
-    )
-    .unwrap();
+    let short = rest(&mut held, Side::Short, OrderKind::Limit, "110", "100", "1").unwrap();
     assert_eq!(short.trade.status, TradeStatus::Pending);
 }
 
 #[test]
 fn stop_entries_fill_on_the_breakout_at_the_worse_of_price_and_open() {
     let mut held = portfolio("10000", RiskLimits::default());
-    place(
+    rest(
         &mut held,
-        order(
-            Side::Long,
-            resting(OrderKind::StopEntry, "105", "100"),
-            one("1"),
-        ),
+        Side::Long,
+        OrderKind::StopEntry,
+        "105",
+        "100",
+        "1",
     )
     .unwrap();
-    place(
+    rest(
         &mut held,
-        order(
-            Side::Short,
-            resting(OrderKind::StopEntry, "90", "100"),
-            one("1"),
-        ),
+        Side::Short,
+        OrderKind::StopEntry,
+        "90",
+        "100",
+        "1",
     )
     .unwrap();
     held.on_candle(
@@ -178,11 +166,7 @@ fn a_pending_order_expires_or_is_cancelled_and_its_cash_comes_back() {
     let mut expiring = order(Side::Long, resting(OrderKind::Limit, "90", "100"), one("1"));
     expiring.expires_at_ms = Some(2 * MINUTE_MS);
     place(&mut held, expiring).unwrap();
-    place(
-        &mut held,
-        order(Side::Long, resting(OrderKind::Limit, "90", "100"), one("1")),
-    )
-    .unwrap();
+    rest(&mut held, Side::Long, OrderKind::Limit, "90", "100", "1").unwrap();
     // Minute 2 trades through 90, but opens at the expiry: the first order expires first.
     let exits = held.on_candle(&btc(), &candle(2, "95", "95", "85", "88"), 3 * MINUTE_MS);
     let keys: Vec<&str> = exits.fills.iter().map(|fill| fill.key.as_str()).collect();
@@ -193,11 +177,7 @@ fn a_pending_order_expires_or_is_cancelled_and_its_cash_comes_back() {
         (TradeStatus::Expired, Some(ExitReason::Expired))
     );
     assert_eq!(expired.duration_ms(), Some(3 * MINUTE_MS));
-    place(
-        &mut held,
-        order(Side::Long, resting(OrderKind::Limit, "80", "100"), one("1")),
-    )
-    .unwrap();
+    rest(&mut held, Side::Long, OrderKind::Limit, "80", "100", "1").unwrap();
     let cash = held.cash();
     let cancelled = held.apply(&Mutation::Cancel { trade_id: 3 }, 5).unwrap();
     assert_eq!(cancelled.trade.exit_reason, Some(ExitReason::Cancelled));
@@ -222,11 +202,7 @@ fn pending_orders_count_against_the_position_limit() {
         ..RiskLimits::default()
     };
     let mut held = portfolio("10000", limits);
-    place(
-        &mut held,
-        order(Side::Long, resting(OrderKind::Limit, "90", "100"), one("1")),
-    )
-    .unwrap();
+    rest(&mut held, Side::Long, OrderKind::Limit, "90", "100", "1").unwrap();
     let refused = place(
         &mut held,
         order(

@@ -131,6 +131,23 @@ impl Portfolio {
         }
     }
 
+    /// The ledger entry giving pending order `trade_id`'s cash back.
+    fn release_order_cash(
+        &self,
+        trade_id: u64,
+        order: &PendingEntry,
+        at_ms: i64,
+    ) -> Result<super::LedgerEntry, LedgerError> {
+        let reserved = order.reserved;
+        self.entry(
+            trade_id,
+            EntryKind::OrderRelease,
+            reserved,
+            Money::ZERO,
+            at_ms,
+        )
+    }
+
     /// Cancels or expires (`reason`) a pending order, giving its cash back.
     pub(super) fn end_order(
         &mut self,
@@ -139,13 +156,7 @@ impl Portfolio {
         at_ms: i64,
     ) -> Result<Outcome, LedgerError> {
         let (trade, order) = self.pending_trade(trade_id)?;
-        let entry = self.entry(
-            trade_id,
-            EntryKind::OrderRelease,
-            order.reserved,
-            Money::ZERO,
-            at_ms,
-        )?;
+        let entry = self.release_order_cash(trade_id, order, at_ms)?;
         let mut trade = trade.clone();
         trade.status = match reason {
             ExitReason::Expired => TradeStatus::Expired,
@@ -168,13 +179,7 @@ impl Portfolio {
         let (trade, order) = self.pending_trade(trade_id)?;
         check_amount("price", price.get())?;
         let (notional, fee) = self.notional_and_fee(trade.quantity, price)?;
-        let release = self.entry(
-            trade_id,
-            EntryKind::OrderRelease,
-            order.reserved,
-            Money::ZERO,
-            at_ms,
-        )?;
+        let release = self.release_order_cash(trade_id, order, at_ms)?;
         let cost = notional.checked_add(fee)?;
         let after_release = release.cash_after;
         if after_release.checked_sub(cost)?.is_negative() {
