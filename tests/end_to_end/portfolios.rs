@@ -499,8 +499,14 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
     let id = create_portfolio(&http, &server.base_url, "100000").await;
     let trades = format!("{}/api/portfolios/{id}/trades", server.base_url);
     let body = json!({"symbol": "EURUSD", "from_pattern": pattern["id"]});
-    let (status, placed) = post(&http, &trades, None, body).await;
+    let (status, placed) = post(&http, &trades, Some("from-pattern"), body.clone()).await;
     assert_eq!(status, 201, "{placed}");
+    let again = post(&http, &trades, Some("from-pattern"), body).await;
+    assert_eq!(
+        again,
+        (status, placed.clone()),
+        "a repeat is answered, not placed again"
+    );
     let trade = &placed["trade"];
     // Not filled at the pattern's entry while the market is elsewhere: it rests there.
     assert_eq!(trade["status"], "pending", "{trade}");
