@@ -176,16 +176,23 @@ impl ClosedFigures {
         let wins: Vec<Money> = nets.iter().copied().filter(|n| n.is_positive()).collect();
         let losses = Money::checked_sum(nets.iter().copied().filter(|n| n.is_negative()))?;
         let total_net = Money::checked_sum(nets.iter().copied())?;
-        let mut r_multiples = Vec::new();
-        for (trade, net) in closed.iter().zip(&nets) {
-            if let Some(risk) = trade.initial_risk.filter(|r| !r.is_zero()) {
-                r_multiples.push(net.ratio_to(risk)?);
-            }
-        }
+        // A ratio too large for a Decimal (a profit factor of a 1e24 win over a 1e-8 loss,
+        // both within the bounds) means nothing to a reader: it shows as none rather than
+        // failing the read.
+        let r_multiples: Option<Vec<Decimal>> = closed
+            .iter()
+            .zip(&nets)
+            .filter_map(|(trade, net)| {
+                let risk = trade.initial_risk.filter(|r| !r.is_zero())?;
+                Some(net.ratio_to(risk).ok())
+            })
+            .collect();
         let profit_factor = if losses.is_zero() {
             None
         } else {
-            Some(Money::checked_sum(wins.iter().copied())?.ratio_to(-losses)?)
+            Money::checked_sum(wins.iter().copied())?
+                .ratio_to(-losses)
+                .ok()
         };
         let expectancy = if closed.is_empty() {
             None
@@ -196,7 +203,7 @@ impl ClosedFigures {
             win_rate: (!closed.is_empty()).then(|| wins.len() as f64 / closed.len() as f64),
             profit_factor,
             expectancy,
-            average_r: mean(&r_multiples)?,
+            average_r: r_multiples.and_then(|all| mean(&all).ok().flatten()),
         })
     }
 }

@@ -20,6 +20,8 @@ mod slippage;
 mod trailing;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod order_tests;
 #[cfg(test)]
 mod reference_tests;
