@@ -84,6 +84,8 @@ struct ErrorBody<'a> {
     details: &'a [FieldError],
 }
 
+const OUT_OF_RANGE: &str = "out_of_range";
+
 impl ApiError {
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::Invalid {
@@ -94,8 +96,22 @@ impl ApiError {
         }
     }
 
+    /// A well-formed amount beyond its bound (a price above 1e12, a notional above 1e15):
+    /// 422 `out_of_range`, naming the field.
+    pub fn out_of_range(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            code: OUT_OF_RANGE,
+            message: message.into(),
+            field: Some(field.into()),
+            details: Vec::new(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &str) {
         match self {
+            ApiError::Invalid {
+                code: OUT_OF_RANGE, ..
+            } => (StatusCode::UNPROCESSABLE_ENTITY, OUT_OF_RANGE),
             ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Engine(error) => engine_status(error),
@@ -229,6 +245,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
     match error {
         PortfolioError::Refused(refusal) => match refusal {
             LedgerError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
+            LedgerError::OutOfRange { .. } => (StatusCode::UNPROCESSABLE_ENTITY, OUT_OF_RANGE),
             LedgerError::UnknownTrade(_) => (StatusCode::NOT_FOUND, "unknown_trade"),
             LedgerError::TradeClosed(_) => (StatusCode::CONFLICT, "trade_closed"),
             LedgerError::NotPending(_) => (StatusCode::CONFLICT, "not_pending"),

@@ -104,7 +104,15 @@ where
     T: TryFrom<Decimal, Error = MoneyError>,
 {
     check_amount(field, value).map_err(PortfolioError::Refused)?;
-    T::try_from(value).map_err(|error| ApiError::invalid_field(field, error.to_string()))
+    T::try_from(value).map_err(|error| amount_error(field, error))
+}
+
+/// A refused amount naming `field`: 422 beyond its bound, else 400.
+fn amount_error(field: &'static str, error: MoneyError) -> ApiError {
+    match error {
+        MoneyError::OutOfRange { .. } => ApiError::out_of_range(field, error.to_string()),
+        other => ApiError::invalid_field(field, other.to_string()),
+    }
 }
 
 pub fn quantity(field: &'static str, value: Decimal) -> Result<Quantity, ApiError> {
@@ -118,7 +126,7 @@ pub fn price(field: &'static str, value: Decimal) -> Result<Price, ApiError> {
 /// A stop or target level: any price the type holds; which side of the entry it must be on
 /// is the ledger's check.
 pub fn level(field: &'static str, value: Decimal) -> Result<Price, ApiError> {
-    Price::new_checked(value).map_err(|error| ApiError::invalid_field(field, error.to_string()))
+    Price::new_checked(value).map_err(|error| amount_error(field, error))
 }
 
 pub fn levels(field: &'static str, values: Vec<Decimal>) -> Result<Vec<Price>, ApiError> {

@@ -8,6 +8,12 @@ pub enum LedgerError {
         field: &'static str,
         message: String,
     },
+    /// A well-formed amount beyond a bound every portfolio keeps (see `domain::money`).
+    #[error("{field}: {message}")]
+    OutOfRange {
+        field: &'static str,
+        message: String,
+    },
     #[error("trade {0} does not exist in this portfolio")]
     UnknownTrade(u64),
     #[error("trade {0} is closed")]
@@ -38,7 +44,9 @@ impl LedgerError {
     /// The request field the error is about, for the API's field-level errors.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            LedgerError::Invalid { field, .. } => Some(field),
+            LedgerError::Invalid { field, .. } | LedgerError::OutOfRange { field, .. } => {
+                Some(field)
+            }
             LedgerError::UnknownTrade(_)
             | LedgerError::TradeClosed(_)
             | LedgerError::NotPending(_) => Some("trade_id"),

@@ -452,10 +452,10 @@ impl Portfolio {
     /// An entry's notional within [`NOTIONAL_MAX`], so everything computed from it fits.
     pub(super) fn check_notional_bound(notional: Money) -> Result<(), LedgerError> {
         if notional.get() > NOTIONAL_MAX {
-            return Err(LedgerError::invalid(
-                "quantity",
-                format!("quantity x price is {notional}, at most {NOTIONAL_MAX}"),
-            ));
+            return Err(LedgerError::OutOfRange {
+                field: "quantity",
+                message: format!("quantity x price is {notional}, at most {NOTIONAL_MAX}"),
+            });
         }
         Ok(())
     }

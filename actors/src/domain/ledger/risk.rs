@@ -271,7 +271,7 @@ mod tests {
         // Within the value types' bounds, but past the notional bound every order keeps.
         assert!(matches!(
             portfolio(RiskLimits::default()).approve_open(huge, 0),
-            Err(LedgerError::Invalid {
+            Err(LedgerError::OutOfRange {
                 field: "quantity",
                 ..
             })
