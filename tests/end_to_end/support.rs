@@ -117,8 +117,23 @@ impl ServerProcess {
     }
 }
 
+/// A server ends the way an operator ends it, SIGTERM, so it exits through its own shutdown
+/// (and a coverage build writes its profile, which a SIGKILL would lose); one that is still
+/// running after 5 s is killed.
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            for _ in 0..100 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
