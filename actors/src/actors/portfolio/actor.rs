@@ -275,8 +275,19 @@ impl PortfolioActor {
     }
 }
 
+/// Messages a portfolio actor may hold. Large on purpose: a send to a full mailbox waits
+/// inside its request, and a request dropped at its deadline would take its message with it
+/// (a batch of candles never evaluated). Every sender is bounded upstream instead: the exit
+/// feed sends one batch per symbol per round and waits for the round's deadline; HTTP
+/// requests are bounded by connections, rate limits and their own timeout.
+const MAILBOX_CAPACITY: usize = 1 << 20;
+
 impl Actor for PortfolioActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+    }
 }
 
 impl Handler<MutatePortfolio> for PortfolioActor {
