@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod feed;
 pub mod import;
 pub mod report;
 pub mod server;

@@ -299,10 +299,12 @@ impl Handler<MutatePortfolio> for PortfolioActor {
 }
 
 impl Handler<EvaluateExits> for PortfolioActor {
-    type Result = actix::MessageResult<EvaluateExits>;
+    type Result = ();
 
-    fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) -> Self::Result {
-        actix::MessageResult(self.evaluate_exits(&message, ctx))
+    fn handle(&mut self, message: EvaluateExits, ctx: &mut Self::Context) {
+        let evaluation = self.evaluate_exits(&message, ctx);
+        // The feed may have stopped waiting; the evaluation stands either way.
+        let _ = message.reply.send(evaluation);
     }
 }
 

@@ -255,18 +255,24 @@ impl PortfolioBook {
         candles: &[Candle],
     ) -> ExitEvaluation {
         let candles: Arc<[Candle]> = Arc::from(candles);
-        // `send` queues each message at once: the portfolios evaluate concurrently while
-        // the answers are awaited in turn, all under one deadline.
+        // Each batch is queued at once and always handled (see `EvaluateExits`): the
+        // portfolios evaluate concurrently while the answers are awaited in turn, all under
+        // one deadline. A late answer is a slow portfolio, not a lost batch.
         let requests: Vec<_> = self
             .read_handles()
             .iter()
             .map(|(id, handle)| {
+                let (reply, answer) = oneshot::channel();
                 let message = EvaluateExits {
                     symbol: symbol.clone(),
                     candles: Arc::clone(&candles),
                     timeframe,
+                    reply,
                 };
-                (*id, handle.addr.send(message))
+                if handle.addr.try_send(message).is_err() {
+                    tracing::error!(portfolio = id, %symbol, "exits not queued: mailbox full or actor stopped");
+                }
+                (*id, answer)
             })
             .collect();
         let deadline = tokio::time::Instant::now() + self.request_timeout;

@@ -24,14 +24,19 @@ pub struct MutatePortfolio {
 /// on the open trades (the rules are the domain's, `Portfolio::on_candle`), each logged
 /// durably like any other mutation. A candle at or before the last one this portfolio
 /// evaluated on `symbol` is skipped, so each is evaluated at most once.
+///
+/// The answer goes back on `reply` rather than as the message's result: actix skips a
+/// message whose `send` future was dropped (the caller's deadline passed), and a skipped batch
+/// would be candles never evaluated. Queued with `try_send`, the batch is always handled.
 #[derive(Message)]
-#[rtype(result = "ExitEvaluation")]
+#[rtype(result = "()")]
 pub struct EvaluateExits {
     pub symbol: Symbol,
     /// Shared by every portfolio the batch goes to.
     pub candles: Arc<[Candle]>,
     /// The candles' timeframe: an exit happens at its candle's close time.
     pub timeframe: Timeframe,
+    pub reply: oneshot::Sender<ExitEvaluation>,
 }
 
 /// What one [`EvaluateExits`] did to one portfolio.
