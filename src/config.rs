@@ -21,6 +21,7 @@ pub struct Settings {
     pub analysis: AnalysisSettings,
     pub ingest: IngestSettings,
     pub demo: DemoSettings,
+    pub exchange: crate::feed::settings::ExchangeSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
@@ -135,6 +136,7 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.trading.validate().map_err(ConfigError::Invalid)?;
+        self.exchange.validate().map_err(ConfigError::Invalid)?;
         let positive = [
             ("engine.mailbox_capacity", self.engine.mailbox_capacity),
             ("engine.ring_capacity", self.engine.ring_capacity),

@@ -44,7 +44,17 @@ enum Command {
         /// Load generated demo candles for several symbols and keep them live.
         #[arg(long)]
         demo: bool,
+        /// Follow symbols live from this exchange (binance, bybit, kraken): sets
+        /// `exchange.kind`, with that exchange's URLs.
+        #[arg(long)]
+        exchange: Option<cryptolens::feed::ExchangeKind>,
+        /// Symbols to follow, comma-separated (`BTCUSDT,ETHUSDT`, `bybit:ETHUSDT`): sets
+        /// `exchange.symbols`.
+        #[arg(long)]
+        symbols: Option<String>,
     },
+    /// Fetch older history of followed symbols from their exchange into a running server.
+    Backfill(BackfillArgs),
     /// Check candle files (CSV or JSON) and post them to a running server.
     Import(ImportArgs),
     /// Manage users on the store of a stopped server (passwords are read from stdin).
@@ -150,10 +160,14 @@ fn main() -> ExitCode {
             data_dir,
             config,
             demo,
+            exchange,
+            symbols,
         } => {
             let flags = FlagOverrides { bind, data_dir };
-            report(runtime.block_on(serve(config, flags, demo)))
+            let feed = FeedFlags { exchange, symbols };
+            report(runtime.block_on(serve(config, flags, feed, demo)))
         }
+        Command::Backfill(args) => runtime.block_on(backfill(args)),
         Command::Import(args) => runtime.block_on(import(args)),
         Command::Analyze {
             input,
@@ -305,8 +319,26 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-async fn serve(config: Option<PathBuf>, flags: FlagOverrides, demo: bool) -> anyhow::Result<()> {
-    let settings = Settings::load(config.as_deref(), &flags)?;
+/// `serve --exchange K --symbols A,B`.
+struct FeedFlags {
+    exchange: Option<cryptolens::feed::ExchangeKind>,
+    symbols: Option<String>,
+}
+
+async fn serve(
+    config: Option<PathBuf>,
+    flags: FlagOverrides,
+    feed: FeedFlags,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let mut settings = Settings::load(config.as_deref(), &flags)?;
+    settings
+        .exchange
+        .override_with(feed.exchange, feed.symbols.as_deref());
+    settings
+        .exchange
+        .validate()
+        .map_err(|message| anyhow::anyhow!("invalid --symbols: {message}"))?;
     telemetry::init(&settings.log);
     let options = StartOptions {
         demo,
@@ -408,6 +440,49 @@ async fn import(args: ImportArgs) -> ExitCode {
                 ImportError::InvalidRows { .. } | ImportError::Format { .. }
             );
             ExitCode::from(if invalid_input { 2 } else { 1 })
+        }
+    }
+}
+
+/// The `backfill` subcommand's arguments.
+#[derive(Args)]
+struct BackfillArgs {
+    /// Followed symbols, comma-separated.
+    #[arg(long, required = true, value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// Start of the history: a UTC date (2024-01-01), an RFC 3339 time or milliseconds.
+    #[arg(long)]
+    since: String,
+    /// Base URL of the running server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// An API key with the admin role.
+    #[arg(long, env = "CRYPTOLENS_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+}
+
+async fn backfill(args: BackfillArgs) -> ExitCode {
+    if let Err(message) = cryptolens::feed::settings::parse_since_ms(&args.since) {
+        eprintln!("error: --since: {message}");
+        return ExitCode::from(2);
+    }
+    let options = cryptolens::backfill_command::BackfillOptions {
+        symbols: args.symbols,
+        since: args.since,
+        server: args.server,
+        api_key: args.api_key,
+        show_progress: true,
+    };
+    match cryptolens::backfill_command::run_backfill(&options).await {
+        Ok(stored) => {
+            for (symbol, candles) in stored {
+                println!("{symbol}: {candles} older candles stored");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
         }
     }
 }

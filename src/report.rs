@@ -115,6 +115,8 @@ pub struct SignalJson {
     pub entry_timeframe: Timeframe,
     pub levels: Option<LevelsJson>,
     pub patterns: Vec<PatternJson>,
+    /// The symbol's exchange feed is stale: no fresh candle confirms this signal.
+    pub stale: bool,
 }
 
 impl SignalJson {
@@ -139,6 +141,7 @@ impl SignalJson {
                 .iter()
                 .map(|pattern| PatternJson::new(pattern, None))
                 .collect(),
+            stale: false,
         }
     }
 }

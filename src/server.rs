@@ -44,6 +44,8 @@ pub enum ServeError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Secret(#[from] SecretFileError),
+    #[error("exchange feed: {0}")]
+    Feed(#[from] crate::feed::error::FeedError),
 }
 
 /// Where the first admin's password may come from instead of being generated.
@@ -141,6 +143,7 @@ impl Server {
             limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             anonymous_viewer: settings.auth.anonymous_viewer,
             trading: Arc::new(settings.trading.clone()),
+            feed: crate::feed::FeedHandle::new(&engine, &settings.exchange, shutting_down.clone()),
         };
         spawn_maintenance(&state, settings, shutting_down.clone());
         let mut stop_accepting = shutting_down.clone();
@@ -157,6 +160,7 @@ impl Server {
         tokio::spawn(cryptolens_actors::actors::portfolio::run_candle_feed(
             engine.clone(),
         ));
+        state.feed.start_configured()?;
         if options.demo {
             demo::load_and_stream(&engine, &settings.demo, shutting_down).await?;
         }

@@ -64,6 +64,10 @@ impl RouteSpec {
         self.success = 201;
         self
     }
+    const fn accepted(mut self) -> RouteSpec {
+        self.success = 202;
+        self
+    }
 
     /// Whether a request path (no query string) falls under this route's template.
     pub fn matches_path(&self, path: &str) -> bool {
@@ -133,7 +137,21 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/api/actors", Access::AdminOrMetricsToken)
         .says("Per-actor health: mailbox depth, restarts, heartbeats"),
     route("GET", "/metrics", Access::AdminOrMetricsToken).says("Prometheus metrics"),
-    route("GET", "/api/symbols", VIEWER).says("Symbols tracked"),
+    route("GET", "/api/symbols", VIEWER)
+        .says("Symbols tracked: source, feed state (stale included), last candle, lag, progress"),
+    route("POST", "/api/symbols", ADMIN)
+        .says("Follow a symbol from an exchange (`bybit:ETHUSDT`); it warms, then streams")
+        .body("FollowSymbol")
+        .accepted(),
+    route("DELETE", "/api/symbols/{symbol}", ADMIN)
+        .says("Stop following a symbol from its exchange (its data stays)"),
+    route("POST", "/api/symbols/{symbol}/pause", ADMIN).says("Pause a followed symbol's stream"),
+    route("POST", "/api/symbols/{symbol}/resume", ADMIN)
+        .says("Resume a paused symbol; it catches up first"),
+    route("POST", "/api/symbols/{symbol}/backfill", ADMIN)
+        .says("Fetch older history and prepend it; progress in GET /api/symbols")
+        .body("Backfill")
+        .accepted(),
     route("POST", "/api/candles", ADMIN)
         .says("Ingest a batch of candles")
         .class(RateClass::Ingest)

@@ -44,6 +44,8 @@ pub enum ApiError {
     RateLimited { retry_after_s: u64 },
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Feed(#[from] crate::feed::FeedRequestError),
     /// An answer that could not be rendered: a bug of ours, not the caller's.
     #[error("internal error: {0}")]
     Render(#[source] serde_json::Error),
@@ -120,6 +122,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Auth(error) => auth_status(error),
+            ApiError::Feed(error) => feed_status(error),
             ApiError::Render(_) | ApiError::Export(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -138,6 +141,7 @@ impl ApiError {
                 Some(RetryAfter::Backoff)
             }
             ApiError::Engine(error) if error.is_transient() => Some(RetryAfter::Backoff),
+            ApiError::Feed(crate::feed::FeedRequestError::Busy(_)) => Some(RetryAfter::Backoff),
             ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_)) => {
                 Some(RetryAfter::Backoff)
             }
@@ -156,6 +160,9 @@ impl ApiError {
             ApiError::Portfolio(PortfolioError::Refused(refusal)) => (refusal.field(), &[][..]),
             ApiError::Portfolio(PortfolioError::KeyReused) => (Some("Idempotency-Key"), &[][..]),
             ApiError::Auth(AuthError::Invalid { field, .. }) => (Some(*field), &[][..]),
+            ApiError::Feed(crate::feed::FeedRequestError::Feed(
+                crate::feed::error::FeedError::UnknownInstrument { .. },
+            )) => (Some("symbol"), &[][..]),
             _ => (None, &[][..]),
         };
         let envelope = ErrorEnvelope {
@@ -221,6 +228,25 @@ fn engine_status(error: &EngineError) -> (StatusCode, &'static str) {
         }
         EngineError::TimeframeMismatch { .. } => (StatusCode::CONFLICT, "timeframe_mismatch"),
         EngineError::Domain(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+    }
+}
+
+fn feed_status(error: &crate::feed::FeedRequestError) -> (StatusCode, &'static str) {
+    use crate::feed::error::FeedError;
+    use crate::feed::FeedRequestError;
+    match error {
+        FeedRequestError::NotFollowed(_) => (StatusCode::NOT_FOUND, "not_followed"),
+        FeedRequestError::AlreadyFollowed(_) => (StatusCode::CONFLICT, "already_followed"),
+        FeedRequestError::BackfillRunning(_) => (StatusCode::CONFLICT, "backfill_running"),
+        FeedRequestError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "feed_busy"),
+        FeedRequestError::Feed(FeedError::UnknownInstrument { .. }) => {
+            (StatusCode::NOT_FOUND, "unknown_instrument")
+        }
+        FeedRequestError::Feed(FeedError::ShuttingDown) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
+        }
+        FeedRequestError::Feed(FeedError::Engine(error)) => engine_status(error),
+        FeedRequestError::Feed(_) => (StatusCode::BAD_GATEWAY, "exchange_failed"),
     }
 }
 

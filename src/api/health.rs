@@ -1,4 +1,4 @@
-//! Liveness, readiness and the operator views of actors and symbols.
+//! Liveness, readiness and the operator view of actors.
 
 use super::{respond, with_state, AppState};
 use cryptolens_actors::actors::HealthReports;
@@ -18,20 +18,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
     let actors = warp::path!("api" / "actors")
         .and(warp::get())
         .and(with_state(state))
-        .map(|state: AppState| {
-            let actors = state.engine.actor_health();
-            respond(Ok(json!({"count": actors.len(), "actors": actors})), &state)
-        });
-    let symbols = warp::path!("api" / "symbols")
-        .and(warp::get())
-        .and(with_state(state))
-        .map(|state: AppState| {
-            let symbols = state.engine.symbols();
-            respond(
-                Ok(json!({"count": symbols.len(), "symbols": symbols})),
-                &state,
-            )
-        });
+        .map(|state: AppState| respond(Ok(actors(&state)), &state));
     let overall = warp::path!("api" / "health")
         .and(warp::get())
         .and(with_state(state))
@@ -42,8 +29,25 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .unify()
         .or(actors)
         .unify()
-        .or(symbols)
-        .unify()
+}
+
+/// Every symbol actor's health, with its exchange feed's state (`stale` included) if it is
+/// followed from one.
+fn actors(state: &AppState) -> serde_json::Value {
+    let now_ms = state.clock.now_ms();
+    let actors: Vec<serde_json::Value> = state
+        .engine
+        .actor_health()
+        .into_iter()
+        .map(|actor| {
+            let feed_state = state.feed.status.state_of(&actor.symbol, now_ms);
+            let mut view = serde_json::to_value(&actor).unwrap_or_default();
+            view["feed_state"] = json!(feed_state);
+            view["stale"] = json!(feed_state == Some(crate::feed::status::FeedState::Stale));
+            view
+        })
+        .collect();
+    json!({"count": actors.len(), "actors": actors})
 }
 
 /// The verdict of [`HealthReports::verdict`] with the reports it was decided from.
@@ -52,12 +56,14 @@ fn overall_health(state: &AppState) -> serde_json::Value {
     let problems = state.engine.store_problems();
     let persistence = state.engine.persistence();
     let actors = state.engine.actor_health();
+    let stale = state.feed.status.stale(now_ms);
     let verdict = HealthReports {
         ready: state.is_ready(),
         actors: &actors,
         store_problems: problems.len(),
         snapshot_failures: persistence.as_ref().map_or(0, |view| view.failures),
         heartbeat_interval_ms: state.engine.settings().heartbeat_interval_ms,
+        stale_symbols: &stale,
     }
     .verdict(now_ms);
     json!({
@@ -66,6 +72,7 @@ fn overall_health(state: &AppState) -> serde_json::Value {
         "store": {"problems": problems, "persistence": persistence},
         "actors": {"count": actors.len(), "restarts": verdict.restarts, "stuck": verdict.stuck},
         "last_ingest_age_ms": verdict.last_ingest_age_ms,
+        "feed": {"followed": state.feed.status.len(), "stale": stale},
     })
 }
 

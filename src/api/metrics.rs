@@ -13,6 +13,19 @@ use warp::http::header;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+/// One exchange counter summed over every exchange.
+fn feed_counter(
+    state: &AppState,
+    counter: fn(&crate::feed::status::ExchangeCounters) -> &std::sync::atomic::AtomicU64,
+) -> i64 {
+    let counters = state.feed.status.all_counters();
+    let total: u64 = counters
+        .iter()
+        .map(|(_, c)| counter(c).load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    i64::try_from(total).unwrap_or(i64::MAX)
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -27,10 +40,30 @@ pub struct Metrics {
 type ReadFigure = fn(&AppState) -> i64;
 
 /// Engine figures, each a gauge set at scrape time.
-const ENGINE_GAUGES: [(&str, &str, ReadFigure); 13] = [
+const ENGINE_GAUGES: [(&str, &str, ReadFigure); 17] = [
     ("cryptolens_symbols", "Symbols tracked", |s| {
         s.engine.symbol_count() as i64
     }),
+    (
+        "cryptolens_feed_symbols",
+        "Symbols followed from an exchange",
+        |s| s.feed.status.len() as i64,
+    ),
+    (
+        "cryptolens_feed_stale_symbols",
+        "Followed symbols with no closed candle for their staleness limit",
+        |s| s.feed.status.stale(s.clock.now_ms()).len() as i64,
+    ),
+    (
+        "cryptolens_feed_reconnects_total",
+        "Exchange stream reconnects, all exchanges",
+        |s| feed_counter(s, |c| &c.reconnects),
+    ),
+    (
+        "cryptolens_feed_malformed_frames_total",
+        "Exchange stream frames that could not be read (skipped)",
+        |s| feed_counter(s, |c| &c.malformed_frames),
+    ),
     (
         "cryptolens_mailbox_depth_total",
         "Messages waiting in all symbol actors' mailboxes",

@@ -28,6 +28,7 @@ mod query;
 pub mod rate_limit;
 mod sessions;
 mod signals;
+mod symbols;
 mod users;
 mod ws;
 
@@ -68,6 +69,8 @@ pub struct AppState {
     pub anonymous_viewer: bool,
     /// How paper orders fill (`[trading]`).
     pub trading: Arc<crate::trading_settings::TradingSettings>,
+    /// The exchange feed: followed symbols, their state and staleness.
+    pub feed: crate::feed::FeedHandle,
 }
 
 impl AppState {
@@ -128,6 +131,8 @@ fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = I
 /// are [`Answer::Ready`] as they are.
 fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::Rejection> + Clone {
     health::routes(state)
+        .or(symbols::routes(state))
+        .unify()
         .or(candles::routes(state))
         .unify()
         .or(ws::routes(state))

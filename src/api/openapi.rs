@@ -160,6 +160,8 @@ fn schemas() -> Value {
             "symbol": text, "timeframe": text,
             "candles": {"type": "array", "items": {"$ref": "#/components/schemas/Candle"}}})),
         "Scan": object(&[], json!({"symbol": text})),
+        "FollowSymbol": object(&["symbol"], json!({"symbol": text})),
+        "Backfill": object(&["since"], json!({"since": text})),
         "CreatePortfolio": object(&["name", "initial_balance"], json!({
             "name": text, "initial_balance": decimal(), "quote_currency": text, "fee_rate": decimal(),
             "limits": object(&[], json!({"max_position_notional": decimal(),

@@ -51,9 +51,16 @@ fn list_signals(query: &HashMap<String, String>, state: &AppState) -> Result<Sig
     };
     let views = views_for(query.symbol.as_ref(), state)?;
     let signals = query.run(&views);
+    let stale = state.feed.status.stale(state.clock.now_ms());
     Ok(SignalList {
         count: signals.len(),
-        signals: signals.into_iter().map(SignalJson::new).collect(),
+        signals: signals
+            .into_iter()
+            .map(|signal| SignalJson {
+                stale: stale.contains(&signal.symbol),
+                ..SignalJson::new(signal)
+            })
+            .collect(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! `kraken.rs`), so it is tested on its documented payloads alone, and the feed's network
 //! code (`rest.rs`, `stream.rs`) is shared by every exchange.
 
-use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
+use cryptolens_actors::domain::market::{Candle, CandleDraft, CandleField, Symbol, Timeframe};
 use rust_decimal::Decimal;
 
 /// An exchange's name as configuration and symbol prefixes spell it (`binance:BTCUSDT`).
@@ -122,6 +122,70 @@ pub struct KlinePage {
     pub limit: usize,
 }
 
+/// One kline's fields as the exchange wrote them (decimal text), before any check. Every format
+/// file turns its kline into one of these so that all three refuse a bad kline the same way.
+/// (Addition to the lead's trait file: shared by binance.rs, bybit.rs and kraken.rs.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KlineFields<'a> {
+    pub open_time_ms: i64,
+    pub open: &'a str,
+    pub high: &'a str,
+    pub low: &'a str,
+    pub close: &'a str,
+    pub volume: &'a str,
+}
+
+impl KlineFields<'_> {
+    /// The checked candle, or an error naming the kline (by open time) and the field at fault.
+    pub fn to_candle(
+        &self,
+        exchange: ExchangeKind,
+        timeframe: Timeframe,
+    ) -> Result<Candle, FormatError> {
+        let refuse = |message: String| {
+            FormatError::new(
+                exchange,
+                format!(
+                    "{timeframe} kline opening at {} ms: {message}",
+                    self.open_time_ms
+                ),
+            )
+        };
+        let number = |field, text: &str| {
+            CandleDraft::parse_number(field, text).map_err(|error| refuse(error.to_string()))
+        };
+        let draft = CandleDraft {
+            open_time_ms: self.open_time_ms,
+            open: number(CandleField::Open, self.open)?,
+            high: number(CandleField::High, self.high)?,
+            low: number(CandleField::Low, self.low)?,
+            close: number(CandleField::Close, self.close)?,
+            volume: number(CandleField::Volume, self.volume)?,
+        };
+        Candle::new_checked(timeframe, &draft).map_err(|error| refuse(error.to_string()))
+    }
+}
+
+/// Entry `index` of a kline given as a JSON array (Binance and Kraken mix numbers and strings
+/// in one array), read as `T`; an error names the entry. Reading by position, rather than as a
+/// tuple, ignores entries an exchange appends later, as named fields ignore unknown keys.
+pub fn array_entry<T: serde::de::DeserializeOwned>(
+    exchange: ExchangeKind,
+    kline: &[&serde_json::value::RawValue],
+    index: usize,
+    name: &str,
+) -> Result<T, FormatError> {
+    let entry = kline.get(index).ok_or_else(|| {
+        FormatError::new(
+            exchange,
+            format!("kline has {} entries, no {name} at {index}", kline.len()),
+        )
+    })?;
+    serde_json::from_str(entry.get()).map_err(|error| {
+        FormatError::new(exchange, format!("kline {name} {}: {error}", entry.get()))
+    })
+}
+
 /// One exchange's public market-data formats. Implementations are plain data (base URLs are
 /// the feed's, passed in), `Send + Sync`, and never panic on any payload.
 pub trait ExchangeFormat: Send + Sync {
@@ -146,6 +210,15 @@ pub trait ExchangeFormat: Send + Sync {
     /// kline still forming if the exchange returns it; the feed drops that one.
     fn parse_klines(&self, body: &str, timeframe: Timeframe) -> Result<Vec<Candle>, FormatError>;
 
+    /// The klines of a page that open within `[page.start_ms, page.end_ms]`, oldest first.
+    /// (Addition: Kraken has no end parameter and answers everything since `since`, so the
+    /// feed reads pages through this, which drops what the page did not ask for.)
+    fn parse_kline_page(&self, body: &str, page: &KlinePage) -> Result<Vec<Candle>, FormatError> {
+        let mut candles = self.parse_klines(body, page.timeframe)?;
+        candles.retain(|candle| (page.start_ms..=page.end_ms).contains(&candle.open_time_ms));
+        Ok(candles)
+    }
+
     /// The WebSocket URL for 1m klines of `instruments` (Binance puts the streams in the URL).
     fn stream_url(&self, ws_base: &str, instruments: &[Instrument]) -> String;
 
@@ -157,4 +230,10 @@ pub trait ExchangeFormat: Send + Sync {
     fn keepalive(&self) -> Option<(String, std::time::Duration)>;
 
     fn parse_stream_frame(&self, text: &str) -> Result<StreamFrame, FormatError>;
+
+    /// The exchange marks a kline closed (`StreamKline::closed`); else one closes when the
+    /// next interval's first kline arrives.
+    fn marks_closed_klines(&self) -> bool {
+        true
+    }
 }

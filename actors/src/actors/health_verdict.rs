@@ -2,8 +2,9 @@
 //!
 //! The rule: the engine is `unhealthy` when it is not ready or a symbol actor has stopped
 //! beating (its last heartbeat is more than [`HEARTBEAT_INTERVALS_STALE`] intervals old);
-//! `degraded` when stored values failed verification, snapshot writes failed or actors were
-//! restarted; `healthy` otherwise. Pure: the reports and the time are passed in, so every
+//! `degraded` when stored values failed verification, snapshot writes failed, actors were
+//! restarted or a symbol followed from an exchange is stale (no closed candle for its
+//! staleness limit); `healthy` otherwise. Pure: the reports and the time are passed in, so every
 //! branch is tested without a runtime.
 
 use super::health::ActorHealthView;
@@ -32,6 +33,8 @@ pub struct HealthReports<'a> {
     /// Snapshot rounds or encodings that failed.
     pub snapshot_failures: u64,
     pub heartbeat_interval_ms: u64,
+    /// Symbols followed from an exchange whose candles stopped arriving.
+    pub stale_symbols: &'a [Symbol],
 }
 
 /// The verdict and the findings it rests on.
@@ -53,7 +56,11 @@ impl HealthReports<'_> {
         let restarts = self.actors.iter().map(|actor| actor.restarts).sum();
         let status = if !self.ready || !stuck.is_empty() {
             HealthStatus::Unhealthy
-        } else if self.store_problems > 0 || self.snapshot_failures > 0 || restarts > 0 {
+        } else if self.store_problems > 0
+            || self.snapshot_failures > 0
+            || restarts > 0
+            || !self.stale_symbols.is_empty()
+        {
             HealthStatus::Degraded
         } else {
             HealthStatus::Healthy
@@ -123,6 +130,7 @@ mod tests {
             store_problems: 0,
             snapshot_failures: 0,
             heartbeat_interval_ms: INTERVAL_MS,
+            stale_symbols: &[],
         }
     }
 
@@ -194,6 +202,12 @@ mod tests {
         let verdict = reports(&actors).verdict(NOW_MS);
         assert_eq!(verdict.status, HealthStatus::Degraded);
         assert_eq!(verdict.restarts, 3);
+        let stale = [Symbol::parse("SOLUSDT").unwrap()];
+        let stale_feed = HealthReports {
+            stale_symbols: &stale,
+            ..reports(&[])
+        };
+        assert_eq!(stale_feed.verdict(NOW_MS).status, HealthStatus::Degraded);
     }
 
     #[test]

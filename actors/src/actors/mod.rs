@@ -33,8 +33,8 @@ pub use registry::Registry;
 pub use settings::EngineSettings;
 pub use signal_query::SignalQuery;
 pub use symbol::{
-    newest_first, AnalysisView, CandleSnapshot, IngestReport, SymbolActor, SymbolHandle,
-    SymbolSummary, TimeframeView,
+    newest_first, AnalysisView, CandleSnapshot, IngestReport, PrependReport, SymbolActor,
+    SymbolHandle, SymbolSummary, TimeframeView,
 };
 
 #[cfg(feature = "fault-injection")]

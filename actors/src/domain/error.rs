@@ -11,6 +11,12 @@ pub enum DomainError {
     InvalidCandle { field: CandleField, message: String },
     #[error("{field}: {message}")]
     InvalidSetting { field: String, message: String },
+    /// Older history offered to a symbol (a prepend) that cannot be placed.
+    #[error("{timeframe} history: {message}")]
+    InvalidHistory {
+        timeframe: &'static str,
+        message: String,
+    },
 }
 
 impl DomainError {

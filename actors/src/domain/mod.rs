@@ -7,6 +7,8 @@ pub mod market;
 pub mod money;
 pub mod scanner;
 #[cfg(test)]
+mod scanner_prepend_tests;
+#[cfg(test)]
 pub(crate) mod test_candles;
 
 pub use error::DomainError;

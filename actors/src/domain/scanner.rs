@@ -3,7 +3,10 @@
 //! drive this same state machine, so streaming and batch runs agree by construction.
 
 use super::analysis::{AnalysisEvents, AnalysisSettings, SymbolAnalysis};
-use super::market::{Candle, ClosedCandle, IngestOutcome, Symbol, Timeframe, TimeframeAggregator};
+use super::market::{
+    Candle, ClosedCandle, IngestOutcome, PrependTally, Symbol, Timeframe, TimeframeAggregator,
+};
+use super::DomainError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -64,6 +67,32 @@ impl SymbolScanner {
         outcome
     }
 
+    /// Puts older history before what is held (rules in `market/aggregator/prepend.rs`), base
+    /// timeframe first, all or nothing; when anything was written, analysis is rebuilt by
+    /// replaying every held candle (see [`replayed`]).
+    pub fn prepend(
+        &mut self,
+        series: &[(Timeframe, Vec<Candle>)],
+    ) -> Result<PrependTally, DomainError> {
+        let mut aggregator = self.aggregator.clone();
+        let base = aggregator.base();
+        let base_first = series
+            .iter()
+            .filter(|(timeframe, _)| *timeframe == base)
+            .chain(series.iter().filter(|(timeframe, _)| *timeframe != base));
+        let mut tally = PrependTally::default();
+        for (timeframe, candles) in base_first {
+            tally.add(&aggregator.prepend(*timeframe, candles)?);
+        }
+        if tally.changed() {
+            let symbol = self.analysis.symbol().clone();
+            let settings = Arc::clone(self.analysis.settings());
+            self.analysis = replayed(&aggregator, symbol, settings);
+            self.aggregator = aggregator;
+        }
+        Ok(tally)
+    }
+
     /// Re-evaluates signals on the current state.
     pub fn reevaluate(&mut self, events: &mut AnalysisEvents) {
         self.analysis.reevaluate(events);
@@ -87,4 +116,40 @@ impl SymbolScanner {
         }
         analysis
     }
+}
+
+/// A fresh analysis fed every closed candle `aggregator` holds, grouped by close time (ties:
+/// shorter timeframe first), as ingest would have fed them; the events describe the past and
+/// are dropped. Where the base data has gaps, ingest closes a higher bucket only when the next
+/// base candle arrives, so a signal's evaluation time may differ from a live run's; the
+/// indicators and patterns are the same.
+fn replayed(
+    aggregator: &TimeframeAggregator,
+    symbol: Symbol,
+    settings: Arc<AnalysisSettings>,
+) -> SymbolAnalysis {
+    let mut analysis = SymbolAnalysis::new(symbol, aggregator.timeframes(), settings);
+    let mut closed: Vec<ClosedCandle> = aggregator
+        .timeframes()
+        .flat_map(|timeframe| {
+            let ring = aggregator
+                .closed(timeframe)
+                .into_iter()
+                .flat_map(|r| r.iter());
+            ring.map(move |candle| ClosedCandle {
+                timeframe,
+                candle: *candle,
+            })
+        })
+        .collect();
+    let close_ms =
+        |closed: &ClosedCandle| closed.candle.open_time_ms + closed.timeframe.duration_ms();
+    // Stable: candles closing together stay in timeframe order.
+    closed.sort_by_key(close_ms);
+    let mut events = AnalysisEvents::default();
+    for instant in closed.chunk_by(|a, b| close_ms(a) == close_ms(b)) {
+        analysis.on_closed(instant, &mut events);
+        events.clear();
+    }
+    analysis
 }

@@ -4,7 +4,8 @@
 
 use super::Engine;
 use crate::actors::symbol::{
-    CandleSnapshot, IngestCandles, IngestReport, ReadCandles, RescanSignals, TakeExitCandles,
+    CandleSnapshot, IngestCandles, IngestReport, PrependCandles, PrependReport, ReadCandles,
+    RescanSignals, TakeExitCandles,
 };
 use crate::actors::EngineError;
 use crate::domain::market::{Candle, Price, Symbol, Timeframe};
@@ -27,6 +28,26 @@ impl Engine {
         }
         let handle = self.inner.registry.get_or_spawn(symbol, timeframe)?;
         let request = IngestCandles { timeframe, candles };
+        handle.ask(request, self.request_timeout_ms()).await?
+    }
+
+    /// Puts older history of `symbol` (per timeframe, each strictly ascending) before what it
+    /// holds and rebuilds its analysis; a new symbol is created with `base_if_new` as its base.
+    /// Refused like ingest while restoring or shutting down.
+    pub async fn prepend(
+        &self,
+        symbol: &Symbol,
+        base_if_new: Timeframe,
+        series: Vec<(Timeframe, Vec<Candle>)>,
+    ) -> Result<PrependReport, EngineError> {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return Err(EngineError::ShuttingDown);
+        }
+        if !self.inner.ingest_open.load(Ordering::Acquire) {
+            return Err(EngineError::Restoring);
+        }
+        let handle = self.inner.registry.get_or_spawn(symbol, base_if_new)?;
+        let request = PrependCandles { series };
         handle.ask(request, self.request_timeout_ms()).await?
     }
 

@@ -177,3 +177,52 @@ fn closed_base_candles_queue_for_the_exit_feed_in_order_and_a_full_backlog_count
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn older_history_prepended_through_the_engine_reads_back_whole_and_refreshes_the_view() {
+    use crate::domain::market::aggregator::prepend_tests::walk;
+    let series = walk(Timeframe::M1, 0, 600, 5);
+    let engine = Engine::start(settings(), AnalysisSettings::default()).unwrap();
+    runtime().block_on(async {
+        engine
+            .ingest(&btc(), Timeframe::M1, series[300..].to_vec())
+            .await
+            .unwrap();
+        let before = engine.analysis_view(&btc()).unwrap();
+        let report = engine
+            .prepend(
+                &btc(),
+                Timeframe::M1,
+                vec![(Timeframe::M1, series[..300].to_vec())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.tally.prepended, 300);
+        assert_eq!(report.first_open_time_ms, Some(0));
+        assert_eq!(report.last_open_time_ms, Some(series[599].open_time_ms));
+        let snapshot = engine
+            .read_candles(&btc(), Timeframe::M1, 1_000)
+            .await
+            .unwrap();
+        let mut read = snapshot.closed.clone();
+        read.extend(snapshot.forming);
+        assert_eq!(read, series);
+        let after = engine.analysis_view(&btc()).unwrap();
+        assert!(
+            !std::sync::Arc::ptr_eq(&before, &after),
+            "a new view is published"
+        );
+        let refused = engine
+            .prepend(
+                &btc(),
+                Timeframe::M1,
+                vec![(Timeframe::M5, series[..2].to_vec())],
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(EngineError::Domain(_))),
+            "{refused:?}"
+        );
+        engine.shutdown().await;
+    });
+}

@@ -1,7 +1,7 @@
 use super::exit_backlog::ExitOutlet;
 use super::messages::{
-    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
-    RescanSignals, SnapshotCopy, TakeExitCandles, TakeSnapshot,
+    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, PrependCandles, PrependReport,
+    ReadCandles, Request, RescanSignals, SnapshotCopy, TakeExitCandles, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
 use crate::actors::health::ActorHealth;
@@ -190,6 +190,36 @@ impl SymbolActor {
         }
     }
 
+    /// Older history: the scanner rebuilds its analysis, and the read model is refreshed on
+    /// every timeframe. Nothing is broadcast and no exit is queued: the replay's events and
+    /// candles describe the past, before any trade on them.
+    fn prepend(
+        &mut self,
+        series: &[(Timeframe, Vec<Candle>)],
+    ) -> Result<PrependReport, EngineError> {
+        let tally = self.scanner.prepend(series)?;
+        if tally.changed() {
+            let timeframes: Vec<Timeframe> = self.scanner.aggregator().timeframes().collect();
+            let view = self
+                .board
+                .current()
+                .refreshed(self.scanner.analysis(), &timeframes, true);
+            self.board.publish(view);
+            self.health.record_state_change();
+        }
+        let aggregator = self.scanner.aggregator();
+        let base_ring = aggregator.closed(aggregator.base());
+        Ok(PrependReport {
+            symbol: self.symbol.clone(),
+            tally,
+            first_open_time_ms: base_ring
+                .and_then(|ring| ring.iter().next())
+                .map(|candle| candle.open_time_ms)
+                .or(aggregator.last_open_time_ms()),
+            last_open_time_ms: aggregator.last_open_time_ms(),
+        })
+    }
+
     /// Re-evaluates signals on the current state; returns how many signal events that caused.
     fn rescan(&mut self) -> usize {
         self.closed_scratch.clear();
@@ -263,6 +293,14 @@ impl Handler<Ask<IngestCandles>> for SymbolActor {
         self.answer(ask, |actor, request| {
             actor.ingest(request.timeframe, &request.candles)
         });
+    }
+}
+
+impl Handler<Ask<PrependCandles>> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, ask: Ask<PrependCandles>, _ctx: &mut Self::Context) {
+        self.answer(ask, |actor, request| actor.prepend(&request.series));
     }
 }
 

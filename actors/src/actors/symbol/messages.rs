@@ -1,7 +1,7 @@
 //! Messages a [`super::SymbolActor`] understands, named verb-noun.
 
 use crate::actors::EngineError;
-use crate::domain::market::{Candle, IngestTally, Symbol, Timeframe};
+use crate::domain::market::{Candle, IngestTally, PrependTally, Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
 use actix::Message;
 use serde::Serialize;
@@ -46,6 +46,26 @@ pub struct IngestReport {
     pub tally: IngestTally,
     /// Candles of any timeframe that completed because of this batch.
     pub closed: usize,
+    pub last_open_time_ms: Option<i64>,
+}
+
+/// Put older history of any of the symbol's timeframes before what it holds, and rebuild its
+/// analysis (rules in `domain/market/aggregator/prepend.rs`).
+pub struct PrependCandles {
+    pub series: Vec<(Timeframe, Vec<Candle>)>,
+}
+
+impl Request for PrependCandles {
+    type Answer = Result<PrependReport, EngineError>;
+}
+
+/// What one prepend did, and the span of base candles held after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrependReport {
+    pub symbol: Symbol,
+    #[serde(flatten)]
+    pub tally: PrependTally,
+    pub first_open_time_ms: Option<i64>,
     pub last_open_time_ms: Option<i64>,
 }
 

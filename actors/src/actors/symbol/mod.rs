@@ -11,8 +11,9 @@ pub use actor::SymbolActor;
 pub use exit_backlog::{ExitBacklog, ExitOutlet};
 pub use handle::SymbolHandle;
 pub use messages::{
-    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, ReadCandles, Request,
-    RescanSignals, SnapshotCopy, SymbolSummary, TakeExitCandles, TakeSnapshot,
+    Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, PrependCandles, PrependReport,
+    ReadCandles, Request, RescanSignals, SnapshotCopy, SymbolSummary, TakeExitCandles,
+    TakeSnapshot,
 };
 pub use view::{newest_first, AnalysisBoard, AnalysisView, DerivedCache, TimeframeView};
 

@@ -79,6 +79,10 @@ impl SymbolAnalysis {
         &self.symbol
     }
 
+    pub fn settings(&self) -> &Arc<AnalysisSettings> {
+        &self.settings
+    }
+
     pub fn engine(&self, timeframe: Timeframe) -> Option<&PatternEngine> {
         self.engines
             .iter()

@@ -13,6 +13,10 @@
 //!   bucket; when the next base candle falls in a later bucket, that bucket closes too. Every
 //!   closed candle of every timeframe is reported as a [`ClosedCandle`].
 
+mod prepend;
+
+pub use prepend::PrependTally;
+
 use super::candle::Candle;
 use super::ring::CandleRing;
 use super::timeframe::Timeframe;
@@ -462,3 +466,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+pub(crate) mod prepend_tests;

@@ -65,6 +65,25 @@ impl CandleRing {
     pub fn capacity(&self) -> usize {
         self.capacity
     }
+
+    /// Every candle held, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Candle> {
+        self.candles.iter()
+    }
+
+    /// Replaces the content with `candles` (strictly ascending open times), keeping the
+    /// newest `capacity`; answers how many older ones did not fit.
+    pub(crate) fn replace_sorted(&mut self, candles: Vec<Candle>) -> u64 {
+        debug_assert!(
+            candles
+                .windows(2)
+                .all(|pair| pair[0].open_time_ms < pair[1].open_time_ms),
+            "Invariant: ring buffers hold ascending open times"
+        );
+        let excess = candles.len().saturating_sub(self.capacity);
+        self.candles = candles.into_iter().skip(excess).collect();
+        excess as u64
+    }
 }
 
 #[cfg(test)]
