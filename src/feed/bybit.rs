@@ -23,8 +23,8 @@ const TIMEFRAMES: [Timeframe; 8] = Timeframe::ALL;
 const KLINES_PER_REQUEST_MAX: usize = 1000;
 /// "Each subscription request can contain at most 10 args" on the spot stream.
 const TOPICS_PER_SUBSCRIBE_MAX: usize = 10;
-/// Bybit drops a connection silent for more than a few minutes and "recommends" a ping
-/// every 20 seconds.
+/// "We recommend you to send the ping heartbeat packet every 20 seconds to maintain the
+/// WebSocket connection" (connect page).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
 
 pub struct Bybit;
@@ -210,12 +210,16 @@ impl StreamMessage {
     }
 }
 
-/// `kline.{interval}.{symbol}` to the symbol; None for other topics.
-fn kline_topic_symbol(topic: &str) -> Option<&str> {
-    let mut parts = topic.splitn(3, '.');
-    (parts.next() == Some("kline")).then_some(())?;
-    parts.next()?;
-    parts.next()
+/// `kline.{interval}.{symbol}` to the symbol; None for other topics, an error for a kline
+/// topic naming no symbol.
+fn kline_topic_symbol(topic: &str) -> Option<Result<&str, FormatError>> {
+    let rest = topic.strip_prefix("kline.")?;
+    Some(
+        rest.split_once('.')
+            .map(|(_, symbol)| symbol)
+            .filter(|symbol| !symbol.is_empty())
+            .ok_or_else(|| refuse(format!("kline topic {topic:?} names no symbol"))),
+    )
 }
 
 fn stream_klines(symbol: &str, data: Vec<StreamKlineBody>) -> Result<StreamFrame, FormatError> {
@@ -332,7 +336,7 @@ impl ExchangeFormat for Bybit {
         let Some(symbol) = kline_topic_symbol(topic) else {
             return Ok(StreamFrame::Control);
         };
-        let symbol = symbol.to_owned();
+        let symbol = symbol?.to_owned();
         let data = message
             .data
             .ok_or_else(|| refuse(format!("{topic} push without data")))?;
@@ -634,6 +638,7 @@ mod tests {
         for text in [
             r#"{"topic":"kline.1.BTCUSDT","data":[{"start":60000"#,
             r#"{"topic":"kline.1.BTCUSDT","type":"snapshot"}"#,
+            r#"{"topic":"kline.1","type":"snapshot","data":[]}"#,
             r#"{"topic":"kline.1.BTCUSDT","data":{"start":60000}}"#,
             r#"{"hello":"world"}"#,
             "[]",

@@ -133,6 +133,9 @@ impl FeedHandle {
         if self.follows(&followed.symbol) {
             return Err(FeedRequestError::AlreadyFollowed(followed.symbol.clone()));
         }
+        // Listed (warming) at once, so a second request is refused and GET shows it.
+        let feed = super::status::SymbolFeed::new(followed.exchange);
+        self.status.insert(followed.symbol.clone(), feed);
         let running = self.exchanges.lock().contains_key(&followed.exchange);
         if !running {
             self.start_exchange(followed.exchange, vec![followed.symbol.clone()])?;

@@ -35,7 +35,8 @@ const TIMEFRAMES: [Timeframe; 7] = [
 /// OHLC answers at most 720 entries, and only the newest 720 whatever `since` asks: history
 /// further back than 720 intervals is not on Kraken's REST API.
 const KLINES_PER_REQUEST_MAX: usize = 720;
-/// Kraken closes a WebSocket silent for about a minute; heartbeats come from it, not us.
+/// Kraken sends heartbeats itself; the client's `ping` is how the client side shows it is
+/// alive (the docs' application-level ping), every 30 s.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 const MINUTE_MS: i64 = 60_000;
 /// Positions in a REST OHLC entry: `[time_s, "open", "high", "low", "close", "vwap",

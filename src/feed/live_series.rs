@@ -101,11 +101,15 @@ impl LiveSeries {
         KlineStep::Apply(vec![kline.candle])
     }
 
-    /// The candles a repair (or a catch-up) fetched were applied: they are closed.
-    pub fn repaired(&mut self, candles: &[Candle], to_ms: i64) {
+    /// The candles a repair or a catch-up fetched were applied: they are closed. A repair's
+    /// window (`settled_to_ms`) is settled even where the exchange had no candle, a real gap,
+    /// since a later kline was already seen; a catch-up (None) settles only up to the newest
+    /// candle the exchange gave, so a kline REST did not have yet still arrives by the stream.
+    pub fn repaired(&mut self, candles: &[Candle], settled_to_ms: Option<i64>) {
         let newest = candles.last().map(|candle| candle.open_time_ms);
-        // The window is settled even where the exchange had no candle: a real gap.
-        let settled = newest.map_or(to_ms, |newest| newest.max(to_ms));
+        let Some(settled) = newest.max(settled_to_ms) else {
+            return;
+        };
         self.last_closed_ms = self.last_closed_ms.max(Some(settled));
         if self
             .forming
@@ -181,7 +185,10 @@ mod tests {
                 to_ms: 13 * MINUTE_MS
             }
         );
-        series.repaired(&[closed(11).candle, closed(13).candle], 13 * MINUTE_MS);
+        series.repaired(
+            &[closed(11).candle, closed(13).candle],
+            Some(13 * MINUTE_MS),
+        );
         assert_eq!(series.last_closed_ms(), Some(13 * MINUTE_MS));
         assert_eq!(
             series.on_kline(closed(14)),
@@ -234,8 +241,21 @@ mod tests {
     #[test]
     fn a_repair_settles_its_window_even_where_the_exchange_had_nothing() {
         let mut series = LiveSeries::new(Timeframe::M1, Some(10 * MINUTE_MS), true);
-        series.repaired(&[], 20 * MINUTE_MS);
+        series.repaired(&[], Some(20 * MINUTE_MS));
         assert_eq!(series.resume_from_ms(), Some(21 * MINUTE_MS));
+    }
+
+    #[test]
+    fn a_catch_up_settles_only_what_the_exchange_gave() {
+        let mut series = LiveSeries::new(Timeframe::M1, Some(10 * MINUTE_MS), true);
+        series.repaired(&[], None);
+        assert_eq!(series.resume_from_ms(), Some(11 * MINUTE_MS));
+        series.repaired(&[closed(11).candle, closed(12).candle], None);
+        assert_eq!(series.resume_from_ms(), Some(13 * MINUTE_MS));
+        assert_eq!(
+            series.on_kline(closed(13)),
+            KlineStep::Apply(vec![closed(13).candle])
+        );
     }
 
     #[test]

@@ -296,22 +296,23 @@ impl Running {
             .sync(&followed.symbol, &followed.instrument)
             .catch_up(from_ms, to_ms, now_ms)
             .await?;
-        self.settle(market, &candles, to_ms, now_ms);
+        self.settle(market, &candles, None, now_ms);
         Ok(())
     }
 
-    /// Records candles fetched over REST for `[.., to_ms]` as closed.
+    /// Records candles fetched over REST as closed, and a repair's window (`settled_to_ms`)
+    /// as settled (see [`LiveSeries::repaired`]).
     fn settle(
         &mut self,
         market: &str,
         candles: &[cryptolens_actors::domain::market::Candle],
-        to_ms: i64,
+        settled_to_ms: Option<i64>,
         now_ms: i64,
     ) {
         let Some(followed) = self.followed.get_mut(market) else {
             return;
         };
-        followed.series.repaired(candles, to_ms);
+        followed.series.repaired(candles, settled_to_ms);
         let last = followed.series.last_closed_ms();
         let arrived = !candles.is_empty();
         self.task.status.update(&followed.symbol, |feed| {
@@ -373,7 +374,7 @@ impl Running {
                         feed.gaps_repaired += 1;
                         feed.candles_repaired += count;
                     });
-                    self.settle(&market, &candles, to_ms, now_ms);
+                    self.settle(&market, &candles, Some(to_ms), now_ms);
                 }
                 KlineStep::Apply(candles) => {
                     self.sync(&symbol, &instrument).ingest(&candles).await?;

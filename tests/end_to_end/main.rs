@@ -3,6 +3,7 @@
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod exchange_feed;
 mod exit_flood;
 mod golden_aggregation;
 mod golden_fvg;
@@ -10,6 +11,7 @@ mod golden_indicators;
 mod http_api;
 mod idempotency;
 mod import_cli;
+mod mock_exchange;
 mod one_clock;
 mod orders;
 mod persistence;

@@ -27,20 +27,25 @@ const IDLE_CHECK_MS: u64 = 500;
 /// Pause before re-reading a symbol whose actor was busy (full mailbox, timeout).
 const BUSY_RETRY_MS: u64 = 20;
 
-/// Runs until the engine stops accepting work.
-pub async fn run_candle_feed(engine: Engine) {
+/// The feed, running until the engine stops accepting work. Symbol actors keep exit
+/// backlogs from this call on, not from the future's first poll: a candle ingested between
+/// spawning the feed and its first run is queued too (it was lost when attaching waited for
+/// the task to be scheduled).
+pub fn run_candle_feed(engine: Engine) -> impl std::future::Future<Output = ()> + Send {
     let wakeups = engine.exit_wakeups();
     wakeups.attach();
-    // Per symbol, the open time of the last candle handed on: the next read acknowledges it.
-    let mut handed_on: HashMap<Symbol, i64> = HashMap::new();
-    while engine.is_accepting() {
-        wakeups.wait(IDLE_CHECK_MS).await;
-        for symbol in wakeups.take() {
-            let drained = drain_symbol(&engine, &symbol, &mut handed_on).await;
-            if let Err(error) = drained {
-                tracing::warn!(%symbol, %error, "exit candles not read yet; retrying");
-                tokio::time::sleep(Duration::from_millis(BUSY_RETRY_MS)).await;
-                wakeups.mark(&symbol);
+    async move {
+        // Per symbol, the open time of the last candle handed on: the next read acknowledges it.
+        let mut handed_on: HashMap<Symbol, i64> = HashMap::new();
+        while engine.is_accepting() {
+            wakeups.wait(IDLE_CHECK_MS).await;
+            for symbol in wakeups.take() {
+                let drained = drain_symbol(&engine, &symbol, &mut handed_on).await;
+                if let Err(error) = drained {
+                    tracing::warn!(%symbol, %error, "exit candles not read yet; retrying");
+                    tokio::time::sleep(Duration::from_millis(BUSY_RETRY_MS)).await;
+                    wakeups.mark(&symbol);
+                }
             }
         }
     }
