@@ -23,3 +23,4 @@ mod shutdown;
 mod streaming_equals_batch;
 mod supervision;
 mod support;
+mod symbols_api;
