@@ -144,7 +144,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .body("FollowSymbol")
         .accepted(),
     route("DELETE", "/api/symbols/{symbol}", ADMIN)
-        .says("Stop following a symbol from its exchange (its data stays)"),
+        .says("Stop following a symbol and remove its data (409 while portfolios trade it)"),
     route("POST", "/api/symbols/{symbol}/pause", ADMIN).says("Pause a followed symbol's stream"),
     route("POST", "/api/symbols/{symbol}/resume", ADMIN)
         .says("Resume a paused symbol; it catches up first"),

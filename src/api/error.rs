@@ -32,6 +32,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the state (`code` says how): 409.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -116,6 +119,7 @@ impl ApiError {
             } => (StatusCode::UNPROCESSABLE_ENTITY, OUT_OF_RANGE),
             ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::Engine(error) => engine_status(error),
             ApiError::Portfolio(error) => portfolio_status(error),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),

@@ -1,6 +1,7 @@
 //! Symbol management: `GET /api/symbols` (every symbol held, with its exchange feed's state,
 //! last candle, lag and history), and for admins `POST /api/symbols` (follow one from an
-//! exchange), `DELETE /api/symbols/{symbol}` (stop following), pause, resume and backfill.
+//! exchange), `DELETE /api/symbols/{symbol}` (stop following and remove it), pause, resume
+//! and backfill.
 
 use super::error::ApiError;
 use super::json_body::{optional_body, parse_json};
@@ -29,10 +30,13 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(optional_body(BODY_LIMIT_BYTES))
         .and(with_state(state))
         .map(|body: Bytes, state: AppState| accepted(follow(&body, &state), &state));
-    let unfollow = warp::path!("api" / "symbols" / String)
+    let remove = warp::path!("api" / "symbols" / String)
         .and(warp::delete())
         .and(with_state(state))
-        .map(|symbol: String, state: AppState| respond(unfollow(&symbol, &state), &state));
+        .then(|symbol: String, state: AppState| async move {
+            let result = remove(&symbol, &state).await;
+            respond(result, &state)
+        });
     let pause = warp::path!("api" / "symbols" / String / String)
         .and(warp::post())
         .and(optional_body(BODY_LIMIT_BYTES))
@@ -46,12 +50,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
                     .into_response(state.ingest.retry_after_s),
             },
         );
-    list.or(follow)
-        .unify()
-        .or(unfollow)
-        .unify()
-        .or(pause)
-        .unify()
+    list.or(follow).unify().or(remove).unify().or(pause).unify()
 }
 
 /// A JSON answer with 202 Accepted (the work goes on in the background), or the error.
@@ -186,13 +185,48 @@ fn symbol_in_path(text: &str) -> Result<Symbol, ApiError> {
     Symbol::parse(text).map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
 }
 
-/// Stops following; the candles and analysis already held stay (as for pushed symbols).
-fn unfollow(text: &str, state: &AppState) -> Result<serde_json::Value, ApiError> {
+/// Stops following `symbol` and removes it: its actor, candles, analysis and stored snapshot.
+/// Refused with 409 while a portfolio has an open position or a pending order on it.
+async fn remove(text: &str, state: &AppState) -> Result<serde_json::Value, ApiError> {
     let symbol = symbol_in_path(text)?;
-    if !state.feed.unfollow(&symbol)? {
-        return Err(crate::feed::FeedRequestError::NotFollowed(symbol).into());
+    let held = state.engine.analysis_view(&symbol).is_ok();
+    if !held && !state.feed.follows(&symbol) {
+        return Err(ApiError::NotFound(format!(
+            "{symbol} is neither held nor followed"
+        )));
     }
-    Ok(json!({"symbol": symbol, "followed": false}))
+    let holders = portfolios_trading(&symbol, state).await?;
+    if !holders.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "open_positions",
+            message: format!(
+                "portfolios {holders:?} have open positions or pending orders on {symbol}; close them first"
+            ),
+        });
+    }
+    let unfollowed = state.feed.unfollow(&symbol)?;
+    if held {
+        state.engine.remove_symbol(&symbol).await?;
+    }
+    Ok(json!({"symbol": symbol, "removed": held, "unfollowed": unfollowed}))
+}
+
+/// Ids of the portfolios with an open position or a pending order on `symbol`.
+async fn portfolios_trading(symbol: &Symbol, state: &AppState) -> Result<Vec<u64>, ApiError> {
+    let Some(book) = state.engine.portfolios() else {
+        return Ok(Vec::new());
+    };
+    let mut holders = Vec::new();
+    for entry in book.list() {
+        let portfolio = book.portfolio(entry.id).await?;
+        let trading = portfolio
+            .trades()
+            .any(|trade| trade.symbol == *symbol && (trade.is_open() || trade.is_pending()));
+        if trading {
+            holders.push(entry.id);
+        }
+    }
+    Ok(holders)
 }
 
 fn set_paused(text: &str, paused: bool, state: &AppState) -> Result<serde_json::Value, ApiError> {

@@ -5,6 +5,7 @@ mod analyze_cli;
 mod backpressure;
 mod exchange_feed;
 mod exit_flood;
+mod feed_staleness;
 mod golden_aggregation;
 mod golden_fvg;
 mod golden_indicators;

@@ -150,14 +150,47 @@ async fn admins_follow_pause_resume_backfill_and_unfollow_symbols() {
     );
     assert!(feed_of(&server, "BTCUSDT").await["feed"]["backfilled"].as_u64() > Some(0));
 
+    // A pending order on BTCUSDT keeps it: 409 until the order is cancelled.
+    let (status, portfolio) = post(
+        &server,
+        "/api/portfolios",
+        json!({"name": "p", "initial_balance": "100000"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{portfolio}");
+    let trades = format!("/api/portfolios/{}/trades", portfolio["id"]);
+    let order = json!({"symbol": "BTCUSDT", "side": "long", "quantity": "0.1", "price": "1", "order": "limit"});
+    let (status, placed) = post(&server, &trades, order).await;
+    assert_eq!(status, 201, "{placed}");
     let url = server.url("/api/symbols/BTCUSDT");
-    let (status, _) = send(&client(), "DELETE", &url, None).await;
-    assert_eq!(status, 200);
+    let (status, refused) = send(&client(), "DELETE", &url, None).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (409, Some("open_positions"))
+    );
+    let cancel = format!("{trades}/{}/cancel", placed["trade"]["id"]);
+    let (status, cancelled) = send(&client(), "POST", &server.url(&cancel), None).await;
+    assert_eq!(status, 200, "{cancelled}");
+
+    let (status, removed) = send(&client(), "DELETE", &url, None).await;
+    assert_eq!(
+        (status, removed["removed"].as_bool()),
+        (200, Some(true)),
+        "{removed}"
+    );
+    assert_eq!(
+        feed_of(&server, "BTCUSDT").await,
+        Value::Null,
+        "gone: no feed, no data"
+    );
+    let candles = server.url("/api/candles/BTCUSDT/1m");
+    let (status, _) = send(&client(), "GET", &candles, None).await;
+    assert_eq!(status, 404);
     let (status, _) = send(&client(), "DELETE", &url, None).await;
     assert_eq!(status, 404);
     assert_eq!(
-        feed_of(&server, "BTCUSDT").await["source"],
-        "push",
-        "its data stays"
+        feed_of(&server, "ETHUSDT").await["feed"]["state"],
+        "live",
+        "others go on"
     );
 }

@@ -26,6 +26,12 @@ use std::time::Duration;
 #[rtype(result = "usize")]
 pub struct SnapshotRound;
 
+/// Delete a symbol's snapshot. Handled in turn with the (atomic) rounds, so a round that
+/// copied the symbol before it was removed cannot write it back after the delete.
+#[derive(Message)]
+#[rtype(result = "Result<(), crate::store::StoreError>")]
+pub struct ForgetSymbol(pub Symbol);
+
 /// Counters of the persistence actor, read by health endpoints.
 #[derive(Debug, Default)]
 pub struct PersistenceStats {
@@ -176,5 +182,14 @@ impl Handler<SnapshotRound> for PersistenceActor {
                 written
             },
         )))
+    }
+}
+
+impl Handler<ForgetSymbol> for PersistenceActor {
+    type Result = Result<(), crate::store::StoreError>;
+
+    fn handle(&mut self, message: ForgetSymbol, _ctx: &mut Self::Context) -> Self::Result {
+        self.saved_versions.remove(&message.0);
+        self.store.remove_symbol(message.0.as_str())
     }
 }

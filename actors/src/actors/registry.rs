@@ -142,6 +142,13 @@ impl Registry {
         list
     }
 
+    /// Takes `symbol` out: it is no longer routed to, and its actor stops once the last
+    /// handle to it is dropped (requests already queued are still answered).
+    pub fn remove(&self, symbol: &Symbol) -> Option<SymbolHandle> {
+        let mut handles = self.handles.write().unwrap_or_else(PoisonError::into_inner);
+        handles.remove(symbol)
+    }
+
     pub fn len(&self) -> usize {
         self.handles
             .read()

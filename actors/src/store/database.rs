@@ -153,6 +153,13 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a symbol's snapshot and flushes: after a restart it is gone.
+    pub fn remove_symbol(&self, key: &str) -> Result<(), StoreError> {
+        self.symbols.remove(key.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Writes one portfolio record (already enveloped). Not durable until a flush returns:
     /// the portfolio actor acknowledges only after [`Store::flush_async`].
     pub fn append_ledger(

@@ -1,8 +1,9 @@
 //! Persistence hook-up: the persistence actor runs on its own arbiter over the store.
 
 use super::{lock, Engine};
-use crate::actors::persistence::{PersistenceActor, PersistenceView, SnapshotRound};
+use crate::actors::persistence::{ForgetSymbol, PersistenceActor, PersistenceView, SnapshotRound};
 use crate::actors::EngineError;
+use crate::domain::market::Symbol;
 use crate::store::Store;
 use actix::{Actor, Addr};
 use std::sync::Arc;
@@ -51,6 +52,33 @@ impl Engine {
                 .await
                 .map_err(EngineError::PersistenceStopped),
         }
+    }
+
+    /// Removes `symbol`: its actor stops taking requests and its candles, analysis and stored
+    /// snapshot are dropped. Callers check first that nothing depends on it (open trades).
+    pub async fn remove_symbol(&self, symbol: &Symbol) -> Result<(), EngineError> {
+        if !self
+            .inner
+            .ingest_open
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Err(EngineError::Restoring);
+        }
+        self.inner
+            .registry
+            .remove(symbol)
+            .ok_or_else(|| EngineError::UnknownSymbol(symbol.clone()))?;
+        let actor = lock(&self.inner.persistence)
+            .as_ref()
+            .map(|persistence| persistence.actor.clone());
+        let Some(actor) = actor else {
+            return Ok(());
+        };
+        actor
+            .send(ForgetSymbol(symbol.clone()))
+            .await
+            .map_err(EngineError::PersistenceStopped)??;
+        Ok(())
     }
 
     /// The last round at shutdown, then one flush; the persistence actor is let go.

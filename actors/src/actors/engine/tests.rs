@@ -226,3 +226,45 @@ fn older_history_prepended_through_the_engine_reads_back_whole_and_refreshes_the
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn a_removed_symbol_is_gone_from_routing_and_from_the_store() {
+    use crate::domain::market::aggregator::prepend_tests::walk;
+    use crate::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let engine = Engine::start_restoring(settings(), AnalysisSettings::default()).unwrap();
+    engine.restore_from(std::sync::Arc::clone(&store)).unwrap();
+    let eth = Symbol::parse("ETHUSDT").unwrap();
+    runtime().block_on(async {
+        for symbol in [btc(), eth.clone()] {
+            let candles = walk(Timeframe::M1, 0, 10, 3);
+            engine
+                .ingest(&symbol, Timeframe::M1, candles)
+                .await
+                .unwrap();
+        }
+        assert_eq!(engine.snapshot_now().await.unwrap(), 2);
+        engine.remove_symbol(&btc()).await.unwrap();
+        assert!(matches!(
+            engine.read_candles(&btc(), Timeframe::M1, 5).await,
+            Err(EngineError::UnknownSymbol(_))
+        ));
+        assert!(matches!(
+            engine.remove_symbol(&btc()).await,
+            Err(EngineError::UnknownSymbol(_))
+        ));
+        engine.snapshot_now().await.unwrap();
+        assert!(
+            store.raw_symbol("BTCUSDT").unwrap().is_none(),
+            "its snapshot is deleted"
+        );
+        assert!(
+            store.raw_symbol("ETHUSDT").unwrap().is_some(),
+            "the others stay"
+        );
+        let symbols: Vec<Symbol> = engine.symbols().into_iter().map(|s| s.symbol).collect();
+        assert_eq!(symbols, vec![eth]);
+        engine.shutdown().await;
+    });
+}
