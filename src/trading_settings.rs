@@ -50,15 +50,19 @@ impl TradingSettings {
         Ok(())
     }
 
-    /// The quantity step of `symbol`.
-    pub fn quantity_step(&self, symbol: &Symbol) -> Quantity {
-        let step = self
-            .quantity_steps
-            .get(symbol.as_str())
-            .copied()
-            .unwrap_or(self.quantity_step_default);
-        // `validate` checked every step at load, so this is never zero.
-        Quantity::new_checked(step).unwrap_or(Quantity::ZERO)
+    /// The quantity step of `symbol`: as configured, else the exchange's lot step when the
+    /// symbol is followed from one (`exchange_step`), else the default.
+    pub fn quantity_step(&self, symbol: &Symbol, exchange_step: Option<Decimal>) -> Quantity {
+        let configured = self.quantity_steps.get(symbol.as_str()).copied();
+        let from_exchange = exchange_step
+            .and_then(|step| Quantity::new_checked(step).ok())
+            .filter(|step| !step.is_zero());
+        match (configured, from_exchange) {
+            (None, Some(step)) => step,
+            // `validate` checked every configured step at load, so this is never zero.
+            _ => Quantity::new_checked(configured.unwrap_or(self.quantity_step_default))
+                .unwrap_or(Quantity::ZERO),
+        }
     }
 }
 
@@ -75,8 +79,24 @@ mod tests {
             .insert("BTCUSDT".into(), Decimal::new(1, 5));
         let btc = Symbol::parse("BTCUSDT").unwrap();
         let eth = Symbol::parse("ETHUSDT").unwrap();
-        assert_eq!(settings.quantity_step(&btc).get(), Decimal::new(1, 5));
-        assert_eq!(settings.quantity_step(&eth).get(), Decimal::new(1, 8));
+        assert_eq!(settings.quantity_step(&btc, None).get(), Decimal::new(1, 5));
+        assert_eq!(settings.quantity_step(&eth, None).get(), Decimal::new(1, 8));
+        let lot = Some(Decimal::new(1, 4));
+        assert_eq!(
+            settings.quantity_step(&eth, lot).get(),
+            Decimal::new(1, 4),
+            "the exchange's lot"
+        );
+        assert_eq!(
+            settings.quantity_step(&btc, lot).get(),
+            Decimal::new(1, 5),
+            "configured wins"
+        );
+        let unusable = Some(Decimal::new(1, 12));
+        assert_eq!(
+            settings.quantity_step(&eth, unusable).get(),
+            Decimal::new(1, 8)
+        );
         settings
             .quantity_steps
             .insert("ETHUSDT".into(), Decimal::new(1, 9));

@@ -60,7 +60,9 @@ async fn manual_order(
     let expires_at_ms = expiry(&request, &entry, state)?;
     Ok(OrderRequest {
         exit_rules: exit_rules(&request, &symbol, state)?,
-        quantity_step: state.trading.quantity_step(&symbol),
+        quantity_step: state
+            .trading
+            .quantity_step(&symbol, exchange_step(state, &symbol)),
         take_profits,
         symbol,
         side,
@@ -137,7 +139,9 @@ async fn from_levels(
     Ok(OrderRequest {
         size: size(owned, request.quantity, request.risk_percent, true, state).await?,
         exit_rules: exit_rules(&request, &found.symbol, state)?,
-        quantity_step: state.trading.quantity_step(&found.symbol),
+        quantity_step: state
+            .trading
+            .quantity_step(&found.symbol, exchange_step(state, &found.symbol)),
         symbol: found.symbol,
         side,
         entry,
@@ -214,4 +218,12 @@ fn live_pattern(
         expires_at_ms: pattern.formed_at_ms + default_expiry_ms(pattern.timeframe),
         field: "from_pattern",
     })
+}
+
+/// The lot step of `symbol` on the exchange it is followed from, once its instrument is known.
+fn exchange_step(state: &AppState, symbol: &Symbol) -> Option<rust_decimal::Decimal> {
+    state
+        .feed
+        .instrument(symbol)
+        .map(|instrument| instrument.step_size)
 }
