@@ -177,20 +177,6 @@ async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
     (sum("gaps_repaired"), sum("duplicates_dropped"))
 }
 
-async fn metric(server: &ServerProcess, name: &str) -> f64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// Waits (at most 10 s) until a stream connection newer than the first `connections` is the
 /// only one open.
 pub(crate) async fn wait_for_reconnect(mock: &MockBinance, connections: u64) {
@@ -290,8 +276,15 @@ async fn through_every_fault_the_stored_series_equals_the_exchanges_and_so_do_th
         gaps_repaired >= 1 && duplicates_dropped >= 1,
         "{gaps_repaired} {duplicates_dropped}"
     );
-    assert!(metric(&faulty, "cryptolens_feed_malformed_frames_total").await >= 1.0);
-    assert!(metric(&faulty, "cryptolens_feed_reconnects_total").await >= 3.0);
+    assert!(
+        crate::support::metric_value(&faulty.base_url, "cryptolens_feed_malformed_frames_total")
+            .await
+            >= Some(1.0)
+    );
+    assert!(
+        crate::support::metric_value(&faulty.base_url, "cryptolens_feed_reconnects_total").await
+            >= Some(3.0)
+    );
     assert!(mock.requests().refused >= 2, "429 and 503 were served");
 
     let clean_mock = MockBinance::start(series).await;

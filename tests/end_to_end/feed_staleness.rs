@@ -29,13 +29,6 @@ async fn wait_for(base: &str, what: &str, check: impl Fn(&Value) -> bool) -> Val
     panic!("never {what}: {}", symbol_entry(base).await);
 }
 
-async fn metric(base: &str, name: &str) -> Option<f64> {
-    let response = client().get(format!("{base}/metrics")).send().await.ok()?;
-    let text = response.text().await.ok()?;
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_symbol_turns_stale_everywhere_and_live_again_with_its_next_candle() {
     let now = Timeframe::M1.bucket_start_ms(now_ms());
@@ -92,7 +85,7 @@ async fn a_silent_symbol_turns_stale_everywhere_and_live_again_with_its_next_can
     let actors = get_json(&client(), &format!("{base}/api/actors")).await;
     assert_eq!(actors["actors"][0]["stale"], true, "{actors}");
     assert_eq!(
-        metric(&base, "cryptolens_feed_stale_symbols").await,
+        crate::support::metric_value(&base, "cryptolens_feed_stale_symbols").await,
         Some(1.0)
     );
     let signals = get_json(&client(), &format!("{base}/api/signals?symbol=BTCUSDT")).await;
@@ -110,7 +103,7 @@ async fn a_silent_symbol_turns_stale_everywhere_and_live_again_with_its_next_can
     .await;
     assert_eq!(entry["feed"]["stale"], false);
     assert_eq!(
-        metric(&base, "cryptolens_feed_stale_symbols").await,
+        crate::support::metric_value(&base, "cryptolens_feed_stale_symbols").await,
         Some(0.0)
     );
     let health = get_json(&client(), &format!("{base}/api/health")).await;

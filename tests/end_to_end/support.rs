@@ -436,3 +436,12 @@ pub async fn all_patterns(base: &str, symbol: &str) -> BTreeMap<String, Value> {
         }
     }
 }
+
+/// The value of Prometheus metric `name` (no labels) at `base`'s `/metrics`, read as the
+/// admin; None if it is not exposed.
+pub async fn metric_value(base: &str, name: &str) -> Option<f64> {
+    let response = client().get(format!("{base}/metrics")).send().await.ok()?;
+    let text = response.text().await.ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} "))?.trim().parse().ok())
+}

@@ -20,12 +20,7 @@ impl Engine {
         timeframe: Timeframe,
         candles: Vec<Candle>,
     ) -> Result<IngestReport, EngineError> {
-        if !self.inner.accepting.load(Ordering::Acquire) {
-            return Err(EngineError::ShuttingDown);
-        }
-        if !self.inner.ingest_open.load(Ordering::Acquire) {
-            return Err(EngineError::Restoring);
-        }
+        self.check_writable()?;
         let handle = self.inner.registry.get_or_spawn(symbol, timeframe)?;
         let request = IngestCandles { timeframe, candles };
         handle.ask(request, self.request_timeout_ms()).await?
@@ -40,15 +35,21 @@ impl Engine {
         base_if_new: Timeframe,
         series: Vec<(Timeframe, Vec<Candle>)>,
     ) -> Result<PrependReport, EngineError> {
+        self.check_writable()?;
+        let handle = self.inner.registry.get_or_spawn(symbol, base_if_new)?;
+        let request = PrependCandles { series };
+        handle.ask(request, self.request_timeout_ms()).await?
+    }
+
+    /// Candles are taken once restored and until shutdown begins.
+    fn check_writable(&self) -> Result<(), EngineError> {
         if !self.inner.accepting.load(Ordering::Acquire) {
             return Err(EngineError::ShuttingDown);
         }
         if !self.inner.ingest_open.load(Ordering::Acquire) {
             return Err(EngineError::Restoring);
         }
-        let handle = self.inner.registry.get_or_spawn(symbol, base_if_new)?;
-        let request = PrependCandles { series };
-        handle.ask(request, self.request_timeout_ms()).await?
+        Ok(())
     }
 
     /// The newest `limit` candles of `timeframe` (the forming one last), oldest first.
