@@ -222,3 +222,33 @@ fn until_next_minute() -> Duration {
     let into_minute_ms = now_ms.rem_euclid(60_000);
     Duration::from_millis((60_000 - into_minute_ms) as u64 + 100)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn retry_after_and_the_used_weight_are_read_from_their_headers() {
+        let mut headers = HeaderMap::new();
+        assert_eq!((retry_after(&headers), used_weight(&headers)), (None, None));
+        headers.insert("retry-after", HeaderValue::from_static(" 7 "));
+        headers.insert("x-mbx-used-weight-1m", HeaderValue::from_static("5400"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        assert_eq!(used_weight(&headers), Some(5400));
+        headers.insert("retry-after", HeaderValue::from_static("86400"));
+        assert_eq!(
+            retry_after(&headers),
+            Some(Duration::from_secs(RETRY_AFTER_MAX_S)),
+            "capped"
+        );
+        headers.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn the_next_minute_is_at_most_a_minute_away() {
+        let wait = until_next_minute();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(60_100));
+    }
+}
