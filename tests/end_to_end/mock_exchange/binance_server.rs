@@ -355,52 +355,13 @@ fn upgrade(ws: Ws, query: &Query, shared: Arc<Shared>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_client::{
+        self, get, minute, next_text, open_times, series, Client, T0_MS,
+    };
     use super::*;
     use cryptolens::feed::binance::Binance;
-    use cryptolens::feed::format::{ExchangeFormat, StreamFrame};
-    use cryptolens_actors::domain::market::CandleDraft;
-    use futures_util::StreamExt;
+    use cryptolens::feed::format::ExchangeFormat;
     use rust_decimal::Decimal;
-    use tokio_tungstenite::tungstenite;
-
-    /// 2023-11-14T22:00:00Z, aligned to every timeframe up to 2h.
-    const T0_MS: i64 = 1_699_999_200_000;
-
-    fn minute(symbol_offset: i64, n: i64) -> Candle {
-        let open = Decimal::from(100 + symbol_offset * 1000 + n);
-        let draft = CandleDraft {
-            open_time_ms: T0_MS + n * MINUTE_MS,
-            open,
-            high: open + Decimal::from(2),
-            low: open - Decimal::ONE,
-            close: open + Decimal::ONE,
-            volume: Decimal::from(n + 1),
-        };
-        Candle::new_checked(Timeframe::M1, &draft).unwrap()
-    }
-
-    fn series(minutes: i64) -> BTreeMap<String, Vec<Candle>> {
-        BTreeMap::from([
-            (
-                "BTCUSDT".to_owned(),
-                (0..minutes).map(|n| minute(0, n)).collect(),
-            ),
-            (
-                "ETHBTC".to_owned(),
-                (0..minutes).map(|n| minute(1, n)).collect(),
-            ),
-        ])
-    }
-
-    async fn get(url: &str) -> (u16, Option<String>, String) {
-        let response = reqwest::get(url).await.unwrap();
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .map(|value| value.to_str().unwrap().to_owned());
-        (status, retry_after, response.text().await.unwrap())
-    }
 
     async fn klines(mock: &MockBinance, query: &str) -> Vec<Candle> {
         let (status, _, body) = get(&format!("{}/api/v3/klines?{query}", mock.rest_url)).await;
@@ -414,48 +375,12 @@ mod tests {
         Binance.parse_klines(&body, timeframe).unwrap()
     }
 
-    fn open_times(candles: &[Candle]) -> Vec<i64> {
-        candles
-            .iter()
-            .map(|candle| (candle.open_time_ms - T0_MS) / MINUTE_MS)
-            .collect()
-    }
-
-    type Client = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
     async fn connect(mock: &MockBinance, streams: &str) -> Client {
-        let url = format!("{}/stream?streams={streams}", mock.ws_url);
-        let (client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        client
+        test_client::connect(&format!("{}/stream?streams={streams}", mock.ws_url)).await
     }
 
-    /// The next text frame, or None when the connection ended.
-    async fn next_text(client: &mut Client) -> Option<String> {
-        loop {
-            let message = tokio::time::timeout(Duration::from_secs(5), client.next())
-                .await
-                .expect("a frame within 5 s");
-            match message {
-                Some(Ok(tungstenite::Message::Text(text))) => return Some(text.to_string()),
-                Some(Ok(tungstenite::Message::Close(_))) | Some(Err(_)) | None => return None,
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// (symbol, minute index, closed) of a kline frame.
     async fn next_kline(client: &mut Client) -> (String, i64, bool) {
-        let text = next_text(client).await.expect("an open stream");
-        match Binance.parse_stream_frame(&text).unwrap() {
-            StreamFrame::Klines(klines) => {
-                let kline = &klines[0];
-                let index = (kline.kline.candle.open_time_ms - T0_MS) / MINUTE_MS;
-                (kline.market_symbol.clone(), index, kline.kline.closed)
-            }
-            StreamFrame::Control => panic!("expected a kline, got {text}"),
-        }
+        test_client::next_kline(&Binance, client).await
     }
 
     #[tokio::test]

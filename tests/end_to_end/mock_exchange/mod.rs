@@ -2,6 +2,8 @@
 //! every mock serves alike (the published series and its cursor, the stream hub).
 
 pub mod binance_server;
+pub mod bybit_server;
 pub mod published;
 pub mod render;
 pub mod stream_hub;
+pub mod test_client;

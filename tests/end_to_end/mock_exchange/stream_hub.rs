@@ -139,6 +139,9 @@ pub async fn run_session(
         .unwrap_or((Duration::from_secs(3600), String::new()));
     loop {
         let replies = tokio::select! {
+            // Frames already sent go out before the client's next request is read, so a
+            // subscription starts from the moment it is read, as it does on the exchanges.
+            biased;
             event = events.recv() => match event {
                 Ok(StreamEvent::Frame { symbol, text }) if session.follows(&symbol) => vec![text],
                 Ok(StreamEvent::Frame { .. }) => Vec::new(),
