@@ -3,6 +3,7 @@
 
 pub mod binance_server;
 pub mod bybit_server;
+pub mod kraken_server;
 pub mod published;
 pub mod render;
 pub mod stream_hub;
