@@ -9,25 +9,26 @@
 //! replay minutes faster than they pass, in the past, where every kline is closed.
 
 use crate::mock_exchange::binance_server::{Fault, MockBinance};
+use crate::mock_exchange::published::Publisher;
 use crate::support::{client, get_json, ServerProcess};
 use cryptolens_actors::domain::market::{Candle, Price, Timeframe, Volume};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-const MINUTE_MS: i64 = 60_000;
-const DAY_MS: i64 = 1_440 * MINUTE_MS;
+pub(crate) const MINUTE_MS: i64 = 60_000;
+pub(crate) const DAY_MS: i64 = 1_440 * MINUTE_MS;
 /// 0.01 at eight decimal places: prices on Binance's tick.
 const TICK_RAW: i64 = 1_000_000;
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
 /// 1m candles from `from_ms` to `to_ms`, a deterministic walk around 30,000.
-fn walk(seed: u64, from_ms: i64, to_ms: i64) -> Vec<Candle> {
+pub(crate) fn walk(seed: u64, from_ms: i64, to_ms: i64) -> Vec<Candle> {
     let mut state = seed | 1;
     let mut close = 3_000_000 * TICK_RAW / 100;
     let mut candles = Vec::new();
@@ -53,22 +54,35 @@ fn walk(seed: u64, from_ms: i64, to_ms: i64) -> Vec<Candle> {
 }
 
 fn feed_config(mock: &MockBinance, symbols: &[&str], history_candles: usize) -> String {
+    feed_config_for(
+        "binance",
+        (&mock.rest_url, &mock.ws_url),
+        symbols,
+        history_candles,
+    )
+}
+
+/// A server following `symbols` on exchange `kind` at `(rest_url, ws_url)`, reconnecting fast.
+pub(crate) fn feed_config_for(
+    kind: &str,
+    (rest_url, ws_url): (&str, &str),
+    symbols: &[&str],
+    history_candles: usize,
+) -> String {
     let symbols: Vec<String> = symbols.iter().map(|s| format!("{s:?}")).collect();
     format!(
         "[engine]\nring_capacity = 3000\n[ingest]\nread_limit_max = 5000\n\
-         [exchange]\nkind = \"binance\"\nrest_url = {rest:?}\nws_url = {ws:?}\n\
+         [exchange]\nkind = {kind:?}\nrest_url = {rest_url:?}\nws_url = {ws_url:?}\n\
          symbols = [{symbols}]\nhistory_candles = {history_candles}\n\
          reconnect_min_ms = 100\nreconnect_max_ms = 1000\n",
-        rest = mock.rest_url,
-        ws = mock.ws_url,
         symbols = symbols.join(", "),
     )
 }
 
 /// `(t, o, h, l, c, v)` as the API writes a candle.
-type CandleText = (i64, String, String, String, String, String);
+pub(crate) type CandleText = (i64, String, String, String, String, String);
 
-fn as_text(candle: &Candle) -> CandleText {
+pub(crate) fn as_text(candle: &Candle) -> CandleText {
     (
         candle.open_time_ms,
         candle.open.to_string(),
@@ -80,7 +94,7 @@ fn as_text(candle: &Candle) -> CandleText {
 }
 
 /// Every 1m candle the server holds for `symbol` (closed and forming), oldest first.
-async fn stored(server: &ServerProcess, symbol: &str) -> Vec<CandleText> {
+pub(crate) async fn stored(server: &ServerProcess, symbol: &str) -> Vec<CandleText> {
     let url = server.url(&format!("/api/candles/{symbol}/1m?limit=5000"));
     let page = get_json(&client(), &url).await;
     let text = |candle: &Value, key: &str| candle[key].as_str().unwrap_or_default().to_owned();
@@ -106,7 +120,7 @@ async fn stored(server: &ServerProcess, symbol: &str) -> Vec<CandleText> {
 }
 
 /// Waits (at most 60 s) until every symbol's newest 1m candle opens at `newest_ms`.
-async fn wait_for_newest(server: &ServerProcess, symbols: &[&str], newest_ms: i64) {
+pub(crate) async fn wait_for_newest(server: &ServerProcess, symbols: &[&str], newest_ms: i64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut caught_up = true;
@@ -130,7 +144,10 @@ async fn wait_for_newest(server: &ServerProcess, symbols: &[&str], newest_ms: i6
 }
 
 /// Every timeframe's indicators of `symbol`, by timeframe.
-async fn indicators(server: &ServerProcess, symbol: &str) -> BTreeMap<&'static str, Value> {
+pub(crate) async fn indicators(
+    server: &ServerProcess,
+    symbol: &str,
+) -> BTreeMap<&'static str, Value> {
     let mut all = BTreeMap::new();
     for timeframe in Timeframe::ALL {
         let url = server.url(&format!("/api/indicators/{symbol}/{}", timeframe.as_str()));
@@ -139,7 +156,7 @@ async fn indicators(server: &ServerProcess, symbol: &str) -> BTreeMap<&'static s
     all
 }
 
-fn every_indicator_defined(by_timeframe: &BTreeMap<&'static str, Value>) -> bool {
+pub(crate) fn every_indicator_defined(by_timeframe: &BTreeMap<&'static str, Value>) -> bool {
     by_timeframe.values().all(|answer| {
         answer["indicators"]
             .as_object()
@@ -147,7 +164,7 @@ fn every_indicator_defined(by_timeframe: &BTreeMap<&'static str, Value>) -> bool
     })
 }
 
-async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
+pub(crate) async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
     let list = get_json(&client(), &server.url("/api/symbols")).await;
     let entries = list["symbols"].as_array().cloned().unwrap_or_default();
     let sum = |key: &str| {
@@ -159,7 +176,7 @@ async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
     (sum("gaps_repaired"), sum("duplicates_dropped"))
 }
 
-async fn metric(server: &ServerProcess, name: &str) -> f64 {
+pub(crate) async fn metric(server: &ServerProcess, name: &str) -> f64 {
     let text = client()
         .get(server.url("/metrics"))
         .send()
@@ -173,11 +190,19 @@ async fn metric(server: &ServerProcess, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Moves the cursor `minutes` minutes, one at a time, pausing `pause_ms` after each.
-async fn replay(mock: &MockBinance, cursor_ms: &mut i64, minutes: i64, pause_ms: u64) {
+/// Moves the cursor of every mock `minutes` minutes, one at a time, pausing `pause_ms` after
+/// each.
+pub(crate) async fn replay_all(
+    mocks: &[&dyn Publisher],
+    cursor_ms: &mut i64,
+    minutes: i64,
+    pause_ms: u64,
+) {
     for _ in 0..minutes {
         *cursor_ms += MINUTE_MS;
-        mock.publish_until(*cursor_ms);
+        for mock in mocks {
+            mock.publish_until(*cursor_ms);
+        }
         tokio::time::sleep(Duration::from_millis(pause_ms)).await;
     }
 }
@@ -208,9 +233,9 @@ async fn through_every_fault_the_stored_series_equals_the_exchanges_and_so_do_th
     wait_for_newest(&faulty, &symbols, cursor_ms - MINUTE_MS).await;
     mock.wait_for_open_streams(1).await;
 
-    replay(&mock, &mut cursor_ms, 10, 40).await;
+    replay_all(&[&mock], &mut cursor_ms, 10, 40).await;
     mock.fault(Fault::DropConnections);
-    replay(&mock, &mut cursor_ms, 10, 40).await;
+    replay_all(&[&mock], &mut cursor_ms, 10, 40).await;
     for fault in [
         Fault::SkipKline,
         Fault::DuplicateKline,
@@ -218,7 +243,7 @@ async fn through_every_fault_the_stored_series_equals_the_exchanges_and_so_do_th
         Fault::MalformedFrame,
     ] {
         mock.fault(fault);
-        replay(&mock, &mut cursor_ms, 5, 40).await;
+        replay_all(&[&mock], &mut cursor_ms, 5, 40).await;
     }
     // A reconnect whose catch-up is refused with 429 first.
     mock.fault(Fault::TooManyRequests {
@@ -226,14 +251,14 @@ async fn through_every_fault_the_stored_series_equals_the_exchanges_and_so_do_th
         retry_after_s: 1,
     });
     mock.fault(Fault::DropConnections);
-    replay(&mock, &mut cursor_ms, 5, 40).await;
+    replay_all(&[&mock], &mut cursor_ms, 5, 40).await;
     // Ten minutes pass while the exchange is down.
     mock.fault(Fault::Outage(Duration::from_millis(1_500)));
-    replay(&mock, &mut cursor_ms, 10, 120).await;
-    replay(&mock, &mut cursor_ms, 20, 40).await;
+    replay_all(&[&mock], &mut cursor_ms, 10, 120).await;
+    replay_all(&[&mock], &mut cursor_ms, 20, 40).await;
     // Binance ends every connection after 24 hours: to the feed, one more close.
     mock.fault(Fault::DropConnections);
-    replay(&mock, &mut cursor_ms, 5, 40).await;
+    replay_all(&[&mock], &mut cursor_ms, 5, 40).await;
     assert_eq!(cursor_ms, final_ms);
     wait_for_newest(&faulty, &symbols, final_ms - MINUTE_MS).await;
 

@@ -23,7 +23,7 @@
 #![allow(dead_code)] // an API for the feed tests; this file's tests use most of it.
 
 pub use super::published::Fault;
-use super::published::{split_symbol, Outgoing, PublishedSeries, MINUTE_MS};
+use super::published::{split_symbol, Outgoing, PublishedSeries, Publisher, MINUTE_MS};
 use super::render::{binance_instruments, binance_klines, binance_stream_frame};
 use super::stream_hub::{run_session, serve, FixedSymbols, StreamEvent, StreamHub};
 use cryptolens_actors::domain::market::{Candle, Timeframe};
@@ -159,6 +159,12 @@ impl MockBinance {
     /// Waits (up to 5 s) until `count` stream connections are open.
     pub async fn wait_for_open_streams(&self, count: u64) {
         self.shared.streams.wait_for_open_streams(count).await;
+    }
+}
+
+impl Publisher for MockBinance {
+    fn publish_until(&self, until_ms: i64) {
+        MockBinance::publish_until(self, until_ms);
     }
 }
 

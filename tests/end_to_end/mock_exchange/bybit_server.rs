@@ -28,7 +28,7 @@
 #![allow(dead_code)] // an API for the feed tests; this file's tests use most of it.
 
 pub use super::published::Fault;
-use super::published::{split_symbol, Outgoing, PublishedSeries};
+use super::published::{split_symbol, Outgoing, PublishedSeries, Publisher};
 use super::render::{bybit_instruments, bybit_klines, bybit_stream_frame};
 use super::stream_hub::{run_session, serve, Session, StreamEvent, StreamHub};
 use cryptolens_actors::domain::market::{Candle, Timeframe};
@@ -138,6 +138,12 @@ impl MockBybit {
     /// Waits (up to 5 s) until `count` stream connections are open.
     pub async fn wait_for_open_streams(&self, count: u64) {
         self.shared.streams.wait_for_open_streams(count).await;
+    }
+}
+
+impl Publisher for MockBybit {
+    fn publish_until(&self, until_ms: i64) {
+        MockBybit::publish_until(self, until_ms);
     }
 }
 

@@ -33,7 +33,9 @@
 #![allow(dead_code)] // an API for the feed tests; this file's tests use most of it.
 
 pub use super::published::Fault;
-use super::published::{split_symbol, KlineChange, Outgoing, Publication, PublishedSeries};
+use super::published::{
+    split_symbol, KlineChange, Outgoing, Publication, PublishedSeries, Publisher,
+};
 use super::render::{kraken_instruments, kraken_klines, kraken_pair_key, kraken_stream_frame};
 use super::stream_hub::{run_session, serve, Session, StreamEvent, StreamHub};
 use cryptolens_actors::domain::market::{Candle, Timeframe};
@@ -165,6 +167,12 @@ impl MockKraken {
     /// Waits (up to 5 s) until `count` stream connections are open.
     pub async fn wait_for_open_streams(&self, count: u64) {
         self.shared.streams.wait_for_open_streams(count).await;
+    }
+}
+
+impl Publisher for MockKraken {
+    fn publish_until(&self, until_ms: i64) {
+        MockKraken::publish_until(self, until_ms);
     }
 }
 

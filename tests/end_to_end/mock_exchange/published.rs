@@ -39,6 +39,12 @@ pub enum Fault {
     TooManyRequests { requests: u32, retry_after_s: u64 },
 }
 
+/// A mock a test moves the cursor of; what `replay` drives, whichever the exchange.
+pub trait Publisher {
+    /// Publishes every candle opening at or before `until_ms` and streams what changed.
+    fn publish_until(&self, until_ms: i64);
+}
+
 /// Where a candle stands at a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Publication {
