@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 const HISTORY_CANDLES: usize = 120;
+/// Enough that the 1m history (from the UTC day start this many minutes back) always spans
+/// more than Kraken's 720 entries, whatever the time of day.
+const KRAKEN_HISTORY_CANDLES: usize = 800;
 /// Kraken's OHLC answers only its newest 720 entries, whatever `since` asks.
 const KRAKEN_OHLC_ENTRIES_MAX: i64 = 720;
 
@@ -33,13 +36,13 @@ struct Market {
     start_cursor_ms: i64,
 }
 
-/// Candles of `symbols` from far enough back for `HISTORY_CANDLES` daily candles, up to a few
+/// Candles of `symbols` from far enough back for `history_candles` daily candles, up to a few
 /// minutes ago; the cursor starts 30 minutes back, so 20 replayed minutes stay in the past.
-fn market(symbols: &[&str], seed: u64) -> Market {
+fn market(symbols: &[&str], seed: u64, history_candles: usize) -> Market {
     let now = now_ms();
-    let history_ms = HISTORY_CANDLES as i64 * MINUTE_MS;
+    let history_ms = history_candles as i64 * MINUTE_MS;
     let base_from_ms = Timeframe::D1.bucket_start_ms(now - history_ms);
-    let from_ms = base_from_ms - (HISTORY_CANDLES as i64 + 1) * DAY_MS;
+    let from_ms = base_from_ms - (history_candles as i64 + 1) * DAY_MS;
     let series = symbols
         .iter()
         .zip(seed..)
@@ -88,6 +91,26 @@ async fn wait_for_cursor(server: &ServerProcess, symbols: &[&str], cursor_ms: i6
     }
 }
 
+/// Every timeframe's stored candles follow one another with no missing bucket.
+async fn assert_no_gap_on_any_timeframe(server: &ServerProcess, symbol: &str) {
+    for timeframe in Timeframe::ALL {
+        let url = format!("/api/candles/{symbol}/{}?limit=5000", timeframe.as_str());
+        let page = get_json(&client(), &server.url(&url)).await;
+        let open_times: Vec<i64> = page["candles"]
+            .as_array()
+            .map(|candles| candles.iter().filter_map(|c| c["t"].as_i64()).collect())
+            .unwrap_or_default();
+        let gaps: Vec<&[i64]> = open_times
+            .windows(2)
+            .filter(|pair| pair[1] - pair[0] != timeframe.duration_ms())
+            .collect();
+        assert!(
+            !open_times.is_empty() && gaps.is_empty(),
+            "{symbol} {timeframe:?}: gaps {gaps:?}"
+        );
+    }
+}
+
 async fn assert_every_indicator_defined(server: &ServerProcess, symbol: &str) {
     let by_timeframe = indicators(server, symbol).await;
     assert!(
@@ -99,7 +122,7 @@ async fn assert_every_indicator_defined(server: &ServerProcess, symbol: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bybit_through_a_drop_and_a_skipped_kline_stores_exactly_its_series() {
     let symbols = ["BTCUSDT", "ETHUSDT"];
-    let market = market(&symbols, 21);
+    let market = market(&symbols, 21, HISTORY_CANDLES);
     let mut cursor_ms = market.start_cursor_ms;
     let mock = MockBybit::start(market.series.clone()).await;
     mock.rest_serves_forming(false);
@@ -133,13 +156,18 @@ async fn bybit_through_a_drop_and_a_skipped_kline_stores_exactly_its_series() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kraken_through_a_drop_stores_exactly_its_series_from_its_first_served_minute() {
     let symbols = ["BTCUSDT", "ETHUSDT"];
-    let market = market(&symbols, 31);
+    let market = market(&symbols, 31, KRAKEN_HISTORY_CANDLES);
     let mut cursor_ms = market.start_cursor_ms;
     let mock = MockKraken::start(market.series.clone()).await;
     mock.rest_serves_forming(false);
     mock.publish_until(cursor_ms);
     let urls = (mock.rest_url.as_str(), mock.ws_url.as_str());
-    let server = ServerProcess::start(&feed_config_for("kraken", urls, &symbols, HISTORY_CANDLES));
+    let server = ServerProcess::start(&feed_config_for(
+        "kraken",
+        urls,
+        &symbols,
+        KRAKEN_HISTORY_CANDLES,
+    ));
     // The snapshot on subscribing shows the forming minute at once.
     wait_for_cursor(&server, &symbols, cursor_ms).await;
     mock.wait_for_open_streams(1).await;
@@ -149,24 +177,32 @@ async fn kraken_through_a_drop_stores_exactly_its_series_from_its_first_served_m
     replay_all(&[&mock], &mut cursor_ms, 10, 40).await;
     wait_for_cursor(&server, &symbols, cursor_ms).await;
 
-    // Kraken serves only its newest 720 1m entries: when the UTC day began more than 720
-    // minutes before the warm-up (after 12:00 UTC), the 1m history starts 720 minutes before
-    // the cursor, not at the day start, and nothing before it can be fetched. Either way the
-    // stored series is the exchange's from its first stored minute on, with no gap.
+    // Kraken serves only its newest 720 1m entries, whatever `since` asks: the 1m history
+    // the feed wants begins at the UTC day start more than 720 minutes back, so what it gets
+    // begins 720 minutes before the cursor the warm-up saw, and nothing before that can be
+    // fetched. The feed starts its 1m series at the first boundary in there of the largest
+    // timeframe it can (720 minutes always hold a 4h boundary), so those buckets are built
+    // from complete minutes, and the higher timeframes' own history reaches up to it. What is
+    // true: the stored series is the exchange's from its first stored minute on, no gap.
     let served_from_ms = market.start_cursor_ms - KRAKEN_OHLC_ENTRIES_MAX * MINUTE_MS;
-    let first_ms = market.base_from_ms.max(served_from_ms);
+    assert!(
+        served_from_ms > market.base_from_ms,
+        "the 720-entry limit is in play"
+    );
     for symbol in symbols {
         let stored = stored(&server, symbol).await;
-        assert_eq!(
-            stored.first().map(|candle| candle.0),
-            Some(first_ms),
-            "{symbol}"
+        let first_ms = stored.first().map_or(0, |candle| candle.0);
+        assert!(
+            (served_from_ms..market.start_cursor_ms).contains(&first_ms)
+                && Timeframe::H4.is_aligned(first_ms),
+            "{symbol}: 1m begins at {first_ms}, served from {served_from_ms}"
         );
         assert_eq!(
             stored,
             expected(&market, symbol, first_ms, cursor_ms + MINUTE_MS),
             "{symbol}: no gap, no duplicate"
         );
+        assert_no_gap_on_any_timeframe(&server, symbol).await;
         // Kraken has no 2h: the feed fetched 1h and folded it, so 2h is defined too.
         assert_every_indicator_defined(&server, symbol).await;
     }
@@ -176,7 +212,7 @@ async fn kraken_through_a_drop_stores_exactly_its_series_from_its_first_served_m
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binance_and_bybit_at_once_each_store_their_own_series() {
-    let market = market(&["BTCUSDT", "ETHUSDT"], 41);
+    let market = market(&["BTCUSDT", "ETHUSDT"], 41, HISTORY_CANDLES);
     let mut cursor_ms = market.start_cursor_ms;
     let only = |symbol: &str| BTreeMap::from([(symbol.to_owned(), market.series[symbol].clone())]);
     let binance = MockBinance::start(only("BTCUSDT")).await;
