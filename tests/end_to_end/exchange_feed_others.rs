@@ -145,6 +145,7 @@ async fn bybit_through_a_drop_and_a_skipped_kline_stores_exactly_its_series() {
             expected(&market, symbol, market.base_from_ms, cursor_ms + MINUTE_MS),
             "{symbol}: no gap, no duplicate"
         );
+        assert_no_gap_on_any_timeframe(&server, symbol).await;
         assert_every_indicator_defined(&server, symbol).await;
     }
     let (gaps_repaired, _) = feed_totals(&server).await;
@@ -246,6 +247,7 @@ async fn binance_and_bybit_at_once_each_store_their_own_series() {
             expected(&market, symbol, market.base_from_ms, cursor_ms + MINUTE_MS),
             "{symbol}"
         );
+        assert_no_gap_on_any_timeframe(&server, symbol).await;
         assert_every_indicator_defined(&server, symbol).await;
     }
     assert_eq!(binance.requests().stream_connections, 1);
