@@ -306,7 +306,9 @@ fn klines(query: &Query, shared: &Shared) -> Response {
     let limit = limit.map_or(KLINES_LIMIT_DEFAULT, |limit| {
         limit.clamp(1, KLINES_LIMIT_MAX as i64) as usize
     });
-    let candles = market.published.published(symbol, timeframe);
+    // Nothing before `startTime` is answered: fold from there.
+    let from_ms = start_ms.unwrap_or(i64::MIN);
+    let candles = market.published.published_from(symbol, timeframe, from_ms);
     let page = select_page(&candles, start_ms, end_ms, limit);
     warp::reply::with_header(
         binance_klines(page, timeframe),

@@ -262,7 +262,8 @@ fn klines(query: &Query, shared: &Shared) -> Response {
     let limit = limit.map_or(KLINES_LIMIT_DEFAULT, |limit| {
         limit.clamp(1, KLINES_LIMIT_MAX as i64) as usize
     });
-    let candles = published.published(symbol, timeframe);
+    // Nothing before `start` is answered: fold from there.
+    let candles = published.published_from(symbol, timeframe, start_ms.unwrap_or(i64::MIN));
     let page = select_page(&candles, start_ms, end_ms, limit);
     json_reply(bybit_klines(symbol, page, timeframe))
 }

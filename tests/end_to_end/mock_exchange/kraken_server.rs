@@ -273,7 +273,11 @@ fn ohlc(query: &Query, shared: &Shared) -> Response {
     let (Some(timeframe), Ok(since_s)) = (timeframe, since_s.transpose()) else {
         return kraken_error("EGeneral:Invalid arguments");
     };
-    let candles = published.published(symbol, timeframe);
+    // Only the newest 720 entries are ever answered: fold no more than those.
+    let step_ms = timeframe.duration_ms();
+    let newest_bucket_ms = timeframe.bucket_start_ms(published.rest_newest_ms());
+    let from_ms = newest_bucket_ms - (OHLC_ENTRIES_MAX as i64 - 1) * step_ms;
+    let candles = published.published_from(symbol, timeframe, from_ms);
     let newest = &candles[candles.len().saturating_sub(OHLC_ENTRIES_MAX)..];
     let first = since_s.map_or(0, |since_s| {
         newest.partition_point(|c| c.open_time_ms / 1000 <= since_s)

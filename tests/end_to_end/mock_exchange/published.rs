@@ -184,13 +184,18 @@ impl PublishedSeries {
     /// bucket holds only the minutes published so far. The forming minute is left out when
     /// REST does not serve it.
     pub fn published(&self, symbol: &str, timeframe: Timeframe) -> Vec<Candle> {
-        let newest_ms = if self.rest_serves_forming {
-            self.published_until_ms
-        } else {
-            self.published_until_ms - MINUTE_MS
-        };
+        self.published_from(symbol, timeframe, i64::MIN)
+    }
+
+    /// [`PublishedSeries::published`] from the bucket holding `from_ms` on: a mock that
+    /// answers only part of the series aggregates only that part (months of 1m candles
+    /// take seconds to fold in a debug build).
+    pub fn published_from(&self, symbol: &str, timeframe: Timeframe, from_ms: i64) -> Vec<Candle> {
+        let first_ms = timeframe.bucket_start_ms(from_ms.max(i64::MIN / 2));
+        let minutes = self.minutes(symbol, self.rest_newest_ms());
+        let first = minutes.partition_point(|c| c.open_time_ms < first_ms);
         let mut buckets: Vec<Candle> = Vec::new();
-        for candle in self.minutes(symbol, newest_ms) {
+        for candle in &minutes[first..] {
             let bucket_ms = timeframe.bucket_start_ms(candle.open_time_ms);
             match buckets.last_mut() {
                 Some(last) if last.open_time_ms == bucket_ms => *last = last.merge(candle),
@@ -201,6 +206,15 @@ impl PublishedSeries {
             }
         }
         buckets
+    }
+
+    /// The open time of the newest 1m candle REST serves.
+    pub fn rest_newest_ms(&self) -> i64 {
+        if self.rest_serves_forming {
+            self.published_until_ms
+        } else {
+            self.published_until_ms - MINUTE_MS
+        }
     }
 
     /// The newest `count` published 1m candles of `symbol`, the forming one included (a
