@@ -19,6 +19,15 @@ pub struct HistoryRange {
     pub to_ms: i64,
 }
 
+impl HistoryRange {
+    /// The open time of the last `fetch` candle the range needs: the last one of its final
+    /// bucket (`to_ms` is that bucket's open time; folding 1h into 2h needs the hour after
+    /// it too, or the final bucket is incomplete and dropped).
+    pub fn fetch_to_ms(&self) -> i64 {
+        self.to_ms + self.timeframe.duration_ms() - self.fetch.duration_ms()
+    }
+}
+
 /// Every range to fetch, the base first.
 pub fn plan_history(
     now_ms: i64,
@@ -48,6 +57,57 @@ pub fn plan_history(
         });
     }
     ranges
+}
+
+/// The plan moved to where the base history the exchange served begins, when that is later
+/// than planned: Kraken answers only its newest 720 entries, so its 1m history may start
+/// hours after the planned day boundary, and the higher timeframes, planned to end at that
+/// boundary, would leave a hole of buckets up to the first 1m candle.
+///
+/// The base then starts at the anchor: the first bucket start at or after `served_from_ms` of
+/// the largest timeframe with one at or before `served_to_ms`, so every bucket of that
+/// timeframe and the smaller ones from there on is built from complete base data (a larger
+/// timeframe's bucket holding the anchor is built from its part: no earlier base data exists).
+/// Each higher range ends at its last bucket wholly before the anchor, with the same number of
+/// candles as planned. Answers the anchor and the higher ranges; `ranges` as planned (base
+/// first) when the base starts where planned.
+pub fn reanchor(
+    ranges: &[HistoryRange],
+    served_from_ms: i64,
+    served_to_ms: i64,
+) -> (i64, Vec<HistoryRange>) {
+    let Some((base, higher)) = ranges.split_first() else {
+        return (served_from_ms, Vec::new());
+    };
+    if served_from_ms <= base.from_ms {
+        return (base.from_ms, higher.to_vec());
+    }
+    let anchor_ms = Timeframe::ALL
+        .into_iter()
+        .rev()
+        .map(|timeframe| {
+            let start_ms = timeframe.bucket_start_ms(served_from_ms);
+            if start_ms < served_from_ms {
+                start_ms + timeframe.duration_ms()
+            } else {
+                start_ms
+            }
+        })
+        .find(|anchor_ms| *anchor_ms <= served_to_ms)
+        .unwrap_or(served_from_ms);
+    let moved = higher
+        .iter()
+        .map(|range| {
+            let step_ms = range.timeframe.duration_ms();
+            let to_ms = range.timeframe.bucket_start_ms(anchor_ms) - step_ms;
+            HistoryRange {
+                from_ms: to_ms - (range.to_ms - range.from_ms),
+                to_ms,
+                ..*range
+            }
+        })
+        .collect();
+    (anchor_ms, moved)
 }
 
 /// `timeframe` itself if served, else the largest served timeframe dividing it.
@@ -164,6 +224,64 @@ mod tests {
             .find(|r| r.timeframe == Timeframe::H2)
             .unwrap();
         assert_eq!(two_hours.fetch, Timeframe::H1);
+        let hour_ms = Timeframe::H1.duration_ms();
+        assert_eq!(
+            two_hours.fetch_to_ms(),
+            two_hours.to_ms + hour_ms,
+            "the final 2h bucket needs both its hours"
+        );
+        let day = ranges
+            .iter()
+            .find(|r| r.timeframe == Timeframe::D1)
+            .unwrap();
+        assert_eq!(day.fetch_to_ms(), day.to_ms, "fetched as itself");
+    }
+
+    #[test]
+    fn a_base_served_later_than_planned_moves_every_higher_range_up_to_it() {
+        let hour_ms = 3_600_000;
+        let now_ms = 20_000 * DAY_MS + 10 * hour_ms + 7 * 60_000;
+        let ranges = plan_history(now_ms, 800, &Timeframe::ALL);
+        // Kraken served only the newest 720 minutes: from 22:07 yesterday.
+        let served_from_ms = now_ms - 720 * 60_000;
+        let (anchor_ms, higher) = reanchor(&ranges, served_from_ms, now_ms - 60_000);
+        assert_eq!(
+            anchor_ms,
+            20_000 * DAY_MS,
+            "midnight is within what was served"
+        );
+        for (moved, planned) in higher.iter().zip(&ranges[1..]) {
+            let step_ms = moved.timeframe.duration_ms();
+            assert_eq!(moved.to_ms + step_ms, anchor_ms, "{:?}", moved.timeframe);
+            assert_eq!(moved.to_ms - moved.from_ms, planned.to_ms - planned.from_ms);
+        }
+
+        // Only 3 hours served, from 06:07: the anchor is the next 4h boundary, 08:00.
+        let served_from_ms = now_ms - 4 * hour_ms;
+        let (anchor_ms, higher) = reanchor(&ranges, served_from_ms, now_ms - 60_000);
+        assert_eq!(anchor_ms, 20_000 * DAY_MS + 8 * hour_ms);
+        let day = higher
+            .iter()
+            .find(|r| r.timeframe == Timeframe::D1)
+            .unwrap();
+        assert_eq!(
+            day.to_ms,
+            19_999 * DAY_MS,
+            "the day holding the anchor is partial"
+        );
+        let four_hours = higher
+            .iter()
+            .find(|r| r.timeframe == Timeframe::H4)
+            .unwrap();
+        assert_eq!(four_hours.to_ms, 20_000 * DAY_MS + 4 * hour_ms);
+    }
+
+    #[test]
+    fn a_base_served_from_where_planned_keeps_the_plan() {
+        let ranges = plan_history(20_000 * DAY_MS + 3_600_000, 120, &Timeframe::ALL);
+        let (anchor_ms, higher) = reanchor(&ranges, ranges[0].from_ms, ranges[0].to_ms);
+        assert_eq!(anchor_ms, ranges[0].from_ms);
+        assert_eq!(higher, ranges[1..]);
     }
 
     #[test]

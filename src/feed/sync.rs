@@ -4,7 +4,7 @@
 
 use super::error::FeedError;
 use super::format::Instrument;
-use super::history_plan::{fold_into, plan_history};
+use super::history_plan::{fold_into, plan_history, reanchor, HistoryRange};
 use super::rest::RestClient;
 use super::status::{FeedStatus, Progress};
 use cryptolens_actors::actors::{Engine, EngineError};
@@ -70,8 +70,9 @@ impl SymbolSync<'_> {
         }
     }
 
-    /// Start-up history for a symbol the engine does not hold: 1m from a day boundary,
-    /// then each higher timeframe's own candles before it, prepended in one rebuild.
+    /// Start-up history for a symbol the engine does not hold: 1m from a day boundary (or
+    /// the bucket boundary `reanchor` moves it to), then each higher timeframe's own candles
+    /// before it, prepended in one rebuild.
     /// Answers the open time of the newest candle stored.
     pub async fn warm(
         &self,
@@ -88,27 +89,26 @@ impl SymbolSync<'_> {
             total: u64::try_from(total).unwrap_or(0),
         };
         self.report(|feed| feed.progress = Some(progress));
-        let mut series = Vec::with_capacity(ranges.len());
-        let mut newest = None;
-        for range in ranges {
-            let fetched = self
-                .rest
-                .klines(
-                    self.instrument,
-                    range.fetch,
-                    range.from_ms,
-                    range.to_ms,
-                    now_ms,
-                )
-                .await?;
-            let candles = fold_into(range.timeframe, range.fetch, &fetched);
-            progress.done +=
-                (range.to_ms - range.from_ms) as u64 / range.timeframe.duration_ms() as u64 + 1;
-            self.report(|feed| feed.progress = Some(progress));
-            if range.timeframe == Timeframe::M1 {
-                self.ingest(&candles).await?;
-                newest = candles.last().map(|candle| candle.open_time_ms);
-            } else if !candles.is_empty() {
+        let Some(&base) = ranges.first() else {
+            return Ok(None);
+        };
+        let fetched = self.fetch_range(&base, now_ms, &mut progress).await?;
+        // Where the exchange served less base history than planned (Kraken's newest 720),
+        // the base starts at a bucket boundary and the higher timeframes end right before it.
+        let (anchor_ms, higher) = match (fetched.first(), fetched.last()) {
+            (Some(first), Some(last)) => reanchor(&ranges, first.open_time_ms, last.open_time_ms),
+            _ => (base.from_ms, ranges.iter().skip(1).copied().collect()),
+        };
+        let candles: Vec<Candle> = fetched
+            .into_iter()
+            .filter(|candle| candle.open_time_ms >= anchor_ms)
+            .collect();
+        self.ingest(&candles).await?;
+        let newest = candles.last().map(|candle| candle.open_time_ms);
+        let mut series = Vec::with_capacity(higher.len());
+        for range in higher {
+            let candles = self.fetch_range(&range, now_ms, &mut progress).await?;
+            if !candles.is_empty() {
                 series.push((range.timeframe, candles));
             }
         }
@@ -118,6 +118,30 @@ impl SymbolSync<'_> {
                 .await?;
         }
         Ok(newest)
+    }
+
+    /// The closed candles of one planned range, folded into its timeframe; reports progress.
+    async fn fetch_range(
+        &self,
+        range: &HistoryRange,
+        now_ms: i64,
+        progress: &mut Progress,
+    ) -> Result<Vec<Candle>, FeedError> {
+        let fetched = self
+            .rest
+            .klines(
+                self.instrument,
+                range.fetch,
+                range.from_ms,
+                range.fetch_to_ms(),
+                now_ms,
+            )
+            .await?;
+        progress.done +=
+            (range.to_ms - range.from_ms) as u64 / range.timeframe.duration_ms() as u64 + 1;
+        let done = *progress;
+        self.report(|feed| feed.progress = Some(done));
+        Ok(fold_into(range.timeframe, range.fetch, &fetched))
     }
 
     /// Fetches and applies the closed 1m candles from `from_ms` to the last closed minute;
@@ -193,9 +217,11 @@ impl SymbolSync<'_> {
         for (timeframe, from_ms, to_ms) in plan {
             let fetch = super::history_plan::plan_fetch(timeframe, served);
             let Some(fetch) = fetch else { continue };
+            // A folded timeframe's final bucket needs all its smaller candles, not its first.
+            let fetch_to_ms = to_ms + timeframe.duration_ms() - fetch.duration_ms();
             let fetched = self
                 .rest
-                .klines(self.instrument, fetch, from_ms, to_ms, now_ms)
+                .klines(self.instrument, fetch, from_ms, fetch_to_ms, now_ms)
                 .await?;
             let candles = fold_into(timeframe, fetch, &fetched);
             progress.done += ((to_ms - from_ms) / timeframe.duration_ms() + 1) as u64;

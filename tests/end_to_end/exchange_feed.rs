@@ -9,6 +9,7 @@
 //! replay minutes faster than they pass, in the past, where every kline is closed.
 
 use crate::mock_exchange::binance_server::{Fault, MockBinance};
+use crate::mock_exchange::published::Publisher;
 use crate::support::{client, get_json, ServerProcess};
 use cryptolens_actors::domain::market::{Candle, Price, Timeframe, Volume};
 use serde_json::Value;
@@ -53,14 +54,27 @@ pub(crate) fn walk(seed: u64, from_ms: i64, to_ms: i64) -> Vec<Candle> {
 }
 
 pub(crate) fn feed_config(mock: &MockBinance, symbols: &[&str], history_candles: usize) -> String {
+    feed_config_for(
+        "binance",
+        (&mock.rest_url, &mock.ws_url),
+        symbols,
+        history_candles,
+    )
+}
+
+/// A server following `symbols` on exchange `kind` at `(rest_url, ws_url)`, reconnecting fast.
+pub(crate) fn feed_config_for(
+    kind: &str,
+    (rest_url, ws_url): (&str, &str),
+    symbols: &[&str],
+    history_candles: usize,
+) -> String {
     let symbols: Vec<String> = symbols.iter().map(|s| format!("{s:?}")).collect();
     format!(
         "[engine]\nring_capacity = 3000\n[ingest]\nread_limit_max = 5000\n\
-         [exchange]\nkind = \"binance\"\nrest_url = {rest:?}\nws_url = {ws:?}\n\
+         [exchange]\nkind = {kind:?}\nrest_url = {rest_url:?}\nws_url = {ws_url:?}\n\
          symbols = [{symbols}]\nhistory_candles = {history_candles}\n\
          reconnect_min_ms = 100\nreconnect_max_ms = 1000\n",
-        rest = mock.rest_url,
-        ws = mock.ws_url,
         symbols = symbols.join(", "),
     )
 }
@@ -165,7 +179,7 @@ pub(crate) fn every_indicator_defined(by_timeframe: &BTreeMap<&'static str, Valu
     })
 }
 
-async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
+pub(crate) async fn feed_totals(server: &ServerProcess) -> (u64, u64) {
     let list = get_json(&client(), &server.url("/api/symbols")).await;
     let entries = list["symbols"].as_array().cloned().unwrap_or_default();
     let sum = |key: &str| {
@@ -189,11 +203,24 @@ pub(crate) async fn wait_for_reconnect(mock: &MockBinance, connections: u64) {
     panic!("the feed did not reconnect: {:?}", mock.requests());
 }
 
-/// Moves the cursor `minutes` minutes, one at a time, pausing `pause_ms` after each.
+/// Moves the cursor of `mock` `minutes` minutes, one at a time, pausing `pause_ms` after each.
 pub(crate) async fn replay(mock: &MockBinance, cursor_ms: &mut i64, minutes: i64, pause_ms: u64) {
+    replay_all(&[mock], cursor_ms, minutes, pause_ms).await;
+}
+
+/// Moves the cursor of every mock `minutes` minutes, one at a time, pausing `pause_ms` after
+/// each.
+pub(crate) async fn replay_all(
+    mocks: &[&dyn Publisher],
+    cursor_ms: &mut i64,
+    minutes: i64,
+    pause_ms: u64,
+) {
     for _ in 0..minutes {
         *cursor_ms += MINUTE_MS;
-        mock.publish_until(*cursor_ms);
+        for mock in mocks {
+            mock.publish_until(*cursor_ms);
+        }
         tokio::time::sleep(Duration::from_millis(pause_ms)).await;
     }
 }

@@ -4,6 +4,7 @@ mod analysis_api;
 mod analyze_cli;
 mod backpressure;
 mod exchange_feed;
+mod exchange_feed_others;
 mod exit_flood;
 mod feed_staleness;
 mod golden_aggregation;

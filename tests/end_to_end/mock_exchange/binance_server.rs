@@ -9,12 +9,10 @@
 //! let counts = mock.requests();
 //! ```
 //!
-//! At cursor `t` a 1m candle opening at `o` is unpublished (`o > t`), forming
-//! (`o <= t < o + 1m`) or closed. Moving the cursor streams `"x":false` for a candle that
-//! became forming and `"x":true` for one that became closed (only `"x":true` when one move
-//! skips its forming minute), in open-time order across symbols. REST serves published
-//! candles, the forming one included as Binance does (with its final values: the mock has no
-//! partial minute), aggregated to the asked interval.
+//! The cursor and what it publishes are `published.rs`'s, shared with the Bybit and Kraken
+//! mocks. Moving the cursor streams `"x":false` for a candle that became forming and
+//! `"x":true` for one that became closed. REST serves published candles, the forming one
+//! included as Binance does, unless `rest_serves_forming(false)`.
 //!
 //! Binance behaviour followed (docs: see `render.rs`): `startTime`/`endTime` bound open
 //! times inclusively; with a start the first `limit` klines from it, else the last `limit`
@@ -24,46 +22,23 @@
 //! in seconds and code -1003.
 #![allow(dead_code)] // an API for the feed tests; this file's tests use most of it.
 
+pub use super::published::Fault;
+use super::published::{split_symbol, Outgoing, PublishedSeries, Publisher, MINUTE_MS};
 use super::render::{binance_instruments, binance_klines, binance_stream_frame};
+use super::stream_hub::{run_session, serve, FixedSymbols, StreamEvent, StreamHub};
 use cryptolens_actors::domain::market::{Candle, Timeframe};
-use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast;
-use warp::filters::ws::{Message, WebSocket, Ws};
+use warp::filters::ws::Ws;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-const MINUTE_MS: i64 = 60_000;
 const KLINES_LIMIT_DEFAULT: usize = 500;
 const KLINES_LIMIT_MAX: usize = 1000;
-/// Frames a slow stream client may fall behind by before it is dropped, as Binance does.
-const STREAM_BACKLOG_MAX: usize = 4096;
-/// Quote assets recognised at the end of a symbol, longest first (`BTCUSDT` = BTC + USDT).
-const QUOTE_ASSETS: [&str; 6] = ["USDT", "USDC", "FDUSD", "BTC", "ETH", "EUR"];
-
-/// A scripted misbehaviour. Stream faults act on the next kline frame sent (any symbol).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Close every open stream connection now, without a close frame.
-    DropConnections,
-    /// Drop the streams, then answer 503 to every request and upgrade for this long.
-    Outage(Duration),
-    /// Leave the next kline frame out of the stream.
-    SkipKline,
-    /// Send the next kline frame twice.
-    DuplicateKline,
-    /// Hold the next kline frame back and send it after the one that follows it.
-    ReorderKlines,
-    /// Send a frame that is not JSON just before the next kline frame.
-    MalformedFrame,
-    /// Answer the next `requests` REST requests 429 with `Retry-After: retry_after_s`.
-    TooManyRequests { requests: u32, retry_after_s: u64 },
-}
 
 /// What the mock has been asked, counted since it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -85,56 +60,23 @@ pub struct MockBinance {
     server: tokio::task::JoinHandle<()>,
 }
 
-#[derive(Debug, Clone)]
-enum StreamEvent {
-    Frame { symbol: String, text: String },
-    DropConnections,
-}
-
 #[derive(Default)]
 struct Counters {
     exchange_info: AtomicU64,
     klines: AtomicU64,
-    stream_connections: AtomicU64,
     refused: AtomicU64,
-    open_streams: AtomicU64,
 }
 
 struct Shared {
     market: Mutex<Market>,
-    events: broadcast::Sender<StreamEvent>,
+    streams: StreamHub,
     counters: Counters,
 }
 
 struct Market {
-    /// 1m candles per symbol (upper case), oldest first.
-    series: BTreeMap<String, Vec<Candle>>,
-    published_until_ms: i64,
-    stream_faults: VecDeque<Fault>,
-    /// A frame held back by `ReorderKlines`, sent after the next one.
-    held: Option<StreamEvent>,
+    published: PublishedSeries,
     throttle: Option<(u32, u64)>,
     outage_until: Option<Instant>,
-    /// Whether REST includes the forming candle (Binance does).
-    rest_serves_forming: bool,
-}
-
-/// Where a candle stands at a cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Publication {
-    Unpublished,
-    Forming,
-    Closed,
-}
-
-fn publication(candle: &Candle, cursor_ms: i64) -> Publication {
-    if candle.open_time_ms > cursor_ms {
-        Publication::Unpublished
-    } else if candle.open_time_ms + MINUTE_MS > cursor_ms {
-        Publication::Forming
-    } else {
-        Publication::Closed
-    }
 }
 
 impl MockBinance {
@@ -142,30 +84,16 @@ impl MockBinance {
     /// published yet. Base and quote come from the symbol's known quote suffix; every
     /// symbol trades with tick 0.01 and step 0.00001.
     pub async fn start(series: BTreeMap<String, Vec<Candle>>) -> MockBinance {
-        let series = series
-            .into_iter()
-            .map(|(symbol, mut candles)| {
-                candles.sort_by_key(|candle| candle.open_time_ms);
-                (symbol.to_uppercase(), candles)
-            })
-            .collect();
-        let (events, _) = broadcast::channel(STREAM_BACKLOG_MAX);
         let shared = Arc::new(Shared {
             market: Mutex::new(Market {
-                series,
-                published_until_ms: i64::MIN + MINUTE_MS,
-                stream_faults: VecDeque::new(),
-                held: None,
+                published: PublishedSeries::new(series),
                 throttle: None,
                 outage_until: None,
-                rest_serves_forming: true,
             }),
-            events,
+            streams: StreamHub::default(),
             counters: Counters::default(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(warp::serve(routes(&shared)).incoming(listener).run());
+        let (addr, server) = serve(routes(&shared)).await;
         MockBinance {
             rest_url: format!("http://{addr}"),
             ws_url: format!("ws://{addr}"),
@@ -178,45 +106,38 @@ impl MockBinance {
     /// The cursor never moves back.
     pub fn publish_until(&self, until_ms: i64) {
         let mut market = self.shared.market.lock();
-        let previous_ms = market.published_until_ms;
-        if until_ms <= previous_ms {
-            return;
-        }
-        market.published_until_ms = until_ms;
-        let frames = changed_frames(&market.series, previous_ms, until_ms);
-        for event in market.apply_stream_faults(frames) {
-            // No receiver is fine: nobody is connected.
-            let _ = self.shared.events.send(event);
-        }
+        let outgoing = market.published.publish_until(until_ms, |_| true);
+        self.shared
+            .streams
+            .send(outgoing.into_iter().map(stream_event));
     }
 
-    /// Leaves the forming candle out of REST answers. The feed tells forming from closed by
-    /// the wall clock, and this mock's cursor runs behind it (a test replays minutes faster
-    /// than they pass), so a forming candle served over REST would pass for a closed one;
-    /// with this, REST and stream agree on what is closed, as they do on Binance in real time.
+    /// See [`PublishedSeries::rest_serves_forming`].
     pub fn rest_serves_forming(&self, serves: bool) {
-        self.shared.market.lock().rest_serves_forming = serves;
+        self.shared
+            .market
+            .lock()
+            .published
+            .rest_serves_forming(serves);
     }
 
     pub fn published_until_ms(&self) -> i64 {
-        self.shared.market.lock().published_until_ms
+        self.shared.market.lock().published.published_until_ms()
     }
 
     pub fn fault(&self, fault: Fault) {
         let mut market = self.shared.market.lock();
         match fault {
-            Fault::DropConnections => {
-                let _ = self.shared.events.send(StreamEvent::DropConnections);
-            }
+            Fault::DropConnections => self.shared.streams.drop_connections(),
             Fault::Outage(duration) => {
                 market.outage_until = Some(Instant::now() + duration);
-                let _ = self.shared.events.send(StreamEvent::DropConnections);
+                self.shared.streams.drop_connections();
             }
             Fault::TooManyRequests {
                 requests,
                 retry_after_s,
             } => market.throttle = Some((requests, retry_after_s)),
-            stream_fault => market.stream_faults.push_back(stream_fault),
+            stream_fault => market.published.queue_stream_fault(stream_fault),
         }
     }
 
@@ -225,98 +146,49 @@ impl MockBinance {
         RequestCounts {
             exchange_info: counters.exchange_info.load(Ordering::SeqCst),
             klines: counters.klines.load(Ordering::SeqCst),
-            stream_connections: counters.stream_connections.load(Ordering::SeqCst),
+            stream_connections: self.shared.streams.connections(),
             refused: counters.refused.load(Ordering::SeqCst),
         }
     }
 
     /// Stream connections open now.
     pub fn open_streams(&self) -> u64 {
-        self.shared.counters.open_streams.load(Ordering::SeqCst)
+        self.shared.streams.open_streams()
     }
 
     /// Waits (up to 5 s) until `count` stream connections are open.
     pub async fn wait_for_open_streams(&self, count: u64) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.open_streams() != count {
-            assert!(
-                Instant::now() < deadline,
-                "{} streams open, expected {count}",
-                self.open_streams()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.shared.streams.wait_for_open_streams(count).await;
+    }
+}
+
+impl Publisher for MockBinance {
+    fn publish_until(&self, until_ms: i64) {
+        MockBinance::publish_until(self, until_ms);
     }
 }
 
 impl Drop for MockBinance {
     fn drop(&mut self) {
-        let _ = self.shared.events.send(StreamEvent::DropConnections);
+        self.shared.streams.drop_connections();
         self.server.abort();
     }
 }
 
-/// The frames of candles whose publication changed between the two cursors, in open-time
-/// order (a candle's forming frame before its closed one), symbols in name order.
-fn changed_frames(
-    series: &BTreeMap<String, Vec<Candle>>,
-    previous_ms: i64,
-    until_ms: i64,
-) -> Vec<StreamEvent> {
-    let mut changes = Vec::new();
-    for (symbol, candles) in series {
-        let first =
-            candles.partition_point(|candle| candle.open_time_ms + MINUTE_MS <= previous_ms);
-        for candle in candles[first..]
-            .iter()
-            .take_while(|c| c.open_time_ms <= until_ms)
-        {
-            let (before, after) = (
-                publication(candle, previous_ms),
-                publication(candle, until_ms),
-            );
-            if before != after {
-                changes.push((candle.open_time_ms, after, symbol, *candle));
-            }
-        }
+fn stream_event(outgoing: Outgoing) -> StreamEvent {
+    match outgoing {
+        Outgoing::Kline(change) => StreamEvent::Frame {
+            text: binance_stream_frame(&change.symbol, &change.candle, change.closed()),
+            symbol: change.symbol,
+        },
+        Outgoing::Malformed { symbol } => StreamEvent::Frame {
+            symbol,
+            text: r#"{"stream":"broken","data":{"e":"kline","#.to_owned(),
+        },
     }
-    changes.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-    changes
-        .into_iter()
-        .map(|(_, after, symbol, candle)| StreamEvent::Frame {
-            symbol: symbol.clone(),
-            text: binance_stream_frame(symbol, &candle, after == Publication::Closed),
-        })
-        .collect()
 }
 
 impl Market {
-    fn apply_stream_faults(&mut self, frames: Vec<StreamEvent>) -> Vec<StreamEvent> {
-        let mut out = Vec::new();
-        for frame in frames {
-            let fault = self.stream_faults.pop_front();
-            if fault == Some(Fault::MalformedFrame) {
-                if let StreamEvent::Frame { symbol, .. } = &frame {
-                    let text = r#"{"stream":"broken","data":{"e":"kline","#.to_owned();
-                    out.push(StreamEvent::Frame {
-                        symbol: symbol.clone(),
-                        text,
-                    });
-                }
-            }
-            match fault {
-                Some(Fault::SkipKline) => {}
-                Some(Fault::DuplicateKline) => out.extend([frame.clone(), frame]),
-                Some(Fault::ReorderKlines) => self.held = Some(frame),
-                _ => {
-                    out.push(frame);
-                    out.extend(self.held.take());
-                }
-            }
-        }
-        out
-    }
-
     /// Some(503 response) during an outage.
     fn outage(&self) -> Option<Response> {
         self.outage_until
@@ -344,45 +216,11 @@ impl Market {
             .insert("Retry-After", warp::http::HeaderValue::from(retry_after_s));
         Some(response)
     }
-
-    /// Published 1m candles of `symbol` aggregated to `timeframe`, oldest first; the last
-    /// bucket holds only the minutes published so far.
-    fn published(&self, symbol: &str, timeframe: Timeframe) -> Vec<Candle> {
-        let mut buckets: Vec<Candle> = Vec::new();
-        let candles = self
-            .series
-            .get(symbol)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let newest_ms = if self.rest_serves_forming {
-            self.published_until_ms
-        } else {
-            self.published_until_ms - MINUTE_MS
-        };
-        for candle in candles.iter().take_while(|c| c.open_time_ms <= newest_ms) {
-            let bucket_ms = timeframe.bucket_start_ms(candle.open_time_ms);
-            match buckets.last_mut() {
-                Some(last) if last.open_time_ms == bucket_ms => *last = last.merge(candle),
-                _ => buckets.push(Candle {
-                    open_time_ms: bucket_ms,
-                    ..*candle
-                }),
-            }
-        }
-        buckets
-    }
 }
 
 fn binance_error(status: StatusCode, code: i64, msg: &str) -> Response {
     let body = serde_json::json!({"code": code, "msg": msg});
     warp::reply::with_status(warp::reply::json(&body), status).into_response()
-}
-
-fn split_symbol(symbol: &str) -> (&str, &str) {
-    QUOTE_ASSETS
-        .iter()
-        .find_map(|quote| symbol.strip_suffix(quote).map(|base| (base, *quote)))
-        .unwrap_or((symbol, ""))
 }
 
 type Query = HashMap<String, String>;
@@ -419,11 +257,11 @@ fn exchange_info(shared: &Shared) -> Response {
         return refusal;
     }
     let specs: Vec<(&str, &str, &str, &str, &str)> = market
-        .series
-        .keys()
+        .published
+        .symbols()
         .map(|symbol| {
             let (base, quote) = split_symbol(symbol);
-            (symbol.as_str(), base, quote, "0.01", "0.00001")
+            (symbol, base, quote, "0.01", "0.00001")
         })
         .collect();
     warp::reply::with_header(
@@ -448,7 +286,7 @@ fn klines(query: &Query, shared: &Shared) -> Response {
             "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
         );
     };
-    if !market.series.contains_key(symbol.as_str()) {
+    if !market.published.contains(symbol) {
         return bad_request(-1121, "Invalid symbol.");
     }
     let Some(timeframe) = query
@@ -468,7 +306,9 @@ fn klines(query: &Query, shared: &Shared) -> Response {
     let limit = limit.map_or(KLINES_LIMIT_DEFAULT, |limit| {
         limit.clamp(1, KLINES_LIMIT_MAX as i64) as usize
     });
-    let candles = market.published(symbol, timeframe);
+    // Nothing before `startTime` is answered: fold from there.
+    let from_ms = start_ms.unwrap_or(i64::MIN);
+    let candles = market.published.published_from(symbol, timeframe, from_ms);
     let page = select_page(&candles, start_ms, end_ms, limit);
     warp::reply::with_header(
         binance_klines(page, timeframe),
@@ -513,94 +353,23 @@ fn upgrade(ws: Ws, query: &Query, shared: Arc<Shared>) -> Response {
         .filter_map(|stream| stream.strip_suffix("@kline_1m"))
         .map(str::to_uppercase)
         .collect();
-    // Subscribed before the upgrade answers, so nothing published after the client sees
-    // its connection open is missed.
-    let events = shared.events.subscribe();
-    shared
-        .counters
-        .stream_connections
-        .fetch_add(1, Ordering::SeqCst);
-    shared.counters.open_streams.fetch_add(1, Ordering::SeqCst);
+    let events = shared.streams.accept();
     ws.on_upgrade(move |socket| async move {
-        stream_session(socket, symbols, events).await;
-        shared.counters.open_streams.fetch_sub(1, Ordering::SeqCst);
+        run_session(socket, FixedSymbols(symbols), events).await;
+        shared.streams.closed();
     })
     .into_response()
 }
 
-async fn stream_session(
-    socket: WebSocket,
-    symbols: BTreeSet<String>,
-    mut events: broadcast::Receiver<StreamEvent>,
-) {
-    let (mut outgoing, mut incoming) = socket.split();
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Ok(StreamEvent::Frame { symbol, text }) if symbols.contains(&symbol) => {
-                    if outgoing.send(Message::text(text)).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(StreamEvent::Frame { .. }) => {}
-                // Dropped, lagged too far behind, or the mock stopped: end without a close frame.
-                Ok(StreamEvent::DropConnections) | Err(_) => return,
-            },
-            message = incoming.next() => match message {
-                Some(Ok(message)) if !message.is_close() => {} // pings are answered below us
-                _ => return,
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::test_client::{
+        self, get, minute, next_text, open_times, series, Client, T0_MS,
+    };
     use super::*;
     use cryptolens::feed::binance::Binance;
-    use cryptolens::feed::format::{ExchangeFormat, StreamFrame};
-    use cryptolens_actors::domain::market::CandleDraft;
+    use cryptolens::feed::format::ExchangeFormat;
     use rust_decimal::Decimal;
-    use tokio_tungstenite::tungstenite;
-
-    /// 2023-11-14T22:00:00Z, aligned to every timeframe up to 2h.
-    const T0_MS: i64 = 1_699_999_200_000;
-
-    fn minute(symbol_offset: i64, n: i64) -> Candle {
-        let open = Decimal::from(100 + symbol_offset * 1000 + n);
-        let draft = CandleDraft {
-            open_time_ms: T0_MS + n * MINUTE_MS,
-            open,
-            high: open + Decimal::from(2),
-            low: open - Decimal::ONE,
-            close: open + Decimal::ONE,
-            volume: Decimal::from(n + 1),
-        };
-        Candle::new_checked(Timeframe::M1, &draft).unwrap()
-    }
-
-    fn series(minutes: i64) -> BTreeMap<String, Vec<Candle>> {
-        BTreeMap::from([
-            (
-                "BTCUSDT".to_owned(),
-                (0..minutes).map(|n| minute(0, n)).collect(),
-            ),
-            (
-                "ETHBTC".to_owned(),
-                (0..minutes).map(|n| minute(1, n)).collect(),
-            ),
-        ])
-    }
-
-    async fn get(url: &str) -> (u16, Option<String>, String) {
-        let response = reqwest::get(url).await.unwrap();
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .map(|value| value.to_str().unwrap().to_owned());
-        (status, retry_after, response.text().await.unwrap())
-    }
 
     async fn klines(mock: &MockBinance, query: &str) -> Vec<Candle> {
         let (status, _, body) = get(&format!("{}/api/v3/klines?{query}", mock.rest_url)).await;
@@ -614,48 +383,12 @@ mod tests {
         Binance.parse_klines(&body, timeframe).unwrap()
     }
 
-    fn open_times(candles: &[Candle]) -> Vec<i64> {
-        candles
-            .iter()
-            .map(|candle| (candle.open_time_ms - T0_MS) / MINUTE_MS)
-            .collect()
-    }
-
-    type Client = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
     async fn connect(mock: &MockBinance, streams: &str) -> Client {
-        let url = format!("{}/stream?streams={streams}", mock.ws_url);
-        let (client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        client
+        test_client::connect(&format!("{}/stream?streams={streams}", mock.ws_url)).await
     }
 
-    /// The next text frame, or None when the connection ended.
-    async fn next_text(client: &mut Client) -> Option<String> {
-        loop {
-            let message = tokio::time::timeout(Duration::from_secs(5), client.next())
-                .await
-                .expect("a frame within 5 s");
-            match message {
-                Some(Ok(tungstenite::Message::Text(text))) => return Some(text.to_string()),
-                Some(Ok(tungstenite::Message::Close(_))) | Some(Err(_)) | None => return None,
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// (symbol, minute index, closed) of a kline frame.
     async fn next_kline(client: &mut Client) -> (String, i64, bool) {
-        let text = next_text(client).await.expect("an open stream");
-        match Binance.parse_stream_frame(&text).unwrap() {
-            StreamFrame::Klines(klines) => {
-                let kline = &klines[0];
-                let index = (kline.kline.candle.open_time_ms - T0_MS) / MINUTE_MS;
-                (kline.market_symbol.clone(), index, kline.kline.closed)
-            }
-            StreamFrame::Control => panic!("expected a kline, got {text}"),
-        }
+        test_client::next_kline(&Binance, client).await
     }
 
     #[tokio::test]
