@@ -69,6 +69,8 @@ struct SymbolEntry {
     symbol: Symbol,
     base_timeframe: Option<Timeframe>,
     timeframes: Vec<Timeframe>,
+    /// The history held on the base timeframe: oldest and newest candle.
+    first_open_time_ms: Option<i64>,
     last_open_time_ms: Option<i64>,
     /// `push` (file, HTTP, WebSocket ingest) or the exchange it is followed from.
     source: String,
@@ -157,6 +159,7 @@ fn entry(
             .as_ref()
             .map(|s| s.timeframes.clone())
             .unwrap_or_default(),
+        first_open_time_ms: summary.as_ref().and_then(|s| s.first_open_time_ms),
         last_open_time_ms: summary.and_then(|s| s.last_open_time_ms),
         symbol,
         source,

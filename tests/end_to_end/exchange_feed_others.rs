@@ -263,3 +263,31 @@ async fn binance_and_bybit_at_once_each_store_their_own_series() {
         "every timeframe fetched from Bybit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_flags_choose_the_exchange_with_its_own_urls_and_the_symbols() {
+    let market = market(&["ETHUSDT"], 41, HISTORY_CANDLES);
+    let cursor_ms = market.start_cursor_ms;
+    let mock = MockBybit::start(market.series.clone()).await;
+    mock.rest_serves_forming(false);
+    mock.publish_until(cursor_ms);
+    // The default exchange stays Binance at an address nobody serves; the flag switches to
+    // Bybit, whose URLs come from its own sub-table, and to the symbols named.
+    let config = format!(
+        "[engine]\nring_capacity = 3000\n[ingest]\nread_limit_max = 5000\n\
+         [exchange]\nrest_url = \"http://127.0.0.1:9\"\nws_url = \"ws://127.0.0.1:9\"\n\
+         history_candles = {HISTORY_CANDLES}\nsymbols = [\"BTCUSDT\"]\n\
+         [exchange.bybit]\nrest_url = {rest:?}\nws_url = {ws:?}\n",
+        rest = mock.rest_url,
+        ws = mock.ws_url,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["--exchange", "bybit", "--symbols", "ETHUSDT"];
+    let server = ServerProcess::start_with_args(dir.path(), &config, &args);
+    wait_for_newest(&server, &["ETHUSDT"], cursor_ms - MINUTE_MS).await;
+    let list = get_json(&client(), &server.url("/api/symbols")).await;
+    assert_eq!(list["count"], 1, "only the flag's symbols: {list}");
+    assert_eq!(list["symbols"][0]["source"], "bybit");
+    let expected = expected(&market, "ETHUSDT", market.base_from_ms, cursor_ms);
+    assert_eq!(stored(&server, "ETHUSDT").await, expected);
+}

@@ -74,7 +74,17 @@ impl ServerProcess {
 
     /// Starts `cryptolens serve` on `data_dir`, which the caller keeps (to restart on it).
     pub fn start_in(data_dir: &std::path::Path, extra_toml: &str) -> ServerProcess {
+        ServerProcess::start_with_args(data_dir, extra_toml, &[])
+    }
+
+    /// Starts `cryptolens serve` on `data_dir` with further flags (`--exchange bybit`, ...).
+    pub fn start_with_args(
+        data_dir: &std::path::Path,
+        extra_toml: &str,
+        args: &[&str],
+    ) -> ServerProcess {
         let mut child = serve_command(data_dir, extra_toml)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -148,7 +148,13 @@ async fn admins_follow_pause_resume_backfill_and_unfollow_symbols() {
         expected(&series["BTCUSDT"], first_ms, cursor_ms),
         "no gap"
     );
-    assert!(feed_of(&server, "BTCUSDT").await["feed"]["backfilled"].as_u64() > Some(0));
+    let entry = feed_of(&server, "BTCUSDT").await;
+    assert!(entry["feed"]["backfilled"].as_u64() > Some(0));
+    assert_eq!(
+        entry["first_open_time_ms"], first_ms,
+        "the history span starts there"
+    );
+    assert_eq!(entry["last_open_time_ms"], cursor_ms);
 
     // A pending order on BTCUSDT keeps it: 409 until the order is cancelled.
     let (status, portfolio) = post(

@@ -26,6 +26,7 @@ pub struct ActorHealth {
     /// Bumped on every change of the actor's state; persistence snapshots when it moved.
     state_version: AtomicU64,
     last_candle_open_time_ms: AtomicI64,
+    first_candle_open_time_ms: AtomicI64,
     last_heartbeat_ms: AtomicI64,
     /// Wall-clock time of the last ingest that appended or replaced a candle.
     last_ingest_at_ms: AtomicI64,
@@ -52,6 +53,8 @@ pub struct ActorHealthView {
     pub patterns_formed: u64,
     pub signals_emitted: u64,
     pub last_candle_open_time_ms: Option<i64>,
+    /// Open time of the oldest base candle held: with the last, the history span.
+    pub first_candle_open_time_ms: Option<i64>,
     pub last_heartbeat_ms: Option<i64>,
     pub last_ingest_at_ms: Option<i64>,
     /// Time the last message waited in the mailbox before it was handled.
@@ -86,6 +89,7 @@ impl ActorHealth {
             signals_emitted: AtomicU64::new(0),
             state_version: AtomicU64::new(0),
             last_candle_open_time_ms: AtomicI64::new(NEVER),
+            first_candle_open_time_ms: AtomicI64::new(NEVER),
             last_heartbeat_ms: AtomicI64::new(NEVER),
             last_ingest_at_ms: AtomicI64::new(NEVER),
             lag_ms: AtomicU64::new(0),
@@ -152,6 +156,12 @@ impl ActorHealth {
         self.state_version.load(Ordering::Acquire)
     }
 
+    /// The oldest base candle held now (it moves as the ring drops or a prepend adds).
+    pub fn record_first_candle(&self, first_open_time_ms: Option<i64>) {
+        self.first_candle_open_time_ms
+            .store(first_open_time_ms.unwrap_or(NEVER), Ordering::Relaxed);
+    }
+
     /// After a restore: the newest candle the snapshot holds.
     pub fn record_restored(&self, last_open_time_ms: Option<i64>) {
         if let Some(open_time_ms) = last_open_time_ms {
@@ -213,6 +223,9 @@ impl ActorHealth {
             signals_emitted: self.signals_emitted.load(Ordering::Relaxed),
             last_candle_open_time_ms: optional(
                 self.last_candle_open_time_ms.load(Ordering::Relaxed),
+            ),
+            first_candle_open_time_ms: optional(
+                self.first_candle_open_time_ms.load(Ordering::Relaxed),
             ),
             last_heartbeat_ms: optional(self.last_heartbeat_ms.load(Ordering::Relaxed)),
             last_ingest_at_ms: optional(self.last_ingest_at_ms.load(Ordering::Relaxed)),

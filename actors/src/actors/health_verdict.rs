@@ -114,6 +114,7 @@ mod tests {
             patterns_formed: 0,
             signals_emitted: 0,
             last_candle_open_time_ms: None,
+            first_candle_open_time_ms: None,
             last_heartbeat_ms,
             last_ingest_at_ms: None,
             lag_ms: 0,

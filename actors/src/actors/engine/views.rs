@@ -53,6 +53,7 @@ impl Engine {
                     timeframes: std::iter::once(view.base_timeframe)
                         .chain(view.base_timeframe.higher())
                         .collect(),
+                    first_open_time_ms: view.first_candle_open_time_ms,
                     last_open_time_ms: view.last_candle_open_time_ms,
                 }
             })

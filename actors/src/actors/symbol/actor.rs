@@ -91,6 +91,7 @@ impl SymbolActor {
         let last_open_time_ms = self.scanner.aggregator().last_open_time_ms();
         self.health
             .record_ingest(&tally, last_open_time_ms, self.clock.now_ms());
+        self.health.record_first_candle(self.first_open_time_ms());
         Ok(IngestReport {
             symbol: self.symbol.clone(),
             timeframe,
@@ -207,17 +208,24 @@ impl SymbolActor {
             self.board.publish(view);
             self.health.record_state_change();
         }
-        let aggregator = self.scanner.aggregator();
-        let base_ring = aggregator.closed(aggregator.base());
+        let first_open_time_ms = self.first_open_time_ms();
+        self.health.record_first_candle(first_open_time_ms);
         Ok(PrependReport {
             symbol: self.symbol.clone(),
             tally,
-            first_open_time_ms: base_ring
-                .and_then(|ring| ring.iter().next())
-                .map(|candle| candle.open_time_ms)
-                .or(aggregator.last_open_time_ms()),
-            last_open_time_ms: aggregator.last_open_time_ms(),
+            first_open_time_ms,
+            last_open_time_ms: self.scanner.aggregator().last_open_time_ms(),
         })
+    }
+
+    /// The oldest base candle held, closed or (alone) open.
+    fn first_open_time_ms(&self) -> Option<i64> {
+        let aggregator = self.scanner.aggregator();
+        aggregator
+            .closed(aggregator.base())
+            .and_then(|ring| ring.iter().next())
+            .map(|candle| candle.open_time_ms)
+            .or(aggregator.last_open_time_ms())
     }
 
     /// Re-evaluates signals on the current state; returns how many signal events that caused.
@@ -258,6 +266,8 @@ impl Actor for SymbolActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.health.record_heartbeat(self.clock.now_ms());
+        // A restored actor starts with its history.
+        self.health.record_first_candle(self.first_open_time_ms());
         ctx.run_interval(self.heartbeat_interval, |actor, _| {
             actor.health.record_heartbeat(actor.clock.now_ms())
         });

@@ -95,6 +95,8 @@ pub struct SymbolSummary {
     pub symbol: Symbol,
     pub base_timeframe: Timeframe,
     pub timeframes: Vec<Timeframe>,
+    /// The span of base candles held: oldest and newest open times.
+    pub first_open_time_ms: Option<i64>,
     pub last_open_time_ms: Option<i64>,
 }
 
