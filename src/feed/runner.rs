@@ -120,6 +120,10 @@ impl Running {
         self.task.status.update(&symbol, |feed| {
             feed.market_symbol = Some(instrument.market_symbol.clone())
         });
+        // Levels of a symbol the feed creates round to its exchange's tick.
+        self.task
+            .engine
+            .set_tick_size(&symbol, instrument.tick_size);
         match self.start_series(&symbol, &instrument).await {
             Ok(series) => {
                 self.task.status.update(&symbol, |feed| {

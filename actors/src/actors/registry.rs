@@ -27,6 +27,8 @@ pub struct Registry {
     events: broadcast::Sender<MarketEvent>,
     clock: SharedClock,
     exit_wakeups: Arc<ExitWakeups>,
+    /// Ticks of symbols not yet created, from their exchange.
+    tick_sizes: RwLock<HashMap<Symbol, rust_decimal::Decimal>>,
 }
 
 impl Registry {
@@ -48,6 +50,7 @@ impl Registry {
             events,
             clock,
             exit_wakeups,
+            tick_sizes: RwLock::new(HashMap::new()),
         }
     }
 
@@ -79,13 +82,30 @@ impl Registry {
     }
 
     fn spawn(&self, symbol: Symbol, base: Timeframe) -> SymbolHandle {
-        let scanner = SymbolScanner::new(
+        let tick = self
+            .tick_sizes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&symbol)
+            .copied();
+        let scanner = SymbolScanner::with_tick_size(
             symbol,
             base,
             self.settings.ring_capacity,
             Arc::clone(&self.analysis),
+            tick,
         );
         self.spawn_with(scanner)
+    }
+
+    /// The tick `symbol`'s levels use when it is created (an exchange's, for a followed
+    /// symbol); a tick in the analysis settings wins.
+    pub fn set_tick_size(&self, symbol: &Symbol, tick: rust_decimal::Decimal) {
+        let mut ticks = self
+            .tick_sizes
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        ticks.insert(symbol.clone(), tick);
     }
 
     /// Starts the actor of a symbol restored from a snapshot (before ingest opens).

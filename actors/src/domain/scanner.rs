@@ -26,8 +26,21 @@ impl SymbolScanner {
         ring_capacity: usize,
         settings: Arc<AnalysisSettings>,
     ) -> SymbolScanner {
+        SymbolScanner::with_tick_size(symbol, base, ring_capacity, settings, None)
+    }
+
+    /// As [`SymbolScanner::new`], with an exchange's tick for levels when the settings name
+    /// none for the symbol.
+    pub fn with_tick_size(
+        symbol: Symbol,
+        base: Timeframe,
+        ring_capacity: usize,
+        settings: Arc<AnalysisSettings>,
+        tick_fallback: Option<rust_decimal::Decimal>,
+    ) -> SymbolScanner {
         let aggregator = TimeframeAggregator::new(base, ring_capacity);
-        let analysis = SymbolAnalysis::new(symbol, aggregator.timeframes(), settings);
+        let timeframes = aggregator.timeframes();
+        let analysis = SymbolAnalysis::with_tick_size(symbol, timeframes, settings, tick_fallback);
         SymbolScanner {
             aggregator,
             analysis,
@@ -87,7 +100,8 @@ impl SymbolScanner {
         if tally.changed() {
             let symbol = self.analysis.symbol().clone();
             let settings = Arc::clone(self.analysis.settings());
-            self.analysis = replayed(&aggregator, symbol, settings);
+            let tick = self.analysis.tick_size();
+            self.analysis = replayed(&aggregator, symbol, settings, tick);
             self.aggregator = aggregator;
         }
         Ok(tally)
@@ -127,8 +141,10 @@ fn replayed(
     aggregator: &TimeframeAggregator,
     symbol: Symbol,
     settings: Arc<AnalysisSettings>,
+    tick: Option<rust_decimal::Decimal>,
 ) -> SymbolAnalysis {
-    let mut analysis = SymbolAnalysis::new(symbol, aggregator.timeframes(), settings);
+    let timeframes = aggregator.timeframes();
+    let mut analysis = SymbolAnalysis::with_tick_size(symbol, timeframes, settings, tick);
     let mut closed: Vec<ClosedCandle> = aggregator
         .timeframes()
         .flat_map(|timeframe| {

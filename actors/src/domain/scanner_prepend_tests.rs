@@ -93,3 +93,21 @@ fn a_refused_series_leaves_everything_as_it_was() {
     assert!(!duplicates.changed());
     assert_eq!(scanner, before, "nothing written, nothing rebuilt");
 }
+
+#[test]
+fn a_rebuilt_analysis_keeps_the_symbols_tick() {
+    let tick = Some(rust_decimal::Decimal::new(5, 1));
+    let symbol = Symbol::parse("BTCUSDT").unwrap();
+    let settings = Arc::new(AnalysisSettings::default());
+    let mut scanner = SymbolScanner::with_tick_size(symbol, Timeframe::M1, 1_000, settings, tick);
+    let series = walk(Timeframe::M1, DAY_MS, 100, 37);
+    let (mut closed, mut events) = (Vec::new(), AnalysisEvents::default());
+    for candle in &series[50..] {
+        scanner.on_candle(*candle, &mut closed, &mut events);
+    }
+    let tally = scanner
+        .prepend(&[(Timeframe::M1, series[..50].to_vec())])
+        .unwrap();
+    assert!(tally.changed());
+    assert_eq!(scanner.analysis().tick_size(), tick);
+}

@@ -41,6 +41,14 @@ impl Engine {
         handle.ask(request, self.request_timeout_ms()).await?
     }
 
+    /// The tick `symbol`'s levels round to when it is created (its exchange's tick; a tick in
+    /// `[analysis.tick_sizes]` wins). A symbol already held keeps the tick it has.
+    pub fn set_tick_size(&self, symbol: &Symbol, tick: rust_decimal::Decimal) {
+        if tick > rust_decimal::Decimal::ZERO {
+            self.inner.registry.set_tick_size(symbol, tick);
+        }
+    }
+
     /// Candles are taken once restored and until shutdown begins.
     fn check_writable(&self) -> Result<(), EngineError> {
         if !self.inner.accepting.load(Ordering::Acquire) {

@@ -268,3 +268,42 @@ fn a_removed_symbol_is_gone_from_routing_and_from_the_store() {
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn a_new_symbol_takes_its_exchange_tick_unless_the_settings_name_one() {
+    use crate::actors::symbol::TakeSnapshot;
+    use crate::domain::market::aggregator::prepend_tests::walk;
+    use rust_decimal::Decimal;
+    let configured = Symbol::parse("ETHUSDT").unwrap();
+    let mut analysis = AnalysisSettings::default();
+    analysis
+        .tick_sizes
+        .insert("ETHUSDT".into(), Decimal::new(1, 2));
+    let engine = Engine::start(settings(), analysis).unwrap();
+    engine.set_tick_size(&btc(), Decimal::new(5, 1));
+    engine.set_tick_size(&configured, Decimal::new(1, 4));
+    runtime().block_on(async {
+        let mut ticks = Vec::new();
+        for symbol in [btc(), configured.clone()] {
+            let candles = walk(Timeframe::M1, 0, 5, 1);
+            engine
+                .ingest(&symbol, Timeframe::M1, candles)
+                .await
+                .unwrap();
+            let copy = engine
+                .handle(&symbol)
+                .unwrap()
+                .addr
+                .send(TakeSnapshot)
+                .await
+                .unwrap();
+            ticks.push(copy.scanner.analysis().tick_size());
+        }
+        let expected = vec![Some(Decimal::new(5, 1)), Some(Decimal::new(1, 2))];
+        assert_eq!(
+            ticks, expected,
+            "the exchange's tick; the settings' when named"
+        );
+        engine.shutdown().await;
+    });
+}

@@ -76,6 +76,11 @@ impl PatternEngine {
         self.timeframe
     }
 
+    /// The tick levels are rounded to, if one is set (else the finest precision seen).
+    pub fn tick_size(&self) -> Option<Decimal> {
+        self.tick_size
+    }
+
     /// The last closed candle and its indicator values.
     pub fn latest(&self) -> Option<(&Candle, &IndicatorValues)> {
         self.last_candle

@@ -4,6 +4,7 @@
 use super::signals::{SignalBook, SignalEvent, SignalHistory, TimeframeVote};
 use super::{AnalysisSettings, Direction, PatternEngine, PatternEvent};
 use crate::domain::market::{ClosedCandle, Symbol, Timeframe};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -59,7 +60,19 @@ impl SymbolAnalysis {
         timeframes: impl Iterator<Item = Timeframe>,
         settings: Arc<AnalysisSettings>,
     ) -> SymbolAnalysis {
-        let tick_size = settings.tick_sizes.get(symbol.as_str()).copied();
+        SymbolAnalysis::with_tick_size(symbol, timeframes, settings, None)
+    }
+
+    /// As [`SymbolAnalysis::new`], with `tick_fallback` (an exchange's tick) used when the
+    /// settings name no tick for the symbol.
+    pub fn with_tick_size(
+        symbol: Symbol,
+        timeframes: impl Iterator<Item = Timeframe>,
+        settings: Arc<AnalysisSettings>,
+        tick_fallback: Option<Decimal>,
+    ) -> SymbolAnalysis {
+        let configured = settings.tick_sizes.get(symbol.as_str()).copied();
+        let tick_size = configured.or(tick_fallback);
         let engines = timeframes
             .map(|timeframe| PatternEngine::new(timeframe, &settings, tick_size))
             .collect();
@@ -81,6 +94,11 @@ impl SymbolAnalysis {
 
     pub fn settings(&self) -> &Arc<AnalysisSettings> {
         &self.settings
+    }
+
+    /// The tick the symbol's levels are rounded to, if one is set.
+    pub fn tick_size(&self) -> Option<Decimal> {
+        self.engines.first().and_then(PatternEngine::tick_size)
     }
 
     pub fn engine(&self, timeframe: Timeframe) -> Option<&PatternEngine> {
