@@ -176,14 +176,13 @@ impl RestClient {
                 Retry::Never(error)
             });
         }
-        if let Some(used) = used_weight {
-            if used * 100 >= BINANCE_WEIGHT_PER_MINUTE * WEIGHT_PAUSE_PERCENT {
-                tracing::warn!(
-                    used,
-                    "request weight near the limit; pausing to the next minute"
-                );
-                tokio::time::sleep(until_next_minute()).await;
-            }
+        if let Some(pause) = used_weight.and_then(|used| weight_pause(used, wall_clock_ms())) {
+            tracing::warn!(
+                used = used_weight,
+                pause_ms = pause.as_millis() as u64,
+                "request weight near the limit; pausing to the next minute"
+            );
+            tokio::time::sleep(pause).await;
         }
         Ok(body)
     }
@@ -217,10 +216,22 @@ fn used_weight(headers: &reqwest::header::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn until_next_minute() -> Duration {
-    let now_ms = chrono::Utc::now().timestamp_millis();
+/// The exchange's weight budget is per wall-clock minute (its clock, not the server's
+/// injectable one).
+fn wall_clock_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// How long to wait after an answer reporting `used` weight this minute: past 90% of
+/// Binance's 6,000 per minute, until just after the minute ends; else not at all.
+fn weight_pause(used: u64, now_ms: i64) -> Option<Duration> {
+    if used * 100 < BINANCE_WEIGHT_PER_MINUTE * WEIGHT_PAUSE_PERCENT {
+        return None;
+    }
     let into_minute_ms = now_ms.rem_euclid(60_000);
-    Duration::from_millis((60_000 - into_minute_ms) as u64 + 100)
+    Some(Duration::from_millis(
+        (60_000 - into_minute_ms) as u64 + 100,
+    ))
 }
 
 #[cfg(test)]
@@ -247,8 +258,16 @@ mod tests {
     }
 
     #[test]
-    fn the_next_minute_is_at_most_a_minute_away() {
-        let wait = until_next_minute();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(60_100));
+    fn past_ninety_percent_of_the_weight_the_client_waits_for_the_next_minute() {
+        let at_ms = 1_700_000_040_000 + 40_000; // 40 s into a minute
+        assert_eq!(weight_pause(5_399, at_ms), None);
+        assert_eq!(
+            weight_pause(5_400, at_ms),
+            Some(Duration::from_millis(20_100))
+        );
+        assert_eq!(
+            weight_pause(6_000, at_ms + 19_000),
+            Some(Duration::from_millis(1_100))
+        );
     }
 }
