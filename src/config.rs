@@ -265,6 +265,29 @@ mod tests {
     }
 
     #[test]
+    fn the_exchange_section_takes_symbols_and_urls_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("CRYPTOLENS_EXCHANGE__SYMBOLS", "BTCUSDT, bybit:ETHUSDT");
+            jail.set_env("CRYPTOLENS_EXCHANGE__REST_URL", "http://127.0.0.1:1");
+            jail.set_env("CRYPTOLENS_EXCHANGE__BYBIT__WS_URL", "ws://127.0.0.1:2");
+            let settings = Settings::load(None, &FlagOverrides::default()).unwrap();
+            let exchange = &settings.exchange;
+            assert_eq!(exchange.symbols, ["BTCUSDT", "bybit:ETHUSDT"]);
+            assert_eq!(exchange.rest_url, "http://127.0.0.1:1");
+            assert_eq!(exchange.bybit.ws_url, "ws://127.0.0.1:2");
+            let groups = exchange.by_exchange().unwrap();
+            assert_eq!(groups.len(), 2, "{groups:?}");
+            jail.set_env("CRYPTOLENS_EXCHANGE__SYMBOLS", "ftx:BTCUSDT");
+            let refused = Settings::load(None, &FlagOverrides::default()).unwrap_err();
+            assert!(
+                refused.to_string().contains("unknown exchange"),
+                "{refused}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn environment_beats_the_file_and_flags_beat_the_environment() {
         Jail::expect_with(|jail| {
             jail.create_file(
