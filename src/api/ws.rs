@@ -4,6 +4,7 @@
 //! slowed down rather than queued without bound.
 
 use super::candles::ingest_batch;
+use super::error::ApiError;
 use super::gate::{credentials, recheck, Credentials};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
@@ -11,11 +12,12 @@ use crate::auth::Role;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use warp::filters::ws::{Message, WebSocket, Ws};
+use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    warp::path!("api" / "ws" / "ingest")
+    let upgrade = warp::path!("api" / "ws" / "ingest")
         .and(warp::ws())
         .and(credentials())
         .and(with_state(state))
@@ -23,7 +25,22 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
             ws.max_message_size(state.ws_message_limit_bytes)
                 .on_upgrade(move |socket| session(socket, credentials, state))
                 .into_response()
-        })
+        });
+    // A plain GET (no WebSocket upgrade) is the client's mistake: 426 naming what is missing.
+    let plain = warp::path!("api" / "ws" / "ingest")
+        .and(warp::get())
+        .and(with_state(state))
+        .map(|state: AppState| {
+            ApiError::Rejected {
+                status: StatusCode::UPGRADE_REQUIRED,
+                code: "upgrade_required",
+                message: "this route speaks WebSocket: send `Connection: Upgrade` and \
+                          `Upgrade: websocket`"
+                    .into(),
+            }
+            .into_response(state.ingest.retry_after_s)
+        });
+    upgrade.or(plain).unify()
 }
 
 /// Each message is checked like a request: credentials revoked, expired or demoted since

@@ -444,3 +444,22 @@ async fn metrics_need_the_configured_token_and_count_requests_by_route() {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn the_websocket_route_without_an_upgrade_answers_426() {
+    let server = ServerProcess::start("");
+    let response = client()
+        .get(server.url("/api/ws/ingest"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 426);
+    let body: serde_json::Value = response.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], "upgrade_required", "{body}");
+    let anonymous = anonymous_client()
+        .get(server.url("/api/ws/ingest"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(anonymous.status().as_u16(), 401, "credentials first");
+}
