@@ -3,6 +3,7 @@
 //! exchange), `DELETE /api/symbols/{symbol}` (stop following and remove it), pause, resume
 //! and backfill.
 
+use super::candles::parse_path_symbol;
 use super::error::ApiError;
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
@@ -96,7 +97,7 @@ struct FeedEntry {
 
 fn list(state: &AppState) -> serde_json::Value {
     let now_ms = state.clock.now_ms();
-    let stale_after = state.feed.stale_after_intervals();
+    let stale_after = state.feed.status.stale_limit();
     let mut feeds = state.feed.status.all();
     let mut entries: Vec<SymbolEntry> = state
         .engine
@@ -184,14 +185,10 @@ fn follow(body: &[u8], state: &AppState) -> Result<serde_json::Value, ApiError> 
     )
 }
 
-fn symbol_in_path(text: &str) -> Result<Symbol, ApiError> {
-    Symbol::parse(text).map_err(|error| ApiError::invalid_field("symbol", error.to_string()))
-}
-
 /// Stops following `symbol` and removes it: its actor, candles, analysis and stored snapshot.
 /// Refused with 409 while a portfolio has an open position or a pending order on it.
 async fn remove(text: &str, state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let symbol = symbol_in_path(text)?;
+    let symbol = parse_path_symbol(text)?;
     let held = state.engine.analysis_view(&symbol).is_ok();
     if !held && !state.feed.follows(&symbol) {
         return Err(ApiError::NotFound(format!(
@@ -233,7 +230,7 @@ async fn portfolios_trading(symbol: &Symbol, state: &AppState) -> Result<Vec<u64
 }
 
 fn set_paused(text: &str, paused: bool, state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let symbol = symbol_in_path(text)?;
+    let symbol = parse_path_symbol(text)?;
     state.feed.set_paused(&symbol, paused)?;
     Ok(json!({"symbol": symbol, "paused": paused}))
 }
@@ -246,12 +243,15 @@ pub(super) struct BackfillRequest {
 }
 
 fn backfill(text: &str, body: &[u8], state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let symbol = symbol_in_path(text)?;
+    let symbol = parse_path_symbol(text)?;
     let request: BackfillRequest = parse_json(body, "backfill request")?;
     let since_ms = parse_since_ms(&request.since)
         .map_err(|message| ApiError::invalid_field("since", message))?;
-    if since_ms >= state.clock.now_ms() {
-        return Err(ApiError::invalid_field("since", "must be in the past"));
+    if !(0..state.clock.now_ms()).contains(&since_ms) {
+        return Err(ApiError::invalid_field(
+            "since",
+            "must be in the past, from 1970 on",
+        ));
     }
     state.feed.start_backfill(&symbol, since_ms)?;
     Ok(json!({"symbol": symbol, "since_ms": since_ms, "backfill": "started"}))

@@ -82,10 +82,6 @@ impl FeedHandle {
         self.settings.kind
     }
 
-    pub fn stale_after_intervals(&self) -> u32 {
-        self.settings.stale_after_intervals
-    }
-
     /// Whether `symbol` is followed from an exchange.
     pub fn follows(&self, symbol: &Symbol) -> bool {
         self.status.get(symbol).is_some()

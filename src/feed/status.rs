@@ -165,7 +165,8 @@ impl FeedStatus {
             .is_some_and(|feed| feed.paused)
     }
 
-    fn stale_limit(&self) -> u32 {
+    /// Base intervals without a closed candle after which a followed symbol is stale.
+    pub fn stale_limit(&self) -> u32 {
         u32::try_from(self.stale_after_intervals.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
     }
 

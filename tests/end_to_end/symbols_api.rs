@@ -108,6 +108,11 @@ async fn admins_follow_pause_resume_backfill_and_unfollow_symbols() {
         (status, answer["error"]["field"].as_str()),
         (400, Some("since"))
     );
+    let (status, answer) = post(&server, path, json!({"since": "-5"})).await;
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("since"))
+    );
     let (status, answer) = post(
         &server,
         "/api/symbols/SOLUSDT/backfill",
