@@ -27,6 +27,18 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     #[serde(default)]
     pub trading: crate::trading_settings::TradingSettings,
+    pub stream: crate::api::StreamSettings,
+    #[serde(default)]
+    pub web: WebSettings,
+}
+
+/// The dashboard.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Serve the dashboard's files from this folder (read on every request) instead of the
+    /// copy built into the binary: for working on the dashboard. Unset in production.
+    pub assets_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -16,3 +16,4 @@ pub mod store_commands;
 pub mod telemetry;
 pub mod trading_settings;
 pub mod user_commands;
+pub mod web;

@@ -104,6 +104,47 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
     Ok((listener, local_addr))
 }
 
+/// What [`app_state`] takes from start-up besides the settings.
+struct StateParts<'a> {
+    engine: &'a Engine,
+    clock: cryptolens_actors::clock::SharedClock,
+    ready: Arc<AtomicBool>,
+    shutting_down: watch::Receiver<bool>,
+    metrics_token: &'a str,
+    auth: Auth,
+}
+
+/// The state every request handler gets.
+fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, ServeError> {
+    let StateParts {
+        engine,
+        clock,
+        ready,
+        shutting_down,
+        metrics_token,
+        auth,
+    } = parts;
+    Ok(AppState {
+        engine: engine.clone(),
+        clock,
+        ingest: settings.ingest.clone(),
+        body_limit_bytes: settings.server.body_limit_bytes,
+        ws_message_limit_bytes: settings.server.ws_message_limit_bytes,
+        ready,
+        feed: crate::feed::FeedHandle::new(engine, &settings.exchange, shutting_down.clone()),
+        shutting_down,
+        metrics: Arc::new(api::metrics::Metrics::new()?),
+        metrics_token: Arc::from(metrics_token),
+        auth,
+        limits: Arc::new(RateLimits::new(&settings.rate_limits)),
+        anonymous_viewer: settings.auth.anonymous_viewer,
+        trading: Arc::new(settings.trading.clone()),
+        web: crate::web::WebAssets::new(settings.web.assets_dir.clone()),
+        secure_cookies: settings.server.tls_terminated_by_proxy,
+        stream: api::StreamHub::new(settings.stream.clone()),
+    })
+}
+
 impl Server {
     /// Opens the store, binds, starts the engine, restores every stored symbol (the API
     /// answers meanwhile, `ready` says 503 and ingest 503), loads demo data if asked, then
@@ -129,22 +170,16 @@ impl Server {
         )?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
-        let state = AppState {
-            engine: engine.clone(),
+        let parts = StateParts {
+            engine: &engine,
             clock: Arc::clone(&options.clock),
-            ingest: settings.ingest.clone(),
-            body_limit_bytes: settings.server.body_limit_bytes,
-            ws_message_limit_bytes: settings.server.ws_message_limit_bytes,
             ready: Arc::clone(&ready),
             shutting_down: shutting_down.clone(),
-            metrics: Arc::new(api::metrics::Metrics::new()?),
-            metrics_token: Arc::from(metrics_token.as_str()),
+            metrics_token: &metrics_token,
             auth,
-            limits: Arc::new(RateLimits::new(&settings.rate_limits)),
-            anonymous_viewer: settings.auth.anonymous_viewer,
-            trading: Arc::new(settings.trading.clone()),
-            feed: crate::feed::FeedHandle::new(&engine, &settings.exchange, shutting_down.clone()),
         };
+        let state = app_state(settings, parts)?;
+        tokio::spawn(api::run_hub(state.clone()));
         spawn_maintenance(&state, settings, shutting_down.clone());
         let mut stop_accepting = shutting_down.clone();
         let http_task = tokio::spawn(

@@ -109,15 +109,21 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/api/health/ready", Access::Public)
         .says("Readiness: restored and accepting (503 while starting or stopping)"),
     route("GET", "/api/openapi.json", Access::Public).says("This API description"),
+    route("GET", "/", Access::Public).says("The dashboard (a web page; log in there)"),
+    route("GET", "/assets/{build}/{file}", Access::Public)
+        .says("The dashboard's files, cached for good under the build's hash"),
     route("POST", "/api/auth/login", Access::Public)
-        .says("Log in; returns a session token")
+        .says("Log in; returns a session token, or with `cookie` sets a session cookie")
         .class(RateClass::Login)
         .body("Login"),
     route("POST", "/api/auth/logout", VIEWER).says("End the calling session"),
     route("POST", "/api/auth/password", VIEWER)
         .says("Change one's own password; ends all of one's sessions")
         .body("ChangePassword"),
-    route("GET", "/api/auth/me", VIEWER).says("Who the credentials act for"),
+    route("GET", "/api/auth/me", VIEWER)
+        .says("Who the credentials act for (and a cookie session's CSRF token)"),
+    route("GET", "/api/stream", VIEWER)
+        .says("WebSocket of live events (candles, patterns, signals, trades, health)"),
     route("GET", "/api/keys", TRADER).says("API keys one may see, with last use"),
     route("POST", "/api/keys", TRADER)
         .says("Create an API key (shown once)")
@@ -187,6 +193,9 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Open a trade")
         .body("OpenTrade")
         .created(),
+    route("POST", "/api/portfolios/{id}/trades/preview", TRADER)
+        .says("What opening this trade would do now (sizing, cash), without doing it")
+        .body("OpenTrade"),
     route("PATCH", "/api/portfolios/{id}/trades/{trade}", TRADER)
         .says("Amend a trade's stop and targets")
         .body("AmendTrade"),

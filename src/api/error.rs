@@ -92,6 +92,17 @@ struct ErrorBody<'a> {
 const OUT_OF_RANGE: &str = "out_of_range";
 
 impl ApiError {
+    /// A plain request to a route that speaks WebSocket: 426 naming what is missing.
+    pub fn upgrade_required() -> ApiError {
+        ApiError::Rejected {
+            status: StatusCode::UPGRADE_REQUIRED,
+            code: "upgrade_required",
+            message: "this route speaks WebSocket: send `Connection: Upgrade` and \
+                      `Upgrade: websocket`"
+                .into(),
+        }
+    }
+
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::Invalid {
             code: "invalid_input",

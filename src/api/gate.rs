@@ -12,6 +12,7 @@
 
 use super::access::{self, Access, RouteSpec};
 use super::answer::Answer;
+use super::browser_session::{check_csrf, CSRF_HEADER, SESSION_COOKIE};
 use super::error::{ApiError, Denied};
 use super::rate_limit::RateClass;
 use super::{with_state, AppState};
@@ -78,7 +79,10 @@ pub fn gate(state: &AppState) -> impl Filter<Extract = (Admitted,), Error = Reje
 pub fn refuse_anonymous() -> impl Filter<Extract = (), Error = Rejection> + Clone {
     credentials()
         .and_then(|credentials: Credentials| async move {
-            if credentials.api_key.is_none() && credentials.authorization.is_none() {
+            if credentials.api_key.is_none()
+                && credentials.authorization.is_none()
+                && credentials.session_cookie.is_none()
+            {
                 Err(warp::reject::custom(Denied(ApiError::Unauthorized)))
             } else {
                 Ok(())
@@ -293,15 +297,34 @@ fn owned_portfolio(
 pub struct Credentials {
     api_key: Option<String>,
     authorization: Option<String>,
+    /// The browser session cookie; used only when no credential header is sent.
+    session_cookie: Option<String>,
+    csrf_token: Option<String>,
+}
+
+impl Credentials {
+    /// The session token of a request authenticated by its cookie alone.
+    pub fn cookie_session(&self) -> Option<&str> {
+        match (&self.api_key, &self.authorization) {
+            (None, None) => self.session_cookie.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 pub fn credentials() -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
     warp::header::optional::<String>(API_KEY_HEADER)
         .and(warp::header::optional::<String>("authorization"))
-        .map(|api_key, authorization| Credentials {
-            api_key,
-            authorization,
-        })
+        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(warp::header::optional::<String>(CSRF_HEADER))
+        .map(
+            |api_key, authorization, session_cookie, csrf_token| Credentials {
+                api_key,
+                authorization,
+                session_cookie,
+                csrf_token,
+            },
+        )
 }
 
 fn admit(
@@ -322,6 +345,9 @@ fn admit(
             return Err(error);
         }
     };
+    if let (Some(_), Some(session)) = (&principal, credentials.cookie_session()) {
+        check_csrf(method, session, credentials.csrf_token.as_deref())?;
+    }
     let route = access::classify(method.as_str(), path).ok_or(match principal {
         Some(_) => ApiError::NotFound("no such route".into()),
         None => ApiError::Unauthorized,
@@ -414,6 +440,11 @@ fn identify(credentials: &Credentials, state: &AppState) -> Result<Option<Princi
         if credentials.api_key.is_none() && is_metrics_token(token, &state.metrics_token) {
             return Ok(Some(Principal::metrics_scraper()));
         }
+    }
+    if let Some(token) = credentials.cookie_session() {
+        // A cookie left from an ended session is no credential: the page still loads (and
+        // asks to log in) instead of every request failing with it.
+        return Ok(state.auth.authenticate(None, Some(token)).ok().flatten());
     }
     Ok(state
         .auth

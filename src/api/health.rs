@@ -51,7 +51,7 @@ fn actors(state: &AppState) -> serde_json::Value {
 }
 
 /// The verdict of [`HealthReports::verdict`] with the reports it was decided from.
-fn overall_health(state: &AppState) -> serde_json::Value {
+pub(super) fn overall_health(state: &AppState) -> serde_json::Value {
     let now_ms = state.clock.now_ms();
     let problems = state.engine.store_problems();
     let persistence = state.engine.persistence();

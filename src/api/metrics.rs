@@ -33,6 +33,8 @@ pub struct Metrics {
     auth_failures: IntCounter,
     rate_limited: IntCounter,
     credential_checks: IntCounter,
+    stream_clients: IntGauge,
+    stream_dropped: IntCounter,
     engine: Vec<(IntGauge, ReadFigure)>,
 }
 
@@ -213,6 +215,16 @@ impl Metrics {
         )?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(credential_checks.clone()))?;
+        let stream_clients = IntGauge::new(
+            "cryptolens_stream_clients",
+            "Clients connected to /api/stream",
+        )?;
+        let stream_dropped = IntCounter::new(
+            "cryptolens_stream_clients_dropped_total",
+            "Stream clients disconnected for not keeping up",
+        )?;
+        registry.register(Box::new(stream_clients.clone()))?;
+        registry.register(Box::new(stream_dropped.clone()))?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -226,6 +238,8 @@ impl Metrics {
             auth_failures,
             rate_limited,
             credential_checks,
+            stream_clients,
+            stream_dropped,
             engine,
         })
     }
@@ -236,6 +250,15 @@ impl Metrics {
 
     pub fn count_rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// A stream client connected (`+1`) or left (`-1`).
+    pub fn count_stream_clients(&self, change: i64) {
+        self.stream_clients.add(change);
+    }
+
+    pub fn count_stream_dropped(&self) {
+        self.stream_dropped.inc();
     }
 
     pub fn count_credential_check(&self) {

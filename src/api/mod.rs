@@ -8,7 +8,9 @@
 
 pub mod access;
 mod answer;
+pub mod browser_session;
 mod candles;
+mod dashboard;
 pub mod error;
 mod gate;
 mod health;
@@ -28,12 +30,14 @@ mod query;
 pub mod rate_limit;
 mod sessions;
 mod signals;
+mod stream;
 mod symbols;
 mod users;
 mod ws;
 
 use answer::Answer;
 pub use gate::API_KEY_HEADER;
+pub use stream::{run_hub, StreamHub, StreamSettings};
 pub use users::users_json;
 
 use crate::auth::Auth;
@@ -71,6 +75,12 @@ pub struct AppState {
     pub trading: Arc<crate::trading_settings::TradingSettings>,
     /// The exchange feed: followed symbols, their state and staleness.
     pub feed: crate::feed::FeedHandle,
+    /// The dashboard's files.
+    pub web: crate::web::WebAssets,
+    /// Clients come over HTTPS: session cookies are `Secure`.
+    pub secure_cookies: bool,
+    /// Live events for `/api/stream`, rendered once for every client.
+    pub stream: stream::StreamHub,
 }
 
 impl AppState {
@@ -131,6 +141,8 @@ fn route_table(state: &AppState) -> impl Filter<Extract = (Response,), Error = I
 /// are [`Answer::Ready`] as they are.
 fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::Rejection> + Clone {
     health::routes(state)
+        .or(dashboard::routes(state))
+        .unify()
         .or(symbols::routes(state))
         .unify()
         .or(candles::routes(state))
@@ -146,6 +158,10 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(indicators::routes(state))
         .unify()
         .map(Answer::Ready)
+        // Boxed to keep the filter's type (and the compiler's work on it) bounded.
+        .boxed()
+        .or(stream::routes(state).boxed())
+        .unify()
         .or(portfolios::routes(state))
         .unify()
         .or(metrics::routes(state).map(Answer::Ready))

@@ -42,6 +42,8 @@ pub fn document() -> Value {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "session": {"type": "http", "scheme": "bearer",
                             "description": "A session token, or the metrics token for /metrics and /api/actors"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": super::browser_session::SESSION_COOKIE,
+                           "description": "The dashboard's session cookie; requests other than GET must also send X-CSRF-Token (from login or GET /api/auth/me)"},
             },
             "schemas": schemas(),
             "responses": {
@@ -82,7 +84,7 @@ fn operation(route: &RouteSpec) -> Value {
     });
     operation["security"] = match route.access {
         Access::Public => json!([]),
-        _ => json!([{"apiKey": []}, {"session": []}]),
+        _ => json!([{"apiKey": []}, {"session": []}, {"cookie": []}]),
     };
     if let Some(schema) = route.body {
         operation["requestBody"] = json!({
@@ -147,7 +149,8 @@ fn schemas() -> Value {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": text, "message": text, "field": {"type": "string", "nullable": true}},
         }}},
-        "Login": object(&["username", "password"], json!({"username": text, "password": text})),
+        "Login": object(&["username", "password"], json!({"username": text, "password": text,
+            "cookie": {"type": "boolean", "description": "set an HttpOnly session cookie (the dashboard) instead of returning the token"}})),
         "ChangePassword": object(&["current_password", "new_password"],
             json!({"current_password": text, "new_password": text})),
         "CreateApiKey": object(&["name"], json!({"name": text, "role": role, "expires_at": time_ms})),

@@ -1,15 +1,18 @@
 //! Login, logout, one's own password, and who one is.
 
 use super::answer::Answer;
+use super::browser_session::{clear_cookie, csrf_token, set_cookie};
 use super::error::ApiError;
-use super::gate::{caller_route, no_input};
+use super::gate::{caller_route, credentials, no_input, Credentials};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
 use crate::auth::Principal;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use warp::{Filter, Rejection};
+use warp::http::header::SET_COOKIE;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
 
 /// Credentials are small; anything larger is refused with 413 before it is read.
 pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
@@ -19,6 +22,9 @@ pub const BODY_LIMIT_BYTES: u64 = 4 * 1024;
 pub struct Login {
     pub username: String,
     pub password: String,
+    /// A browser login: the token goes into an HttpOnly cookie, never into the answer.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,13 +40,24 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .and(optional_body(BODY_LIMIT_BYTES))
         .and(with_state(state))
         .then(|body: Bytes, state: AppState| async move {
-            Answer::Ready(respond(login(&body, &state).await, &state))
+            Answer::Ready(match login(&body, &state).await {
+                Ok(answer) => answer,
+                Err(error) => respond::<Value>(Err(error), &state),
+            })
         });
     let logout = caller_route(
         warp::path!("api" / "auth" / "logout").and(warp::post()),
         no_input(),
         state,
-        |caller, (), state| async move { respond(logout(&caller, &state).await, &state) },
+        |caller, (), state| async move {
+            let mut response = respond(logout(&caller, &state).await, &state);
+            if response.status().is_success() {
+                response
+                    .headers_mut()
+                    .insert(SET_COOKIE, clear_cookie(state.secure_cookies));
+            }
+            response
+        },
     );
     let password = caller_route(
         warp::path!("api" / "auth" / "password").and(warp::post()),
@@ -52,27 +69,55 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
     );
     let me = caller_route(
         warp::path!("api" / "auth" / "me").and(warp::get()),
-        no_input(),
+        credentials(),
         state,
-        |caller, (), state| async move { respond(Ok(me(&caller)), &state) },
+        |caller, credentials: Credentials, state| async move {
+            respond(Ok(me(&caller, credentials.cookie_session())), &state)
+        },
     );
     login.or(logout).unify().or(password).unify().or(me).unify()
 }
 
-async fn login(body: &[u8], state: &AppState) -> Result<Value, ApiError> {
+async fn login(body: &[u8], state: &AppState) -> Result<Response, ApiError> {
     let request: Login = parse_json(body, "login")?;
     let session = state
         .auth
         .login(&request.username, request.password)
         .await
         .inspect_err(|_| state.metrics.count_auth_failure())?;
-    Ok(json!({
-        "token": session.token,
-        "token_type": "Bearer",
+    if !request.cookie {
+        let answer = json!({
+            "token": session.token,
+            "token_type": "Bearer",
+            "username": session.username,
+            "role": session.role,
+            "expires_at": session.expires_ms,
+        });
+        return Ok(warp::reply::json(&answer).into_response());
+    }
+    let answer = json!({
         "username": session.username,
         "role": session.role,
         "expires_at": session.expires_ms,
-    }))
+        "csrf_token": csrf_token(&session.token),
+    });
+    let lasts_ms = session
+        .expires_ms
+        .saturating_sub(state.clock.now_ms())
+        .max(0);
+    let cookie = set_cookie(
+        &session.token,
+        u64::try_from(lasts_ms / 1000).unwrap_or(0),
+        state.secure_cookies,
+    )
+    .ok_or_else(|| ApiError::Rejected {
+        status: warp::http::StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: "the session token does not fit in a cookie".into(),
+    })?;
+    let mut response = warp::reply::json(&answer).into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(response)
 }
 
 async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
@@ -80,9 +125,14 @@ async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError>
     Ok(json!({"logged_out": true}))
 }
 
-/// Who the credentials act for.
-fn me(caller: &Principal) -> Value {
-    json!({"username": &*caller.username, "role": caller.role})
+/// Who the credentials act for; with the session cookie, the session's CSRF token too (a
+/// page reloaded has lost it).
+fn me(caller: &Principal, cookie_session: Option<&str>) -> Value {
+    let mut answer = json!({"username": &*caller.username, "role": caller.role});
+    if let Some(token) = cookie_session {
+        answer["csrf_token"] = json!(csrf_token(token));
+    }
+    answer
 }
 
 async fn change_password(

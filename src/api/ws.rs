@@ -12,7 +12,6 @@ use crate::auth::Role;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use warp::filters::ws::{Message, WebSocket, Ws};
-use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
@@ -31,14 +30,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(warp::get())
         .and(with_state(state))
         .map(|state: AppState| {
-            ApiError::Rejected {
-                status: StatusCode::UPGRADE_REQUIRED,
-                code: "upgrade_required",
-                message: "this route speaks WebSocket: send `Connection: Upgrade` and \
-                          `Upgrade: websocket`"
-                    .into(),
-            }
-            .into_response(state.ingest.retry_after_s)
+            ApiError::upgrade_required().into_response(state.ingest.retry_after_s)
         });
     upgrade.or(plain).unify()
 }

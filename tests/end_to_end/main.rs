@@ -3,6 +3,7 @@
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod dashboard_api;
 mod exchange_feed;
 mod exchange_feed_others;
 mod exit_flood;
@@ -13,6 +14,7 @@ mod golden_indicators;
 mod http_api;
 mod idempotency;
 mod import_cli;
+mod live_stream;
 mod mock_exchange;
 mod one_clock;
 mod orders;

@@ -11,6 +11,13 @@ pub enum MarketEvent {
         timeframe: Timeframe,
         candle: Candle,
     },
+    /// The candle still forming in `timeframe` after an ingest that changed it (a chart's
+    /// live bar); it may change again before it closes.
+    CandleForming {
+        symbol: Symbol,
+        timeframe: Timeframe,
+        candle: Candle,
+    },
     Pattern {
         symbol: Symbol,
         event: PatternEvent,

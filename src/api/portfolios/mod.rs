@@ -21,6 +21,11 @@ mod views;
 
 pub(super) use input::parse_id;
 
+/// A trade as the trade list shows it (without mark or journal), for the live stream.
+pub(super) fn trade_json(trade: &cryptolens_actors::domain::ledger::Trade) -> serde_json::Value {
+    serde_json::to_value(views::TradeJson::new(trade, None, &[])).unwrap_or_default()
+}
+
 use super::answer::Answer;
 use super::gate::{portfolio_route, trade_route, OwnedPortfolio};
 use super::AppState;

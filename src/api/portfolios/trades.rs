@@ -14,7 +14,7 @@ use super::market::trade_fill_price;
 use super::requests::{AddToTrade, AmendTrade, CloseTrade, JournalBody, OpenTrade};
 use super::views::{LedgerEntryJson, TradeJson};
 use super::{open, portfolio_route, trade_route, OwnedPortfolio};
-use cryptolens_actors::actors::portfolio::RequestId;
+use cryptolens_actors::actors::portfolio::{PortfolioError, RequestId};
 use cryptolens_actors::domain::ledger::{Mutation, Outcome};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -27,6 +27,14 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         state,
         |owned: OwnedPortfolio, input: MutationInput, state: AppState| async move {
             respond_created(open_trade(&owned, input, &state).await, &state)
+        },
+    );
+    let preview = portfolio_route(
+        warp::path!("api" / "portfolios" / String / "trades" / "preview").and(warp::post()),
+        mutation_input(),
+        state,
+        |owned: OwnedPortfolio, input: MutationInput, state: AppState| async move {
+            respond(preview_trade(&owned, &input, &state).await, &state)
         },
     );
     let amend = trade_action(
@@ -55,7 +63,9 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         journal_trade,
         state,
     );
-    open.or(amend)
+    open.or(preview)
+        .unify()
+        .or(amend)
         .unify()
         .or(close)
         .unify()
@@ -144,6 +154,22 @@ async fn open_trade(
         open::open_mutation(owned, body, state).await
     })
     .await
+}
+
+/// What opening the trade would do now, applied to a copy of the portfolio: the same answer
+/// as the open (sizing, cash, ledger entries) or the same refusal, and nothing changes.
+async fn preview_trade(
+    owned: &OwnedPortfolio,
+    input: &MutationInput,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let body: OpenTrade = parse_json(&input.body, "trade")?;
+    let mutation = open::open_mutation(owned, body, state).await?;
+    let mut copy = owned.read().await?;
+    let outcome = copy
+        .apply(&mutation, owned.clock.now_ms())
+        .map_err(PortfolioError::Refused)?;
+    Ok(outcome_json(&outcome))
 }
 
 async fn close_trade(

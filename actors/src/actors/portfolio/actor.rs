@@ -18,6 +18,7 @@ use super::messages::{
     EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
 };
 use super::record::{LedgerRecord, OutcomeCheck, RequestId};
+use super::trade_events::{TradeAnnouncer, TradeEvent};
 use super::PortfolioError;
 use crate::domain::ledger::{Outcome, Portfolio};
 use crate::domain::market::{Candle, Symbol};
@@ -25,7 +26,7 @@ use crate::store::{encode, Store};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 type Reply = oneshot::Sender<Result<Outcome, PortfolioError>>;
 
@@ -42,6 +43,7 @@ pub struct PortfolioActor {
     /// at or before it is not evaluated again (in memory: after a restart, exit keys make a
     /// re-evaluation harmless).
     exit_cursors: HashMap<Symbol, i64>,
+    announcer: TradeAnnouncer,
 }
 
 impl PortfolioActor {
@@ -51,8 +53,11 @@ impl PortfolioActor {
         store: Arc<Store>,
         next_seq: u64,
         answers: Answers,
+        trade_events: broadcast::Sender<TradeEvent>,
     ) -> PortfolioActor {
+        let announcer = TradeAnnouncer::new(portfolio.spec().id, trade_events);
         PortfolioActor {
+            announcer,
             portfolio,
             store,
             next_seq,
@@ -109,6 +114,9 @@ impl PortfolioActor {
                 return;
             }
         };
+        if let Ok(outcome) = &applied {
+            self.announcer.changed(seq, &outcome.trade);
+        }
         let result = applied.map_err(PortfolioError::Refused);
         if let Some(request) = request {
             let answer = Answer::to_request(&request, &message.mutation, &result, seq);
@@ -196,6 +204,7 @@ impl PortfolioActor {
                 ctx.stop();
                 return None;
             };
+            self.announcer.changed(seq, &fill.outcome.trade);
             let answer = Answer::to_exit(&fill.mutation, Ok(fill.outcome), seq);
             self.answers.remember_exit(fill.key, answer);
         }
@@ -251,6 +260,7 @@ impl PortfolioActor {
             match result {
                 Ok(()) => {
                     actor.durable_seq = covers;
+                    actor.announcer.durable(covers);
                     let (ready, later): (Vec<_>, Vec<_>) = actor
                         .waiting
                         .drain(..)

@@ -8,6 +8,7 @@ use super::messages::{
     EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
 };
 use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
+use super::trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
 use crate::domain::market::{Candle, Symbol, Timeframe};
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 /// A portfolio as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,7 @@ pub struct PortfolioBook {
     /// Durable mutations acknowledged since start, for metrics.
     mutations: std::sync::atomic::AtomicU64,
     exit_stats: ExitStats,
+    trade_events: broadcast::Sender<TradeEvent>,
 }
 
 /// Exit evaluation counters since start.
@@ -88,6 +90,7 @@ impl PortfolioBook {
             request_timeout,
             mutations: std::sync::atomic::AtomicU64::new(0),
             exit_stats: ExitStats::default(),
+            trade_events: broadcast::channel(TRADE_EVENT_CAPACITY).0,
         };
         let mut problems = Vec::new();
         let mut creations = HashMap::new();
@@ -118,7 +121,13 @@ impl PortfolioBook {
     fn start(&self, portfolio: Portfolio, next_seq: u64, answers: Answers) {
         let spec = portfolio.spec().clone();
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
-        let actor = PortfolioActor::new(portfolio, Arc::clone(&self.store), next_seq, answers);
+        let actor = PortfolioActor::new(
+            portfolio,
+            Arc::clone(&self.store),
+            next_seq,
+            answers,
+            self.trade_events.clone(),
+        );
         let addr = PortfolioActor::start_in_arbiter(&self.shards[shard], |_| actor);
         let entry = PortfolioEntry {
             id: spec.id,
@@ -167,6 +176,11 @@ impl PortfolioBook {
         }
         self.start(portfolio.clone(), 1, Answers::default());
         Ok(portfolio)
+    }
+
+    /// Trades as their changes become durable (see `trade_events.rs`).
+    pub fn subscribe_trades(&self) -> broadcast::Receiver<TradeEvent> {
+        self.trade_events.subscribe()
     }
 
     pub fn list(&self) -> Vec<PortfolioEntry> {

@@ -14,6 +14,7 @@ mod exit_tests;
 mod journal_tests;
 mod messages;
 mod record;
+mod trade_events;
 
 pub use actor::PortfolioActor;
 pub use answers::{KEY_TTL_MS, REQUEST_KEYS_MAX};
@@ -22,3 +23,4 @@ pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
 pub use messages::{EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio};
 pub use record::{LedgerRecord, RequestId};
+pub use trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};

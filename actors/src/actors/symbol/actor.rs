@@ -83,6 +83,9 @@ impl SymbolActor {
             tally.record(outcome);
         }
         self.publish_closed();
+        if tally.appended + tally.replaced > 0 {
+            self.publish_forming();
+        }
         self.queue_exit_candles(base);
         self.publish_analysis();
         if tally.appended + tally.replaced > 0 {
@@ -115,6 +118,23 @@ impl SymbolActor {
             };
             // Slow subscribers are told they lagged by the channel itself; nothing blocks here.
             let _ = self.events.send(event);
+        }
+    }
+
+    /// The forming candle of every timeframe, after an ingest that changed the base series.
+    fn publish_forming(&self) {
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        let aggregator = self.scanner.aggregator();
+        for timeframe in aggregator.timeframes() {
+            if let Some(candle) = aggregator.forming(timeframe) {
+                let _ = self.events.send(MarketEvent::CandleForming {
+                    symbol: self.symbol.clone(),
+                    timeframe,
+                    candle,
+                });
+            }
         }
     }
 
