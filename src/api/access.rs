@@ -122,6 +122,8 @@ pub const ROUTES: &[RouteSpec] = &[
         .body("ChangePassword"),
     route("GET", "/api/auth/me", VIEWER)
         .says("Who the credentials act for (and a cookie session's CSRF token)"),
+    route("GET", "/api/auth/session", Access::Public)
+        .says("Whether the request is logged in, and as whom (the dashboard asks on load)"),
     route("GET", "/api/stream", VIEWER)
         .says("WebSocket of live events (candles, patterns, signals, trades, health)"),
     route("GET", "/api/keys", TRADER).says("API keys one may see, with last use"),

@@ -19,6 +19,8 @@ pub enum Answer {
     Ready(Response),
     /// Acts for the caller the gate admitted.
     ForCaller(Box<dyn FnOnce(Principal) -> CallerFuture + Send>),
+    /// A public route that says something of the caller, if there is one.
+    ForAnyone(Box<dyn FnOnce(Option<Principal>) -> CallerFuture + Send>),
 }
 
 impl Answer {
@@ -38,6 +40,11 @@ impl Answer {
         let handler = match self {
             Answer::Ready(response) => return Ok(response),
             Answer::ForCaller(handler) => handler,
+            Answer::ForAnyone(handler) => {
+                return handler(admitted.into_caller())
+                    .await
+                    .map_err(|error| warp::reject::custom(Denied(error)));
+            }
         };
         let caller = admitted
             .into_caller()
@@ -87,6 +94,24 @@ mod tests {
         });
         let response = answer.run(Admitted::new(Some(trader()))).await;
         assert_eq!(response.expect("answered").status(), StatusCode::ACCEPTED);
+    }
+
+    #[tokio::test]
+    async fn a_public_answer_hears_of_the_caller_if_there_is_one() {
+        let answer = |expected: Option<Principal>| {
+            Answer::ForAnyone(Box::new(move |caller| {
+                Box::pin(async move {
+                    assert_eq!(caller, expected);
+                    Ok(StatusCode::OK.into_response())
+                })
+            }))
+        };
+        let anonymous = answer(None).run(Admitted::new(None)).await;
+        assert_eq!(anonymous.expect("answered").status(), StatusCode::OK);
+        let known = answer(Some(trader()))
+            .run(Admitted::new(Some(trader())))
+            .await;
+        assert_eq!(known.expect("answered").status(), StatusCode::OK);
     }
 
     #[tokio::test]

@@ -75,7 +75,28 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
             respond(Ok(me(&caller, credentials.cookie_session())), &state)
         },
     );
-    login.or(logout).unify().or(password).unify().or(me).unify()
+    // The dashboard asks this on load: logged in or not, it is an answer, not an error.
+    let session = warp::path!("api" / "auth" / "session")
+        .and(warp::get())
+        .and(credentials())
+        .and(with_state(state))
+        .map(|credentials: Credentials, state: AppState| {
+            Answer::ForAnyone(Box::new(move |caller| {
+                Box::pin(async move {
+                    let answer = session_answer(caller.as_ref(), credentials.cookie_session());
+                    Ok(respond(Ok(answer), &state))
+                })
+            }))
+        });
+    login
+        .or(logout)
+        .unify()
+        .or(password)
+        .unify()
+        .or(me)
+        .unify()
+        .or(session)
+        .unify()
 }
 
 async fn login(body: &[u8], state: &AppState) -> Result<Response, ApiError> {
@@ -123,6 +144,18 @@ async fn login(body: &[u8], state: &AppState) -> Result<Response, ApiError> {
 async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError> {
     state.auth.logout(caller).await?;
     Ok(json!({"logged_out": true}))
+}
+
+/// Whether the request is logged in, and as whom.
+fn session_answer(caller: Option<&Principal>, cookie_session: Option<&str>) -> Value {
+    match caller {
+        Some(caller) => {
+            let mut answer = me(caller, cookie_session);
+            answer["authenticated"] = json!(true);
+            answer
+        }
+        None => json!({"authenticated": false}),
+    }
 }
 
 /// Who the credentials act for; with the session cookie, the session's CSRF token too (a

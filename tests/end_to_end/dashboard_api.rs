@@ -213,7 +213,11 @@ async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
         json!({"symbol": "TESTUSD", "side": "long", "risk_percent": "1", "stop_loss": "95"});
     let trades = format!("{base}/api/portfolios/{id}/trades");
     let (status, preview) = post(&http, &format!("{trades}/preview"), None, order.clone()).await;
-    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (status, &preview["would_open"]),
+        (200, &json!(true)),
+        "{preview}"
+    );
     let before: Value = get_json(&http, &format!("{base}/api/portfolios/{id}/ledger")).await;
     assert_eq!(before["entries"], json!([]), "the preview wrote nothing");
     assert_eq!(get_json(&http, &trades).await["trades"], json!([]));
@@ -234,7 +238,12 @@ async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
         json!({"symbol": "TESTUSD", "side": "long", "quantity": "1000000"}),
     )
     .await;
-    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        (status, &refused["would_open"]),
+        (200, &json!(false)),
+        "{refused}"
+    );
+    assert_eq!(refused["error"]["code"], "insufficient_cash", "{refused}");
     let (status, refused) = post(
         &http,
         &format!("{trades}/preview"),
@@ -244,7 +253,17 @@ async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
     .await;
     assert_eq!(
         (status, refused["error"]["field"].as_str()),
-        (400, Some("symbol")),
-        "{refused}"
+        (200, Some("symbol")),
+        "an order the open would refuse is the preview's answer: {refused}"
     );
+    assert_eq!(refused["would_open"], false);
+    // A body that is no order at all is the caller's mistake, as for the open.
+    let (status, refused) = post(
+        &http,
+        &format!("{trades}/preview"),
+        None,
+        json!({"sidе": 1}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
 }

@@ -3,7 +3,9 @@
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod browser;
 mod dashboard_api;
+mod dashboard_browser;
 mod exchange_feed;
 mod exchange_feed_others;
 mod exit_flood;

@@ -106,6 +106,11 @@ impl ServerProcess {
         }
     }
 
+    /// Keeps `dir` (the server's data dir) until the server is dropped.
+    pub fn keep_data_dir(&mut self, dir: tempfile::TempDir) {
+        self._data_dir = Some(dir);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

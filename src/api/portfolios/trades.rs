@@ -156,20 +156,36 @@ async fn open_trade(
     .await
 }
 
-/// What opening the trade would do now, applied to a copy of the portfolio: the same answer
-/// as the open (sizing, cash, ledger entries) or the same refusal, and nothing changes.
+/// What opening the trade would do now, applied to a copy of the portfolio; nothing changes.
+/// A body that is not an order is refused (4xx) as the open would refuse it; an order the
+/// portfolio or the market would refuse is the preview's answer, not its failure:
+/// `{"would_open": false, "error": {..}}`, else `{"would_open": true, ...}` with the open's
+/// answer (sizing, cash, ledger entries).
 async fn preview_trade(
     owned: &OwnedPortfolio,
     input: &MutationInput,
     state: &AppState,
 ) -> Result<Value, ApiError> {
     let body: OpenTrade = parse_json(&input.body, "trade")?;
-    let mutation = open::open_mutation(owned, body, state).await?;
-    let mut copy = owned.read().await?;
-    let outcome = copy
-        .apply(&mutation, owned.clock.now_ms())
-        .map_err(PortfolioError::Refused)?;
-    Ok(outcome_json(&outcome))
+    let applied = async {
+        let mutation = open::open_mutation(owned, body, state).await?;
+        let mut copy = owned.read().await?;
+        copy.apply(&mutation, owned.clock.now_ms())
+            .map_err(|refusal| ApiError::from(PortfolioError::Refused(refusal)))
+    };
+    Ok(match applied.await {
+        Ok(outcome) => {
+            let mut answer = outcome_json(&outcome);
+            answer["would_open"] = json!(true);
+            answer
+        }
+        Err(error) if error.status().is_client_error() => {
+            let mut answer = error.to_json();
+            answer["would_open"] = json!(false);
+            answer
+        }
+        Err(error) => return Err(error),
+    })
 }
 
 async fn close_trade(

@@ -1,4 +1,4 @@
-// Boot and routing: who is logged in (GET /api/auth/me), the login page, the shell (nav, user,
+// Boot and routing: who is logged in (GET /api/auth/session), the login page, the shell (nav, user,
 // live badge, logout) and the hash router that mounts one page at a time.
 
 import { api, ApiError, onUnauthorized, setCsrf } from './api.js';
@@ -242,8 +242,13 @@ async function boot() {
   });
   window.addEventListener('hashchange', route);
   try {
-    const me = await api.get('/api/auth/me');
-    startApp({ username: me.username, role: me.role, csrfToken: me.csrf_token });
+    // Answers 200 logged in or not, so a first visit logs no failed request.
+    const me = await api.get('/api/auth/session');
+    if (me.authenticated) {
+      startApp({ username: me.username, role: me.role, csrfToken: me.csrf_token });
+    } else {
+      showLogin();
+    }
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showLogin();

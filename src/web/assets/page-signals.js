@@ -205,6 +205,12 @@ function openTradeDialog(root, ctx, signal) {
     try {
       const answer = await ctx.api.post(`/api/portfolios/${portfolioId()}/trades/preview`, body());
       if (seq !== previewSeq) return;
+      if (answer.would_open === false) {
+        // The order would be refused (a target already passed, not enough cash, ...).
+        preview.className = 'preview preview-error';
+        replace(preview, errorText(answer.error));
+        return;
+      }
       replace(preview, h('dl', null, previewFigures(answer, decimals).map(([label, value]) => [h('dt', null, label), h('dd', null, value)])));
       previewOk = true;
       submit.disabled = false;
