@@ -67,6 +67,10 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
             .unwrap_or_else(|| panic!("no method after warp::path!({path:?}) in {file:?}"));
             routes.insert((method.to_owned(), format!("/{}", path.join("/"))));
         }
+        // The root (the dashboard's page) cannot be a `warp::path!`.
+        if text.contains("warp::path::end()\n        .and(warp::get())") {
+            routes.insert(("GET".to_owned(), "/".to_owned()));
+        }
     }
     routes
 }

@@ -103,8 +103,10 @@ impl TradeJson {
             status: trade.status,
             quantity: trade.quantity,
             closed_quantity: trade.closed_quantity,
+            // A pending or cancelled order has bought nothing: no average, not zero.
             average_entry_price: trade
                 .average_entry_price()
+                .filter(|average| !average.is_zero())
                 .and_then(|p| Price::new_checked(p.round_dp(DECIMALS_MAX).normalize()).ok()),
             cost_basis: shown(trade.cost_basis),
             fees_paid: shown(trade.fees_paid),

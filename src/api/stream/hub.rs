@@ -8,6 +8,7 @@ use crate::report::{CandleJson, PatternJson, SignalJson};
 use cryptolens_actors::actors::portfolio::TradeEvent;
 use cryptolens_actors::actors::MarketEvent;
 use cryptolens_actors::domain::analysis::{PatternEvent, SignalEvent};
+use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -104,8 +105,8 @@ async fn next_trade(
 
 fn published(
     kind: EventKind,
-    symbol: Option<&cryptolens_actors::domain::market::Symbol>,
-    timeframe: Option<cryptolens_actors::domain::market::Timeframe>,
+    symbol: Option<&Symbol>,
+    timeframe: Option<Timeframe>,
     body: &Value,
 ) -> Published {
     Published {
@@ -125,24 +126,12 @@ fn market_event(event: &MarketEvent, state: &AppState) -> Published {
             symbol,
             timeframe,
             candle,
-        } => published(
-            EventKind::Candle,
-            Some(symbol),
-            Some(*timeframe),
-            &json!({"type": "candle", "symbol": symbol, "timeframe": timeframe,
-                    "candle": CandleJson::new(candle, true)}),
-        ),
+        } => candle_event(symbol, *timeframe, candle, true),
         MarketEvent::CandleForming {
             symbol,
             timeframe,
             candle,
-        } => published(
-            EventKind::Candle,
-            Some(symbol),
-            Some(*timeframe),
-            &json!({"type": "candle", "symbol": symbol, "timeframe": timeframe,
-                    "candle": CandleJson::new(candle, false)}),
-        ),
+        } => candle_event(symbol, *timeframe, candle, false),
         MarketEvent::Pattern { symbol, event } => {
             let (change, pattern) = match event {
                 PatternEvent::Formed(pattern) => ("formed", pattern),
@@ -179,6 +168,16 @@ fn market_event(event: &MarketEvent, state: &AppState) -> Published {
             )
         }
     }
+}
+
+fn candle_event(symbol: &Symbol, timeframe: Timeframe, candle: &Candle, closed: bool) -> Published {
+    published(
+        EventKind::Candle,
+        Some(symbol),
+        Some(timeframe),
+        &json!({"type": "candle", "symbol": symbol, "timeframe": timeframe,
+                "candle": CandleJson::new(candle, closed)}),
+    )
 }
 
 fn trade_event(event: &TradeEvent, state: &AppState) -> Published {

@@ -2,7 +2,7 @@
 //! Money stays exact ([`Money`], checked: an overflow is an error value, never a panic);
 //! ratios (profit factor, R multiples) are Decimal, and win rate and Sharpe are f64.
 
-use super::{LedgerError, Portfolio, Side, Trade, TradeSource};
+use super::{EntryKind, LedgerError, Portfolio, Side, Trade, TradeSource};
 use crate::domain::money::{Money, MoneyError, Price};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -59,7 +59,8 @@ pub fn unrealised(trade: &Trade, mark: Price) -> Result<Money, MoneyError> {
     }
 }
 
-/// Equity after every ledger entry, valuing open positions at cost (realised equity), then
+/// Equity after every ledger entry, valuing open positions at cost (realised equity) and
+/// counting cash held by pending orders, then
 /// a last point valued at the latest prices.
 pub fn equity_curve(
     portfolio: &Portfolio,
@@ -67,15 +68,26 @@ pub fn equity_curve(
     now_ms: i64,
 ) -> Result<Vec<EquityPoint>, LedgerError> {
     let mut open_cost = Money::ZERO;
+    // Cash a pending order holds is still the portfolio's: placing an order moves no equity.
+    let mut held_by_orders = Money::ZERO;
     let mut points = vec![EquityPoint {
         at_ms: portfolio.spec().created_at_ms,
         equity: portfolio.spec().initial_balance,
     }];
     for entry in portfolio.ledger() {
         open_cost = open_cost.checked_add(entry.cost_change)?;
+        if matches!(
+            entry.kind,
+            EntryKind::OrderReserve | EntryKind::OrderRelease
+        ) {
+            held_by_orders = held_by_orders.checked_sub(entry.amount)?;
+        }
         points.push(EquityPoint {
             at_ms: entry.at_ms,
-            equity: entry.cash_after.checked_add(open_cost)?,
+            equity: entry
+                .cash_after
+                .checked_add(open_cost)?
+                .checked_add(held_by_orders)?,
         });
     }
     points.push(EquityPoint {

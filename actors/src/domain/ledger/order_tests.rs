@@ -77,6 +77,22 @@ fn one(text: &str) -> Size {
 }
 
 #[test]
+fn a_pending_order_s_held_cash_is_still_equity_on_the_curve() {
+    let mut held = portfolio("10000", RiskLimits::default());
+    rest(&mut held, Side::Long, OrderKind::Limit, "95", "100", "10").unwrap();
+    let curve = super::analytics::equity_curve(&held, &Default::default(), 5 * MINUTE_MS).unwrap();
+    assert!(
+        curve.iter().all(|point| point.equity == money("10000")),
+        "{curve:?}"
+    );
+    held.on_candle(&btc(), &candle(2, "93", "94", "92", "93"), 3 * MINUTE_MS);
+    let curve = super::analytics::equity_curve(&held, &Default::default(), 5 * MINUTE_MS).unwrap();
+    // Filled at 93 (cost at cost): only the fill's fee moves equity.
+    let last_realised = &curve[curve.len() - 2];
+    assert_eq!(last_realised.equity, money("9999.07"), "{curve:?}");
+}
+
+#[test]
 fn a_resting_limit_reserves_its_cash_and_fills_at_its_price_or_a_better_gap() {
     let mut held = portfolio("10000", RiskLimits::default());
     let placed = rest(&mut held, Side::Long, OrderKind::Limit, "95", "100", "10").unwrap();
