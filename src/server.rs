@@ -112,6 +112,7 @@ struct StateParts<'a> {
     shutting_down: watch::Receiver<bool>,
     metrics_token: &'a str,
     auth: Auth,
+    store: Arc<Store>,
 }
 
 /// The state every request handler gets.
@@ -123,6 +124,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         shutting_down,
         metrics_token,
         auth,
+        store,
     } = parts;
     Ok(AppState {
         engine: engine.clone(),
@@ -139,6 +141,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         limits: Arc::new(RateLimits::new(&settings.rate_limits)),
         anonymous_viewer: settings.auth.anonymous_viewer,
         trading: Arc::new(settings.trading.clone()),
+        store,
         web: crate::web::WebAssets::new(settings.web.assets_dir.clone()),
         secure_cookies: settings.server.tls_terminated_by_proxy,
         stream: api::StreamHub::new(settings.stream.clone()),
@@ -177,6 +180,7 @@ impl Server {
             shutting_down: shutting_down.clone(),
             metrics_token: &metrics_token,
             auth,
+            store: Arc::clone(&store),
         };
         let state = app_state(settings, parts)?;
         tokio::spawn(api::run_hub(state.clone()));

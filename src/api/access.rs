@@ -144,6 +144,8 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Overall health: healthy, degraded or unhealthy, with reasons"),
     route("GET", "/api/actors", Access::AdminOrMetricsToken)
         .says("Per-actor health: mailbox depth, restarts, heartbeats"),
+    route("GET", "/api/jobs", ADMIN)
+        .says("Background jobs (snapshot rounds, backfills): last run, duration, outcome"),
     route("GET", "/metrics", Access::AdminOrMetricsToken).says("Prometheus metrics"),
     route("GET", "/api/symbols", VIEWER)
         .says("Symbols tracked: source, feed state (stale included), last candle, lag, progress"),

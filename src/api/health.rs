@@ -69,7 +69,8 @@ pub(super) fn overall_health(state: &AppState) -> serde_json::Value {
     json!({
         "status": verdict.status,
         "ready": state.is_ready(),
-        "store": {"problems": problems, "persistence": persistence},
+        "store": {"problems": problems, "persistence": persistence,
+                  "size_bytes": state.store.size_on_disk_bytes().ok()},
         "actors": {"count": actors.len(), "restarts": verdict.restarts, "stuck": verdict.stuck},
         "last_ingest_age_ms": verdict.last_ingest_age_ms,
         "feed": {"followed": state.feed.status.len(), "stale": stale},

@@ -16,6 +16,7 @@ mod gate;
 mod health;
 mod indicators;
 mod instrument;
+mod jobs;
 pub mod json_body;
 mod keys;
 mod matrix;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub trading: Arc<crate::trading_settings::TradingSettings>,
     /// The exchange feed: followed symbols, their state and staleness.
     pub feed: crate::feed::FeedHandle,
+    /// The store, for its size on disk.
+    pub store: Arc<cryptolens_actors::store::Store>,
     /// The dashboard's files.
     pub web: crate::web::WebAssets,
     /// Clients come over HTTPS: session cookies are `Secure`.
@@ -156,6 +159,8 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(matrix::routes(state))
         .unify()
         .or(indicators::routes(state))
+        .unify()
+        .or(jobs::routes(state))
         .unify()
         .map(Answer::Ready)
         // Boxed to keep the filter's type (and the compiler's work on it) bounded.

@@ -267,3 +267,41 @@ async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
     .await;
     assert_eq!(status, 400, "{refused}");
 }
+
+#[tokio::test]
+async fn the_operations_page_reads_each_job_s_last_run_and_the_store_size() {
+    let (_dir, _server, base) = start_in_process(|s| s.engine.snapshot_interval_ms = 100).await;
+    let http = client();
+    let candle =
+        json!({"t": 28_000_000 * 60_000_i64, "o": "1", "h": "1", "l": "1", "c": "1", "v": "1"});
+    let (status, _) = post(
+        &http,
+        &format!("{base}/api/candles"),
+        None,
+        json!({"symbol": "TESTUSD", "timeframe": "1m", "candles": [candle]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut job = Value::Null;
+    for _ in 0..100 {
+        let jobs: Value = get_json(&http, &format!("{base}/api/jobs")).await;
+        job = jobs["jobs"][0].clone();
+        if job["runs"].as_u64() > Some(0) && job["last_written"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["name"], "snapshot_rounds");
+    assert_eq!(job["interval_ms"], 100);
+    assert_eq!(job["last_outcome"], "ok", "{job}");
+    assert_eq!(
+        job["last_written"], 1,
+        "the round wrote the changed symbol: {job}"
+    );
+    assert!(
+        job["last_run_at"].as_i64() > Some(0) && job["last_duration_ms"].is_u64(),
+        "{job}"
+    );
+    let health: Value = get_json(&http, &format!("{base}/api/health")).await;
+    assert!(health["store"]["size_bytes"].as_u64() > Some(0), "{health}");
+}

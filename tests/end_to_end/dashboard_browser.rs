@@ -293,6 +293,22 @@ async fn check_operations(browser: &Browser, base: &str) {
         "return document.querySelectorAll('table#actors tr[data-actor]').length === {expected}"
     );
     browser.wait_for("every actor listed", &script).await;
+    let jobs: Value = get_json(&client(), &format!("{base}/api/jobs")).await;
+    assert_eq!(jobs["jobs"][0]["name"], "snapshot_rounds", "{jobs}");
+    let script =
+        "return document.querySelector('table#jobs tr[data-job=\"snapshot_rounds\"]') !== null";
+    browser.wait_for("the snapshot job listed", script).await;
+    let size = browser
+        .wait_for(
+            "the store size",
+            "return [...document.querySelectorAll('dt')]\
+        .find((dt) => dt.textContent === 'Store size')?.nextElementSibling?.textContent",
+        )
+        .await;
+    assert!(
+        size.as_str().is_some_and(|text| text.ends_with("B")),
+        "store size shown: {size}"
+    );
     for actor in actors["actors"].as_array().unwrap() {
         let row = format!(
             "table#actors tr[data-actor=\"{}\"]",

@@ -17,7 +17,7 @@ use actix::{
 };
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +39,9 @@ pub struct PersistenceStats {
     snapshots_written: AtomicU64,
     failures: AtomicU64,
     last_round_at_ms: AtomicI64,
+    last_round_duration_ms: AtomicU64,
+    last_round_written: AtomicU64,
+    last_round_failed: AtomicBool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,9 +50,24 @@ pub struct PersistenceView {
     pub snapshots_written: u64,
     pub failures: u64,
     pub last_round_at_ms: Option<i64>,
+    /// How long the last round took, how many snapshots it wrote, and whether it failed.
+    pub last_round_duration_ms: Option<u64>,
+    pub last_round_written: u64,
+    pub last_round_failed: bool,
 }
 
 impl PersistenceStats {
+    fn record_round(&self, at_ms: i64, took: Duration, written: usize, failed: bool) {
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+        self.last_round_at_ms.store(at_ms, Ordering::Relaxed);
+        let took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        self.last_round_duration_ms
+            .store(took_ms, Ordering::Relaxed);
+        let written = if failed { 0 } else { written as u64 };
+        self.last_round_written.store(written, Ordering::Relaxed);
+        self.last_round_failed.store(failed, Ordering::Relaxed);
+    }
+
     pub fn view(&self) -> PersistenceView {
         let last = self.last_round_at_ms.load(Ordering::Relaxed);
         PersistenceView {
@@ -57,6 +75,10 @@ impl PersistenceStats {
             snapshots_written: self.snapshots_written.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
             last_round_at_ms: (last != 0).then_some(last),
+            last_round_duration_ms: (last != 0)
+                .then(|| self.last_round_duration_ms.load(Ordering::Relaxed)),
+            last_round_written: self.last_round_written.load(Ordering::Relaxed),
+            last_round_failed: self.last_round_failed.load(Ordering::Relaxed),
         }
     }
 }
@@ -120,6 +142,7 @@ async fn snapshot_round(
     stats: Arc<PersistenceStats>,
     clock: SharedClock,
 ) -> Vec<(Symbol, u64)> {
+    let started = std::time::Instant::now();
     let mut values = Vec::with_capacity(changed.len());
     let mut versions = Vec::with_capacity(changed.len());
     for handle in changed {
@@ -145,10 +168,7 @@ async fn snapshot_round(
     } else {
         store.put_symbols(values)
     };
-    stats.rounds.fetch_add(1, Ordering::Relaxed);
-    stats
-        .last_round_at_ms
-        .store(clock.now_ms(), Ordering::Relaxed);
+    stats.record_round(clock.now_ms(), started.elapsed(), written, result.is_err());
     match result {
         Ok(()) => {
             stats

@@ -138,6 +138,11 @@ impl Store {
             .collect()
     }
 
+    /// What the database takes on disk, as sled counts it.
+    pub fn size_on_disk_bytes(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -121,6 +121,19 @@ export function formatPercent(fraction, digits = 1) {
 }
 
 /** A plain count with thousand separators. */
+/** A size in bytes as B, KiB, MiB or GiB with one decimal ("—" when unknown). */
+export function formatBytes(bytes) {
+  if (bytes === null || bytes === undefined || !Number.isFinite(Number(bytes))) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = Number(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 export function formatCount(value) {
   if (value === null || value === undefined || !Number.isFinite(Number(value))) return DASH;
   return groupThousands(String(Math.trunc(Number(value))));

@@ -3,7 +3,7 @@
 // being edited (focus inside) is left alone so a refresh never eats what the admin types.
 
 import { h, replace, loading, errorBox, errorText, badge, toast, field } from './dom.js';
-import { formatTime, formatShortTime, formatAge, formatDuration, formatCount } from './format.js';
+import { formatTime, formatShortTime, formatAge, formatDuration, formatCount, formatBytes } from './format.js';
 
 const REFRESH_MS = 5000;
 const ROLES = ['viewer', 'trader', 'admin'];
@@ -42,12 +42,35 @@ function healthView(health) {
       dt('Last ingest', health.last_ingest_age_ms === null || health.last_ingest_age_ms === undefined ? '—' : `${formatDuration(health.last_ingest_age_ms)} ago`),
       dt('Followed symbols', formatCount(health.feed?.followed)),
       dt('Stale symbols', (health.feed?.stale || []).join(', ') || 'none'),
+      dt('Store size', formatBytes(health.store?.size_bytes)),
       dt('Store problems', formatCount(problems.length)),
       dt('Snapshot rounds', persistence ? formatCount(persistence.rounds) : 'persistence off'),
       persistence ? dt('Snapshots written', formatCount(persistence.snapshots_written)) : null,
       persistence ? dt('Snapshot failures', formatCount(persistence.failures)) : null,
       persistence ? dt('Last snapshot', persistence.last_round_at_ms ? `${formatAge(persistence.last_round_at_ms)} ago` : 'never') : null),
     problems.length ? h('ul', { class: 'reasons' }, problems.map((problem) => h('li', null, typeof problem === 'string' ? problem : JSON.stringify(problem)))) : null);
+}
+
+const JOB_BADGE = { ok: 'ok', running: 'warn', failed: 'bad' };
+
+/** GET /api/jobs: background work with its last run. */
+function jobsView(answer) {
+  const headers = [['Job'], ['Every', 'num hide-narrow'], ['Runs', 'num'], ['Last run'], ['Took', 'num hide-narrow'], ['Outcome'], ['Detail', 'hide-narrow']];
+  const rows = (answer.jobs || []).map((job) => {
+    const label = job.symbol ? `${job.name} ${job.symbol}` : job.name;
+    const detail = job.name === 'backfill'
+      ? (job.error || (job.progress ? progressText(job.progress) : `${formatCount(job.candles_stored)} candles stored`))
+      : `${formatCount(job.last_written)} written · ${formatCount(job.failures)} failures`;
+    return h('tr', { dataset: { job: label } },
+      h('td', null, label),
+      h('td', { class: 'num hide-narrow' }, job.interval_ms ? formatDuration(job.interval_ms) : '—'),
+      h('td', { class: 'num' }, job.runs === undefined ? '—' : formatCount(job.runs)),
+      h('td', { title: formatTime(job.last_run_at) }, job.last_run_at ? `${formatAge(job.last_run_at)} ago` : '—'),
+      h('td', { class: 'num hide-narrow' }, job.last_duration_ms === null || job.last_duration_ms === undefined ? '—' : `${formatCount(job.last_duration_ms)} ms`),
+      h('td', null, job.last_outcome ? badge(job.last_outcome, JOB_BADGE[job.last_outcome] || 'muted') : badge('not run yet', 'muted')),
+      h('td', { class: 'hide-narrow' }, detail));
+  });
+  return table('jobs', headers, rows, 'No background jobs.');
 }
 
 function actorsView(answer) {
@@ -308,6 +331,7 @@ export default {
     const loaders = {
       health: [() => ctx.api.get('/api/health'), healthView],
       actors: [() => ctx.api.get('/api/actors'), actorsView],
+      jobs: [() => ctx.api.get('/api/jobs'), jobsView],
       symbols: [() => ctx.api.get('/api/symbols'), (answer) => symbolsView(answer, actions)],
       users: [() => ctx.api.get('/api/users'), (answer) => usersView(answer, actions, ctx.session.username)],
       keys: [() => ctx.api.get('/api/keys'), (answer) => keysView(answer, actions)],
@@ -352,6 +376,7 @@ export default {
         makeSection('health', 'Health'),
         h('section', { class: 'card' }, h('h2', null, 'Feeds'), followForm(ctx, refresh), backfill)),
       makeSection('actors', 'Actors'),
+      makeSection('jobs', 'Scheduled jobs'),
       makeSection('symbols', 'Feed and symbol status'),
       makeSection('users', 'Users', createUserForm(ctx, refresh)),
       makeSection('keys', 'API keys', secretArea, createKeyForm(ctx, refresh, secretArea)));
