@@ -195,19 +195,19 @@ async fn a_browser_session_rides_in_its_cookie_and_every_change_needs_its_csrf_t
     assert_eq!(page.status(), 200);
 }
 
+/// One flat TESTUSD minute at `price`, so the market has a price.
+async fn flat_candle(base: &str, price: &str) {
+    let candle = json!({"t": 28_000_000 * 60_000_i64, "o": price, "h": price, "l": price, "c": price, "v": "1"});
+    let batch = json!({"symbol": "TESTUSD", "timeframe": "1m", "candles": [candle]});
+    let (status, answer) = post(&client(), &format!("{base}/api/candles"), None, batch).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 #[tokio::test]
 async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
     let (_dir, _server, base) = start_in_process(|_| {}).await;
     let http = client();
-    let candle = json!({"t": 28_000_000 * 60_000_i64, "o": "100", "h": "100", "l": "100", "c": "100", "v": "1"});
-    let (status, _) = post(
-        &http,
-        &format!("{base}/api/candles"),
-        None,
-        json!({"symbol": "TESTUSD", "timeframe": "1m", "candles": [candle]}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    flat_candle(&base, "100").await;
     let id = create_portfolio(&http, &base, "10000").await;
     let order =
         json!({"symbol": "TESTUSD", "side": "long", "risk_percent": "1", "stop_loss": "95"});
@@ -272,16 +272,7 @@ async fn the_sizing_preview_answers_as_the_open_would_and_changes_nothing() {
 async fn the_operations_page_reads_each_job_s_last_run_and_the_store_size() {
     let (_dir, _server, base) = start_in_process(|s| s.engine.snapshot_interval_ms = 100).await;
     let http = client();
-    let candle =
-        json!({"t": 28_000_000 * 60_000_i64, "o": "1", "h": "1", "l": "1", "c": "1", "v": "1"});
-    let (status, _) = post(
-        &http,
-        &format!("{base}/api/candles"),
-        None,
-        json!({"symbol": "TESTUSD", "timeframe": "1m", "candles": [candle]}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    flat_candle(&base, "1").await;
     let mut job = Value::Null;
     for _ in 0..100 {
         let jobs: Value = get_json(&http, &format!("{base}/api/jobs")).await;
