@@ -17,6 +17,8 @@ const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
+    #[serde(default)]
+    pub connections: crate::listener::settings::ConnectionSettings,
     pub engine: EngineSettings,
     pub analysis: AnalysisSettings,
     pub ingest: IngestSettings,
@@ -187,7 +189,11 @@ impl Settings {
     }
 
     fn validate_security(&self) -> Result<(), ConfigError> {
-        if let Some(name) = self.rate_limits.zero_setting() {
+        if let Some(name) = self
+            .rate_limits
+            .zero_setting()
+            .or(self.connections.zero_setting())
+        {
             return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
         }
         let auth = &self.auth;
@@ -196,6 +202,10 @@ impl Settings {
             ("auth.session_idle_ttl_s", auth.session_idle_ttl_s),
             ("auth.lockout_failures", u64::from(auth.lockout_failures)),
             ("auth.lockout_window_s", auth.lockout_window_s),
+            (
+                "auth.lockout_account_failures",
+                u64::from(auth.lockout_account_failures),
+            ),
             ("auth.hashing_concurrency", auth.hashing_concurrency as u64),
             (
                 "auth.api_keys_per_user_max",

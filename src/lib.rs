@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod feed;
 pub mod import;
+pub mod listener;
 pub mod report;
 pub mod server;
 pub mod store_commands;

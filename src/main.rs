@@ -131,6 +131,14 @@ enum StoreCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Rewrite the store into a fresh database to give back disk space; prints the sizes
+    /// before and after.
+    Compact {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print one symbol's snapshot (candles, indicators, patterns, signals) as JSON.
     Export {
         #[arg(long)]
@@ -227,6 +235,7 @@ async fn user(
 fn store(command: StoreCommand) -> ExitCode {
     let (data_dir, config) = match &command {
         StoreCommand::Check { data_dir, config }
+        | StoreCommand::Compact { data_dir, config }
         | StoreCommand::Export {
             data_dir, config, ..
         } => (data_dir.clone(), config.clone()),
@@ -244,6 +253,10 @@ fn store(command: StoreCommand) -> ExitCode {
                 let damaged = !report.problems.is_empty();
                 (serde_json::to_value(&report)?, damaged)
             }
+            StoreCommand::Compact { .. } => (
+                serde_json::to_value(store_commands::compact(&path)?)?,
+                false,
+            ),
             StoreCommand::Export { symbol, .. } => {
                 let symbol = Symbol::parse(symbol)?;
                 (store_commands::export(&path, symbol.as_str())?, false)

@@ -185,15 +185,13 @@ impl Server {
         let state = app_state(settings, parts)?;
         tokio::spawn(api::run_hub(state.clone()));
         spawn_maintenance(&state, settings, shutting_down.clone());
-        let mut stop_accepting = shutting_down.clone();
-        let http_task = tokio::spawn(
-            warp::serve(api::routes(&state, &settings.server))
-                .incoming(listener)
-                .graceful(async move {
-                    let _ = stop_accepting.wait_for(|down| *down).await;
-                })
-                .run(),
-        );
+        let http_task = tokio::spawn(crate::listener::serve(
+            listener,
+            api::routes(&state, &settings.server),
+            settings.connections.clone(),
+            Arc::clone(&state.metrics),
+            shutting_down.clone(),
+        ));
         let restoring = engine.clone();
         tokio::task::spawn_blocking(move || restoring.restore_from(store)).await??;
         tokio::spawn(cryptolens_actors::actors::portfolio::run_candle_feed(

@@ -1,9 +1,9 @@
-//! `cryptolens store check` and `cryptolens store export`: operator commands on a stopped
+//! `cryptolens store check`, `compact` and `export`: operator commands on a stopped
 //! server's store (the running server holds its lock).
 
 use crate::report::{indicators_json, CandleJson, PatternJson, SignalJson};
 use cryptolens_actors::domain::scanner::SymbolScanner;
-use cryptolens_actors::store::{CheckReport, Store, StoreError, StoreProblem};
+use cryptolens_actors::store::{CheckReport, CompactReport, Store, StoreError, StoreProblem};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -20,6 +20,11 @@ pub enum StoreCommandError {
 /// Verifies every stored value.
 pub fn check(path: &Path) -> Result<CheckReport, StoreCommandError> {
     Ok(Store::open(path)?.check()?)
+}
+
+/// Rewrites the store into a fresh database, giving back the space of old values.
+pub fn compact(path: &Path) -> Result<CompactReport, StoreCommandError> {
+    Ok(cryptolens_actors::store::compact(path)?)
 }
 
 /// One symbol's snapshot as JSON: candles of every timeframe, the latest indicators,

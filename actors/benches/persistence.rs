@@ -11,37 +11,19 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use cryptolens_actors::actors::{Engine, EngineSettings};
-use cryptolens_actors::domain::analysis::{AnalysisEvents, AnalysisSettings};
-use cryptolens_actors::domain::market::{Candle, Symbol, Timeframe};
+use cryptolens_actors::domain::analysis::AnalysisSettings;
+use cryptolens_actors::domain::market::Timeframe;
 use cryptolens_actors::domain::scanner::SymbolScanner;
 use cryptolens_actors::store::{encode, Store};
 use std::sync::Arc;
 
+#[path = "support/full_scanner.rs"]
+mod full_scanner;
 #[path = "support/real_candles.rs"]
 mod real_candles;
+use full_scanner::{full_scanner, RING};
 
 const SYMBOLS: usize = 500;
-const RING: usize = 1000;
-
-/// A scanner whose 8 rings are full: one base candle per day closes a candle on every
-/// timeframe.
-fn full_scanner(index: usize, prices: &[Candle]) -> SymbolScanner {
-    let symbol = Symbol::parse(&format!("SYM{index:04}USDT")).expect("symbol");
-    let settings = Arc::new(AnalysisSettings::default());
-    let mut scanner = SymbolScanner::new(symbol, Timeframe::M1, RING, settings);
-    let (mut closed, mut events) = (Vec::new(), AnalysisEvents::default());
-    let day = Timeframe::D1.duration_ms();
-    for (step, candle) in prices.iter().cycle().skip(index).take(RING + 1).enumerate() {
-        let daily = Candle {
-            open_time_ms: step as i64 * day,
-            ..*candle
-        };
-        scanner.on_candle(daily, &mut closed, &mut events);
-        closed.clear();
-        events.clear();
-    }
-    scanner
-}
 
 fn bench_persistence(c: &mut Criterion) {
     let prices = real_candles::load_repeated("UNITTEST_BTC-1m.csv", Timeframe::M1, 5_000);

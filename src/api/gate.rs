@@ -57,7 +57,7 @@ pub fn gate(state: &AppState) -> impl Filter<Extract = (Admitted,), Error = Reje
     credentials()
         .and(warp::method())
         .and(warp::path::full())
-        .and(warp::addr::remote())
+        .and(crate::api::peer_address())
         .and(with_state(state))
         .and_then(
             |credentials: Credentials,

@@ -26,6 +26,21 @@ fn feed_counter(
     i64::try_from(total).unwrap_or(i64::MAX)
 }
 
+/// The listener's gauge of open connections and counter of refused ones, registered.
+fn connection_metrics(registry: &Registry) -> Result<(IntGauge, IntCounterVec), prometheus::Error> {
+    let open = IntGauge::new("cryptolens_http_connections", "HTTP connections open")?;
+    let refused = IntCounterVec::new(
+        Opts::new(
+            "cryptolens_http_connections_refused_total",
+            "Connections closed at accept because a connection budget was full",
+        ),
+        &["reason"],
+    )?;
+    registry.register(Box::new(open.clone()))?;
+    registry.register(Box::new(refused.clone()))?;
+    Ok((open, refused))
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -35,6 +50,8 @@ pub struct Metrics {
     credential_checks: IntCounter,
     stream_clients: IntGauge,
     stream_dropped: IntCounter,
+    connections_open: IntGauge,
+    connections_refused: IntCounterVec,
     engine: Vec<(IntGauge, ReadFigure)>,
 }
 
@@ -225,6 +242,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(stream_clients.clone()))?;
         registry.register(Box::new(stream_dropped.clone()))?;
+        let (connections_open, connections_refused) = connection_metrics(&registry)?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -240,6 +258,8 @@ impl Metrics {
             credential_checks,
             stream_clients,
             stream_dropped,
+            connections_open,
+            connections_refused,
             engine,
         })
     }
@@ -250,6 +270,16 @@ impl Metrics {
 
     pub fn count_rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// One more (1) or one fewer (-1) HTTP connection open.
+    pub fn count_connections(&self, change: i64) {
+        self.connections_open.add(change);
+    }
+
+    /// A connection closed at accept because a budget was full.
+    pub fn refuse_connection(&self, reason: &str) {
+        self.connections_refused.with_label_values(&[reason]).inc();
     }
 
     /// A stream client connected (`+1`) or left (`-1`).

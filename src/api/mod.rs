@@ -94,6 +94,13 @@ impl AppState {
 
 /// Every route, with warp's own rejections mapped to the JSON error document; cross-origin
 /// requests only from the configured origins; HSTS when clients come over HTTPS.
+/// The client's address the listener put in the request (None when served otherwise).
+pub fn peer_address(
+) -> impl Filter<Extract = (Option<std::net::SocketAddr>,), Error = Infallible> + Clone {
+    warp::ext::optional::<crate::listener::PeerAddress>()
+        .map(|peer: Option<crate::listener::PeerAddress>| peer.map(|peer| peer.0))
+}
+
 pub fn routes(
     state: &AppState,
     server: &ServerSettings,

@@ -10,6 +10,7 @@ use crate::auth::Principal;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
 use warp::http::header::SET_COOKIE;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -38,13 +39,17 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
     let login = warp::path!("api" / "auth" / "login")
         .and(warp::post())
         .and(optional_body(BODY_LIMIT_BYTES))
+        .and(crate::api::peer_address())
         .and(with_state(state))
-        .then(|body: Bytes, state: AppState| async move {
-            Answer::Ready(match login(&body, &state).await {
-                Ok(answer) => answer,
-                Err(error) => respond::<Value>(Err(error), &state),
-            })
-        });
+        .then(
+            |body: Bytes, peer: Option<SocketAddr>, state: AppState| async move {
+                let address = peer.map(|peer| peer.ip());
+                Answer::Ready(match login(&body, address, &state).await {
+                    Ok(answer) => answer,
+                    Err(error) => respond::<Value>(Err(error), &state),
+                })
+            },
+        );
     let logout = caller_route(
         warp::path!("api" / "auth" / "logout").and(warp::post()),
         no_input(),
@@ -99,11 +104,15 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .unify()
 }
 
-async fn login(body: &[u8], state: &AppState) -> Result<Response, ApiError> {
+async fn login(
+    body: &[u8],
+    address: Option<IpAddr>,
+    state: &AppState,
+) -> Result<Response, ApiError> {
     let request: Login = parse_json(body, "login")?;
     let session = state
         .auth
-        .login(&request.username, request.password)
+        .login(&request.username, request.password, address)
         .await
         .inspect_err(|_| state.metrics.count_auth_failure())?;
     if !request.cookie {

@@ -1,7 +1,7 @@
 //! The auth service: users, sessions and keys in memory for fast checks, every change
 //! written through to the store (flushed) before it is acknowledged.
 
-use super::lockout::Lockouts;
+use super::lockout::{LockoutPolicy, Lockouts};
 use super::password::PasswordHashing;
 use super::records::{ApiKeyRecord, SessionRecord, UserRecord};
 use super::{secret, AuthError, Credential, Principal, Role};
@@ -24,6 +24,10 @@ pub struct AuthSettings {
     pub session_idle_ttl_s: u64,
     pub lockout_failures: u32,
     pub lockout_window_s: u64,
+    /// Failures on one account, from all addresses, within the window that put it under
+    /// attack: new addresses are then slowed by `lockout_slow_ms` (never refused).
+    pub lockout_account_failures: u32,
+    pub lockout_slow_ms: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub hashing_concurrency: usize,
@@ -146,7 +150,12 @@ impl Auth {
                 users: RwLock::new(users),
                 sessions: RwLock::new(sessions),
                 keys: RwLock::new(keys),
-                lockouts: Mutex::new(Lockouts::new(settings.lockout_failures, lockout_window_ms)),
+                lockouts: Mutex::new(Lockouts::new(LockoutPolicy {
+                    failures_max: settings.lockout_failures,
+                    window_ms: lockout_window_ms,
+                    account_failures_max: settings.lockout_account_failures,
+                    slow_ms: i64::try_from(settings.lockout_slow_ms).unwrap_or(i64::MAX),
+                })),
                 writes: tokio::sync::Mutex::new(()),
                 decoy_hash,
             }),

@@ -2,32 +2,57 @@
 //! like wrong passwords, after the same argon2 work), then issues an opaque token of 256
 //! random bits; only its SHA-256 is stored.
 
+use super::lockout::Admission;
 use super::records::SessionRecord;
 use super::service::{seconds_to_ms, Auth, LiveSession, NewSession, SESSION_PREFIX};
 use super::users::validate_username;
 use super::{secret, AuthError, Principal};
 use cryptolens_actors::store::RecordTree;
+use std::net::IpAddr;
 use std::sync::atomic::AtomicI64;
 
 impl Auth {
-    pub async fn login(&self, username: &str, password: String) -> Result<NewSession, AuthError> {
+    /// A login from `address` (the client's, as the listener saw it).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        address: Option<IpAddr>,
+    ) -> Result<NewSession, AuthError> {
         let now_ms = self.now_ms();
-        let tracked = validate_username(username).is_ok();
-        if tracked {
-            self.reserve_attempt(username, now_ms)?;
+        if validate_username(username).is_ok() {
+            self.reserve_attempt(username, address, now_ms).await?;
         }
         let user = self.inner.users.read().get(username).cloned();
         let stored_hash = user.as_ref().map_or_else(
             || self.inner.decoy_hash.clone(),
             |user| user.password_hash.clone(),
         );
-        let matches = self.inner.hashing.verify(password, stored_hash).await?;
+        let matches = self
+            .checked(username, address, password, stored_hash)
+            .await?;
         let user = match user {
             Some(user) if matches && !user.disabled => user,
             _ => return Err(AuthError::InvalidCredentials),
         };
-        self.inner.lockouts.lock().record_success(username);
+        self.inner.lockouts.lock().record_success(username, address);
         self.start_session(&user.username, user.role, now_ms).await
+    }
+
+    /// Whether `password` matches `stored_hash`; an attempt the hasher was too busy to check
+    /// is given back to the lockout, never counted as a failure.
+    async fn checked(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        password: String,
+        stored_hash: String,
+    ) -> Result<bool, AuthError> {
+        let checked = self.inner.hashing.verify(password, stored_hash).await;
+        if checked.is_err() {
+            self.inner.lockouts.lock().give_back(username, address);
+        }
+        Ok(checked?)
     }
 
     async fn start_session(
@@ -88,29 +113,43 @@ impl Auth {
         new: String,
     ) -> Result<(), AuthError> {
         let username: &str = &principal.username;
-        self.reserve_attempt(username, self.now_ms())?;
+        self.reserve_attempt(username, None, self.now_ms()).await?;
         let stored_hash = self.user(username)?.password_hash;
-        if !self.inner.hashing.verify(current, stored_hash).await? {
+        if !self.checked(username, None, current, stored_hash).await? {
             return Err(AuthError::invalid(
                 "current_password",
                 "the current password is wrong",
             ));
         }
-        self.inner.lockouts.lock().record_success(username);
+        self.inner.lockouts.lock().record_success(username, None);
         self.set_password(username, new).await
     }
 
     /// Counts an attempt as failed before its password is checked (a success clears it), so
-    /// attempts in flight at once cannot test more passwords than the lockout allows.
-    fn reserve_attempt(&self, username: &str, now_ms: i64) -> Result<(), AuthError> {
-        let mut lockouts = self.inner.lockouts.lock();
-        if let Some(locked_ms) = lockouts.locked_for_ms(username, now_ms) {
-            return Err(AuthError::Locked {
-                retry_after_s: seconds_rounded_up(locked_ms),
-            });
+    /// attempts in flight at once cannot test more passwords than the lockout allows; waits
+    /// first when the account is under attack and the address is new to it.
+    async fn reserve_attempt(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        now_ms: i64,
+    ) -> Result<(), AuthError> {
+        let admission = self
+            .inner
+            .lockouts
+            .lock()
+            .reserve(username, address, now_ms);
+        match admission {
+            Ok(Admission::Now) => Ok(()),
+            Ok(Admission::SlowedMs(wait_ms)) => {
+                let wait_ms = u64::try_from(wait_ms).unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+                Ok(())
+            }
+            Err(wait_ms) => Err(AuthError::Locked {
+                retry_after_s: seconds_rounded_up(wait_ms),
+            }),
         }
-        lockouts.record_failure(username, now_ms);
-        Ok(())
     }
 
     pub(super) async fn end_sessions_of(&self, username: &str) -> Result<(), AuthError> {

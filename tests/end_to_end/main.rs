@@ -4,6 +4,7 @@ mod analysis_api;
 mod analyze_cli;
 mod backpressure;
 mod browser;
+mod connections;
 mod dashboard_api;
 mod dashboard_browser;
 mod exchange_feed;

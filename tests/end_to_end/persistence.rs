@@ -138,8 +138,12 @@ async fn a_sigterm_restart_serves_identical_state_and_continues_like_an_uninterr
 }
 
 fn store_check(data_dir: &Path) -> (Option<i32>, Value) {
+    store_command("check", data_dir)
+}
+
+fn store_command(command: &str, data_dir: &Path) -> (Option<i32>, Value) {
     let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .args(["store", "check", "--data-dir"])
+        .args(["store", command, "--data-dir"])
         .arg(data_dir)
         .output()
         .expect("run store check");
@@ -170,6 +174,19 @@ async fn damaged_snapshots_are_detected_reported_and_the_rest_is_served() {
         store_check(dir.path()).0,
         Some(0),
         "a sound store checks clean"
+    );
+    let (code, compacted) = store_command("compact", dir.path());
+    assert_eq!(code, Some(0), "{compacted}");
+    // A store this small is at sled's floor (it preallocates): no smaller, but no bigger.
+    let (before, after) = (
+        compacted["before_bytes"].as_u64().expect("before"),
+        compacted["after_bytes"].as_u64().expect("after"),
+    );
+    assert!(after <= before + before / 10, "{compacted}");
+    assert_eq!(
+        store_check(dir.path()).0,
+        Some(0),
+        "compaction keeps it sound"
     );
 
     {

@@ -1,4 +1,5 @@
-//! Credentials against the real server: lockout and its release (injected clock), the same
+//! Credentials against the real server: login throttling per account and address, seen by the
+//! attacker and by the owner, and its release (injected clock), the same
 //! answer for unknown users, session and key expiry and revocation, a password change ending
 //! every session, rate limits with Retry-After, body limits and unknown fields, first-start
 //! secrets, the operator's user commands, CORS and HSTS.
@@ -17,18 +18,7 @@ use std::time::{Duration, Instant};
 const MINUTE_MS: i64 = 60_000;
 
 async fn attempt(base: &str, username: &str, password: &str) -> (u16, Value, Option<String>) {
-    let response = anonymous_client()
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .expect("POST login");
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|value| value.to_str().expect("ascii").to_owned());
-    (status, response.json().await.expect("JSON"), retry_after)
+    attempt_from(ATTACKER, base, username, password).await
 }
 
 /// An in-process server whose auth clock the test moves; logins are not rate limited here.
@@ -51,17 +41,58 @@ async fn server_with_clock() -> (
     (dir, server, base, clock)
 }
 
+/// A login from `source` (another loopback address is another client).
+async fn attempt_from(
+    source: [u8; 4],
+    base: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
+    attempt_with(&client_from(source), base, username, password).await
+}
+
+fn client_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .expect("client")
+}
+
+async fn attempt_with(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
+    let response = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("POST login");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|value| value.to_str().expect("ascii").to_owned());
+    (status, response.json().await.expect("JSON"), retry_after)
+}
+
+const ATTACKER: [u8; 4] = [127, 0, 0, 1];
+const OWNER: [u8; 4] = [127, 0, 0, 2];
+
 #[tokio::test]
-async fn five_failures_lock_an_account_for_fifteen_minutes_and_unknown_users_look_the_same() {
+async fn failures_from_one_address_delay_it_progressively_while_the_owner_logs_in_elsewhere() {
     let (_dir, server, base, clock) = server_with_clock().await;
     let (mut wrong_ms, mut unknown_ms) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let started = Instant::now();
-        let (status, wrong, _) = attempt(&base, "admin", "Not-The-Password-1").await;
+        let (status, wrong, _) = attempt_from(ATTACKER, &base, "admin", "Not-The-Password-1").await;
         wrong_ms.push(started.elapsed().as_secs_f64());
         assert_eq!(status, 401);
         let started = Instant::now();
-        let (status, unknown, _) = attempt(&base, "nobody", "Not-The-Password-1").await;
+        let (status, unknown, _) =
+            attempt_from(ATTACKER, &base, "nobody", "Not-The-Password-1").await;
         unknown_ms.push(started.elapsed().as_secs_f64());
         assert_eq!(status, 401);
         assert_eq!(wrong, unknown, "an unknown user gets the same answer");
@@ -73,26 +104,127 @@ async fn five_failures_lock_an_account_for_fifteen_minutes_and_unknown_users_loo
         (0.5..2.0).contains(&ratio),
         "median timing ratio {ratio}: {unknown_ms:?} vs {wrong_ms:?}"
     );
+    // The attacker's view: even the right password waits, a delay doubling per failure.
     for name in ["admin", "nobody"] {
-        let (status, locked, retry_after) = attempt(&base, name, ADMIN_PASSWORD).await;
+        let (status, locked, retry_after) =
+            attempt_from(ATTACKER, &base, name, ADMIN_PASSWORD).await;
         assert_eq!(
             (status, locked["error"]["code"].as_str()),
             (401, Some("account_locked")),
             "{name}"
         );
-        assert_eq!(retry_after.as_deref(), Some("900"));
+        assert_eq!(retry_after.as_deref(), Some("1"));
     }
-    clock.advance_ms(15 * MINUTE_MS - 1000);
-    let (status, _, retry_after) = attempt(&base, "admin", ADMIN_PASSWORD).await;
-    assert_eq!(
-        (status, retry_after.as_deref()),
-        (401, Some("1")),
-        "still locked 1 s before"
+    // The owner's view, meanwhile, from another address: not locked out.
+    let (status, session, _) = attempt_from(OWNER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "the owner logs in from elsewhere: {session}");
+    for expected_wait_s in [2, 4, 8] {
+        clock.advance_ms(MINUTE_MS);
+        let (status, _, _) = attempt_from(ATTACKER, &base, "admin", "Not-The-Password-2").await;
+        assert_eq!(status, 401);
+        let (_, _, retry_after) = attempt_from(ATTACKER, &base, "admin", ADMIN_PASSWORD).await;
+        assert_eq!(retry_after, Some(expected_wait_s.to_string()));
+    }
+    let (status, _, _) = attempt_from(OWNER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "still not locked out");
+    clock.advance_ms(15 * MINUTE_MS);
+    let (status, _, _) = attempt_from(ATTACKER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "released after the delay");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_account_attacked_from_many_addresses_slows_a_new_one_but_lets_the_owner_in() {
+    let clock = ManualClock::starting_at(chrono::Utc::now().timestamp_millis());
+    let options = cryptolens::server::StartOptions {
+        clock: Arc::new(clock.clone()),
+        ..test_start_options()
+    };
+    let (_dir, server, base) = start_in_process_with(
+        |settings| {
+            settings.rate_limits.login_per_minute = 1000;
+            settings.auth.lockout_account_failures = 12;
+            settings.auth.lockout_slow_ms = 1500;
+        },
+        options,
+    )
+    .await;
+    let started = Instant::now();
+    let (status, _, _) = attempt_from(OWNER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200);
+    let unslowed = started.elapsed();
+    for attacker in 10..16 {
+        for _ in 0..2 {
+            let (status, _, _) =
+                attempt_from([127, 0, 1, attacker], &base, "admin", "Wrong-1").await;
+            assert_eq!(status, 401);
+        }
+    }
+    let started = Instant::now();
+    let (status, _, _) = attempt_from([127, 0, 0, 3], &base, "admin", ADMIN_PASSWORD).await;
+    let slowed = started.elapsed();
+    assert_eq!(status, 200, "a new address proves the password and gets in");
+    assert!(slowed >= Duration::from_millis(1500), "slowed: {slowed:?}");
+    let started = Instant::now();
+    let (status, _, _) = attempt_from(OWNER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "a known address is not slowed ({:?}, first login took {unslowed:?})",
+        started.elapsed()
     );
-    clock.advance_ms(1000);
-    let (status, session, _) = attempt(&base, "admin", ADMIN_PASSWORD).await;
-    assert_eq!(status, 200, "released after the window: {session}");
-    assert_eq!(session["role"], "admin");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_hasher_never_counts_as_a_failed_login() {
+    let (_dir, server, base) = start_in_process_with(
+        |settings| {
+            settings.rate_limits.login_per_minute = 1000;
+            settings.auth.hashing_concurrency = 1;
+            // Slow hashes, so the waiting line fills.
+            settings.auth.argon2_memory_kib = 32 * 1024;
+            settings.auth.argon2_iterations = 4;
+        },
+        test_start_options(),
+    )
+    .await;
+    // A flood of logins under other names keeps the hasher's waiting line full.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attacker = client_from(ATTACKER);
+    let flood: Vec<_> = (0..100)
+        .map(|n| {
+            let (base, attacker, stop) = (base.clone(), attacker.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    attempt_with(&attacker, &base, &format!("flood{n}"), "Wrong-1").await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let owner = client_from(OWNER);
+    let mut statuses = Vec::new();
+    while statuses.iter().filter(|status| **status == 503).count() < 8 && statuses.len() < 400 {
+        statuses.push(attempt_with(&owner, &base, "admin", ADMIN_PASSWORD).await.0);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in flood {
+        task.await.expect("flood task");
+    }
+    let busy = statuses.iter().filter(|status| **status == 503).count();
+    assert!(
+        busy >= 8,
+        "the hasher was busy more often than the lockout allows: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 200 || *status == 503),
+        "the owner was never locked out: {statuses:?}"
+    );
+    let (status, _, _) = attempt_from(OWNER, &base, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200);
     server.shutdown().await;
 }
 

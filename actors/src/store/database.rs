@@ -1,12 +1,18 @@
 //! The sled database and its trees.
 
+use super::chunks::{chunk_key, chunks, split_chunk_key, symbol_prefix};
 use super::envelope::{decode, verify};
 use super::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// The name symbol snapshots are reported under.
 const SYMBOLS_TREE: &str = "symbols";
+/// Where snapshots live, in chunks (see [`super::chunks`]).
+const SYMBOL_CHUNKS_TREE: &str = "symbol_chunks";
+/// Where stores written before chunking kept whole snapshots; moved into chunks at open.
+const LEGACY_SYMBOLS_TREE: &str = "symbols";
 const LEDGER_TREE: &str = "ledger";
 const QUARANTINE_TREE: &str = "quarantine";
 
@@ -54,6 +60,35 @@ pub struct TreeCount {
     pub bytes: u64,
 }
 
+impl TreeCount {
+    fn named(tree: &str) -> TreeCount {
+        TreeCount {
+            tree: tree.into(),
+            values: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Counts one value, and its problem if it has one.
+    fn add<P: ToString>(
+        &mut self,
+        problems: &mut Vec<StoreProblem>,
+        key: String,
+        value: &[u8],
+        problem: Option<P>,
+    ) {
+        self.values += 1;
+        self.bytes += value.len() as u64;
+        if let Some(problem) = problem {
+            problems.push(StoreProblem {
+                tree: self.tree.clone(),
+                key,
+                problem: problem.to_string(),
+            });
+        }
+    }
+}
+
 /// What `cryptolens store check` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckReport {
@@ -77,12 +112,15 @@ impl Store {
     /// Opens (or creates) the database at `path`. A second process gets
     /// [`StoreError::Locked`] at once rather than waiting.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        super::compact::restore_interrupted(path)?;
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|error| open_error(path, error))?;
-        let symbols = db.open_tree(SYMBOLS_TREE)?;
+        super::compact::remove_leftovers(path)?;
+        let symbols = db.open_tree(SYMBOL_CHUNKS_TREE)?;
+        migrate_whole_snapshots(&db, &symbols)?;
         let quarantine = db.open_tree(QUARANTINE_TREE)?;
         let ledger = db.open_tree(LEDGER_TREE)?;
         let records = RecordTree::ALL
@@ -143,6 +181,11 @@ impl Store {
         Ok(self.db.size_on_disk()?)
     }
 
+    /// The sled database itself, for whole-store operations such as compaction.
+    pub(super) fn database(&self) -> &sled::Db {
+        &self.db
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -151,17 +194,84 @@ impl Store {
     pub fn put_symbols(&self, values: Vec<(String, Vec<u8>)>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (key, value) in values {
-            batch.insert(key.as_bytes(), value);
+            self.batch_symbol(&mut batch, &key, &value)?;
         }
         self.symbols.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
     }
 
+    /// Adds `value`'s chunks to `batch`, and the removal of any chunk an older, longer
+    /// snapshot of `key` left beyond them.
+    fn batch_symbol(
+        &self,
+        batch: &mut sled::Batch,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut count = 0_u32;
+        for piece in chunks(value) {
+            batch.insert(chunk_key(key, count), piece);
+            count += 1;
+        }
+        for entry in self.symbols.scan_prefix(symbol_prefix(key)) {
+            let (chunk, _) = entry?;
+            if split_chunk_key(&chunk).is_some_and(|(_, index)| index >= count) {
+                batch.remove(chunk);
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes a symbol's snapshot and flushes: after a restart it is gone.
     pub fn remove_symbol(&self, key: &str) -> Result<(), StoreError> {
-        self.symbols.remove(key.as_bytes())?;
+        let mut batch = sled::Batch::default();
+        for entry in self.symbols.scan_prefix(symbol_prefix(key)) {
+            batch.remove(entry?.0);
+        }
+        self.symbols.apply_batch(batch)?;
         self.db.flush()?;
+        Ok(())
+    }
+
+    /// One symbol's snapshot bytes, its chunks joined; None if absent.
+    fn symbol_bytes(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut bytes = None::<Vec<u8>>;
+        for entry in self.symbols.scan_prefix(symbol_prefix(key)) {
+            let (_, piece) = entry?;
+            bytes.get_or_insert_with(Vec::new).extend_from_slice(&piece);
+        }
+        Ok(bytes)
+    }
+
+    /// Calls `visit` with every stored snapshot (name, joined bytes) in name order, holding
+    /// one snapshot in memory at a time.
+    fn for_each_symbol(
+        &self,
+        mut visit: impl FnMut(String, Vec<u8>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+        for entry in self.symbols.iter() {
+            let (key, piece) = entry?;
+            let Some((symbol, _)) = split_chunk_key(&key) else {
+                return Err(StoreError::MalformedKey {
+                    tree: SYMBOL_CHUNKS_TREE,
+                    key: key.to_vec(),
+                });
+            };
+            match &mut current {
+                Some((name, bytes)) if name.as_slice() == symbol => bytes.extend_from_slice(&piece),
+                _ => {
+                    if let Some((name, bytes)) = current.take() {
+                        visit(String::from_utf8_lossy(&name).into_owned(), bytes)?;
+                    }
+                    current = Some((symbol.to_vec(), piece.to_vec()));
+                }
+            }
+        }
+        if let Some((name, bytes)) = current {
+            visit(String::from_utf8_lossy(&name).into_owned(), bytes)?;
+        }
         Ok(())
     }
 
@@ -203,24 +313,24 @@ impl Store {
     /// quarantine tree (kept for inspection, never served) and reported.
     pub fn load_symbols<T: DeserializeOwned>(&self) -> Result<Loaded<T>, StoreError> {
         let (mut loaded, mut problems) = (Vec::new(), Vec::new());
-        for entry in self.symbols.iter() {
-            let (key, value) = entry?;
-            let key_text = String::from_utf8_lossy(&key).into_owned();
+        let mut damaged = Vec::new();
+        self.for_each_symbol(|key, value| {
             match decode::<T>(&value) {
-                Ok(snapshot) => loaded.push((key_text, snapshot)),
+                Ok(snapshot) => loaded.push((key, snapshot)),
                 Err(error) => {
-                    self.quarantine.insert(&key, value)?;
-                    self.symbols.remove(&key)?;
                     problems.push(StoreProblem {
                         tree: SYMBOLS_TREE.into(),
-                        key: key_text,
+                        key: key.clone(),
                         problem: error.to_string(),
                     });
+                    damaged.push((key, value));
                 }
             }
-        }
-        if !problems.is_empty() {
-            self.db.flush()?;
+            Ok(())
+        })?;
+        for (key, value) in &damaged {
+            self.quarantine.insert(key.as_bytes(), value.as_slice())?;
+            self.remove_symbol(key)?;
         }
         Ok(Loaded {
             values: loaded,
@@ -236,8 +346,7 @@ impl Store {
             problem,
         };
         let value = self
-            .symbols
-            .get(key.as_bytes())
+            .symbol_bytes(key)
             .map_err(|error| problem(error.to_string()))?;
         value
             .map(|bytes| decode(&bytes).map_err(|error| problem(error.to_string())))
@@ -250,22 +359,21 @@ impl Store {
             trees: Vec::new(),
             problems: Vec::new(),
         };
+        let mut count = TreeCount::named(SYMBOLS_TREE);
+        self.for_each_symbol(|key, value| {
+            count.add(&mut report.problems, key, &value, verify(&value).err());
+            Ok(())
+        })?;
+        report.trees.push(count);
         let mut trees = vec![
-            (SYMBOLS_TREE, &self.symbols),
             (LEDGER_TREE, &self.ledger),
             (QUARANTINE_TREE, &self.quarantine),
         ];
         trees.extend(RecordTree::ALL.map(|tree| (tree.name(), self.record_tree(tree))));
         for (name, tree) in trees {
-            let mut count = TreeCount {
-                tree: name.into(),
-                values: 0,
-                bytes: 0,
-            };
+            let mut count = TreeCount::named(name);
             for entry in tree.iter() {
                 let (key, value) = entry?;
-                count.values += 1;
-                count.bytes += value.len() as u64;
                 let problem = match (name, verify(&value)) {
                     (QUARANTINE_TREE, verified) => Some(format!(
                         "quarantined at start-up: {}",
@@ -273,20 +381,13 @@ impl Store {
                             .err()
                             .map_or("decodes no more".into(), |e| e.to_string())
                     )),
-                    (_, Err(error)) => Some(error.to_string()),
-                    (_, Ok(_)) => None,
+                    (_, verified) => verified.err().map(|error| error.to_string()),
                 };
-                if let Some(problem) = problem {
-                    let key = match (name, split_ledger_key(&key)) {
-                        (LEDGER_TREE, Some((portfolio, seq))) => format!("{portfolio}/{seq}"),
-                        _ => String::from_utf8_lossy(&key).into_owned(),
-                    };
-                    report.problems.push(StoreProblem {
-                        tree: name.into(),
-                        key,
-                        problem,
-                    });
-                }
+                let key = match (name, split_ledger_key(&key)) {
+                    (LEDGER_TREE, Some((portfolio, seq))) => format!("{portfolio}/{seq}"),
+                    _ => String::from_utf8_lossy(&key).into_owned(),
+                };
+                count.add(&mut report.problems, key, &value, problem);
             }
             report.trees.push(count);
         }
@@ -295,23 +396,44 @@ impl Store {
 
     /// Raw access for tests and operators' tools: the stored bytes under `key`.
     pub fn raw_symbol(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .symbols
-            .get(key.as_bytes())?
-            .map(|value| value.to_vec()))
+        self.symbol_bytes(key)
     }
 
     /// Replaces the stored bytes under `key` as they are (tests use it to damage values).
     pub fn put_raw_symbol(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.symbols.insert(key.as_bytes(), bytes)?;
-        self.db.flush()?;
-        Ok(())
+        self.put_symbols(vec![(key.to_owned(), bytes.to_vec())])
     }
 
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// Moves the whole snapshots of a store written before chunking into chunks, then drops
+/// the old tree, so a store upgrades itself once at open.
+fn migrate_whole_snapshots(db: &sled::Db, chunked: &sled::Tree) -> Result<(), StoreError> {
+    let exists = db
+        .tree_names()
+        .iter()
+        .any(|name| name.as_ref() == LEGACY_SYMBOLS_TREE.as_bytes());
+    if !exists {
+        return Ok(());
+    }
+    let legacy = db.open_tree(LEGACY_SYMBOLS_TREE)?;
+    for entry in legacy.iter() {
+        let (key, value) = entry?;
+        let name = String::from_utf8_lossy(&key);
+        let mut batch = sled::Batch::default();
+        for (index, piece) in chunks(&value).enumerate() {
+            batch.insert(chunk_key(&name, index as u32), piece);
+        }
+        chunked.apply_batch(batch)?;
+    }
+    db.flush()?;
+    db.drop_tree(LEGACY_SYMBOLS_TREE)?;
+    db.flush()?;
+    Ok(())
 }
 
 fn ledger_key(portfolio_id: u64, seq: u64) -> [u8; 16] {
@@ -375,6 +497,41 @@ mod tests {
         assert!(report.problems.iter().all(|p| p.tree == "quarantine"));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_store_of_whole_snapshots_is_moved_into_chunks_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let value = encode(&vec![7_u8; 100_000]).unwrap();
+        {
+            let db = sled::open(&path).unwrap();
+            db.open_tree(LEGACY_SYMBOLS_TREE)
+                .unwrap()
+                .insert("AAAUSDT", value.clone())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.raw_symbol("AAAUSDT").unwrap(), Some(value));
+        let names = store.db.tree_names();
+        assert!(!names
+            .iter()
+            .any(|n| n.as_ref() == LEGACY_SYMBOLS_TREE.as_bytes()));
+        assert_eq!(
+            store.symbols.len(),
+            100_000 / super::super::chunks::CHUNK_BYTES + 1
+        );
+        store
+            .put_symbols(vec![("AAAUSDT".into(), vec![1, 2, 3])])
+            .unwrap();
+        assert_eq!(
+            store.symbols.len(),
+            1,
+            "a shorter snapshot leaves no stale chunk"
+        );
+        store.remove_symbol("AAAUSDT").unwrap();
+        assert!(store.symbols.is_empty());
     }
 
     #[test]

@@ -15,4 +15,9 @@ pub enum StoreError {
         key: String,
         source: super::EnvelopeError,
     },
+    #[error("compacting the store at {path} failed: {source}")]
+    Compact {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

@@ -2,19 +2,22 @@
 //! Every value is an [`envelope`] (magic, format version, checksum, bincode payload), so a
 //! damaged or foreign value is detected and reported, never served as truth.
 //!
-//! Trees: `symbols` (one snapshot per symbol: candles of every timeframe and the whole
+//! Trees: `symbol_chunks` (one snapshot per symbol, in small chunks (see `chunks`): candles of every timeframe and the whole
 //! analysis state, written together so they always match), `ledger` (each portfolio's
 //! append-only log of creation and mutation records, flushed before a mutation is
 //! acknowledged), `users`, `sessions` and `api_keys` (the auth records; secrets only as
 //! hashes), and `quarantine` (values that failed verification at start-up, kept for
 //! inspection).
 
+mod chunks;
+mod compact;
 mod database;
 mod envelope;
 mod error;
 #[cfg(test)]
 mod round_trip_tests;
 
+pub use compact::{compact, directory_bytes, CompactReport};
 pub use database::{CheckReport, Loaded, RecordTree, Store, StoreProblem, TreeCount};
 pub use envelope::{decode, digest, encode, EnvelopeError, FORMAT_VERSION};
 pub use error::StoreError;
