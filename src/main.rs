@@ -353,6 +353,8 @@ async fn serve(
         .validate()
         .map_err(|message| anyhow::anyhow!("invalid --symbols: {message}"))?;
     telemetry::init(&settings.log);
+    // Every file the server creates, sled's log and snapshots included, is its owner's only.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let options = StartOptions {
         demo,
         ..StartOptions::from_env()
@@ -360,6 +362,14 @@ async fn serve(
     let server = Server::start(&settings, options).await?;
     // Tests and scripts read this line to find an ephemeral port.
     println!("cryptolens listening on http://{}", server.local_addr());
+    if let Some(file) = server.admin_password_file() {
+        println!(
+            "cryptolens: created user \"admin\"; its password is in {} (readable by you only); \
+             change it with POST /api/auth/password or `cryptolens user passwd --username admin`, \
+             then delete the file",
+            file.display()
+        );
+    }
     std::io::stdout().flush().context("writing to stdout")?;
     wait_for_termination().await?;
     tracing::info!("shutdown requested");

@@ -50,6 +50,8 @@ pub enum ServeError {
 
 /// Where the first admin's password may come from instead of being generated.
 pub const ADMIN_PASSWORD_VARIABLE: &str = "CRYPTOLENS_ADMIN_PASSWORD";
+/// Where a generated first admin password is written, in `<data_dir>/secrets/`.
+pub const ADMIN_PASSWORD_FILE: &str = "admin_password";
 /// An admin API key to register on first start, for provisioning scripts.
 pub const ADMIN_API_KEY_VARIABLE: &str = "CRYPTOLENS_ADMIN_API_KEY";
 
@@ -86,6 +88,7 @@ pub struct Server {
     shutdown_signal: watch::Sender<bool>,
     http_task: JoinHandle<()>,
     shutdown_timeout: Duration,
+    admin_password_file: Option<PathBuf>,
 }
 
 /// The sled database inside the data directory.
@@ -154,13 +157,20 @@ impl Server {
     /// reports ready.
     pub async fn start(settings: &Settings, options: StartOptions) -> Result<Server, ServeError> {
         let data_dir = &settings.server.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
+        let data_dir_error = |source| ServeError::DataDir {
             path: data_dir.clone(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(data_dir).map_err(data_dir_error)?;
+        // Candles, ledgers, accounts and secrets: nobody else's to read.
+        std::fs::set_permissions(
+            data_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .map_err(data_dir_error)?;
         let store_path = store_path(settings);
         let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&store_path)).await??);
-        let auth = open_auth(&store, settings, &options).await?;
+        let (auth, admin_password_file) = open_auth(&store, settings, &options).await?;
         let metrics_token = match settings.server.metrics_token.as_str() {
             "" => secret_files::load_or_generate(data_dir, "metrics_token")?,
             configured => configured.to_owned(),
@@ -210,7 +220,13 @@ impl Server {
             shutdown_signal,
             http_task,
             shutdown_timeout: Duration::from_millis(settings.server.shutdown_timeout_ms),
+            admin_password_file,
         })
+    }
+
+    /// On a first start with a generated admin password: the 0600 file holding it.
+    pub fn admin_password_file(&self) -> Option<&std::path::Path> {
+        self.admin_password_file.as_deref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -237,32 +253,35 @@ impl Server {
 }
 
 /// Loads users, sessions and keys; on a store without users creates the first admin, with
-/// the password from `CRYPTOLENS_ADMIN_PASSWORD` or a generated one printed once to stderr.
+/// the password from `CRYPTOLENS_ADMIN_PASSWORD` or a generated one written to a 0600 file.
 async fn open_auth(
     store: &Arc<Store>,
     settings: &Settings,
     options: &StartOptions,
-) -> Result<Auth, ServeError> {
+) -> Result<(Auth, Option<PathBuf>), ServeError> {
     let (store, auth_settings) = (Arc::clone(store), settings.auth.clone());
     let clock = Arc::clone(&options.clock);
     let auth =
         tokio::task::spawn_blocking(move || Auth::open(store, &auth_settings, clock)).await??;
     let first_start = auth.users().is_empty();
+    let mut password_file = None;
     if let Some(password) = auth
         .ensure_first_admin(options.admin_password.clone())
         .await?
     {
-        eprintln!(
-            "cryptolens: created user \"admin\" with password {password}\n\
-             cryptolens: it is shown only this once; change it with POST /api/auth/password \
-             or `cryptolens user passwd --username admin`"
-        );
+        // Never on the log stream: logs are shipped and kept; the file is the owner's alone.
+        let data_dir = &settings.server.data_dir;
+        password_file = Some(secret_files::write_private(
+            data_dir,
+            ADMIN_PASSWORD_FILE,
+            &password,
+        )?);
     }
     if let (true, Some(key)) = (first_start, &options.admin_api_key) {
         auth.register_key("admin", "provisioned at first start", key)
             .await?;
     }
-    Ok(auth)
+    Ok((auth, password_file))
 }
 
 /// Periodic upkeep until shutdown: expired sessions and passed lockouts are forgotten, keys'

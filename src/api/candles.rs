@@ -43,7 +43,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
 
 /// Parses a batch and hands it to the symbol's actor; shared with the WebSocket route.
 pub async fn ingest_batch(body: &[u8], state: &AppState) -> Result<IngestReport, ApiError> {
-    let batch = parse_candle_batch(body, state.ingest.batch_candles_max)?;
+    let batch = parse_candle_batch(body, state.ingest.batch_candles_max, state.clock.now_ms())?;
     Ok(state
         .engine
         .ingest(&batch.symbol, batch.timeframe, batch.candles)

@@ -269,6 +269,7 @@ fn auth_status(error: &AuthError) -> (StatusCode, &'static str) {
     match error {
         AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "unauthorized"),
         AuthError::Locked { .. } => (StatusCode::UNAUTHORIZED, "account_locked"),
+        AuthError::LastAdmin(_) => (StatusCode::CONFLICT, "last_admin"),
         AuthError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
         AuthError::UnknownUser(_) => (StatusCode::NOT_FOUND, "unknown_user"),
         AuthError::UserExists(_) => (StatusCode::CONFLICT, "user_exists"),

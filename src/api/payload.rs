@@ -2,7 +2,7 @@
 
 use super::error::{ApiError, FieldError};
 use super::json_body::parse_json;
-use cryptolens_actors::domain::market::{Candle, CandleDraft, Symbol, Timeframe};
+use cryptolens_actors::domain::market::{Candle, CandleDraft, CandleField, Symbol, Timeframe};
 use cryptolens_actors::domain::DomainError;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -39,7 +39,13 @@ pub struct CandleBatch {
 }
 
 /// Parses and checks a batch; any refused candle refuses the batch, listing the first ones.
-pub fn parse_candle_batch(bytes: &[u8], batch_candles_max: usize) -> Result<CandleBatch, ApiError> {
+/// A candle opening more than one interval after `now_ms` (the server's clock) is refused:
+/// no exchange has it yet, so it is a wrong clock or a wrong unit.
+pub fn parse_candle_batch(
+    bytes: &[u8],
+    batch_candles_max: usize,
+    now_ms: i64,
+) -> Result<CandleBatch, ApiError> {
     let body: CandleBatchBody = parse_json(bytes, "candle batch")?;
     let symbol = Symbol::parse(&body.symbol)
         .map_err(|error| ApiError::invalid_field("symbol", error.to_string()))?;
@@ -60,7 +66,7 @@ pub fn parse_candle_batch(bytes: &[u8], batch_candles_max: usize) -> Result<Cand
         );
         return Err(ApiError::invalid_field("candles", message));
     }
-    let candles = check_candles(timeframe, &body.candles)?;
+    let candles = check_candles(timeframe, &body.candles, now_ms)?;
     Ok(CandleBatch {
         symbol,
         timeframe,
@@ -68,7 +74,12 @@ pub fn parse_candle_batch(bytes: &[u8], batch_candles_max: usize) -> Result<Cand
     })
 }
 
-fn check_candles(timeframe: Timeframe, bodies: &[CandleBody]) -> Result<Vec<Candle>, ApiError> {
+fn check_candles(
+    timeframe: Timeframe,
+    bodies: &[CandleBody],
+    now_ms: i64,
+) -> Result<Vec<Candle>, ApiError> {
+    let latest_open_ms = now_ms.saturating_add(timeframe.duration_ms());
     let mut candles = Vec::with_capacity(bodies.len());
     let mut refused = Vec::new();
     let mut refused_count = 0_usize;
@@ -81,7 +92,20 @@ fn check_candles(timeframe: Timeframe, bodies: &[CandleBody]) -> Result<Vec<Cand
             close: body.c,
             volume: body.v,
         };
-        match Candle::new_checked(timeframe, &draft) {
+        let checked = Candle::new_checked(timeframe, &draft).and_then(|candle| {
+            if candle.open_time_ms > latest_open_ms {
+                return Err(DomainError::InvalidCandle {
+                    field: CandleField::OpenTime,
+                    message: format!(
+                        "opens at {} ms, more than one {timeframe} interval after the server's \
+                         clock ({now_ms} ms); timestamps are milliseconds since 1970 UTC",
+                        candle.open_time_ms
+                    ),
+                });
+            }
+            Ok(candle)
+        });
+        match checked {
             Ok(candle) => candles.push(candle),
             Err(error) => {
                 refused_count += 1;
@@ -126,7 +150,7 @@ mod tests {
     use super::*;
 
     fn refusal(body: &str) -> (String, Option<String>, Vec<FieldError>) {
-        match parse_candle_batch(body.as_bytes(), 3) {
+        match parse_candle_batch(body.as_bytes(), 3, i64::MAX) {
             Err(ApiError::Invalid {
                 code,
                 field,
@@ -138,10 +162,31 @@ mod tests {
     }
 
     #[test]
+    fn a_candle_more_than_one_interval_ahead_of_the_clock_is_refused() {
+        let now_ms = 1_699_999_980_000 + 40_000;
+        let body = |t: i64| {
+            format!(
+                r#"{{"symbol":"BTCUSDT","timeframe":"1m","candles":[{{"t":{t},"o":"1","h":"1","l":"1","c":"1","v":"1"}}]}}"#
+            )
+        };
+        for ahead_ms in [0, 60_000] {
+            let accepted =
+                parse_candle_batch(body(now_ms - 40_000 + ahead_ms).as_bytes(), 3, now_ms);
+            assert!(accepted.is_ok(), "{ahead_ms}: {accepted:?}");
+        }
+        match parse_candle_batch(body(now_ms - 40_000 + 120_000).as_bytes(), 3, now_ms) {
+            Err(ApiError::Invalid { field, .. }) => {
+                assert_eq!(field.as_deref(), Some("candles[0].t"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn numbers_and_strings_are_read_exactly() {
         let body = r#"{"symbol":"btc/usdt","timeframe":"1m","candles":[
             {"t":60000,"o":0.1,"h":"0.30000000","l":0.1,"c":0.2,"v":12345678.12345678}]}"#;
-        let batch = parse_candle_batch(body.as_bytes(), 3).unwrap();
+        let batch = parse_candle_batch(body.as_bytes(), 3, i64::MAX).unwrap();
         assert_eq!(batch.symbol.as_str(), "BTCUSDT");
         let candle = batch.candles[0];
         assert_eq!(candle.open.to_decimal().to_string(), "0.1");
@@ -200,7 +245,7 @@ mod tests {
             b"null",
             b"{\"symbol\":1e999}",
         ] {
-            assert!(parse_candle_batch(bytes, 3).is_err());
+            assert!(parse_candle_batch(bytes, 3, i64::MAX).is_err());
         }
     }
 }

@@ -37,6 +37,8 @@ pub enum AuthError {
     },
     #[error("no user named {0:?}")]
     UnknownUser(String),
+    #[error("{0:?} is the last active admin; make another user admin first")]
+    LastAdmin(String),
     #[error("a user named {0:?} exists already")]
     UserExists(String),
     #[error("no API key {0:?}")]

@@ -21,29 +21,47 @@ pub enum SecretFileError {
     Empty { path: PathBuf },
 }
 
-/// The secret stored under `name`, generated (256 random bits, hex) if absent.
-pub fn load_or_generate(data_dir: &Path, name: &str) -> Result<String, SecretFileError> {
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretFileError {
+    let path = path.to_owned();
+    move |source| SecretFileError::Io { path, source }
+}
+
+/// `<data_dir>/secrets`, created 0700 if absent.
+fn secrets_dir(data_dir: &Path) -> Result<PathBuf, SecretFileError> {
     let dir = data_dir.join("secrets");
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| SecretFileError::Io { path, source }
-    };
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(&dir)
         .map_err(io(&dir))?;
-    let path = dir.join(name);
+    Ok(dir)
+}
+
+/// Writes `value` to `<data_dir>/secrets/<name>` (0600, replacing an older file) and answers
+/// its path: for a secret the operator must read once, kept out of the logs.
+pub fn write_private(data_dir: &Path, name: &str, value: &str) -> Result<PathBuf, SecretFileError> {
+    let path = secrets_dir(data_dir)?.join(name);
+    if path.exists() {
+        fs::remove_file(&path).map_err(io(&path))?;
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(&path))?;
+    file.write_all(value.as_bytes()).map_err(io(&path))?;
+    file.write_all(b"\n").map_err(io(&path))?;
+    file.sync_all().map_err(io(&path))?;
+    Ok(path)
+}
+
+/// The secret stored under `name`, generated (256 random bits, hex) if absent.
+pub fn load_or_generate(data_dir: &Path, name: &str) -> Result<String, SecretFileError> {
+    let path = secrets_dir(data_dir)?.join(name);
     if !path.exists() {
         let value = secret::random_hex(32);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io(&path))?;
-        file.write_all(value.as_bytes()).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))?;
+        write_private(data_dir, name, &value)?;
         return Ok(value);
     }
     let mode = fs::metadata(&path).map_err(io(&path))?.permissions().mode() & 0o777;

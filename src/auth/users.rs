@@ -94,6 +94,9 @@ impl Auth {
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), AuthError> {
         let _writing = self.inner.writes.lock().await;
         let mut record = self.user(username)?;
+        if disabled {
+            self.keep_an_active_admin(&record)?;
+        }
         record.disabled = disabled;
         self.store_user(record).await?;
         if disabled {
@@ -105,8 +108,31 @@ impl Auth {
     pub async fn set_role(&self, username: &str, role: Role) -> Result<(), AuthError> {
         let _writing = self.inner.writes.lock().await;
         let mut record = self.user(username)?;
+        if role != Role::Admin {
+            self.keep_an_active_admin(&record)?;
+        }
         record.role = role;
         self.store_user(record).await
+    }
+
+    /// Refuses to disable or demote `record` when it is the last active admin: nobody could
+    /// manage users any more. Called holding the write lock, so two such changes cannot race.
+    fn keep_an_active_admin(&self, record: &UserRecord) -> Result<(), AuthError> {
+        let active_admin = |user: &UserRecord| user.role == Role::Admin && !user.disabled;
+        if !active_admin(record) {
+            return Ok(());
+        }
+        let others = self
+            .inner
+            .users
+            .read()
+            .values()
+            .filter(|user| user.username != record.username && active_admin(user))
+            .count();
+        if others == 0 {
+            return Err(AuthError::LastAdmin(record.username.clone()));
+        }
+        Ok(())
     }
 
     pub fn user(&self, username: &str) -> Result<UserRecord, AuthError> {

@@ -14,6 +14,7 @@ mod feed_staleness;
 mod golden_aggregation;
 mod golden_fvg;
 mod golden_indicators;
+mod hardening;
 mod http_api;
 mod idempotency;
 mod import_cli;

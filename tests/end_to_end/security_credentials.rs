@@ -561,10 +561,12 @@ async fn status_for_declared_length(base: &str, method: &str, path: &str, length
 }
 
 #[test]
-fn first_start_prints_a_generated_admin_password_once_and_keeps_secrets_private() {
+fn first_start_writes_a_generated_admin_password_to_a_private_file_and_keeps_the_data_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut command = serve_command(dir.path(), "");
+    // As an operator's `mkdir` leaves it: readable by all, until the server starts.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     command
         .env_remove("CRYPTOLENS_ADMIN_PASSWORD")
         .env_remove("CRYPTOLENS_ADMIN_API_KEY");
@@ -573,24 +575,46 @@ fn first_start_prints_a_generated_admin_password_once_and_keeps_secrets_private(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut listening = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut listening)
-        .expect("line");
+    stdout.read_line(&mut listening).expect("line");
     let base = listening
         .trim()
         .rsplit(' ')
         .next()
         .expect("address")
         .to_owned();
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
-    stderr.read_line(&mut line).expect("password line");
-    let password = line.trim().rsplit(' ').next().expect("password").to_owned();
+    stdout.read_line(&mut line).expect("password line");
+    let file = dir.path().join("secrets/admin_password");
     assert!(
-        line.contains("created user \"admin\" with password"),
-        "{line}"
+        line.contains(&format!("its password is in {}", file.display())),
+        "the path, not the password, is printed: {line}"
     );
+    let mode = std::fs::metadata(&file)
+        .expect("password file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let password = std::fs::read_to_string(&file)
+        .expect("password")
+        .trim()
+        .to_owned();
+    assert!(!line.contains(&password));
+    for (path, expected) in [
+        (dir.path().to_owned(), 0o700),
+        (dir.path().join("store"), 0o700),
+    ] {
+        let mode = std::fs::metadata(&path).expect("dir").permissions().mode();
+        assert_eq!(mode & 0o777, expected, "{}", path.display());
+    }
+    for entry in std::fs::read_dir(dir.path().join("store")).expect("store") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            let mode = entry.metadata().expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", entry.path().display());
+        }
+    }
     assert_eq!(cryptolens::auth::password::check_policy(&password), Ok(()));
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let token = runtime.block_on(login(&base, "admin", &password));
@@ -621,6 +645,7 @@ fn first_start_prints_a_generated_admin_password_once_and_keeps_secrets_private(
     let _ = child.kill();
     let _ = child.wait();
     let mut rest = String::new();
+    let mut stderr = child.stderr.take().expect("stderr");
     std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
     assert!(
         !rest.contains(&password) && !rest.contains(&token),

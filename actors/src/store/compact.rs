@@ -40,6 +40,21 @@ pub fn directory_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
+/// Makes `dir` and everything in it its owner's only: directories 0700, files 0600.
+pub fn restrict_to_owner(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            restrict_to_owner(&entry.path())?;
+        } else {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 /// Puts the old store back when a compaction stopped between its two renames (no store is
 /// in place, so nobody can hold it).
 pub fn restore_interrupted(path: &Path) -> Result<(), StoreError> {

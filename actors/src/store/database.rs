@@ -119,6 +119,11 @@ impl Store {
             .open()
             .map_err(|error| open_error(path, error))?;
         super::compact::remove_leftovers(path)?;
+        // The candles, ledgers and account records are the owner's alone.
+        super::compact::restrict_to_owner(path).map_err(|source| StoreError::Compact {
+            path: path.to_owned(),
+            source,
+        })?;
         let symbols = db.open_tree(SYMBOL_CHUNKS_TREE)?;
         migrate_whole_snapshots(&db, &symbols)?;
         let quarantine = db.open_tree(QUARANTINE_TREE)?;

@@ -15,7 +15,7 @@ pub enum StoreError {
         key: String,
         source: super::EnvelopeError,
     },
-    #[error("compacting the store at {path} failed: {source}")]
+    #[error("the store's files at {path}: {source}")]
     Compact {
         path: PathBuf,
         source: std::io::Error,
