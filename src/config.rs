@@ -65,9 +65,16 @@ pub struct ServerSettings {
 #[serde(deny_unknown_fields)]
 pub struct IngestSettings {
     pub batch_candles_max: usize,
+    /// A candle may open at most this many of its intervals after the server's clock.
+    #[serde(default = "one_interval")]
+    pub future_intervals_max: i64,
     pub read_limit_max: usize,
     pub read_limit_default: usize,
     pub retry_after_s: u64,
+}
+
+fn one_interval() -> i64 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1,7 +1,7 @@
 //! `POST /api/candles` (ingest a batch) and `GET /api/candles/{symbol}/{timeframe}`.
 
 use super::error::ApiError;
-use super::payload::parse_candle_batch;
+use super::payload::{parse_candle_batch, FutureLimit};
 use super::query::QueryParams;
 use super::{respond, with_state, AppState};
 use crate::report::CandleJson;
@@ -43,7 +43,14 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
 
 /// Parses a batch and hands it to the symbol's actor; shared with the WebSocket route.
 pub async fn ingest_batch(body: &[u8], state: &AppState) -> Result<IngestReport, ApiError> {
-    let batch = parse_candle_batch(body, state.ingest.batch_candles_max, state.clock.now_ms())?;
+    let batch = parse_candle_batch(
+        body,
+        state.ingest.batch_candles_max,
+        FutureLimit {
+            now_ms: state.clock.now_ms(),
+            intervals_max: state.ingest.future_intervals_max,
+        },
+    )?;
     Ok(state
         .engine
         .ingest(&batch.symbol, batch.timeframe, batch.candles)

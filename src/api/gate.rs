@@ -58,14 +58,22 @@ pub fn gate(state: &AppState) -> impl Filter<Extract = (Admitted,), Error = Reje
         .and(warp::method())
         .and(warp::path::full())
         .and(crate::api::peer_address())
+        .and(raw_query())
         .and(with_state(state))
         .and_then(
             |credentials: Credentials,
              method: Method,
              path: FullPath,
              remote: Option<SocketAddr>,
+             query: String,
              state: AppState| async move {
-                admit(&credentials, &method, path.as_str(), remote, &state)
+                let request = Request {
+                    method: &method,
+                    path: path.as_str(),
+                    query: &query,
+                    remote,
+                };
+                admit(&credentials, &request, &state)
                     .map(Admitted::new)
                     .map_err(|error| warp::reject::custom(Denied(error)))
             },
@@ -327,13 +335,53 @@ pub fn credentials() -> impl Filter<Extract = (Credentials,), Error = Rejection>
         )
 }
 
+/// The query string, empty when there is none.
+fn raw_query() -> impl Filter<Extract = (String,), Error = std::convert::Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+/// What the gate looks at of a request besides its credentials.
+struct Request<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: &'a str,
+    remote: Option<SocketAddr>,
+}
+
+/// Refuses a query parameter the route does not document, naming it: a typo never silently
+/// widens a filter, and a parameter a route ignores is never taken for one it honours.
+fn check_query(route: &RouteSpec, query: &str) -> Result<(), ApiError> {
+    let names = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name));
+    for name in names {
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        if !route.query.contains(&name.as_ref()) {
+            let accepted = match route.query {
+                [] => "this route takes none".to_owned(),
+                names => format!("accepted: {}", names.join(", ")),
+            };
+            return Err(ApiError::invalid_field(
+                name.clone().into_owned(),
+                format!("unknown query parameter {name:?}; {accepted}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn admit(
     credentials: &Credentials,
-    method: &Method,
-    path: &str,
-    remote: Option<SocketAddr>,
+    request: &Request<'_>,
     state: &AppState,
 ) -> Result<Option<Principal>, ApiError> {
+    let Request {
+        method,
+        path,
+        query,
+        remote,
+    } = *request;
     let address_key = || Arc::from(address_bucket(remote));
     let principal = identify(credentials, state).inspect_err(|_| {
         state.metrics.count_auth_failure();
@@ -353,6 +401,7 @@ fn admit(
         None => ApiError::Unauthorized,
     })?;
     authorise(route, principal.as_ref(), state.anonymous_viewer)?;
+    check_query(route, query)?;
     let rate_key = match (&principal, route.class) {
         (Some(principal), class) if class != RateClass::Login => Arc::clone(&principal.rate_key),
         _ => address_key(),

@@ -33,7 +33,7 @@ fn every_parser(bytes: &[u8]) -> Result<(), TestCaseError> {
     refused_cleanly::<CloseTrade>(bytes)?;
     refused_cleanly::<AmendTrade>(bytes)?;
     refused_cleanly::<JournalBody>(bytes)?;
-    if let Err(error) = parse_candle_batch(bytes, 10_000, i64::MAX) {
+    if let Err(error) = parse_candle_batch(bytes, 10_000, super::payload::FutureLimit::NONE) {
         prop_assert!(error.status().is_client_error(), "{error}");
     }
     Ok(())

@@ -3,6 +3,7 @@
 use super::error::{ApiError, FieldError};
 use super::json_body::parse_json;
 use cryptolens_actors::domain::market::{Candle, CandleDraft, CandleField, Symbol, Timeframe};
+use cryptolens_actors::domain::money::deserialize_strict;
 use cryptolens_actors::domain::DomainError;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -18,15 +19,21 @@ struct CandleBatchBody {
     candles: Vec<CandleBody>,
 }
 
-/// Prices and volume are decimal strings or JSON numbers, both read exactly.
+/// Prices and volume are decimal strings or JSON numbers, both read exactly under the one
+/// input grammar (`money::parse_decimal`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CandleBody {
     t: i64,
+    #[serde(deserialize_with = "deserialize_strict")]
     o: Decimal,
+    #[serde(deserialize_with = "deserialize_strict")]
     h: Decimal,
+    #[serde(deserialize_with = "deserialize_strict")]
     l: Decimal,
+    #[serde(deserialize_with = "deserialize_strict")]
     c: Decimal,
+    #[serde(deserialize_with = "deserialize_strict")]
     v: Decimal,
 }
 
@@ -39,12 +46,12 @@ pub struct CandleBatch {
 }
 
 /// Parses and checks a batch; any refused candle refuses the batch, listing the first ones.
-/// A candle opening more than one interval after `now_ms` (the server's clock) is refused:
-/// no exchange has it yet, so it is a wrong clock or a wrong unit.
+/// A candle opening more than `future.intervals_max` intervals after `future.now_ms` (the
+/// server's clock) is refused: no exchange has it yet, so it is a wrong clock or unit.
 pub fn parse_candle_batch(
     bytes: &[u8],
     batch_candles_max: usize,
-    now_ms: i64,
+    future: FutureLimit,
 ) -> Result<CandleBatch, ApiError> {
     let body: CandleBatchBody = parse_json(bytes, "candle batch")?;
     let symbol = Symbol::parse(&body.symbol)
@@ -66,7 +73,7 @@ pub fn parse_candle_batch(
         );
         return Err(ApiError::invalid_field("candles", message));
     }
-    let candles = check_candles(timeframe, &body.candles, now_ms)?;
+    let candles = check_candles(timeframe, &body.candles, future)?;
     Ok(CandleBatch {
         symbol,
         timeframe,
@@ -74,12 +81,30 @@ pub fn parse_candle_batch(
     })
 }
 
+/// How far ahead of the server's clock a candle may open.
+#[derive(Debug, Clone, Copy)]
+pub struct FutureLimit {
+    pub now_ms: i64,
+    pub intervals_max: i64,
+}
+
+impl FutureLimit {
+    /// No limit: for parsing tests.
+    #[cfg(test)]
+    pub const NONE: FutureLimit = FutureLimit {
+        now_ms: i64::MAX,
+        intervals_max: 0,
+    };
+}
+
 fn check_candles(
     timeframe: Timeframe,
     bodies: &[CandleBody],
-    now_ms: i64,
+    future: FutureLimit,
 ) -> Result<Vec<Candle>, ApiError> {
-    let latest_open_ms = now_ms.saturating_add(timeframe.duration_ms());
+    let now_ms = future.now_ms;
+    let ahead_ms = timeframe.duration_ms().saturating_mul(future.intervals_max);
+    let latest_open_ms = now_ms.saturating_add(ahead_ms);
     let mut candles = Vec::with_capacity(bodies.len());
     let mut refused = Vec::new();
     let mut refused_count = 0_usize;
@@ -97,9 +122,9 @@ fn check_candles(
                 return Err(DomainError::InvalidCandle {
                     field: CandleField::OpenTime,
                     message: format!(
-                        "opens at {} ms, more than one {timeframe} interval after the server's \
+                        "opens at {} ms, more than {} {timeframe} interval(s) after the server's \
                          clock ({now_ms} ms); timestamps are milliseconds since 1970 UTC",
-                        candle.open_time_ms
+                        candle.open_time_ms, future.intervals_max
                     ),
                 });
             }
@@ -150,7 +175,7 @@ mod tests {
     use super::*;
 
     fn refusal(body: &str) -> (String, Option<String>, Vec<FieldError>) {
-        match parse_candle_batch(body.as_bytes(), 3, i64::MAX) {
+        match parse_candle_batch(body.as_bytes(), 3, FutureLimit::NONE) {
             Err(ApiError::Invalid {
                 code,
                 field,
@@ -164,6 +189,10 @@ mod tests {
     #[test]
     fn a_candle_more_than_one_interval_ahead_of_the_clock_is_refused() {
         let now_ms = 1_699_999_980_000 + 40_000;
+        let limit = FutureLimit {
+            now_ms,
+            intervals_max: 1,
+        };
         let body = |t: i64| {
             format!(
                 r#"{{"symbol":"BTCUSDT","timeframe":"1m","candles":[{{"t":{t},"o":"1","h":"1","l":"1","c":"1","v":"1"}}]}}"#
@@ -171,10 +200,10 @@ mod tests {
         };
         for ahead_ms in [0, 60_000] {
             let accepted =
-                parse_candle_batch(body(now_ms - 40_000 + ahead_ms).as_bytes(), 3, now_ms);
+                parse_candle_batch(body(now_ms - 40_000 + ahead_ms).as_bytes(), 3, limit);
             assert!(accepted.is_ok(), "{ahead_ms}: {accepted:?}");
         }
-        match parse_candle_batch(body(now_ms - 40_000 + 120_000).as_bytes(), 3, now_ms) {
+        match parse_candle_batch(body(now_ms - 40_000 + 120_000).as_bytes(), 3, limit) {
             Err(ApiError::Invalid { field, .. }) => {
                 assert_eq!(field.as_deref(), Some("candles[0].t"))
             }
@@ -186,7 +215,7 @@ mod tests {
     fn numbers_and_strings_are_read_exactly() {
         let body = r#"{"symbol":"btc/usdt","timeframe":"1m","candles":[
             {"t":60000,"o":0.1,"h":"0.30000000","l":0.1,"c":0.2,"v":12345678.12345678}]}"#;
-        let batch = parse_candle_batch(body.as_bytes(), 3, i64::MAX).unwrap();
+        let batch = parse_candle_batch(body.as_bytes(), 3, FutureLimit::NONE).unwrap();
         assert_eq!(batch.symbol.as_str(), "BTCUSDT");
         let candle = batch.candles[0];
         assert_eq!(candle.open.to_decimal().to_string(), "0.1");
@@ -245,7 +274,7 @@ mod tests {
             b"null",
             b"{\"symbol\":1e999}",
         ] {
-            assert!(parse_candle_batch(bytes, 3, i64::MAX).is_err());
+            assert!(parse_candle_batch(bytes, 3, FutureLimit::NONE).is_err());
         }
     }
 }

@@ -79,7 +79,8 @@ impl LiveKey {
             digest: secret::parse_hex32(&record.secret_sha256).unwrap_or([0; 32]),
             id: Arc::from(record.id.as_str()),
             owner: Arc::from(record.owner.as_str()),
-            rate_key: Arc::from(format!("key:{}", record.id)),
+            // One budget per user, however many keys: 50 keys are not 50 budgets.
+            rate_key: Arc::from(format!("user:{}", record.owner)),
             record,
         }
     }

@@ -2,12 +2,16 @@
 //! active admin cannot be disabled or demoted, the ingest WebSocket without an upgrade is
 //! 426.
 
-use crate::support::{client, send, ServerProcess};
-use serde_json::json;
+use crate::support::{client, send, serve_command, ServerProcess};
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn a_candle_more_than_one_interval_ahead_of_the_server_clock_is_refused_whole() {
-    let server = ServerProcess::start("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = serve_command(dir.path(), "");
+    // The default rule, not the test suite's allowance.
+    command.env_remove("CRYPTOLENS_INGEST__FUTURE_INTERVALS_MAX");
+    let server = ServerProcess::from_command(command);
     let minute_ms = 60_000;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let this_minute = now_ms - now_ms % minute_ms;
@@ -92,4 +96,53 @@ async fn the_ingest_websocket_without_an_upgrade_is_426() {
         (status, answer["error"]["code"].as_str()),
         (426, Some("upgrade_required"))
     );
+}
+
+#[tokio::test]
+async fn decimals_outside_the_one_grammar_are_refused_by_field_on_candles_and_orders() {
+    let server = ServerProcess::start("");
+    let candle = |open: Value| {
+        json!({"symbol": "BTCUSDT", "timeframe": "1m",
+               "candles": [{"t": 60_000, "o": open, "h": "20", "l": "1", "c": "2", "v": "3"}]})
+    };
+    let one_e_one: Value = serde_json::from_str("1e1").expect("number");
+    for open in [
+        json!("1_0"),
+        json!("1e1"),
+        json!("+10"),
+        json!(".5"),
+        one_e_one,
+    ] {
+        let (status, answer) = send(
+            &client(),
+            "POST",
+            &server.url("/api/candles"),
+            Some(&candle(open.clone())),
+        )
+        .await;
+        assert_eq!(status, 400, "{open}: {answer}");
+        assert!(
+            answer.to_string().contains("candles[0].o"),
+            "{open}: {answer}"
+        );
+    }
+    let exact: Value = serde_json::from_str("10.12345678").expect("number");
+    let (status, answer) = send(
+        &client(),
+        "POST",
+        &server.url("/api/candles"),
+        Some(&candle(exact)),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let portfolio = json!({"name": "p", "initial_balance": "1_000"});
+    let (status, answer) = send(
+        &client(),
+        "POST",
+        &server.url("/api/portfolios"),
+        Some(&portfolio),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("initial_balance"), "{answer}");
 }

@@ -124,7 +124,8 @@ async fn each_class_of_bad_candle_gets_a_field_level_400_and_nothing_is_applied(
         ),
         (with("o", json!("0")), "candles[1].o", "greater than 0"),
         (with("c", json!(-3)), "candles[1].c", "greater than 0"),
-        (with("h", json!("NaN")), "candles[1].h", "Decimal"),
+        (with("h", json!("NaN")), "candles[1].h", "is not a decimal"),
+        (with("h", json!("1_0")), "candles[1].h", "is not a decimal"),
         (with("v", json!("-1")), "candles[1].v", "0 or more"),
         (
             with("l", json!("200")),

@@ -131,7 +131,7 @@ async fn each_invalid_request_is_refused_with_its_field_and_changes_nothing() {
         &http,
         &trades,
         None,
-        open(json!({"take_profits": ["1e19"]})),
+        open(json!({"take_profits": ["10000000000000000000"]})),
     )
     .await;
     assert_eq!(

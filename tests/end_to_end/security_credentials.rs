@@ -876,3 +876,71 @@ async fn a_websocket_session_ends_when_its_key_is_revoked() {
         other => panic!("expected a close frame, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn fifty_keys_of_one_user_share_one_rate_budget() {
+    let (_dir, server, base) = start_in_process_with(
+        |settings| {
+            settings.rate_limits.default_per_minute = 100;
+            settings.rate_limits.default_burst = 100;
+        },
+        test_start_options(),
+    )
+    .await;
+    let mut keys = vec![client()];
+    for n in 0..49 {
+        let body = json!({"name": format!("bot{n}")});
+        let (status, created) =
+            send(&client(), "POST", &format!("{base}/api/keys"), Some(&body)).await;
+        assert_eq!(status, 201, "{created}");
+        keys.push(key_client(created["key"].as_str().expect("key")));
+    }
+    let mut statuses = Vec::new();
+    for round in 0..200 {
+        let key = &keys[round % keys.len()];
+        statuses.push(
+            send(key, "GET", &format!("{base}/api/symbols"), None)
+                .await
+                .0,
+        );
+    }
+    let served = statuses.iter().filter(|status| **status == 200).count();
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 200 || *status == 429),
+        "{statuses:?}"
+    );
+    // 100 per burst, 49 of them spent creating the keys, a few refilled meanwhile.
+    assert!(
+        served <= 70,
+        "50 keys got {served} requests, not one budget's worth"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_query_parameter_a_route_does_not_document_is_refused_with_its_name() {
+    let server = ServerProcess::start("");
+    for (path, name) in [
+        ("/api/matrix?symbol=BTCUSDT", "symbol"),
+        ("/api/symbols?limit=5", "limit"),
+        ("/api/patterns?limit=5&colour=red", "colour"),
+        ("/api/health?verbose", "verbose"),
+    ] {
+        let (status, answer) = send(&client(), "GET", &server.url(path), None).await;
+        assert_eq!(
+            (status, answer["error"]["field"].as_str()),
+            (400, Some(name)),
+            "{path}: {answer}"
+        );
+    }
+    let (status, _) = send(
+        &client(),
+        "GET",
+        &server.url("/api/patterns?limit=5&timeframe=1h"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "documented parameters pass");
+}

@@ -19,7 +19,9 @@ pub const ADMIN_KEY: &str =
 
 /// Test servers serve one key hundreds of requests a second; only the scan and login limits
 /// keep their defaults (the security tests exercise those).
-const GENEROUS_LIMITS: [(&str, &str); 4] = [
+const GENEROUS_LIMITS: [(&str, &str); 5] = [
+    // Trading tests post the minutes after the orders they place, up to 50,000 of them.
+    ("CRYPTOLENS_INGEST__FUTURE_INTERVALS_MAX", "10000000"),
     ("CRYPTOLENS_RATE_LIMITS__DEFAULT_PER_MINUTE", "4000000000"),
     ("CRYPTOLENS_RATE_LIMITS__DEFAULT_BURST", "4000000000"),
     ("CRYPTOLENS_RATE_LIMITS__INGEST_PER_MINUTE", "4000000000"),
@@ -83,8 +85,14 @@ impl ServerProcess {
         extra_toml: &str,
         args: &[&str],
     ) -> ServerProcess {
-        let mut child = serve_command(data_dir, extra_toml)
-            .args(args)
+        let mut command = serve_command(data_dir, extra_toml);
+        command.args(args);
+        ServerProcess::from_command(command)
+    }
+
+    /// Starts a prepared `serve` command (see [`serve_command`]).
+    pub fn from_command(mut command: Command) -> ServerProcess {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -178,7 +186,9 @@ pub fn in_process_settings(data_dir: &std::path::Path) -> Settings {
         bind: Some("127.0.0.1:0".parse().expect("addr")),
         data_dir: Some(data_dir.to_owned()),
     };
-    Settings::load(None, &flags).expect("default settings")
+    let mut settings = Settings::load(None, &flags).expect("default settings");
+    settings.ingest.future_intervals_max = 10_000_000;
+    settings
 }
 
 /// A valid one-minute candle body whose prices depend on `seed`.

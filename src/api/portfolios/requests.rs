@@ -4,7 +4,9 @@
 //! `input.rs`, so a refused amount answers `invalid_input` naming its field, as the ledger's
 //! own checks always did, rather than a JSON syntax error.
 
-use cryptolens_actors::domain::money::Money;
+use cryptolens_actors::domain::money::{
+    deserialize_strict, deserialize_strict_list, deserialize_strict_option, Money,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -15,6 +17,7 @@ pub struct CreatePortfolio {
     pub initial_balance: Money,
     #[serde(default = "default_quote")]
     pub quote_currency: String,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub fee_rate: Option<Decimal>,
     #[serde(default)]
     pub limits: LimitsBody,
@@ -44,19 +47,23 @@ pub struct LimitsBody {
 pub struct OpenTrade {
     pub symbol: Option<String>,
     pub side: Option<String>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub quantity: Option<Decimal>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub price: Option<Decimal>,
     /// `market`, `limit` or `stop`.
     pub order: Option<String>,
     pub expires_at: Option<i64>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub stop_loss: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "deserialize_strict_list")]
     pub take_profits: Vec<Decimal>,
     pub from_signal: Option<String>,
     pub from_pattern: Option<String>,
     /// `market`: take a signal's or pattern's trade now at market, keeping its stop and
     /// targets; `entry` (the default): rest at its entry.
     pub fill: Option<String>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub risk_percent: Option<Decimal>,
     pub trailing_stop: Option<TrailingStopBody>,
     #[serde(default)]
@@ -68,14 +75,18 @@ pub struct OpenTrade {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrailingStopBody {
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub percent: Option<Decimal>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub atr_multiple: Option<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddToTrade {
+    #[serde(deserialize_with = "deserialize_strict")]
     pub quantity: Decimal,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub price: Option<Decimal>,
 }
 
@@ -84,7 +95,9 @@ pub struct AddToTrade {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseTrade {
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub quantity: Option<Decimal>,
+    #[serde(default, deserialize_with = "deserialize_strict_option")]
     pub price: Option<Decimal>,
 }
 
@@ -94,13 +107,20 @@ pub struct CloseTrade {
 pub struct AmendTrade {
     #[serde(default, deserialize_with = "present")]
     pub stop_loss: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present_list")]
     pub take_profits: Option<Vec<Decimal>>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<Decimal>>, D::Error> {
-    Option::<Decimal>::deserialize(deserializer).map(Some)
+    deserialize_strict_option(deserializer).map(Some)
+}
+
+fn present_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Decimal>>, D::Error> {
+    deserialize_strict_list(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize)]

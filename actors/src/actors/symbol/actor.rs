@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// Scratch entries kept between batches: a few minutes of live closes never reallocate.
+const SCRATCH_KEPT: usize = 64;
+
 /// Owns one symbol's candles and analysis on every timeframe. Thin: it feeds the domain
 /// scanner, publishes closed candles, pattern and signal events and the read model, queues
 /// closed base candles for the portfolio exit feed (its exit backlog), and keeps its health
@@ -56,6 +59,16 @@ impl SymbolActor {
             analysis_scratch: AnalysisEvents::default(),
             exits,
         }
+    }
+
+    /// Gives back what a large batch made the scratch buffers grow to, so a symbol's memory
+    /// does not depend on how its candles arrived (one 10,000-candle batch would otherwise
+    /// keep megabytes per symbol for good).
+    fn release_scratch(&mut self) {
+        self.closed_scratch.clear();
+        self.closed_scratch.shrink_to(SCRATCH_KEPT);
+        self.analysis_scratch.clear();
+        self.analysis_scratch.shrink_to(SCRATCH_KEPT);
     }
 
     fn ingest(
@@ -323,6 +336,7 @@ impl Handler<Ask<IngestCandles>> for SymbolActor {
         self.answer(ask, |actor, request| {
             actor.ingest(request.timeframe, &request.candles)
         });
+        self.release_scratch();
     }
 }
 
@@ -331,6 +345,7 @@ impl Handler<Ask<PrependCandles>> for SymbolActor {
 
     fn handle(&mut self, ask: Ask<PrependCandles>, _ctx: &mut Self::Context) {
         self.answer(ask, |actor, request| actor.prepend(&request.series));
+        self.release_scratch();
     }
 }
 

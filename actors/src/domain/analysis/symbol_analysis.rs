@@ -24,6 +24,12 @@ impl AnalysisEvents {
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty() && self.signals.is_empty()
     }
+
+    /// Keeps at most `capacity` entries' room in each list.
+    pub fn shrink_to(&mut self, capacity: usize) {
+        self.patterns.shrink_to(capacity);
+        self.signals.shrink_to(capacity);
+    }
 }
 
 /// A cell of the pattern matrix: the direction of a timeframe's latest unresolved pattern.

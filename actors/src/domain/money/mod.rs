@@ -28,6 +28,7 @@
 mod amount;
 mod error;
 mod fee_rate;
+mod grammar;
 mod price;
 mod quantity;
 mod text;
@@ -40,6 +41,10 @@ pub(crate) mod test_values;
 pub use amount::Money;
 pub use error::MoneyError;
 pub use fee_rate::FeeRate;
+pub use grammar::{
+    deserialize_strict, deserialize_strict_list, deserialize_strict_option, parse_decimal,
+    DecimalSyntaxError,
+};
 pub use price::Price;
 pub use quantity::Quantity;
 

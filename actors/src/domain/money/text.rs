@@ -1,16 +1,17 @@
 //! The one serde representation of the money types: a decimal string.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer};
+use serde::Deserializer;
 
-/// Reads a decimal: a string or a JSON number from a self-describing format (exact, thanks
-/// to serde_json's arbitrary precision), a string from a binary one. Binary formats cannot
+/// Reads a decimal: a string or a JSON number from a self-describing format, under the one
+/// input grammar (exact, thanks to serde_json's arbitrary precision), a string from a binary
+/// one. Binary formats cannot
 /// be asked "what comes next", and the store wrote strings (`rust_decimal::serde::str`).
 pub(super) fn read_decimal<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Decimal, D::Error> {
     if deserializer.is_human_readable() {
-        <Decimal as Deserialize>::deserialize(deserializer)
+        super::grammar::deserialize_strict(deserializer)
     } else {
         rust_decimal::serde::str::deserialize(deserializer)
     }
