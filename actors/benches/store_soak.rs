@@ -9,8 +9,7 @@
 
 use cryptolens_actors::domain::market::Timeframe;
 use cryptolens_actors::domain::scanner::SymbolScanner;
-use cryptolens_actors::store::{encode, Store};
-use std::path::Path;
+use cryptolens_actors::store::{directory_bytes as size_on_disk, encode, Store};
 use std::time::Instant;
 
 #[path = "support/full_scanner.rs"]
@@ -20,21 +19,6 @@ mod real_candles;
 use full_scanner::{feed_day, full_scanner, RING};
 
 const SYMBOLS: usize = 50;
-
-/// Bytes of every file under `dir`.
-fn size_on_disk(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|entry| match entry.file_type() {
-                    Ok(kind) if kind.is_dir() => size_on_disk(&entry.path()),
-                    _ => entry.metadata().map_or(0, |meta| meta.len()),
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
 
 fn main() {
     if std::env::args().any(|arg| arg == "--list") {

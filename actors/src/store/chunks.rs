@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn keys_sort_by_symbol_then_index_and_split_back() {
-        let mut keys = vec![
+        let mut keys = [
             chunk_key("BTCUSDT", 256),
             chunk_key("BTC", 1),
             chunk_key("BTCUSDT", 2),

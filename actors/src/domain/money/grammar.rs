@@ -208,7 +208,7 @@ mod tests {
         let whole = parts.next()?;
         let fraction = parts.next();
         let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-        if !digits(whole) || !fraction.map_or(true, digits) {
+        if !digits(whole) || !fraction.is_none_or(digits) {
             return None;
         }
         if whole.trim_start_matches('0').len() + fraction.map_or(0, str::len) > 28 {
