@@ -517,7 +517,16 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        // sled's threads release the lock of a dropped database a moment later.
+        let store = (0..100)
+            .find_map(|_| match Store::open(&path) {
+                Err(StoreError::Locked { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                other => Some(other.unwrap()),
+            })
+            .unwrap();
         assert_eq!(store.raw_symbol("AAAUSDT").unwrap(), Some(value));
         let names = store.db.tree_names();
         assert!(!names
