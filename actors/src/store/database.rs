@@ -219,11 +219,12 @@ impl Store {
             batch.insert(chunk_key(key, count), piece);
             count += 1;
         }
-        for entry in self.symbols.scan_prefix(symbol_prefix(key)) {
-            let (chunk, _) = entry?;
-            if split_chunk_key(&chunk).is_some_and(|(_, index)| index >= count) {
-                batch.remove(chunk);
-            }
+        // Only the tail past the new last chunk (usually nothing) is read, not the old value.
+        for entry in self
+            .symbols
+            .range(chunk_key(key, count)..=chunk_key(key, u32::MAX))
+        {
+            batch.remove(entry?.0);
         }
         Ok(())
     }
