@@ -99,10 +99,12 @@ async fn failures_from_one_address_delay_it_progressively_while_the_owner_logs_i
     }
     wrong_ms.sort_by(f64::total_cmp);
     unknown_ms.sort_by(f64::total_cmp);
-    let ratio = unknown_ms[2] / wrong_ms[2];
+    // The fastest of each: the same argon2 work shows there, while load from tests running
+    // alongside only ever adds time.
+    let ratio = unknown_ms[0] / wrong_ms[0];
     assert!(
         (0.5..2.0).contains(&ratio),
-        "median timing ratio {ratio}: {unknown_ms:?} vs {wrong_ms:?}"
+        "fastest timing ratio {ratio}: {unknown_ms:?} vs {wrong_ms:?}"
     );
     // The attacker's view: even the right password waits, a delay doubling per failure.
     for name in ["admin", "nobody"] {
