@@ -299,6 +299,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
         },
         PortfolioError::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_portfolio"),
         PortfolioError::KeyReused => (StatusCode::CONFLICT, "idempotency_key_reused"),
+        PortfolioError::LimitReached { .. } => (StatusCode::CONFLICT, "portfolio_limit"),
         PortfolioError::Durability(_) | PortfolioError::Unavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "portfolio_unavailable")
         }

@@ -4,10 +4,10 @@
 //! configured bearer token, compared in constant time.
 
 use super::{access, with_state, AppState};
-use cryptolens_actors::actors::portfolio::ExitStatsView;
+use cryptolens_actors::actors::portfolio::{ExitStatsView, KeyCounters};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use warp::http::header;
 use warp::reply::Response;
@@ -41,6 +41,27 @@ fn connection_metrics(registry: &Registry) -> Result<(IntGauge, IntCounterVec), 
     Ok((open, refused))
 }
 
+/// Stream clients refused by reason, and the configured bounds, registered.
+fn bound_metrics(registry: &Registry) -> Result<(IntCounterVec, IntGaugeVec), prometheus::Error> {
+    let refused = IntCounterVec::new(
+        Opts::new(
+            "cryptolens_stream_clients_refused_total",
+            "Stream upgrades refused because a client bound was full",
+        ),
+        &["reason"],
+    )?;
+    let bounds = IntGaugeVec::new(
+        Opts::new(
+            "cryptolens_bound",
+            "A configured bound, by its setting's name",
+        ),
+        &["name"],
+    )?;
+    registry.register(Box::new(refused.clone()))?;
+    registry.register(Box::new(bounds.clone()))?;
+    Ok((refused, bounds))
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -52,6 +73,8 @@ pub struct Metrics {
     stream_dropped: IntCounter,
     connections_open: IntGauge,
     connections_refused: IntCounterVec,
+    stream_refused: IntCounterVec,
+    bounds: IntGaugeVec,
     engine: Vec<(IntGauge, ReadFigure)>,
 }
 
@@ -59,7 +82,7 @@ pub struct Metrics {
 type ReadFigure = fn(&AppState) -> i64;
 
 /// Engine figures, each a gauge set at scrape time.
-const ENGINE_GAUGES: [(&str, &str, ReadFigure); 17] = [
+const ENGINE_GAUGES: [(&str, &str, ReadFigure); 23] = [
     ("cryptolens_symbols", "Symbols tracked", |s| {
         s.engine.symbol_count() as i64
     }),
@@ -185,6 +208,34 @@ const ENGINE_GAUGES: [(&str, &str, ReadFigure); 17] = [
         "Paper exits the ledger refused (the trade stays open)",
         |s| exit_figure(s, |stats| stats.refusals),
     ),
+    ("cryptolens_portfolios", "Paper portfolios served", |s| {
+        s.engine
+            .portfolios()
+            .map_or(0, |book| book.list().len() as i64)
+    }),
+    (
+        "cryptolens_idempotency_keys",
+        "Request idempotency keys held by all portfolios",
+        |s| idempotency_figure(s, KeyCounters::held),
+    ),
+    (
+        "cryptolens_idempotency_keys_forgotten_total",
+        "Idempotency keys forgotten past their TTL or their portfolio's cap",
+        |s| idempotency_figure(s, KeyCounters::forgotten),
+    ),
+    ("cryptolens_api_keys_active", "API keys that work", |s| {
+        s.auth.key_counts().active as i64
+    }),
+    (
+        "cryptolens_api_keys_inactive",
+        "Revoked or expired API keys still listed (deleted after the retention)",
+        |s| s.auth.key_counts().inactive as i64,
+    ),
+    (
+        "cryptolens_api_keys_pruned_total",
+        "Revoked or expired API keys deleted after the retention",
+        |s| i64::try_from(s.auth.key_counts().pruned).unwrap_or(i64::MAX),
+    ),
     (
         "cryptolens_snapshot_failures_total",
         "Failed snapshot writes",
@@ -195,6 +246,44 @@ const ENGINE_GAUGES: [(&str, &str, ReadFigure); 17] = [
         },
     ),
 ];
+
+/// One idempotency key figure of the portfolio book; 0 before the book is restored.
+fn idempotency_figure(state: &AppState, read: fn(&KeyCounters) -> u64) -> i64 {
+    state.engine.portfolios().map_or(0, |book| {
+        i64::try_from(read(book.idempotency_keys())).unwrap_or(i64::MAX)
+    })
+}
+
+/// The configured bounds, as `cryptolens_bound{name}`: what the usage gauges are held under.
+fn bounds(state: &AppState) -> [(&'static str, usize); 8] {
+    let engine = state.engine.settings();
+    let stream = &state.stream.settings;
+    [
+        ("engine.symbols_max", engine.symbols_max),
+        (
+            "engine.portfolios_per_user_max",
+            engine.portfolios_per_user_max,
+        ),
+        (
+            "engine.idempotency_keys_per_portfolio_max",
+            engine.idempotency_keys_per_portfolio_max,
+        ),
+        (
+            "engine.idempotency_key_ttl_s",
+            engine.idempotency_key_ttl_s as usize,
+        ),
+        (
+            "auth.api_keys_per_user_max",
+            state.auth.settings().api_keys_per_user_max,
+        ),
+        (
+            "auth.revoked_keys_retention_s",
+            state.auth.settings().revoked_keys_retention_s as usize,
+        ),
+        ("stream.clients_max", stream.clients_max),
+        ("stream.clients_per_user_max", stream.clients_per_user_max),
+    ]
+}
 
 /// One exit evaluation counter of the portfolio book; 0 before the book is restored.
 fn exit_figure(state: &AppState, read: fn(&ExitStatsView) -> u64) -> i64 {
@@ -243,6 +332,7 @@ impl Metrics {
         registry.register(Box::new(stream_clients.clone()))?;
         registry.register(Box::new(stream_dropped.clone()))?;
         let (connections_open, connections_refused) = connection_metrics(&registry)?;
+        let (stream_refused, bounds) = bound_metrics(&registry)?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -260,6 +350,8 @@ impl Metrics {
             stream_dropped,
             connections_open,
             connections_refused,
+            stream_refused,
+            bounds,
             engine,
         })
     }
@@ -287,6 +379,11 @@ impl Metrics {
         self.stream_clients.add(change);
     }
 
+    /// A stream client turned away at the upgrade because a bound was full.
+    pub fn refuse_stream_client(&self, reason: &str) {
+        self.stream_refused.with_label_values(&[reason]).inc();
+    }
+
     pub fn count_stream_dropped(&self) {
         self.stream_dropped.inc();
     }
@@ -306,6 +403,10 @@ impl Metrics {
     fn render(&self, state: &AppState) -> String {
         for (gauge, read) in &self.engine {
             gauge.set(read(state));
+        }
+        for (name, bound) in bounds(state) {
+            let bound = i64::try_from(bound).unwrap_or(i64::MAX);
+            self.bounds.with_label_values(&[name]).set(bound);
         }
         let mut text = Vec::new();
         // Encoding our own registry into memory cannot fail short of a bug; report it as text.

@@ -30,6 +30,9 @@ impl Auth {
         if expires_ms.is_some_and(|expires| expires <= now_ms) {
             return Err(AuthError::invalid("expires_at", "must be in the future"));
         }
+        // Held from the count until the new key is in memory, so concurrent creations cannot
+        // both pass the cap.
+        let _writing = self.inner.writes.lock().await;
         let owned = self
             .keys_of(owner)
             .iter()
@@ -148,6 +151,69 @@ impl Auth {
         }
         Ok(())
     }
+}
+
+impl Auth {
+    /// Deletes keys revoked or expired more than the retention before `now_ms`; the caller
+    /// holds the write lock.
+    pub(super) async fn prune_dead_keys(&self, now_ms: i64) -> Result<(), AuthError> {
+        let retention_ms =
+            super::service::seconds_to_ms(self.inner.settings.revoked_keys_retention_s);
+        let cutoff_ms = now_ms.saturating_sub(retention_ms);
+        let dead: Vec<String> = self
+            .inner
+            .keys
+            .read()
+            .values()
+            .filter(|live| {
+                let record = &live.record;
+                let stopped_ms = record
+                    .revoked_ms
+                    .or(record.expires_ms.filter(|at| *at <= now_ms));
+                stopped_ms.is_some_and(|stopped| stopped < cutoff_ms)
+            })
+            .map(|live| live.record.id.clone())
+            .collect();
+        if dead.is_empty() {
+            return Ok(());
+        }
+        self.remove_records(RecordTree::ApiKeys, dead.clone())
+            .await?;
+        let mut keys = self.inner.keys.write();
+        for id in &dead {
+            keys.remove(id);
+        }
+        self.inner
+            .keys_pruned
+            .fetch_add(dead.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Keys that work now, keys kept though revoked or expired, and keys deleted since start.
+    pub fn key_counts(&self) -> KeyCounts {
+        let now_ms = self.now_ms();
+        let keys = self.inner.keys.read();
+        let active = keys
+            .values()
+            .filter(|live| live.record.is_usable(now_ms))
+            .count();
+        KeyCounts {
+            active,
+            inactive: keys.len() - active,
+            pruned: self
+                .inner
+                .keys_pruned
+                .load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
+/// API keys by state, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyCounts {
+    pub active: usize,
+    pub inactive: usize,
+    pub pruned: u64,
 }
 
 fn distinct_bytes(text: &str) -> usize {

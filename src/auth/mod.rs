@@ -3,6 +3,7 @@
 //! of what each role may do lives with the routes (`api::access`).
 
 mod keys;
+pub use keys::KeyCounts;
 mod lockout;
 pub mod password;
 mod principal;

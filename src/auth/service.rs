@@ -32,6 +32,9 @@ pub struct AuthSettings {
     pub argon2_iterations: u32,
     pub hashing_concurrency: usize,
     pub api_keys_per_user_max: usize,
+    /// Revoked or expired keys are deleted this long after they stopped working (until then
+    /// listings show them, so an owner sees what was revoked).
+    pub revoked_keys_retention_s: u64,
     pub maintenance_interval_s: u64,
     /// Requests without credentials may use viewer routes (a public read-only scanner);
     /// routes about the caller's own objects still need credentials.
@@ -104,6 +107,8 @@ pub(super) struct Inner {
     /// Held by every read-modify-write of a user or key record, from the read until memory
     /// and store both have the result, so concurrent changes never undo each other.
     pub writes: tokio::sync::Mutex<()>,
+    /// Revoked or expired keys deleted since start.
+    pub keys_pruned: std::sync::atomic::AtomicU64,
     /// A hash of a random password, verified for unknown users so that their answers take
     /// as long as a wrong password's.
     pub decoy_hash: String,
@@ -158,9 +163,14 @@ impl Auth {
                     slow_ms: i64::try_from(settings.lockout_slow_ms).unwrap_or(i64::MAX),
                 })),
                 writes: tokio::sync::Mutex::new(()),
+                keys_pruned: std::sync::atomic::AtomicU64::new(0),
                 decoy_hash,
             }),
         })
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.inner.settings
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -248,8 +258,9 @@ impl Auth {
         }
     }
 
-    /// Periodic upkeep: forget passed lockout windows, delete expired sessions, persist keys'
-    /// last use. Returns how many sessions were deleted.
+    /// Periodic upkeep: forget passed lockout windows, delete expired sessions and keys dead
+    /// for longer than the retention, persist keys' last use. Returns how many sessions were
+    /// deleted.
     pub async fn maintain(&self) -> Result<usize, AuthError> {
         let now_ms = self.now_ms();
         self.inner.lockouts.lock().prune(now_ms);
@@ -276,6 +287,7 @@ impl Auth {
         self.remove_records(RecordTree::Sessions, expired.clone())
             .await?;
         let _writing = self.inner.writes.lock().await;
+        self.prune_dead_keys(now_ms).await?;
         for record in self.keys_used_since_stored() {
             self.put_record(RecordTree::ApiKeys, record.id.clone(), record)
                 .await?;

@@ -3,6 +3,7 @@
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod bounds;
 mod browser;
 mod connections;
 mod dashboard_api;

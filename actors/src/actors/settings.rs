@@ -1,3 +1,4 @@
+use super::portfolio::PortfolioBounds;
 use serde::{Deserialize, Serialize};
 
 /// Tuning of the actor engine, the `[engine]` section of `config/default.toml`, which
@@ -24,6 +25,12 @@ pub struct EngineSettings {
     /// Closed base candles kept per symbol for the portfolio exit feed until it has handed
     /// them on; past it the oldest is dropped (logged at error and counted).
     pub exit_backlog_candles_max: usize,
+    /// Paper portfolios one user may own.
+    pub portfolios_per_user_max: usize,
+    /// How long a request's `Idempotency-Key` answers at least.
+    pub idempotency_key_ttl_s: u64,
+    /// Request idempotency keys kept per portfolio; beyond it the oldest is forgotten.
+    pub idempotency_keys_per_portfolio_max: usize,
 }
 
 impl EngineSettings {
@@ -32,6 +39,15 @@ impl EngineSettings {
         match self.shards {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             shards => shards,
+        }
+    }
+
+    pub fn portfolio_bounds(&self) -> PortfolioBounds {
+        PortfolioBounds {
+            portfolios_per_user_max: self.portfolios_per_user_max,
+            idempotency_key_ttl_ms: i64::try_from(self.idempotency_key_ttl_s.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            idempotency_keys_per_portfolio_max: self.idempotency_keys_per_portfolio_max,
         }
     }
 }
@@ -48,6 +64,9 @@ impl Default for EngineSettings {
             event_capacity: 4096,
             snapshot_interval_ms: 5000,
             exit_backlog_candles_max: 200_000,
+            portfolios_per_user_max: 100,
+            idempotency_key_ttl_s: 86_400,
+            idempotency_keys_per_portfolio_max: 10_000,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::super::AppState;
 use super::filter::{EventKind, EventTopic};
+use super::slots::SessionSlots;
 use crate::report::{CandleJson, PatternJson, SignalJson};
 use cryptolens_actors::actors::portfolio::TradeEvent;
 use cryptolens_actors::actors::MarketEvent;
@@ -26,6 +27,9 @@ pub struct StreamSettings {
     pub health_interval_ms: u64,
     /// Rendered events kept for client sessions that fall behind the hub.
     pub hub_capacity: usize,
+    /// Stream connections open at once, in all and per user.
+    pub clients_max: usize,
+    pub clients_per_user_max: usize,
 }
 
 /// One rendered event and what it is about.
@@ -42,12 +46,21 @@ pub struct Published {
 pub struct StreamHub {
     pub settings: StreamSettings,
     sender: broadcast::Sender<Arc<Published>>,
+    pub slots: Arc<SessionSlots>,
 }
 
 impl StreamHub {
     pub fn new(settings: StreamSettings) -> StreamHub {
         let (sender, _) = broadcast::channel(settings.hub_capacity.max(1));
-        StreamHub { settings, sender }
+        let slots = Arc::new(SessionSlots::new(
+            settings.clients_max,
+            settings.clients_per_user_max,
+        ));
+        StreamHub {
+            settings,
+            sender,
+            slots,
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {

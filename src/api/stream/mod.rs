@@ -18,6 +18,7 @@
 mod filter;
 mod hub;
 mod session;
+mod slots;
 
 pub use hub::{run_hub, StreamHub, StreamSettings};
 
@@ -43,8 +44,15 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
                 );
                 return refused.into_response(state.ingest.retry_after_s);
             }
+            let slot = match state.stream.slots.claim(&caller.username) {
+                Ok(slot) => slot,
+                Err((refused, reason)) => {
+                    state.metrics.refuse_stream_client(reason);
+                    return refused.into_response(state.ingest.retry_after_s);
+                }
+            };
             ws.max_message_size(STREAM_MESSAGE_LIMIT_BYTES)
-                .on_upgrade(move |socket| session::run(socket, caller, credentials, state))
+                .on_upgrade(move |socket| session::run(socket, caller, credentials, state, slot))
                 .into_response()
         },
     );

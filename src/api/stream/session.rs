@@ -29,7 +29,14 @@ type CloseReason = Option<(u16, String)>;
 /// How long the close frame may take to go out to a client that has stopped reading.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-pub async fn run(socket: WebSocket, caller: Principal, credentials: Credentials, state: AppState) {
+/// `_slot` is held for the session's life: it counts the client against the stream's bounds.
+pub async fn run(
+    socket: WebSocket,
+    caller: Principal,
+    credentials: Credentials,
+    state: AppState,
+    _slot: super::slots::SessionSlot,
+) {
     let (sink, incoming) = socket.split();
     let (queue, queued) = mpsc::channel(state.stream.settings.client_queue_events.max(1));
     let (close, closing) = watch::channel::<CloseReason>(None);

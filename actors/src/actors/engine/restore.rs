@@ -45,8 +45,9 @@ impl Engine {
             .map(|runtime| runtime.shards())
             .ok_or(EngineError::Startup("the engine is stopped"))?;
         let timeout = std::time::Duration::from_millis(self.request_timeout_ms());
-        let (book, problems) = PortfolioBook::restore(store, shards, timeout)
-            .map_err(EngineError::PortfolioRestore)?;
+        let (book, problems) =
+            PortfolioBook::restore(store, shards, timeout, self.settings().portfolio_bounds())
+                .map_err(EngineError::PortfolioRestore)?;
         let _ = self.inner.portfolios.set(Arc::new(book));
         Ok(problems)
     }

@@ -1,21 +1,18 @@
 //! The first answers to idempotency keys, kept by each portfolio actor.
 //!
 //! A key sent with a request answers every repeat of that request (same fingerprint) with
-//! the first answer, accepted or refused, for at least [`KEY_TTL_MS`] (24 h), across
-//! restarts (the answers are rebuilt from the log). Storage is bounded: keys older than the
-//! TTL are forgotten, and beyond [`REQUEST_KEYS_MAX`] keys per portfolio the oldest go first
-//! (a repeat after that is applied as a new request). Keys of exits (named by trade, candle
+//! the first answer, accepted or refused, for at least the configured TTL (24 h by default),
+//! across restarts (the answers are rebuilt from the log). Storage is bounded: keys older
+//! than the TTL are forgotten, and beyond the configured keys per portfolio (10,000) the
+//! oldest go first (a repeat after that is applied as a new request). Keys of exits (named by trade, candle
 //! and level) are kept apart: they record what a candle already did.
 
+use super::bounds::{KeyCounters, PortfolioBounds};
 use super::record::RequestId;
 use super::PortfolioError;
 use crate::domain::ledger::{Mutation, Outcome};
 use std::collections::{HashMap, VecDeque};
-
-/// How long a request's key answers at least.
-pub const KEY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
-/// Request keys kept per portfolio.
-pub const REQUEST_KEYS_MAX: usize = 10_000;
+use std::sync::Arc;
 
 /// The first answer to a key, and the request it answered.
 #[derive(Debug, Clone)]
@@ -73,15 +70,28 @@ impl Answer {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Answers {
     by_key: HashMap<String, Answer>,
     /// Request keys in the order they were answered, with when: the oldest expire first.
     request_order: VecDeque<(i64, String)>,
-    forgotten: u64,
+    ttl_ms: i64,
+    request_keys_max: usize,
+    /// Shared by every portfolio's answers, for metrics.
+    counters: Arc<KeyCounters>,
 }
 
 impl Answers {
+    pub fn new(bounds: &PortfolioBounds, counters: Arc<KeyCounters>) -> Answers {
+        Answers {
+            by_key: HashMap::new(),
+            request_order: VecDeque::new(),
+            ttl_ms: bounds.idempotency_key_ttl_ms,
+            request_keys_max: bounds.idempotency_keys_per_portfolio_max,
+            counters,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Answer> {
         self.by_key.get(key)
     }
@@ -90,6 +100,7 @@ impl Answers {
     pub fn remember(&mut self, key: String, answer: Answer, at_ms: i64) {
         if self.by_key.insert(key.clone(), answer).is_none() {
             self.request_order.push_back((at_ms, key));
+            self.counters.add_held(1);
         }
         self.prune(at_ms);
     }
@@ -103,13 +114,14 @@ impl Answers {
     /// the cap.
     pub fn prune(&mut self, now_ms: i64) {
         while let Some((at_ms, key)) = self.request_order.front() {
-            let expired = *at_ms < now_ms.saturating_sub(KEY_TTL_MS);
-            if !expired && self.request_order.len() <= REQUEST_KEYS_MAX {
+            let expired = *at_ms < now_ms.saturating_sub(self.ttl_ms);
+            if !expired && self.request_order.len() <= self.request_keys_max {
                 break;
             }
             self.by_key.remove(key);
             self.request_order.pop_front();
-            self.forgotten += 1;
+            self.counters.remove_held(1);
+            self.counters.add_forgotten();
         }
     }
 
@@ -117,10 +129,12 @@ impl Answers {
     pub fn request_keys(&self) -> usize {
         self.request_order.len()
     }
+}
 
-    /// Request keys forgotten (expired or over the cap) since start.
-    pub fn forgotten(&self) -> u64 {
-        self.forgotten
+/// A portfolio that stops no longer holds its keys.
+impl Drop for Answers {
+    fn drop(&mut self) {
+        self.counters.remove_held(self.request_order.len() as u64);
     }
 }
 
@@ -140,29 +154,46 @@ mod tests {
 
     #[test]
     fn a_key_answers_for_a_day_and_then_is_forgotten() {
-        let mut answers = Answers::default();
+        let counters = Arc::new(KeyCounters::default());
+        let bounds = PortfolioBounds::default();
+        let ttl_ms = bounds.idempotency_key_ttl_ms;
+        assert_eq!(ttl_ms, 86_400_000);
+        let mut answers = Answers::new(&bounds, Arc::clone(&counters));
         answers.remember("a".into(), answer("f"), 0);
-        answers.prune(KEY_TTL_MS);
+        answers.prune(ttl_ms);
         assert!(
             answers.get("a").is_some(),
             "exactly 24 h later it still answers"
         );
-        answers.prune(KEY_TTL_MS + 1);
+        assert_eq!((counters.held(), counters.forgotten()), (1, 0));
+        answers.prune(ttl_ms + 1);
         assert!(answers.get("a").is_none());
-        assert_eq!(answers.forgotten(), 1);
+        assert_eq!((counters.held(), counters.forgotten()), (0, 1));
     }
 
     #[test]
     fn beyond_the_cap_the_oldest_key_goes_first_and_exit_keys_stay() {
-        let mut answers = Answers::default();
+        let counters = Arc::new(KeyCounters::default());
+        let bounds = PortfolioBounds {
+            idempotency_keys_per_portfolio_max: 50,
+            ..PortfolioBounds::default()
+        };
+        let mut answers = Answers::new(&bounds, Arc::clone(&counters));
         answers.remember_exit("exit-1-0-stop".into(), answer(""));
-        for n in 0..=REQUEST_KEYS_MAX {
+        for n in 0..=50 {
             answers.remember(format!("k{n}"), answer("f"), n as i64);
         }
-        assert_eq!(answers.request_keys(), REQUEST_KEYS_MAX);
+        assert_eq!(answers.request_keys(), 50);
         assert!(answers.get("k0").is_none());
         assert!(answers.get("k1").is_some());
         assert!(answers.get("exit-1-0-stop").is_some());
+        assert_eq!((counters.held(), counters.forgotten()), (50, 1));
+        drop(answers);
+        assert_eq!(
+            counters.held(),
+            0,
+            "a stopped portfolio's keys are not counted"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::actor::PortfolioActor;
 use super::answers::{Answer, Answers};
+use super::bounds::{KeyCounters, PortfolioBounds};
 use super::error::ReplayError;
 use super::messages::{
     EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
@@ -43,6 +44,8 @@ pub struct PortfolioBook {
     /// keyed creations, (owner, key) -> (fingerprint, spec), so a repeat answers the same.
     creating: tokio::sync::Mutex<HashMap<(String, String), (String, PortfolioSpec)>>,
     request_timeout: Duration,
+    bounds: PortfolioBounds,
+    keys: Arc<KeyCounters>,
     /// Durable mutations acknowledged since start, for metrics.
     mutations: std::sync::atomic::AtomicU64,
     exit_stats: ExitStats,
@@ -75,6 +78,7 @@ impl PortfolioBook {
         store: Arc<Store>,
         shards: Vec<ArbiterHandle>,
         request_timeout: Duration,
+        bounds: PortfolioBounds,
     ) -> Result<(PortfolioBook, Vec<StoreProblem>), PortfolioError> {
         let records = store.ledger_records()?;
         let mut logs: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
@@ -88,6 +92,8 @@ impl PortfolioBook {
             portfolios: RwLock::new(BTreeMap::new()),
             creating: tokio::sync::Mutex::new(HashMap::new()),
             request_timeout,
+            bounds,
+            keys: Arc::new(KeyCounters::default()),
             mutations: std::sync::atomic::AtomicU64::new(0),
             exit_stats: ExitStats::default(),
             trade_events: broadcast::channel(TRADE_EVENT_CAPACITY).0,
@@ -95,7 +101,7 @@ impl PortfolioBook {
         let mut problems = Vec::new();
         let mut creations = HashMap::new();
         for (id, log) in logs {
-            match replay(id, &log) {
+            match replay(id, &log, book.new_answers()) {
                 Ok((portfolio, next_seq, answers, request)) => {
                     if let Some(request) = request {
                         let spec = portfolio.spec().clone();
@@ -116,6 +122,19 @@ impl PortfolioBook {
         }
         *book.creating.get_mut() = creations;
         Ok((book, problems))
+    }
+
+    fn new_answers(&self) -> Answers {
+        Answers::new(&self.bounds, Arc::clone(&self.keys))
+    }
+
+    /// Idempotency keys held by all portfolios, and forgotten since start.
+    pub fn idempotency_keys(&self) -> &KeyCounters {
+        &self.keys
+    }
+
+    pub fn bounds(&self) -> &PortfolioBounds {
+        &self.bounds
     }
 
     fn start(&self, portfolio: Portfolio, next_seq: u64, answers: Answers) {
@@ -155,6 +174,16 @@ impl PortfolioBook {
                 return Ok(Portfolio::create(first.clone())?);
             }
         }
+        let owned = self
+            .read_handles()
+            .values()
+            .filter(|handle| handle.entry.owner == spec.owner)
+            .count();
+        if owned >= self.bounds.portfolios_per_user_max {
+            return Err(PortfolioError::LimitReached {
+                max: self.bounds.portfolios_per_user_max,
+            });
+        }
         spec.id = self
             .read_handles()
             .keys()
@@ -174,7 +203,7 @@ impl PortfolioBook {
                 (request.fingerprint, spec),
             );
         }
-        self.start(portfolio.clone(), 1, Answers::default());
+        self.start(portfolio.clone(), 1, self.new_answers());
         Ok(portfolio)
     }
 
@@ -361,14 +390,17 @@ impl PortfolioBook {
 /// The portfolio, the next sequence number, its answers and its creating request's identity.
 type Replayed = (Portfolio, u64, Answers, Option<RequestId>);
 
-fn replay(id: u64, log: &[(u64, Vec<u8>)]) -> Result<Replayed, PortfolioError> {
+fn replay(
+    id: u64,
+    log: &[(u64, Vec<u8>)],
+    mut answers: Answers,
+) -> Result<Replayed, PortfolioError> {
     let problem = |seq: u64, cause: ReplayError| PortfolioError::Replay {
         portfolio: id,
         seq,
         cause,
     };
     let mut portfolio: Option<Portfolio> = None;
-    let mut answers = Answers::default();
     let mut last_at_ms = i64::MIN;
     let mut creation = None;
     for (expected, (seq, bytes)) in log.iter().enumerate() {

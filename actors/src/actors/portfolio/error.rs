@@ -12,6 +12,8 @@ pub enum PortfolioError {
     KeyReused,
     #[error("the portfolio could not be written durably: {0}")]
     Durability(#[source] DurabilityError),
+    #[error("at most {max} portfolios per user")]
+    LimitReached { max: usize },
     #[error("the portfolio actor did not answer")]
     Unavailable,
     #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {cause}")]

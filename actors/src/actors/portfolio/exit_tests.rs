@@ -2,6 +2,7 @@
 //! portfolio actor, each exit logged under its key, a candle seen again applies nothing, and
 //! a restored book remembers the keys.
 
+use super::PortfolioBounds;
 use super::{ExitEvaluation, PortfolioBook};
 use crate::domain::ledger::{Mutation, PortfolioSpec, RiskLimits, Side, TradeSource, TradeStatus};
 use crate::domain::market::{Candle, Symbol, Timeframe, Volume};
@@ -58,7 +59,13 @@ async fn applied(book: &PortfolioBook, symbol: &Symbol, candle: &Candle) -> usiz
 
 async fn restore(store: &Arc<Store>) -> PortfolioBook {
     let shards = vec![actix_rt::Arbiter::current()];
-    let (book, problems) = PortfolioBook::restore(Arc::clone(store), shards, TIMEOUT).unwrap();
+    let (book, problems) = PortfolioBook::restore(
+        Arc::clone(store),
+        shards,
+        TIMEOUT,
+        PortfolioBounds::default(),
+    )
+    .unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     book
 }
@@ -233,7 +240,13 @@ fn a_portfolio_that_does_not_answer_is_counted_and_the_others_still_exit() {
     actix_rt::System::new().block_on(async move {
         let shards = vec![actix_rt::Arbiter::current()];
         let short_timeout = Duration::from_millis(100);
-        let (book, _) = PortfolioBook::restore(Arc::clone(&store), shards, short_timeout).unwrap();
+        let (book, _) = PortfolioBook::restore(
+            Arc::clone(&store),
+            shards,
+            short_timeout,
+            PortfolioBounds::default(),
+        )
+        .unwrap();
         let stuck = book.create(spec(), None).await.unwrap().spec().id;
         let answering = book.create(spec(), None).await.unwrap().spec().id;
         for id in [stuck, answering] {

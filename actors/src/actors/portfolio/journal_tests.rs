@@ -1,6 +1,7 @@
 //! Journal notes are records of their own: a thousand notes on one trade grow the real store
 //! linearly (one note per record, not one trade snapshot per note), and the limits hold.
 
+use super::PortfolioBounds;
 use super::{PortfolioBook, PortfolioError};
 use crate::domain::ledger::{test_spec, LedgerError, Mutation, Side, TradeSource};
 use crate::domain::market::Symbol;
@@ -39,7 +40,13 @@ fn a_thousand_notes_grow_the_store_by_less_than_five_megabytes() {
     actix_rt::System::new().block_on(async move {
         let shards = vec![actix_rt::Arbiter::current()];
         let timeout = Duration::from_secs(10);
-        let (book, _) = PortfolioBook::restore(Arc::clone(&store), shards, timeout).unwrap();
+        let (book, _) = PortfolioBook::restore(
+            Arc::clone(&store),
+            shards,
+            timeout,
+            PortfolioBounds::default(),
+        )
+        .unwrap();
         let id = book
             .create(test_spec("10000", dec("0.001")), None)
             .await

@@ -4,6 +4,7 @@
 mod actor;
 mod answers;
 mod book;
+mod bounds;
 mod candle_feed;
 mod error;
 #[cfg(test)]
@@ -17,8 +18,8 @@ mod record;
 mod trade_events;
 
 pub use actor::PortfolioActor;
-pub use answers::{KEY_TTL_MS, REQUEST_KEYS_MAX};
 pub use book::{ExitStatsView, PortfolioBook, PortfolioEntry};
+pub use bounds::{KeyCounters, PortfolioBounds};
 pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
 pub use messages::{EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio};
