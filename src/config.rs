@@ -68,6 +68,9 @@ pub struct IngestSettings {
     /// A candle may open at most this many of its intervals after the server's clock.
     #[serde(default = "one_interval")]
     pub future_intervals_max: i64,
+    /// A signal whose newest candle closed longer ago than this is history, shown `stale`.
+    #[serde(default = "one_hour_s")]
+    pub live_window_s: u64,
     pub read_limit_max: usize,
     pub read_limit_default: usize,
     pub retry_after_s: u64,
@@ -75,6 +78,10 @@ pub struct IngestSettings {
 
 fn one_interval() -> i64 {
     1
+}
+
+fn one_hour_s() -> u64 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -115,7 +115,8 @@ pub struct SignalJson {
     pub entry_timeframe: Timeframe,
     pub levels: Option<LevelsJson>,
     pub patterns: Vec<PatternJson>,
-    /// The symbol's exchange feed is stale: no fresh candle confirms this signal.
+    /// No fresh candle confirms this signal: the symbol's exchange feed is stale, or its
+    /// newest candle is older than the live window (history, not a setup to take now).
     pub stale: bool,
 }
 

@@ -157,19 +157,7 @@ impl Server {
     /// reports ready.
     pub async fn start(settings: &Settings, options: StartOptions) -> Result<Server, ServeError> {
         let data_dir = &settings.server.data_dir;
-        let data_dir_error = |source| ServeError::DataDir {
-            path: data_dir.clone(),
-            source,
-        };
-        std::fs::create_dir_all(data_dir).map_err(data_dir_error)?;
-        // Candles, ledgers, accounts and secrets: nobody else's to read.
-        std::fs::set_permissions(
-            data_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .map_err(data_dir_error)?;
-        let store_path = store_path(settings);
-        let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&store_path)).await??);
+        let store = open_store(settings).await?;
         let (auth, admin_password_file) = open_auth(&store, settings, &options).await?;
         let metrics_token = match settings.server.metrics_token.as_str() {
             "" => secret_files::load_or_generate(data_dir, "metrics_token")?,
@@ -254,6 +242,27 @@ impl Server {
 
 /// Loads users, sessions and keys; on a store without users creates the first admin, with
 /// the password from `CRYPTOLENS_ADMIN_PASSWORD` or a generated one written to a 0600 file.
+/// Creates the data directory (0700: candles, ledgers, accounts and secrets are nobody
+/// else's to read) and opens the store in it.
+async fn open_store(settings: &Settings) -> Result<Arc<Store>, ServeError> {
+    let data_dir = &settings.server.data_dir;
+    let data_dir_error = |source| ServeError::DataDir {
+        path: data_dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(data_dir_error)?;
+    std::fs::set_permissions(
+        data_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .map_err(data_dir_error)?;
+    let store_path = store_path(settings);
+    let cache_mib = settings.engine.store_cache_mib;
+    let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&store_path, cache_mib))
+        .await??;
+    Ok(Arc::new(store))
+}
+
 async fn open_auth(
     store: &Arc<Store>,
     settings: &Settings,
@@ -261,8 +270,10 @@ async fn open_auth(
 ) -> Result<(Auth, Option<PathBuf>), ServeError> {
     let (store, auth_settings) = (Arc::clone(store), settings.auth.clone());
     let clock = Arc::clone(&options.clock);
+    let data_dir = settings.server.data_dir.clone();
     let auth =
-        tokio::task::spawn_blocking(move || Auth::open(store, &auth_settings, clock)).await??;
+        tokio::task::spawn_blocking(move || Auth::open(store, &auth_settings, clock, &data_dir))
+            .await??;
     let first_start = auth.users().is_empty();
     let mut password_file = None;
     if let Some(password) = auth

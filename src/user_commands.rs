@@ -40,12 +40,18 @@ pub enum UserCommand {
     Passwd { username: String },
     Disable { username: String },
     Enable { username: String },
+    ResetTotp { username: String },
     List,
 }
 
 pub async fn run(command: UserCommand, settings: &Settings) -> Result<Value, UserCommandError> {
     let store = Arc::new(Store::open(&crate::server::store_path(settings))?);
-    let auth = Auth::open(store, &settings.auth, Arc::new(SystemClock))?;
+    let auth = Auth::open(
+        store,
+        &settings.auth,
+        Arc::new(SystemClock),
+        &settings.server.data_dir,
+    )?;
     match command {
         UserCommand::Add { username, role } => {
             let user = auth.add_user(&username, role, read_password()?).await?;
@@ -63,6 +69,10 @@ pub async fn run(command: UserCommand, settings: &Settings) -> Result<Value, Use
         UserCommand::Enable { username } => {
             auth.set_disabled(&username, false).await?;
             Ok(json!({"username": username, "disabled": false}))
+        }
+        UserCommand::ResetTotp { username } => {
+            let removed = auth.reset_totp(&username).await?;
+            Ok(json!({"username": username, "totp_removed": removed}))
         }
         UserCommand::List => Ok(json!({"users": users_json(&auth.users())})),
     }

@@ -4,7 +4,9 @@ every ring fills to 1,000), in batches of BATCH candles.
 
     cargo build --release && python3 benches/load/memory_per_symbol.py target/release/cryptolens SYMBOLS BATCH
 
-The figure is (RSS after - RSS before ingest) / SYMBOLS, read from /proc/PID/status.
+The figure is (RSS after - RSS before ingest) / SYMBOLS, read from /proc/PID/status. The
+server is then restarted on the same data directory and the same figure printed once it has
+restored every symbol from the store (what the symbols hold, whatever way they were fed).
 """
 import http.client, json, os, subprocess, sys, tempfile, time
 
@@ -18,9 +20,12 @@ env = dict(os.environ, CRYPTOLENS_ADMIN_PASSWORD="Measure-Memory-7x",
            CRYPTOLENS_RATE_LIMITS__INGEST_PER_MINUTE="4000000000",
            CRYPTOLENS_RATE_LIMITS__INGEST_BURST="4000000000",
            CRYPTOLENS_LOG__FILTER="error")
-server = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--data-dir", data],
-                          stdout=subprocess.PIPE, env=env, text=True)
-port = int(server.stdout.readline().strip().rsplit(":", 1)[1])
+def start_server():
+    process = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--data-dir", data],
+                               stdout=subprocess.PIPE, env=env, text=True)
+    return process, int(process.stdout.readline().strip().rsplit(":", 1)[1])
+
+server, port = start_server()
 
 def rss_kib():
     with open(f"/proc/{server.pid}/status") as status:
@@ -47,4 +52,15 @@ time.sleep(2)
 after = rss_kib()
 print(f"symbols={symbols} batch={batch} candles/symbol={CANDLES}: baseline {baseline/1024:.1f} MiB, "
       f"after {after/1024:.1f} MiB, {(after-baseline)/symbols/1024:.3f} MiB per symbol")
+server.terminate(); server.wait()
+server, port = start_server()
+conn = http.client.HTTPConnection("127.0.0.1", port)
+while True:
+    conn.request("GET", "/api/health/ready"); answer = conn.getresponse(); answer.read()
+    if answer.status == 200:
+        break
+    time.sleep(0.2)
+time.sleep(2)
+restored = rss_kib()
+print(f"after restart: {restored/1024:.1f} MiB, {(restored-baseline)/symbols/1024:.3f} MiB per symbol")
 server.terminate(); server.wait()

@@ -28,6 +28,11 @@ pub struct RouteSpec {
     /// The request body's schema in the OpenAPI document, if the route takes one.
     pub body: Option<&'static str>,
     pub success: u16,
+    /// Error statuses particular to this route, besides those every route of its kind can
+    /// answer (see `openapi::error_statuses`).
+    pub errors: &'static [u16],
+    /// Reachable by a session that still has to enrol in two-factor sign-in.
+    pub before_second_factor: bool,
 }
 
 const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
@@ -40,6 +45,8 @@ const fn route(method: &'static str, path: &'static str, access: Access) -> Rout
         query: &[],
         body: None,
         success: 200,
+        errors: &[],
+        before_second_factor: false,
     }
 }
 
@@ -66,6 +73,19 @@ impl RouteSpec {
     }
     const fn accepted(mut self) -> RouteSpec {
         self.success = 202;
+        self
+    }
+    const fn errors(mut self, statuses: &'static [u16]) -> RouteSpec {
+        self.errors = statuses;
+        self
+    }
+    /// A WebSocket route: 101 Switching Protocols.
+    const fn upgrades(mut self) -> RouteSpec {
+        self.success = 101;
+        self
+    }
+    const fn enrols(mut self) -> RouteSpec {
+        self.before_second_factor = true;
         self
     }
 
@@ -104,28 +124,66 @@ const VIEWER: Access = Access::Role(Role::Viewer);
 const TRADER: Access = Access::Role(Role::Trader);
 const ADMIN: Access = Access::Role(Role::Admin);
 
+/// Routes an actor answers: 503 while restoring, shutting down or with a full mailbox, 504
+/// when it does not answer in time.
+const ENGINE: &[u16] = &[503, 504];
+/// Candle ingest: a timeframe other than the symbol's base (409), a value out of range (422),
+/// and the engine's own.
+const INGEST: &[u16] = &[409, 422, 503, 504];
+/// Ledger changes: a conflict with the state (a closed trade, a reused Idempotency-Key, the
+/// portfolio limit), a refusal on the numbers (cash, risk limits, range), a portfolio actor
+/// that cannot answer now.
+const LEDGER_WRITE: &[u16] = &[409, 422, 503];
+const LEDGER_READ: &[u16] = &[503];
+
 pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/api/health/live", Access::Public).says("Liveness: the process answers"),
     route("GET", "/api/health/ready", Access::Public)
-        .says("Readiness: restored and accepting (503 while starting or stopping)"),
+        .says("Readiness: restored and accepting (503 while starting or stopping)")
+        .errors(&[503]),
     route("GET", "/api/openapi.json", Access::Public).says("This API description"),
     route("GET", "/", Access::Public).says("The dashboard (a web page; log in there)"),
     route("GET", "/assets/{build}/{file}", Access::Public)
-        .says("The dashboard's files, cached for good under the build's hash"),
+        .says("The dashboard's files, cached for good under the build's hash")
+        .errors(&[404]),
     route("POST", "/api/auth/login", Access::Public)
         .says("Log in; returns a session token, or with `cookie` sets a session cookie")
         .class(RateClass::Login)
-        .body("Login"),
-    route("POST", "/api/auth/logout", VIEWER).says("End the calling session"),
+        .body("Login")
+        .errors(&[401, 503]),
+    route("POST", "/api/auth/logout", VIEWER)
+        .says("End the calling session")
+        .enrols(),
     route("POST", "/api/auth/password", VIEWER)
         .says("Change one's own password; ends all of one's sessions")
-        .body("ChangePassword"),
+        .body("ChangePassword")
+        .enrols()
+        .errors(&[503]),
     route("GET", "/api/auth/me", VIEWER)
-        .says("Who the credentials act for (and a cookie session's CSRF token)"),
+        .says("Who the credentials act for, their two-factor state (and a cookie session's CSRF token)")
+        .enrols(),
+    route("POST", "/api/auth/totp", VIEWER)
+        .says("Start two-factor enrolment: a new secret, its otpauth:// URI and ten recovery codes, shown once")
+        .created()
+        .enrols()
+        .errors(&[409]),
+    route("POST", "/api/auth/totp/confirm", VIEWER)
+        .says("Turn two-factor sign-in on with a first code from the app")
+        .class(RateClass::Login)
+        .body("ConfirmTotp")
+        .enrols()
+        .errors(&[409]),
+    route("POST", "/api/auth/totp/disable", VIEWER)
+        .says("Turn two-factor sign-in off, proven with a current code or a recovery code")
+        .class(RateClass::Login)
+        .body("DisableTotp")
+        .errors(&[409, 503]),
     route("GET", "/api/auth/session", Access::Public)
         .says("Whether the request is logged in, and as whom (the dashboard asks on load)"),
     route("GET", "/api/stream", VIEWER)
-        .says("WebSocket of live events (candles, patterns, signals, trades, health)"),
+        .says("WebSocket of live events (candles, patterns, signals, trades, health)")
+        .upgrades()
+        .errors(&[426, 503]),
     route("GET", "/api/keys", TRADER).says("API keys one may see, with last use"),
     route("POST", "/api/keys", TRADER)
         .says("Create an API key (shown once)")
@@ -136,10 +194,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/users", ADMIN)
         .says("Add a user")
         .body("CreateUser")
-        .created(),
+        .created()
+        .errors(&[409]),
     route("PATCH", "/api/users/{username}", ADMIN)
         .says("Change a user's role, password or disabled flag")
-        .body("UpdateUser"),
+        .body("UpdateUser")
+        .errors(&[409]),
     route("GET", "/api/health", VIEWER)
         .says("Overall health: healthy, degraded or unhealthy, with reasons"),
     route("GET", "/api/actors", Access::AdminOrMetricsToken)
@@ -152,79 +212,110 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/symbols", ADMIN)
         .says("Follow a symbol from an exchange (`bybit:ETHUSDT`); it warms, then streams")
         .body("FollowSymbol")
-        .accepted(),
+        .accepted()
+        .errors(&[409, 502, 503]),
     route("DELETE", "/api/symbols/{symbol}", ADMIN)
-        .says("Stop following a symbol and remove its data (409 while portfolios trade it)"),
-    route("POST", "/api/symbols/{symbol}/pause", ADMIN).says("Pause a followed symbol's stream"),
+        .says("Stop following a symbol and remove its data (409 while portfolios trade it)")
+        .errors(&[409, 503]),
+    route("POST", "/api/symbols/{symbol}/pause", ADMIN).says("Pause a followed symbol's stream")
+        .errors(&[409, 503]),
     route("POST", "/api/symbols/{symbol}/resume", ADMIN)
-        .says("Resume a paused symbol; it catches up first"),
+        .says("Resume a paused symbol; it catches up first")
+        .errors(&[409, 503]),
     route("POST", "/api/symbols/{symbol}/backfill", ADMIN)
         .says("Fetch older history and prepend it; progress in GET /api/symbols")
         .body("Backfill")
-        .accepted(),
+        .accepted()
+        .errors(&[409, 502, 503]),
     route("POST", "/api/candles", ADMIN)
         .says("Ingest a batch of candles")
         .class(RateClass::Ingest)
-        .body("CandleBatch"),
+        .body("CandleBatch")
+        .errors(INGEST),
     route("GET", "/api/ws/ingest", ADMIN)
         .says("WebSocket candle ingest (upgrade)")
-        .class(RateClass::Ingest),
+        .class(RateClass::Ingest)
+        .upgrades()
+        .errors(&[426, 503]),
     route("GET", "/api/candles/{symbol}/{timeframe}", VIEWER)
         .says("Closed candles of a symbol and timeframe")
-        .query(&["limit"]),
+        .query(&["limit"])
+        .errors(ENGINE),
     route("GET", "/api/patterns", VIEWER)
         .says("Detected patterns, newest first")
-        .query(&["symbol", "timeframe", "kind", "status", "limit", "offset"]),
+        .query(&["symbol", "timeframe", "kind", "status", "limit", "offset"])
+        .errors(ENGINE),
     route("GET", "/api/signals", VIEWER)
         .says("Signals")
-        .query(&["symbol", "status"]),
+        .query(&["symbol", "status"])
+        .errors(ENGINE),
     route("POST", "/api/scan", TRADER)
         .says("Re-evaluate signals now")
         .class(RateClass::Scan)
-        .body("Scan"),
-    route("GET", "/api/matrix", VIEWER).says("Pattern direction per symbol and timeframe"),
-    route("GET", "/api/indicators/{symbol}/{timeframe}", VIEWER).says("Latest indicator values"),
-    route("GET", "/api/portfolios", VIEWER).says("Portfolios one owns (admins: all)"),
+        .body("Scan")
+        .errors(ENGINE),
+    route("GET", "/api/matrix", VIEWER).says("Pattern direction per symbol and timeframe")
+        .errors(ENGINE),
+    route("GET", "/api/indicators/{symbol}/{timeframe}", VIEWER).says("Latest indicator values")
+        .errors(ENGINE),
+    route("GET", "/api/portfolios", VIEWER).says("Portfolios one owns (admins: all)")
+        .errors(LEDGER_READ),
     route("POST", "/api/portfolios", TRADER)
         .says("Create a paper portfolio")
         .body("CreatePortfolio")
-        .created(),
-    route("GET", "/api/portfolios/{id}", VIEWER).says("A portfolio: cash, equity, P&L"),
+        .created()
+        .errors(LEDGER_WRITE),
+    route("GET", "/api/portfolios/{id}", VIEWER).says("A portfolio: cash, equity, P&L")
+        .errors(LEDGER_READ),
     route("GET", "/api/portfolios/{id}/trades", VIEWER)
         .says("A portfolio's trades")
-        .query(&["status"]),
+        .query(&["status"])
+        .errors(LEDGER_READ),
     route("POST", "/api/portfolios/{id}/trades", TRADER)
         .says("Open a trade")
         .body("OpenTrade")
-        .created(),
+        .created()
+        .errors(LEDGER_WRITE),
     route("POST", "/api/portfolios/{id}/trades/preview", TRADER)
         .says("What opening this trade would do now (sizing, cash), without doing it")
-        .body("OpenTrade"),
+        .body("OpenTrade")
+        .errors(LEDGER_WRITE),
     route("PATCH", "/api/portfolios/{id}/trades/{trade}", TRADER)
         .says("Amend a trade's stop and targets")
-        .body("AmendTrade"),
+        .body("AmendTrade")
+        .errors(LEDGER_WRITE),
     route("POST", "/api/portfolios/{id}/trades/{trade}/close", TRADER)
         .says("Close a trade in full or in part")
-        .body("CloseTrade"),
+        .body("CloseTrade")
+        .errors(LEDGER_WRITE),
     route("POST", "/api/portfolios/{id}/trades/{trade}/cancel", TRADER)
-        .says("Cancel a pending order, releasing its cash"),
+        .says("Cancel a pending order, releasing its cash")
+        .errors(LEDGER_WRITE),
     route("POST", "/api/portfolios/{id}/trades/{trade}/add", TRADER)
         .says("Add to a trade")
-        .body("AddToTrade"),
+        .body("AddToTrade")
+        .errors(LEDGER_WRITE),
     route(
         "POST",
         "/api/portfolios/{id}/trades/{trade}/journal",
         TRADER,
     )
     .says("Add a journal note to a trade")
-    .body("JournalNote"),
-    route("GET", "/api/portfolios/{id}/trades/{trade}/journal", VIEWER).says("A trade's journal"),
-    route("GET", "/api/portfolios/{id}/stats", VIEWER).says("Performance statistics"),
-    route("GET", "/api/portfolios/{id}/equity", VIEWER).says("Equity curve"),
-    route("GET", "/api/portfolios/{id}/ledger", VIEWER).says("Ledger entries"),
+    .body("JournalNote")
+    .errors(LEDGER_WRITE),
+    route("GET", "/api/portfolios/{id}/trades/{trade}/journal", VIEWER).says("A trade's journal")
+        .errors(LEDGER_READ),
+    route("GET", "/api/portfolios/{id}/stats", VIEWER).says("Performance statistics")
+        .errors(LEDGER_READ),
+    route("GET", "/api/portfolios/{id}/equity", VIEWER).says("Equity curve")
+        .errors(LEDGER_READ),
+    route("GET", "/api/portfolios/{id}/ledger", VIEWER).says("Ledger entries")
+        .errors(LEDGER_READ),
     route("GET", "/api/portfolios/{id}/trades.csv", VIEWER)
-        .says("Every trade with its full record, as CSV"),
-    route("GET", "/api/portfolios/{id}/ledger.csv", VIEWER).says("Ledger entries as CSV"),
+        .says("Every trade with its full record, as CSV")
+        .errors(LEDGER_READ),
+    route("GET", "/api/portfolios/{id}/ledger.csv", VIEWER).says("Ledger entries as CSV")
+        .errors(LEDGER_READ),
 ];
 
 /// The route a request falls under, if any.

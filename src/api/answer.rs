@@ -72,6 +72,7 @@ mod tests {
                 id: Arc::from("k1"),
             },
             rate_key: Arc::from("key:k1"),
+            second_factor_due: false,
         }
     }
 

@@ -277,9 +277,18 @@ fn auth_status(error: &AuthError) -> (StatusCode, &'static str) {
         AuthError::Hash(crate::auth::password::HashError::Busy) => {
             (StatusCode::SERVICE_UNAVAILABLE, "auth_busy")
         }
-        AuthError::Hash(_) | AuthError::Store(_) | AuthError::Envelope(_) | AuthError::Task(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "auth_store_failed")
-        }
+        AuthError::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "totp_required"),
+        AuthError::SecondFactorWrong => (StatusCode::UNAUTHORIZED, "totp_invalid"),
+        AuthError::SecondFactorDue => (StatusCode::FORBIDDEN, "totp_enrolment_required"),
+        AuthError::TotpEnabled => (StatusCode::CONFLICT, "totp_enabled"),
+        AuthError::TotpNotPending => (StatusCode::CONFLICT, "totp_not_pending"),
+        AuthError::TotpNotEnabled => (StatusCode::CONFLICT, "totp_not_enabled"),
+        AuthError::Hash(_)
+        | AuthError::Store(_)
+        | AuthError::Envelope(_)
+        | AuthError::Task(_)
+        | AuthError::Sealing(_)
+        | AuthError::SecretFile(_) => (StatusCode::INTERNAL_SERVER_ERROR, "auth_store_failed"),
     }
 }
 

@@ -401,6 +401,10 @@ fn admit(
         None => ApiError::Unauthorized,
     })?;
     authorise(route, principal.as_ref(), state.anonymous_viewer)?;
+    let enrolment_due = principal.as_ref().is_some_and(|p| p.second_factor_due);
+    if enrolment_due && route.access != Access::Public && !route.before_second_factor {
+        return Err(AuthError::SecondFactorDue.into());
+    }
     check_query(route, query)?;
     let rate_key = match (&principal, route.class) {
         (Some(principal), class) if class != RateClass::Login => Arc::clone(&principal.rate_key),

@@ -297,7 +297,7 @@ impl Metrics {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new("cryptolens_http_requests_total", "HTTP requests answered"),
-            &["route", "status"],
+            &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
             HistogramOpts::new("cryptolens_http_request_duration_seconds", "Time to answer")
@@ -393,9 +393,12 @@ impl Metrics {
     }
 
     pub fn observe(&self, method: &str, path: &str, status: u16, seconds: f64) {
-        let route = access::classify(method, path).map_or("unmatched", |route| route.path);
+        let matched = access::classify(method, path);
+        let route = matched.map_or("unmatched", |route| route.path);
+        // A method no route has stays out of the labels: clients choose it freely.
+        let method = matched.map_or("other", |route| route.method);
         self.requests
-            .with_label_values(&[route, &status.to_string()])
+            .with_label_values(&[method, route, &status.to_string()])
             .inc();
         self.latency.with_label_values(&[route]).observe(seconds);
     }

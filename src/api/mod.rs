@@ -30,9 +30,10 @@ mod portfolios;
 mod query;
 pub mod rate_limit;
 mod sessions;
-mod signals;
+pub(crate) mod signals;
 mod stream;
 mod symbols;
+mod totp;
 mod users;
 mod ws;
 
@@ -179,6 +180,8 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(metrics::routes(state).map(Answer::Ready))
         .unify()
         .or(sessions::routes(state))
+        .unify()
+        .or(totp::routes(state))
         .unify()
         .or(keys::routes(state))
         .unify()

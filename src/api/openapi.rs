@@ -64,6 +64,15 @@ fn operation(route: &RouteSpec) -> Value {
     parameters.extend(route.query.iter().map(
         |name| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}}),
     ));
+    if takes_idempotency_key(route) {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+            "description": "1 to 128 visible ASCII characters: a repeat within the key's lifetime \
+                answers the first answer again instead of acting twice (409 \
+                idempotency_key_reused for a different body)",
+        }));
+    }
     let mut responses = Map::new();
     responses.insert(
         route.success.to_string(),
@@ -71,7 +80,7 @@ fn operation(route: &RouteSpec) -> Value {
     );
     for status in error_statuses(route) {
         responses.insert(
-            status.into(),
+            status.to_string(),
             json!({"$ref": "#/components/responses/Error"}),
         );
     }
@@ -95,14 +104,36 @@ fn operation(route: &RouteSpec) -> Value {
     operation
 }
 
-fn error_statuses(route: &RouteSpec) -> Vec<&'static str> {
-    let mut statuses = vec!["400", "429"];
+/// The portfolio changes (`portfolios/input.rs` `mutation_input`): every one but the preview,
+/// which changes nothing.
+fn takes_idempotency_key(route: &RouteSpec) -> bool {
+    route.path.starts_with("/api/portfolios")
+        && route.method != "GET"
+        && !route.path.ends_with("/preview")
+}
+
+/// Every status `route` can answer: its success and [`error_statuses`].
+pub fn documented_statuses(route: &RouteSpec) -> Vec<u16> {
+    let mut statuses = error_statuses(route);
+    statuses.push(route.success);
+    statuses.sort_unstable();
+    statuses
+}
+
+/// What every route can answer (a refused query parameter, the rate limit, a fault of
+/// ours), what protected ones and ones with a body add, then the route's own.
+fn error_statuses(route: &RouteSpec) -> Vec<u16> {
+    let mut statuses = vec![400, 429, 500];
     if route.access != Access::Public {
-        statuses.extend(["401", "403", "404"]);
+        statuses.extend([401, 403, 404]);
     }
     if route.body.is_some() {
-        statuses.push("413");
+        // Too large, or sent without a length.
+        statuses.extend([411, 413]);
     }
+    statuses.extend(route.errors);
+    statuses.sort_unstable();
+    statuses.dedup();
     statuses
 }
 
@@ -150,7 +181,11 @@ fn schemas() -> Value {
             "properties": {"code": text, "message": text, "field": {"type": "string", "nullable": true}},
         }}},
         "Login": object(&["username", "password"], json!({"username": text, "password": text,
-            "cookie": {"type": "boolean", "description": "set an HttpOnly session cookie (the dashboard) instead of returning the token"}})),
+            "cookie": {"type": "boolean", "description": "set an HttpOnly session cookie (the dashboard) instead of returning the token"},
+            "totp_code": {"type": "string", "description": "the current 6-digit code, for a user with two-factor sign-in on (401 totp_required without it)"},
+            "recovery_code": {"type": "string", "description": "or one unused recovery code instead"}})),
+        "ConfirmTotp": object(&["code"], json!({"code": text})),
+        "DisableTotp": object(&[], json!({"totp_code": text, "recovery_code": text})),
         "ChangePassword": object(&["current_password", "new_password"],
             json!({"current_password": text, "new_password": text})),
         "CreateApiKey": object(&["name"], json!({"name": text, "role": role, "expires_at": time_ms})),

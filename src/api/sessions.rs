@@ -6,6 +6,7 @@ use super::error::ApiError;
 use super::gate::{caller_route, credentials, no_input, Credentials};
 use super::json_body::{optional_body, parse_json};
 use super::{respond, with_state, AppState};
+use crate::auth::totp::SecondFactor;
 use crate::auth::Principal;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -26,6 +27,10 @@ pub struct Login {
     /// A browser login: the token goes into an HttpOnly cookie, never into the answer.
     #[serde(default)]
     pub cookie: bool,
+    /// The current code of a user with two-factor sign-in on.
+    pub totp_code: Option<String>,
+    /// Or one of their unused recovery codes instead.
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +82,10 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         credentials(),
         state,
         |caller, credentials: Credentials, state| async move {
-            respond(Ok(me(&caller, credentials.cookie_session())), &state)
+            respond(
+                Ok(me(&caller, credentials.cookie_session(), &state)),
+                &state,
+            )
         },
     );
     // The dashboard asks this on load: logged in or not, it is an answer, not an error.
@@ -88,7 +96,8 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .map(|credentials: Credentials, state: AppState| {
             Answer::ForAnyone(Box::new(move |caller| {
                 Box::pin(async move {
-                    let answer = session_answer(caller.as_ref(), credentials.cookie_session());
+                    let answer =
+                        session_answer(caller.as_ref(), credentials.cookie_session(), &state);
                     Ok(respond(Ok(answer), &state))
                 })
             }))
@@ -110,9 +119,13 @@ async fn login(
     state: &AppState,
 ) -> Result<Response, ApiError> {
     let request: Login = parse_json(body, "login")?;
+    let factor = SecondFactor {
+        totp_code: request.totp_code,
+        recovery_code: request.recovery_code,
+    };
     let session = state
         .auth
-        .login(&request.username, request.password, address)
+        .login(&request.username, request.password, &factor, address)
         .await
         .inspect_err(|_| state.metrics.count_auth_failure())?;
     if !request.cookie {
@@ -130,6 +143,7 @@ async fn login(
         "role": session.role,
         "expires_at": session.expires_ms,
         "csrf_token": csrf_token(&session.token),
+        "totp_enrolment_due": state.auth.second_factor_due(&session.username, session.role),
     });
     let lasts_ms = session
         .expires_ms
@@ -156,10 +170,14 @@ async fn logout(caller: &Principal, state: &AppState) -> Result<Value, ApiError>
 }
 
 /// Whether the request is logged in, and as whom.
-fn session_answer(caller: Option<&Principal>, cookie_session: Option<&str>) -> Value {
+fn session_answer(
+    caller: Option<&Principal>,
+    cookie_session: Option<&str>,
+    state: &AppState,
+) -> Value {
     match caller {
         Some(caller) => {
-            let mut answer = me(caller, cookie_session);
+            let mut answer = me(caller, cookie_session, state);
             answer["authenticated"] = json!(true);
             answer
         }
@@ -167,10 +185,18 @@ fn session_answer(caller: Option<&Principal>, cookie_session: Option<&str>) -> V
     }
 }
 
-/// Who the credentials act for; with the session cookie, the session's CSRF token too (a
-/// page reloaded has lost it).
-fn me(caller: &Principal, cookie_session: Option<&str>) -> Value {
-    let mut answer = json!({"username": &*caller.username, "role": caller.role});
+/// Who the credentials act for and their two-factor state; with the session cookie, the
+/// session's CSRF token too (a page reloaded has lost it).
+fn me(caller: &Principal, cookie_session: Option<&str>, state: &AppState) -> Value {
+    let auth = &state.auth;
+    let mut answer = json!({
+        "username": &*caller.username,
+        "role": caller.role,
+        "totp": auth.totp_state(&caller.username),
+        "totp_required": auth.totp_required(caller.role),
+        "totp_enrolment_due": caller.second_factor_due,
+        "recovery_codes_left": auth.recovery_codes_left(&caller.username),
+    });
     if let Some(token) = cookie_session {
         answer["csrf_token"] = json!(csrf_token(token));
     }

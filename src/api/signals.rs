@@ -7,7 +7,8 @@ use super::query::QueryParams;
 use super::{respond, views_for, with_state, AppState};
 use crate::report::SignalJson;
 use bytes::Bytes;
-use cryptolens_actors::actors::SignalQuery;
+use cryptolens_actors::actors::{AnalysisView, SignalQuery};
+use cryptolens_actors::domain::analysis::Signal;
 use cryptolens_actors::domain::market::Symbol;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -51,17 +52,61 @@ fn list_signals(query: &HashMap<String, String>, state: &AppState) -> Result<Sig
     };
     let views = views_for(query.symbol.as_ref(), state)?;
     let signals = query.run(&views);
-    let stale = state.feed.status.stale(state.clock.now_ms());
+    let staleness = Staleness::now(state);
+    let newest_close_ms: HashMap<&Symbol, i64> = views
+        .iter()
+        .map(|view| (&view.symbol, newest_close_ms(view)))
+        .collect();
     Ok(SignalList {
         count: signals.len(),
         signals: signals
             .into_iter()
-            .map(|signal| SignalJson {
-                stale: stale.contains(&signal.symbol),
-                ..SignalJson::new(signal)
+            .map(|signal| {
+                let data_ms = newest_close_ms.get(&signal.symbol).copied();
+                staleness.json(signal, data_ms.unwrap_or(signal.updated_at_ms))
             })
             .collect(),
     })
+}
+
+/// Close time of the symbol's newest closed candle on any timeframe (0 before the first).
+fn newest_close_ms(view: &AnalysisView) -> i64 {
+    view.timeframes
+        .iter()
+        .filter_map(|frame| {
+            let (candle, _) = frame.latest.as_ref()?;
+            Some(candle.open_time_ms + frame.timeframe.duration_ms())
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Which signals are not live setups: their feed is stale, or their symbol's newest candle
+/// closed before the live window (history ingested late, a backfill, an import of old files).
+pub(crate) struct Staleness {
+    stale_feeds: Vec<Symbol>,
+    live_since_ms: i64,
+}
+
+impl Staleness {
+    pub(crate) fn now(state: &AppState) -> Staleness {
+        let now_ms = state.clock.now_ms();
+        let window_ms =
+            i64::try_from(state.ingest.live_window_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Staleness {
+            stale_feeds: state.feed.status.stale(now_ms),
+            live_since_ms: now_ms.saturating_sub(window_ms),
+        }
+    }
+
+    /// `signal` as JSON, given the close time of the newest candle its symbol has seen.
+    pub(crate) fn json(&self, signal: &Signal, newest_close_ms: i64) -> SignalJson {
+        SignalJson {
+            stale: newest_close_ms < self.live_since_ms
+                || self.stale_feeds.contains(&signal.symbol),
+            ..SignalJson::new(signal)
+        }
+    }
 }
 
 /// `{}` or `{"symbol": "BTCUSDT"}`; an empty body scans every symbol.

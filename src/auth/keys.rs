@@ -33,10 +33,11 @@ impl Auth {
         // Held from the count until the new key is in memory, so concurrent creations cannot
         // both pass the cap.
         let _writing = self.inner.writes.lock().await;
+        // Expired keys no longer work, so they do not hold a place under the cap either.
         let owned = self
             .keys_of(owner)
             .iter()
-            .filter(|key| key.revoked_ms.is_none())
+            .filter(|key| key.is_usable(now_ms))
             .count();
         if owned >= self.inner.settings.api_keys_per_user_max {
             return Err(AuthError::invalid(

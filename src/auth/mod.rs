@@ -13,6 +13,7 @@ pub mod secret;
 pub mod secret_files;
 mod service;
 mod sessions;
+pub mod totp;
 mod users;
 
 pub use cryptolens_actors::clock::{Clock, ManualClock, SystemClock};
@@ -52,6 +53,23 @@ pub enum AuthError {
     Envelope(#[from] EnvelopeError),
     #[error("an auth store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("two-factor sign-in is on; send totp_code (or a recovery_code) with the password")]
+    SecondFactorRequired,
+    /// A wrong, used or out-of-date code: deliberately says no more.
+    #[error("the two-factor code is wrong or was used already")]
+    SecondFactorWrong,
+    #[error("this role must enrol in two-factor sign-in first: POST /api/auth/totp")]
+    SecondFactorDue,
+    #[error("two-factor sign-in is on already; turn it off first")]
+    TotpEnabled,
+    #[error("no two-factor enrolment is pending; start one with POST /api/auth/totp")]
+    TotpNotPending,
+    #[error("two-factor sign-in is off for this user")]
+    TotpNotEnabled,
+    #[error("the TOTP secret of {0:?} does not open with the key in secrets/totp_key")]
+    Sealing(String),
+    #[error(transparent)]
+    SecretFile(#[from] secret_files::SecretFileError),
 }
 
 impl AuthError {

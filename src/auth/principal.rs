@@ -23,6 +23,9 @@ pub struct Principal {
     pub credential: Credential,
     /// The rate-limit bucket: a key's own, else the user's (shared by their sessions).
     pub rate_key: Arc<str>,
+    /// A session of a user whose role needs TOTP and who has not enrolled yet: it may only
+    /// reach the routes that enrol.
+    pub second_factor_due: bool,
 }
 
 impl Principal {
@@ -32,6 +35,7 @@ impl Principal {
             role: Role::Viewer,
             credential: Credential::MetricsToken,
             rate_key: Arc::from("metrics"),
+            second_factor_due: false,
         }
     }
 

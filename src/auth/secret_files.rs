@@ -19,6 +19,11 @@ pub enum SecretFileError {
     Exposed { path: PathBuf, mode: u32 },
     #[error("the secret file {path} is empty")]
     Empty { path: PathBuf },
+    #[error("the secret file {path} does not hold {expected}")]
+    Malformed {
+        path: PathBuf,
+        expected: &'static str,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretFileError {

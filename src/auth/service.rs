@@ -4,6 +4,8 @@
 use super::lockout::{LockoutPolicy, Lockouts};
 use super::password::PasswordHashing;
 use super::records::{ApiKeyRecord, SessionRecord, UserRecord};
+use super::totp::sealed::SealingKey;
+use super::totp::TotpRecord;
 use super::{secret, AuthError, Credential, Principal, Role};
 use cryptolens_actors::clock::Clock;
 use cryptolens_actors::store::{decode, encode, RecordTree, Store};
@@ -11,6 +13,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -39,6 +42,16 @@ pub struct AuthSettings {
     /// Requests without credentials may use viewer routes (a public read-only scanner);
     /// routes about the caller's own objects still need credentials.
     pub anonymous_viewer: bool,
+    /// Roles whose users must enrol in TOTP; their sessions reach only enrolment until then.
+    #[serde(default)]
+    pub totp_required_roles: Vec<Role>,
+    /// The issuer an authenticator app shows next to the account name.
+    #[serde(default = "default_issuer")]
+    pub totp_issuer: String,
+}
+
+fn default_issuer() -> String {
+    "cryptolens".to_owned()
 }
 
 /// A login's answer: the token is shown once and only its digest is kept.
@@ -103,6 +116,9 @@ pub(super) struct Inner {
     pub users: RwLock<HashMap<String, UserRecord>>,
     pub sessions: RwLock<HashMap<String, LiveSession>>,
     pub keys: RwLock<HashMap<String, LiveKey>>,
+    /// Two-factor enrolments by username.
+    pub totp: RwLock<HashMap<String, TotpRecord>>,
+    pub sealing: SealingKey,
     pub lockouts: Mutex<Lockouts>,
     /// Held by every read-modify-write of a user or key record, from the read until memory
     /// and store both have the result, so concurrent changes never undo each other.
@@ -117,10 +133,12 @@ pub(super) struct Inner {
 impl Auth {
     /// Loads every user, session and key from `store`. A record that does not verify is an
     /// error: silently dropping a user or a revocation would be worse than not starting.
+    /// `data_dir` holds the key TOTP secrets are sealed with (`secrets/totp_key`).
     pub fn open(
         store: Arc<Store>,
         settings: &AuthSettings,
         clock: Arc<dyn Clock>,
+        data_dir: &Path,
     ) -> Result<Auth, AuthError> {
         let hashing = PasswordHashing::new(
             settings.argon2_memory_kib,
@@ -145,6 +163,11 @@ impl Auth {
             .into_iter()
             .map(|record| (record.id.clone(), LiveKey::new(record)))
             .collect();
+        let totp = load::<TotpRecord>(&store, RecordTree::Totp)?
+            .into_iter()
+            .map(|record| (record.username.clone(), record))
+            .collect();
+        let sealing = SealingKey::load_or_generate(data_dir)?;
         let decoy_hash = hashing.hash_blocking(&super::password::generate())?;
         let lockout_window_ms = seconds_to_ms(settings.lockout_window_s);
         Ok(Auth {
@@ -156,6 +179,8 @@ impl Auth {
                 users: RwLock::new(users),
                 sessions: RwLock::new(sessions),
                 keys: RwLock::new(keys),
+                totp: RwLock::new(totp),
+                sealing,
                 lockouts: Mutex::new(Lockouts::new(LockoutPolicy {
                     failures_max: settings.lockout_failures,
                     window_ms: lockout_window_ms,
@@ -213,6 +238,7 @@ impl Auth {
                 id: Arc::clone(&live.id),
             },
             rate_key: Arc::clone(&live.rate_key),
+            second_factor_due: false,
         })
     }
 
@@ -242,6 +268,7 @@ impl Auth {
             role,
             credential: Credential::Session { token_sha256 },
             rate_key: Arc::from(format!("user:{}", live.record.username)),
+            second_factor_due: self.second_factor_due(&live.record.username, role),
         })
     }
 

@@ -1,10 +1,11 @@
 //! Login sessions: a login checks the password (locked accounts and unknown names answer
-//! like wrong passwords, after the same argon2 work), then issues an opaque token of 256
-//! random bits; only its SHA-256 is stored.
+//! like wrong passwords, after the same argon2 work) and, for a user with TOTP on, the second
+//! factor, then issues an opaque token of 256 random bits; only its SHA-256 is stored.
 
 use super::lockout::Admission;
 use super::records::SessionRecord;
 use super::service::{seconds_to_ms, Auth, LiveSession, NewSession, SESSION_PREFIX};
+use super::totp::SecondFactor;
 use super::users::validate_username;
 use super::{secret, AuthError, Principal};
 use cryptolens_actors::store::RecordTree;
@@ -17,6 +18,7 @@ impl Auth {
         &self,
         username: &str,
         password: String,
+        factor: &SecondFactor,
         address: Option<IpAddr>,
     ) -> Result<NewSession, AuthError> {
         let now_ms = self.now_ms();
@@ -35,6 +37,14 @@ impl Auth {
             Some(user) if matches && !user.disabled => user,
             _ => return Err(AuthError::InvalidCredentials),
         };
+        match self.check_second_factor(username, factor).await {
+            // The password was right: asking for the code is not a failed attempt.
+            Err(AuthError::SecondFactorRequired) => {
+                self.inner.lockouts.lock().give_back(username, address);
+                return Err(AuthError::SecondFactorRequired);
+            }
+            checked => checked?,
+        }
         self.inner.lockouts.lock().record_success(username, address);
         self.start_session(&user.username, user.role, now_ms).await
     }
@@ -128,7 +138,7 @@ impl Auth {
     /// Counts an attempt as failed before its password is checked (a success clears it), so
     /// attempts in flight at once cannot test more passwords than the lockout allows; waits
     /// first when the account is under attack and the address is new to it.
-    async fn reserve_attempt(
+    pub(super) async fn reserve_attempt(
         &self,
         username: &str,
         address: Option<IpAddr>,

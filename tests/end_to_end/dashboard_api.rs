@@ -127,7 +127,8 @@ async fn a_browser_session_rides_in_its_cookie_and_every_change_needs_its_csrf_t
     .unwrap();
     assert_eq!(
         me,
-        json!({"username": "admin", "role": "admin", "csrf_token": csrf})
+        json!({"username": "admin", "role": "admin", "csrf_token": csrf, "totp": "off",
+               "totp_required": false, "totp_enrolment_due": false, "recovery_codes_left": null})
     );
 
     let portfolios = format!("{base}/api/portfolios");

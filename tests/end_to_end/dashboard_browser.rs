@@ -10,13 +10,14 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The pages, by route and id, in the order a trader meets them.
-const PAGES: [(&str, &str); 6] = [
+const PAGES: [(&str, &str); 7] = [
     ("matrix", "matrix"),
     ("symbol/BTCUSDT/5m", "symbol"),
     ("signals", "signals"),
     ("portfolio", "portfolio"),
     ("operations", "operations"),
     ("api", "api"),
+    ("account", "account"),
 ];
 
 async fn demo_server() -> ServerProcess {

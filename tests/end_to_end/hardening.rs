@@ -1,6 +1,6 @@
 //! Input and account rules on the real binary: candles from the future are refused, the last
 //! active admin cannot be disabled or demoted, the ingest WebSocket without an upgrade is
-//! 426.
+//! 426, and hyper's own refusals of malformed request heads are empty.
 
 use crate::support::{client, send, serve_command, ServerProcess};
 use serde_json::{json, Value};
@@ -145,4 +145,54 @@ async fn decimals_outside_the_one_grammar_are_refused_by_field_on_candles_and_or
     .await;
     assert_eq!(status, 400, "{answer}");
     assert!(answer.to_string().contains("initial_balance"), "{answer}");
+}
+
+/// The request heads hyper refuses itself, before any of our code runs (a malformed line,
+/// a URI or header block over its limits), cannot carry our security headers: hyper has no
+/// hook for them. They are empty and close the connection, so there is nothing in them a
+/// browser could sniff, frame or run; this pins that down should hyper ever add a body.
+#[tokio::test]
+async fn answers_hyper_writes_itself_are_empty_and_close_the_connection() {
+    let server = ServerProcess::start("");
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(500_000)
+    );
+    for (request, status) in [
+        ("GARBAGE\r\n\r\n".to_owned(), "400 Bad Request"),
+        (long_uri, "414 URI Too Long"),
+        (big_header, "431 Request Header Fields Too Large"),
+    ] {
+        let answer = tokio::task::spawn_blocking({
+            let address = address.clone();
+            move || raw_exchange(&address, &request)
+        })
+        .await
+        .expect("exchange");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.starts_with(&format!("http/1.1 {}", status.to_ascii_lowercase())),
+            "{head}"
+        );
+        assert!(head.contains("content-length: 0"), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        assert!(!head.contains("server:"), "{head}");
+        assert!(body.is_empty(), "{body:?}");
+    }
+}
+
+fn raw_exchange(address: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    // The server may answer and close before it has read everything sent.
+    let _ = stream.write_all(request.as_bytes());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }

@@ -436,8 +436,8 @@ async fn metrics_need_the_configured_token_and_count_requests_by_route() {
     assert_eq!(answer.status(), 200);
     let text = answer.text().await.expect("text");
     for expected in [
-        r#"cryptolens_http_requests_total{route="/api/candles/{symbol}/{timeframe}",status="200"} 1"#,
-        r#"cryptolens_http_requests_total{route="/metrics",status="401"} 3"#,
+        r#"cryptolens_http_requests_total{method="GET",route="/api/candles/{symbol}/{timeframe}",status="200"} 1"#,
+        r#"cryptolens_http_requests_total{method="GET",route="/metrics",status="401"} 3"#,
         "cryptolens_candles_ingested_total 2",
         "cryptolens_symbols 1",
         "cryptolens_http_request_duration_seconds_bucket",

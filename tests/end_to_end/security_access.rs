@@ -469,6 +469,51 @@ async fn the_openapi_document_validates_and_lists_exactly_the_routes() {
         .map(|route| (route.method.to_owned(), route.path.to_owned()))
         .collect();
     assert_eq!(listed, table);
+    for route in ROUTES {
+        let operation = &document["paths"][route.path][route.method.to_lowercase()];
+        let served: BTreeSet<u16> = operation["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .map(|status| status.parse().expect("a status"))
+            .collect();
+        let documented: BTreeSet<u16> = cryptolens::api::openapi::documented_statuses(route)
+            .into_iter()
+            .collect();
+        assert_eq!(served, documented, "{} {}", route.method, route.path);
+    }
+    let statuses = |method: &str, path: &str| -> Vec<String> {
+        let responses = &document["paths"][path][method]["responses"];
+        responses
+            .as_object()
+            .expect("responses")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for status in ["409", "411", "413", "422", "503", "504"] {
+        assert!(
+            statuses("post", "/api/candles").contains(&status.to_owned()),
+            "{status}"
+        );
+    }
+    for status in ["409", "422", "503"] {
+        let trades = statuses("post", "/api/portfolios/{id}/trades");
+        assert!(trades.contains(&status.to_owned()), "{status}");
+    }
+    let stream = statuses("get", "/api/stream");
+    assert!(["101", "426", "429", "503"]
+        .iter()
+        .all(|s| stream.contains(&s.to_string())));
+    let open_trade = &document["paths"]["/api/portfolios/{id}/trades"]["post"]["parameters"];
+    assert!(
+        open_trade
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        "{open_trade}"
+    );
     let mut broken = document.clone();
     broken["paths"]["/api/patterns"]["get"]["responses"] = json!("none");
     assert!(

@@ -13,8 +13,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Keeps every resolved pattern and ended signal, so the server's history is complete.
+/// Every resolved pattern kept, and years-old candles taken as live (`analyze` has no clock,
+/// so its signals are never stale).
 const KEEP_EVERYTHING: &str =
-    "[analysis]\nresolved_patterns_kept = 1000000\nresolved_max_age_hours = 1000000\n";
+    "[analysis]\nresolved_patterns_kept = 1000000\nresolved_max_age_hours = 1000000\n\
+     [ingest]\nlive_window_s = 4000000000\n";
 
 /// The largest n such that candle n follows candle n-1 inside the same bucket of every higher
 /// timeframe: posting candles[..=n] then closes candles[..n] and nothing else, which is what

@@ -145,6 +145,19 @@ impl ServerProcess {
 /// running after 5 s is killed.
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        let misses = match std::thread::panicking() {
+            false => crate::documented_statuses::scrape_metrics(&self.base_url)
+                .map(|text| crate::documented_statuses::misses_in_metrics(&text))
+                .unwrap_or_default(),
+            true => Vec::new(),
+        };
+        self.stop();
+        crate::documented_statuses::report(misses);
+    }
+}
+
+impl ServerProcess {
+    fn stop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -236,6 +249,7 @@ pub fn test_start_options() -> cryptolens::server::StartOptions {
 /// GET `url` and parse the JSON body, whatever the status.
 pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
     let response = http.get(url).send().await.expect("GET");
+    crate::documented_statuses::check_answer("GET", url, response.status().as_u16());
     response.json().await.expect("JSON body")
 }
 
@@ -243,6 +257,7 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
 pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
     let response = http.post(url).json(body).send().await.expect("POST");
     let status = response.status().as_u16();
+    crate::documented_statuses::check_answer("POST", url, status);
     (status, response.json().await.expect("JSON body"))
 }
 
@@ -361,13 +376,14 @@ pub async fn send(
     url: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = http.request(method, url);
+    let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = http.request(verb, url);
     if let Some(body) = body {
         request = request.json(body);
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
+    crate::documented_statuses::check_answer(method, url, status);
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -63,8 +63,9 @@ impl PersistenceStats {
         let took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
         self.last_round_duration_ms
             .store(took_ms, Ordering::Relaxed);
-        let written = if failed { 0 } else { written as u64 };
-        self.last_round_written.store(written, Ordering::Relaxed);
+        // A failed round may have written its first batches: they count.
+        self.last_round_written
+            .store(written as u64, Ordering::Relaxed);
         self.last_round_failed.store(failed, Ordering::Relaxed);
     }
 
@@ -134,8 +135,14 @@ impl PersistenceActor {
     }
 }
 
-/// Copies and encodes each changed state, writes them in one batch, and answers with the
-/// versions written (none if the batch failed: the round is retried next interval).
+/// Symbols copied, encoded and written per store batch: a round holds at most this many
+/// encoded states at once, however many symbols changed (500 changed symbols held together
+/// were ~400 MB of transient memory).
+const SYMBOLS_PER_BATCH: usize = 16;
+
+/// Copies, encodes and writes each changed state, [`SYMBOLS_PER_BATCH`] at a time, and
+/// answers with the versions written; a batch that fails ends the round (the rest is retried
+/// next interval).
 async fn snapshot_round(
     changed: Vec<SymbolHandle>,
     store: Arc<Store>,
@@ -143,9 +150,36 @@ async fn snapshot_round(
     clock: SharedClock,
 ) -> Vec<(Symbol, u64)> {
     let started = std::time::Instant::now();
-    let mut values = Vec::with_capacity(changed.len());
-    let mut versions = Vec::with_capacity(changed.len());
-    for handle in changed {
+    let mut written = Vec::with_capacity(changed.len());
+    let mut failed = false;
+    for batch in changed.chunks(SYMBOLS_PER_BATCH) {
+        let (values, versions) = encoded_states(batch, &stats).await;
+        if values.is_empty() {
+            continue;
+        }
+        if let Err(error) = store.put_symbols(values) {
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(%error, "snapshot batch failed; it is retried next round");
+            failed = true;
+            break;
+        }
+        written.extend(versions);
+    }
+    stats.record_round(clock.now_ms(), started.elapsed(), written.len(), failed);
+    stats
+        .snapshots_written
+        .fetch_add(written.len() as u64, Ordering::Relaxed);
+    written
+}
+
+/// Each symbol's state copied from its actor and encoded, with the version copied.
+async fn encoded_states(
+    handles: &[SymbolHandle],
+    stats: &PersistenceStats,
+) -> (Vec<(String, Vec<u8>)>, Vec<(Symbol, u64)>) {
+    let mut values = Vec::with_capacity(handles.len());
+    let mut versions = Vec::with_capacity(handles.len());
+    for handle in handles {
         let symbol = handle.health.symbol().clone();
         let Ok(copy) = handle.addr.send(TakeSnapshot).await else {
             tracing::warn!(%symbol, "actor stopped before its snapshot");
@@ -162,26 +196,7 @@ async fn snapshot_round(
             }
         }
     }
-    let written = values.len();
-    let result = if values.is_empty() {
-        Ok(())
-    } else {
-        store.put_symbols(values)
-    };
-    stats.record_round(clock.now_ms(), started.elapsed(), written, result.is_err());
-    match result {
-        Ok(()) => {
-            stats
-                .snapshots_written
-                .fetch_add(written as u64, Ordering::Relaxed);
-            versions
-        }
-        Err(error) => {
-            stats.failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(%error, "snapshot round failed; it is retried next round");
-            Vec::new()
-        }
-    }
+    (values, versions)
 }
 
 impl Handler<SnapshotRound> for PersistenceActor {

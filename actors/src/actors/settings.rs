@@ -31,6 +31,9 @@ pub struct EngineSettings {
     pub idempotency_key_ttl_s: u64,
     /// Request idempotency keys kept per portfolio; beyond it the oldest is forgotten.
     pub idempotency_keys_per_portfolio_max: usize,
+    /// sled's page cache: the store is read whole at start, then mostly written, so a small
+    /// cache costs little and keeps memory per symbol flat.
+    pub store_cache_mib: u64,
 }
 
 impl EngineSettings {
@@ -67,6 +70,7 @@ impl Default for EngineSettings {
             portfolios_per_user_max: 100,
             idempotency_key_ttl_s: 86_400,
             idempotency_keys_per_portfolio_max: 10_000,
+            store_cache_mib: 32,
         }
     }
 }

@@ -23,21 +23,30 @@ pub enum RecordTree {
     Users,
     Sessions,
     ApiKeys,
+    /// Two-factor enrolments: the TOTP secret sealed with a key kept outside the store.
+    Totp,
 }
 
 impl RecordTree {
-    const ALL: [RecordTree; 3] = [RecordTree::Users, RecordTree::Sessions, RecordTree::ApiKeys];
+    const ALL: [RecordTree; 4] = [
+        RecordTree::Users,
+        RecordTree::Sessions,
+        RecordTree::ApiKeys,
+        RecordTree::Totp,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             RecordTree::Users => "users",
             RecordTree::Sessions => "sessions",
             RecordTree::ApiKeys => "api_keys",
+            RecordTree::Totp => "totp",
         }
     }
 }
-/// sled's page cache; the store is read whole once at start-up, then mostly written.
-const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// sled's page cache for the commands that open the store (`store check`, `user add`);
+/// the server sizes its own from `engine.store_cache_mib`.
+pub const DEFAULT_CACHE_MIB: u64 = 32;
 
 /// What a load found: the values that decoded (by key) and the ones that did not.
 pub struct Loaded<T> {
@@ -112,10 +121,15 @@ impl Store {
     /// Opens (or creates) the database at `path`. A second process gets
     /// [`StoreError::Locked`] at once rather than waiting.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_cache(path, DEFAULT_CACHE_MIB)
+    }
+
+    /// [`Store::open`] with a page cache of `cache_mib`.
+    pub fn open_with_cache(path: &Path, cache_mib: u64) -> Result<Store, StoreError> {
         super::compact::restore_interrupted(path)?;
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_mib.saturating_mul(1024 * 1024))
             .open()
             .map_err(|error| open_error(path, error))?;
         super::compact::remove_leftovers(path)?;

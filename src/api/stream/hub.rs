@@ -5,7 +5,7 @@
 use super::super::AppState;
 use super::filter::{EventKind, EventTopic};
 use super::slots::SessionSlots;
-use crate::report::{CandleJson, PatternJson, SignalJson};
+use crate::report::{CandleJson, PatternJson};
 use cryptolens_actors::actors::portfolio::TradeEvent;
 use cryptolens_actors::actors::MarketEvent;
 use cryptolens_actors::domain::analysis::{PatternEvent, SignalEvent};
@@ -164,15 +164,9 @@ fn market_event(event: &MarketEvent, state: &AppState) -> Published {
                 SignalEvent::Updated(signal) => ("updated", signal),
                 SignalEvent::Ended(signal) => ("ended", signal),
             };
-            let stale = state
-                .feed
-                .status
-                .stale(state.clock.now_ms())
-                .contains(symbol);
-            let signal = SignalJson {
-                stale,
-                ..SignalJson::new(signal)
-            };
+            // The event comes with the candle that changed the signal: its time is the data's.
+            let signal =
+                crate::api::signals::Staleness::now(state).json(signal, signal.updated_at_ms);
             published(
                 EventKind::Signal,
                 Some(symbol),

@@ -50,13 +50,19 @@ function showLogin(message) {
   error.hidden = !message;
   const username = h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  // Shown once the server asks for it (401 totp_required): a 6-digit code, or a recovery code.
+  const code = h('input', { id: 'login-totp', name: 'totp', autocomplete: 'one-time-code', inputmode: 'text', spellcheck: 'false' });
+  const codeField = h('label', { class: 'field', id: 'login-totp-field' },
+    h('span', { class: 'field-label' }, 'Authentication code'), code,
+    h('span', { class: 'muted small' }, 'The 6 digits from your authenticator app, or one of your recovery codes.'));
+  codeField.hidden = true;
   const submit = h('button', { id: 'login-submit', type: 'submit', class: 'primary' }, 'Log in');
   const form = h('form', { id: 'login-form', class: 'login-form', novalidate: true },
     h('h1', null, 'crypto', h('span', { class: 'accent' }, 'lens')),
     h('p', { class: 'muted' }, 'Market scanner and paper trading'),
     h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'User name'), username),
     h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Password'), password),
-    error, submit);
+    codeField, error, submit);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!username.value.trim() || !password.value) {
@@ -66,20 +72,35 @@ function showLogin(message) {
     submit.disabled = true;
     submit.textContent = 'Logging in…';
     try {
-      const answer = await api.post('/api/auth/login', { username: username.value.trim(), password: password.value, cookie: true });
-      startApp({ username: answer.username, role: answer.role, csrfToken: answer.csrf_token });
+      const body = { username: username.value.trim(), password: password.value, cookie: true, ...secondFactor(code.value) };
+      const answer = await api.post('/api/auth/login', body);
+      startApp({ username: answer.username, role: answer.role, csrfToken: answer.csrf_token, enrolmentDue: answer.totp_enrolment_due });
     } catch (failure) {
-      const text = failure instanceof ApiError && failure.status === 401
-        ? 'Wrong user name or password.' : errorText(failure);
-      showLoginError(error, text);
+      const reason = failure instanceof ApiError ? failure.code : null;
+      if (reason === 'totp_required') {
+        codeField.hidden = false;
+        showLoginError(error, 'Two-factor sign-in is on for this account: enter a code.');
+      } else if (reason === 'totp_invalid') {
+        showLoginError(error, 'That code is wrong or was used already.');
+      } else {
+        showLoginError(error, failure instanceof ApiError && failure.status === 401
+          ? 'Wrong user name or password.' : errorText(failure));
+      }
       submit.disabled = false;
       submit.textContent = 'Log in';
-      password.select();
+      if (codeField.hidden) password.select(); else code.select();
     }
   });
   pageElement.append(h('div', { class: 'login-wrap' }, form));
   setPageState('ready');
   username.focus();
+}
+
+// Digits are a TOTP code; anything with letters is a recovery code.
+function secondFactor(text) {
+  const value = text.trim();
+  if (!value) return {};
+  return /^[0-9 ]+$/.test(value) ? { totp_code: value.replace(/ /g, '') } : { recovery_code: value };
 }
 
 function showLoginError(element, text) {
@@ -90,24 +111,37 @@ function showLoginError(element, text) {
 // ---- shell -------------------------------------------------------------------------------
 
 function startApp(who) {
-  session = { username: who.username, role: who.role, csrfToken: who.csrfToken };
+  // A role that must use two-factor sign-in reaches only the account page until it has.
+  session = { username: who.username, role: who.role, csrfToken: who.csrfToken, enrolmentDue: Boolean(who.enrolmentDue) };
   setCsrf(session.csrfToken);
   document.body.classList.remove('logged-out');
   header.hidden = false;
   document.getElementById('user-name').textContent = session.username;
   document.getElementById('user-role').textContent = session.role;
   buildNav();
-  stream.start();
-  if (!location.hash || location.hash === '#' || location.hash === '#/') {
+  // The live stream is one of the routes an enrolling session cannot reach yet.
+  if (!session.enrolmentDue) stream.start();
+  if (session.enrolmentDue) {
+    history.replaceState(null, '', '#/account');
+  } else if (!location.hash || location.hash === '#' || location.hash === '#/') {
     history.replaceState(null, '', `#/${DEFAULT_ROUTE}`);
   }
   route();
+}
+
+/// The account page calls this once two-factor sign-in is on: the whole dashboard opens.
+function enrolmentDone() {
+  if (!session?.enrolmentDue) return;
+  session.enrolmentDue = false;
+  buildNav();
+  stream.start();
 }
 
 function buildNav() {
   clear(nav);
   for (const page of pages) {
     if (!page.nav || !canAct(page.role || 'viewer')) continue;
+    if (session.enrolmentDue && page.id !== 'account') continue;
     nav.append(h('a', { href: `#/${page.id}`, dataset: { nav: page.id } }, page.title));
   }
 }
@@ -176,6 +210,10 @@ function route() {
     return;
   }
   const { page, params } = found;
+  if (session.enrolmentDue && page.id !== 'account') {
+    navigate('account');
+    return;
+  }
   markActiveNav(page.id);
   if (!canAct(page.role || 'viewer')) {
     renderMessage(page.id, 'Not allowed', `The ${page.title} page needs the ${page.role} role; you are ${session.role}.`, 'error');
@@ -206,7 +244,7 @@ async function mountPage(page, params, token) {
   observer.observe(root, { attributes: true, attributeFilter: ['data-state'] });
   current = { page, unmount: null, root, observer, token };
   const ctx = {
-    api, stream, navigate, canAct,
+    api, stream, navigate, canAct, enrolmentDone,
     session: { ...session },
     setState: (state) => { root.dataset.state = state; },
   };
@@ -245,7 +283,7 @@ async function boot() {
     // Answers 200 logged in or not, so a first visit logs no failed request.
     const me = await api.get('/api/auth/session');
     if (me.authenticated) {
-      startApp({ username: me.username, role: me.role, csrfToken: me.csrf_token });
+      startApp({ username: me.username, role: me.role, csrfToken: me.csrf_token, enrolmentDue: me.totp_enrolment_due });
     } else {
       showLogin();
     }

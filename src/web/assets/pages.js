@@ -7,5 +7,6 @@ import signals from './page-signals.js';
 import portfolio from './page-portfolio.js';
 import operations from './page-operations.js';
 import apiDocs from './page-api.js';
+import account from './page-account.js';
 
-export const pages = [matrix, symbol, signals, portfolio, operations, apiDocs];
+export const pages = [matrix, symbol, signals, portfolio, operations, apiDocs, account];

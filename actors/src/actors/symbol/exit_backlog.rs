@@ -19,6 +19,9 @@ pub struct ExitOutlet {
     pub wakeups: Arc<ExitWakeups>,
 }
 
+/// Room kept when the backlog drains: a few minutes of live closes never reallocate.
+const SPARE_KEPT: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct ExitBacklog {
     candles: VecDeque<Candle>,
@@ -56,8 +59,18 @@ impl ExitBacklog {
             {
                 self.candles.pop_front();
             }
+            self.release_spare();
         }
         self.candles.iter().take(max).copied().collect()
+    }
+
+    /// Gives back the room a burst (one 10,000-candle batch) made the queue grow to, once it
+    /// has drained: a symbol's memory must not depend on how its candles arrived.
+    fn release_spare(&mut self) {
+        let kept = self.candles.len().saturating_mul(2).max(SPARE_KEPT);
+        if self.candles.capacity() > kept.saturating_mul(2) {
+            self.candles.shrink_to(kept);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -110,6 +123,22 @@ mod tests {
         assert_eq!(backlog.len(), 3);
         assert!(backlog.take(Some(300_000), 10).is_empty());
         assert!(backlog.is_empty());
+    }
+
+    #[test]
+    fn a_drained_burst_gives_its_room_back() {
+        let mut backlog = ExitBacklog::new(200_000);
+        for minute in 1..=10_000 {
+            backlog.push(candle(minute * 60_000));
+        }
+        assert!(backlog.candles.capacity() >= 10_000);
+        backlog.take(Some(9_990 * 60_000), 100);
+        assert_eq!(backlog.len(), 10);
+        assert!(
+            backlog.candles.capacity() <= 4 * SPARE_KEPT,
+            "{}",
+            backlog.candles.capacity()
+        );
     }
 
     #[test]
