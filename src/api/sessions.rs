@@ -77,18 +77,27 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
             respond(change_password(&caller, &body, &state).await, &state)
         },
     );
+    login
+        .or(logout)
+        .unify()
+        .or(password)
+        .unify()
+        .or(who_am_i(state))
+        .unify()
+}
+
+/// `GET /api/auth/me` for a caller, and `GET /api/auth/session`, which the dashboard asks on
+/// load: logged in or not, it is an answer, not an error.
+fn who_am_i(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let me = caller_route(
         warp::path!("api" / "auth" / "me").and(warp::get()),
         credentials(),
         state,
         |caller, credentials: Credentials, state| async move {
-            respond(
-                Ok(me(&caller, credentials.cookie_session(), &state)),
-                &state,
-            )
+            let answer = me(&caller, credentials.cookie_session(), &state);
+            respond(Ok(answer), &state)
         },
     );
-    // The dashboard asks this on load: logged in or not, it is an answer, not an error.
     let session = warp::path!("api" / "auth" / "session")
         .and(warp::get())
         .and(credentials())
@@ -102,15 +111,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
                 })
             }))
         });
-    login
-        .or(logout)
-        .unify()
-        .or(password)
-        .unify()
-        .or(me)
-        .unify()
-        .or(session)
-        .unify()
+    me.or(session).unify()
 }
 
 async fn login(
