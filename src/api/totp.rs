@@ -20,13 +20,6 @@ struct ConfirmTotp {
     code: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DisableTotp {
-    totp_code: Option<String>,
-    recovery_code: Option<String>,
-}
-
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Rejection> + Clone {
     let begin = caller_route(
         warp::path!("api" / "auth" / "totp").and(warp::post()),
@@ -65,11 +58,7 @@ async fn confirm(username: &str, body: &[u8], state: &AppState) -> Result<Value,
 }
 
 async fn disable(username: &str, body: &[u8], state: &AppState) -> Result<Value, ApiError> {
-    let request: DisableTotp = parse_json(body, "TOTP removal")?;
-    let factor = SecondFactor {
-        totp_code: request.totp_code,
-        recovery_code: request.recovery_code,
-    };
+    let factor: SecondFactor = parse_json(body, "TOTP removal")?;
     state.auth.disable_totp(username, &factor).await?;
     Ok(json!({"totp": "off"}))
 }

@@ -140,6 +140,12 @@ async fn a_required_role_enrols_first_then_needs_a_fresh_code_or_a_recovery_code
 
     // Turning it off takes a code; then a password alone logs in again.
     let disable_url = format!("{base}/api/auth/totp/disable");
+    let (status, unknown) = send(&tina, "POST", &disable_url, Some(&json!({"code": "1"}))).await;
+    assert_eq!(
+        status, 400,
+        "an unknown field is refused by name: {unknown}"
+    );
+    assert!(unknown.to_string().contains("code"), "{unknown}");
     let (status, answer) = send(
         &tina,
         "POST",
