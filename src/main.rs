@@ -151,6 +151,35 @@ enum StoreCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Recover from a damaged store: move it aside, rebuild every portfolio from the ledger
+    /// journal, copy whatever else still reads and verifies; prints what it saved and lost.
+    Repair {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the store and its ledger journal into DIR (new or empty);
+    /// while a server runs, it is asked for the copy (admin key in CRYPTOLENS_API_KEY).
+    Backup {
+        dir: PathBuf,
+        /// The running server's address (default: from the settings' server.bind).
+        #[arg(long)]
+        server: Option<String>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Put the backup in DIR in place of the store (stop the server first); the store it
+    /// replaces is moved aside, not deleted.
+    Restore {
+        dir: PathBuf,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print one symbol's snapshot (candles, indicators, patterns, signals) as JSON.
     Export {
         #[arg(long)]
@@ -244,11 +273,57 @@ async fn user(
     }
 }
 
+/// Runs a store command; answers its JSON report and whether it found damage.
+fn store_document(
+    command: &StoreCommand,
+    settings: &Settings,
+) -> anyhow::Result<(serde_json::Value, bool)> {
+    let path = cryptolens::server::store_path(settings);
+    Ok(match command {
+        StoreCommand::Check { .. } => {
+            let report = store_commands::check(&path)?;
+            let damaged = !report.problems.is_empty();
+            (serde_json::to_value(&report)?, damaged)
+        }
+        StoreCommand::Compact { .. } => (
+            serde_json::to_value(store_commands::compact(&path)?)?,
+            false,
+        ),
+        StoreCommand::Repair { .. } => {
+            (serde_json::to_value(store_commands::repair(&path)?)?, false)
+        }
+        StoreCommand::Backup { dir, server, .. } => {
+            let bind = settings.server.bind;
+            let url = match (server, bind.ip().is_unspecified()) {
+                (Some(url), _) => url.trim_end_matches('/').to_owned(),
+                (None, true) => format!("http://127.0.0.1:{}", bind.port()),
+                (None, false) => format!("http://{bind}"),
+            };
+            (store_commands::backup(&path, dir, &url)?, false)
+        }
+        StoreCommand::Restore { dir, .. } => (
+            serde_json::to_value(store_commands::restore(&path, dir)?)?,
+            false,
+        ),
+        StoreCommand::Export { symbol, .. } => {
+            let symbol = Symbol::parse(symbol)?;
+            (store_commands::export(&path, symbol.as_str())?, false)
+        }
+    })
+}
+
 /// Exit 0 when the store is sound, 1 when values are damaged, 2 when it cannot be read.
 fn store(command: StoreCommand) -> ExitCode {
     let (data_dir, config) = match &command {
         StoreCommand::Check { data_dir, config }
         | StoreCommand::Compact { data_dir, config }
+        | StoreCommand::Repair { data_dir, config }
+        | StoreCommand::Backup {
+            data_dir, config, ..
+        }
+        | StoreCommand::Restore {
+            data_dir, config, ..
+        }
         | StoreCommand::Export {
             data_dir, config, ..
         } => (data_dir.clone(), config.clone()),
@@ -259,22 +334,7 @@ fn store(command: StoreCommand) -> ExitCode {
             data_dir,
         };
         let settings = Settings::load(config.as_deref(), &flags)?;
-        let path = cryptolens::server::store_path(&settings);
-        let (document, damaged) = match &command {
-            StoreCommand::Check { .. } => {
-                let report = store_commands::check(&path)?;
-                let damaged = !report.problems.is_empty();
-                (serde_json::to_value(&report)?, damaged)
-            }
-            StoreCommand::Compact { .. } => (
-                serde_json::to_value(store_commands::compact(&path)?)?,
-                false,
-            ),
-            StoreCommand::Export { symbol, .. } => {
-                let symbol = Symbol::parse(symbol)?;
-                (store_commands::export(&path, symbol.as_str())?, false)
-            }
-        };
+        let (document, damaged) = store_document(&command, &settings)?;
         let mut out = std::io::stdout().lock();
         let written = serde_json::to_writer_pretty(&mut out, &document)
             .map_err(std::io::Error::from)
@@ -372,7 +432,18 @@ async fn serve(
         demo,
         ..StartOptions::from_env()
     };
-    let server = Server::start(&settings, options).await?;
+    let server = match Server::start(&settings, options).await {
+        Ok(server) => server,
+        Err(error) if error.is_store_damage() => {
+            return Err(anyhow::anyhow!(
+                "{error}\nthe store is damaged; to recover, run:\n    cryptolens store repair --data-dir {}\n\
+                 (it moves the damaged store aside, rebuilds every portfolio from the ledger journal and \
+                 keeps whatever else is readable; see README, Recovery)",
+                settings.server.data_dir.display()
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
     // Tests and scripts read this line to find an ephemeral port.
     println!("cryptolens listening on http://{}", server.local_addr());
     if let Some(file) = server.admin_password_file() {
@@ -386,7 +457,11 @@ async fn serve(
     std::io::stdout().flush().context("writing to stdout")?;
     wait_for_termination().await?;
     tracing::info!("shutdown requested");
-    server.shutdown().await;
+    let report = server.shutdown().await;
+    // An operator (or systemd) must see that something was lost: the exit status says so.
+    if !report.is_complete() {
+        anyhow::bail!("shutdown incomplete: {report}");
+    }
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::auth::secret_files::{self, SecretFileError};
 use crate::auth::{Auth, AuthError, Clock, SystemClock};
 use crate::config::Settings;
 use crate::demo;
-use cryptolens_actors::actors::{Engine, EngineError};
+use cryptolens_actors::actors::{Engine, EngineError, ShutdownReport};
 use cryptolens_actors::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +46,20 @@ pub enum ServeError {
     Secret(#[from] SecretFileError),
     #[error("exchange feed: {0}")]
     Feed(#[from] crate::feed::error::FeedError),
+}
+
+impl ServeError {
+    /// Whether the error comes from damage in the store, which `cryptolens store repair`
+    /// recovers from (a store locked by another process is not damage).
+    pub fn is_store_damage(&self) -> bool {
+        let store = match self {
+            ServeError::Store(error) | ServeError::Engine(EngineError::Store(error)) => error,
+            ServeError::Engine(EngineError::PortfolioRestore(_)) => return true,
+            ServeError::Auth(AuthError::Store(error)) => error,
+            _ => return false,
+        };
+        !matches!(store, StoreError::Locked { .. })
+    }
 }
 
 /// Where the first admin's password may come from instead of being generated.
@@ -227,7 +241,7 @@ impl Server {
 
     /// Stops accepting connections, lets in-flight requests finish (up to the configured
     /// timeout), then drains every actor mailbox and stops the actor system.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(self) -> ShutdownReport {
         self.ready.store(false, Ordering::Release);
         let _ = self.shutdown_signal.send(true);
         match tokio::time::timeout(self.shutdown_timeout, self.http_task).await {
@@ -235,8 +249,9 @@ impl Server {
             Ok(Err(error)) => tracing::error!(%error, "http server task failed"),
             Err(_) => tracing::warn!("in-flight requests outlived the shutdown timeout"),
         }
-        self.engine.shutdown().await;
+        let report = self.engine.shutdown().await;
         tracing::info!("actors drained; shutdown complete");
+        report
     }
 }
 
@@ -258,9 +273,19 @@ async fn open_store(settings: &Settings) -> Result<Arc<Store>, ServeError> {
     .map_err(data_dir_error)?;
     let store_path = store_path(settings);
     let cache_mib = settings.engine.store_cache_mib;
-    let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&store_path, cache_mib))
-        .await??;
-    Ok(Arc::new(store))
+    let opened_path = store_path.clone();
+    let opened =
+        tokio::task::spawn_blocking(move || Store::open_with_cache(&opened_path, cache_mib)).await;
+    // sled panics on some damage instead of answering an error: that is damage too.
+    let store = opened.map_err(|panic| StoreError::Unreadable {
+        path: store_path,
+        message: format!("opening it panicked: {panic}"),
+    })??;
+    let reserve_bytes = settings
+        .engine
+        .store_disk_reserve_mib
+        .saturating_mul(1024 * 1024);
+    Ok(Arc::new(store.with_disk_reserve(reserve_bytes)))
 }
 
 async fn open_auth(

@@ -133,7 +133,8 @@ const INGEST: &[u16] = &[409, 422, 503, 504];
 /// Ledger changes: a conflict with the state (a closed trade, a reused Idempotency-Key, the
 /// portfolio limit), a refusal on the numbers (cash, risk limits, range), a portfolio actor
 /// that cannot answer now.
-const LEDGER_WRITE: &[u16] = &[409, 422, 503];
+/// 507: the store's disk is below its reserve.
+const LEDGER_WRITE: &[u16] = &[409, 422, 503, 507];
 const LEDGER_READ: &[u16] = &[503];
 
 pub const ROUTES: &[RouteSpec] = &[
@@ -150,7 +151,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Log in; returns a session token, or with `cookie` sets a session cookie")
         .class(RateClass::Login)
         .body("Login")
-        .errors(&[401, 503]),
+        .errors(&[401, 503, 507]),
     route("POST", "/api/auth/logout", VIEWER)
         .says("End the calling session")
         .enrols(),
@@ -158,7 +159,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Change one's own password; ends all of one's sessions")
         .body("ChangePassword")
         .enrols()
-        .errors(&[503]),
+        .errors(&[503, 507]),
     route("GET", "/api/auth/me", VIEWER)
         .says("Who the credentials act for, their two-factor state (and a cookie session's CSRF token)")
         .enrols(),
@@ -166,18 +167,18 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Start two-factor enrolment: a new secret, its otpauth:// URI and ten recovery codes, shown once")
         .created()
         .enrols()
-        .errors(&[409]),
+        .errors(&[409, 507]),
     route("POST", "/api/auth/totp/confirm", VIEWER)
         .says("Turn two-factor sign-in on with a first code from the app")
         .class(RateClass::Login)
         .body("ConfirmTotp")
         .enrols()
-        .errors(&[409]),
+        .errors(&[409, 507]),
     route("POST", "/api/auth/totp/disable", VIEWER)
         .says("Turn two-factor sign-in off, proven with a current code or a recovery code")
         .class(RateClass::Login)
         .body("DisableTotp")
-        .errors(&[409, 503]),
+        .errors(&[409, 503, 507]),
     route("GET", "/api/auth/session", Access::Public)
         .says("Whether the request is logged in, and as whom (the dashboard asks on load)"),
     route("GET", "/api/stream", VIEWER)
@@ -188,18 +189,21 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/api/keys", TRADER)
         .says("Create an API key (shown once)")
         .body("CreateApiKey")
-        .created(),
-    route("DELETE", "/api/keys/{id}", TRADER).says("Revoke an API key"),
+        .created()
+        .errors(&[507]),
+    route("DELETE", "/api/keys/{id}", TRADER)
+        .says("Revoke an API key")
+        .errors(&[507]),
     route("GET", "/api/users", ADMIN).says("Users"),
     route("POST", "/api/users", ADMIN)
         .says("Add a user")
         .body("CreateUser")
         .created()
-        .errors(&[409]),
+        .errors(&[409, 507]),
     route("PATCH", "/api/users/{username}", ADMIN)
         .says("Change a user's role, password or disabled flag")
         .body("UpdateUser")
-        .errors(&[409]),
+        .errors(&[409, 507]),
     route("GET", "/api/health", VIEWER)
         .says("Overall health: healthy, degraded or unhealthy, with reasons"),
     route("GET", "/api/actors", Access::AdminOrMetricsToken)
@@ -207,6 +211,11 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/api/jobs", ADMIN)
         .says("Background jobs (snapshot rounds, backfills): last run, duration, outcome"),
     route("GET", "/metrics", Access::AdminOrMetricsToken).says("Prometheus metrics"),
+    route("POST", "/api/store/backup", ADMIN)
+        .says("Write a consistent copy of the store and its ledger journal into a new directory on the server (what `cryptolens store backup DIR` asks for while the server runs)")
+        .body("StoreBackup")
+        .created()
+        .errors(&[409, 500, 507]),
     route("GET", "/api/symbols", VIEWER)
         .says("Symbols tracked: source, feed state (stale included), last candle, lag, progress"),
     route("POST", "/api/symbols", ADMIN)
@@ -228,7 +237,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .accepted()
         .errors(&[409, 502, 503]),
     route("POST", "/api/candles", ADMIN)
-        .says("Ingest a batch of candles")
+        .says("Ingest a batch of candles. Durable at the next snapshot round: a crash (kill -9, power loss) within `crash_window_ms` of the answer (engine.snapshot_interval_ms, 5000) loses them; health's `last_stop` says so after the restart")
         .class(RateClass::Ingest)
         .body("CandleBatch")
         .errors(INGEST),

@@ -21,7 +21,9 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(warp::body::bytes())
         .and(with_state(state))
         .then(|body: Bytes, state: AppState| async move {
-            let result = ingest_batch(&body, &state).await;
+            let result = ingest_batch(&body, &state).await.map(|report| {
+                with_crash_window(&report, state.engine.settings().snapshot_interval_ms)
+            });
             respond(result, &state)
         });
     let read =
@@ -39,6 +41,15 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
                 },
             );
     ingest.or(read).unify()
+}
+
+/// The ingest answer, saying how durable it is: the candles are in memory now and on disk
+/// with the next snapshot round, so a crash (`kill -9`, power loss) before it loses them.
+fn with_crash_window(report: &IngestReport, snapshot_interval_ms: u64) -> serde_json::Value {
+    let mut answer = serde_json::to_value(report).unwrap_or_default();
+    answer["durability"] = serde_json::json!("snapshot");
+    answer["crash_window_ms"] = serde_json::json!(snapshot_interval_ms);
+    answer
 }
 
 /// Parses a batch and hands it to the symbol's actor; shared with the WebSocket route.

@@ -2,10 +2,11 @@
 //! `{"error":{"code":"...","message":"...","field":...}}` with the matching status.
 
 use crate::auth::AuthError;
-use cryptolens_actors::actors::portfolio::PortfolioError;
+use cryptolens_actors::actors::portfolio::{DurabilityError, PortfolioError};
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::domain::ledger::LedgerError;
 use cryptolens_actors::domain::DomainError;
+use cryptolens_actors::store::StoreError;
 use serde::Serialize;
 use std::convert::Infallible;
 use warp::http::{header, HeaderValue, StatusCode};
@@ -124,6 +125,9 @@ impl ApiError {
     }
 
     fn status_and_code(&self) -> (StatusCode, &str) {
+        if self.is_disk_full() {
+            return (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage");
+        }
         match self {
             ApiError::Invalid {
                 code: OUT_OF_RANGE, ..
@@ -162,6 +166,19 @@ impl ApiError {
             }
             _ => None,
         }
+    }
+
+    /// A write refused because the store's disk is below its reserve.
+    fn is_disk_full(&self) -> bool {
+        let store = match self {
+            ApiError::Portfolio(PortfolioError::Durability(DurabilityError::Store(error))) => {
+                error.as_ref()
+            }
+            ApiError::Auth(AuthError::Store(error))
+            | ApiError::Engine(EngineError::Store(error)) => error,
+            _ => return false,
+        };
+        matches!(store, StoreError::DiskFull { .. })
     }
 
     /// The JSON error document, also used for WebSocket answers.
@@ -309,6 +326,7 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
         PortfolioError::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_portfolio"),
         PortfolioError::KeyReused => (StatusCode::CONFLICT, "idempotency_key_reused"),
         PortfolioError::LimitReached { .. } => (StatusCode::CONFLICT, "portfolio_limit"),
+        PortfolioError::ReadOnly { .. } => (StatusCode::CONFLICT, "portfolio_read_only"),
         PortfolioError::Durability(_) | PortfolioError::Unavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "portfolio_unavailable")
         }

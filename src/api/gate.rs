@@ -22,7 +22,7 @@ use cryptolens_actors::actors::portfolio::{
 };
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::clock::SharedClock;
-use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio};
+use cryptolens_actors::domain::ledger::{Mutation, Outcome, Portfolio, Trade};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -170,6 +170,11 @@ impl OwnedPortfolio {
     /// A copy of the portfolio's current state.
     pub async fn read(&self) -> Result<Portfolio, PortfolioError> {
         self.book.portfolio(self.id).await
+    }
+
+    /// A copy of one of the portfolio's trades.
+    pub async fn read_trade(&self, trade_id: u64) -> Result<Option<Trade>, PortfolioError> {
+        self.book.trade(self.id, trade_id).await
     }
 
     /// Applies `mutation` now, answered once durable (see `PortfolioBook::mutate`).

@@ -2,6 +2,7 @@
 
 use super::{respond, with_state, AppState};
 use cryptolens_actors::actors::HealthReports;
+use cryptolens_actors::store::LastStop;
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -61,7 +62,10 @@ pub(super) fn overall_health(state: &AppState) -> serde_json::Value {
         ready: state.is_ready(),
         actors: &actors,
         store_problems: problems.len(),
-        snapshot_failures: persistence.as_ref().map_or(0, |view| view.failures),
+        snapshot_failing: persistence
+            .as_ref()
+            .is_some_and(|view| view.last_round_failed),
+        disk_full: state.store.admit_write().is_err(),
         heartbeat_interval_ms: state.engine.settings().heartbeat_interval_ms,
         stale_symbols: &stale,
     }
@@ -70,11 +74,39 @@ pub(super) fn overall_health(state: &AppState) -> serde_json::Value {
         "status": verdict.status,
         "ready": state.is_ready(),
         "store": {"problems": problems, "persistence": persistence,
-                  "size_bytes": state.store.size_on_disk_bytes().ok()},
+                  "size_bytes": state.store.size_on_disk_bytes().ok(),
+                  "disk": disk_json(state), "last_stop": last_stop_json(state)},
         "actors": {"count": actors.len(), "restarts": verdict.restarts, "stuck": verdict.stuck},
         "last_ingest_age_ms": verdict.last_ingest_age_ms,
         "feed": {"followed": state.feed.status.len(), "stale": stale},
     })
+}
+
+/// How the process before this one ended and, after an unclean stop, what may be missing.
+pub(super) fn last_stop_json(state: &AppState) -> serde_json::Value {
+    let last_stop = state.store.last_stop();
+    let window_ms = state.engine.settings().snapshot_interval_ms;
+    let may_be_missing = (last_stop == LastStop::Unclean).then(|| {
+        format!(
+            "the previous run did not stop cleanly: candles acknowledged in up to the last \
+             {window_ms} ms before it ended (one snapshot interval, plus one round) may be missing; \
+             re-import or backfill them. Ledger entries are never missing: each was durable \
+             before it was acknowledged"
+        )
+    });
+    json!({"kind": last_stop, "candle_window_ms": window_ms, "may_be_missing": may_be_missing})
+}
+
+/// The store's disk: free bytes, the reserve kept, and why writes are refused if they are.
+fn disk_json(state: &AppState) -> serde_json::Value {
+    let (available_bytes, reserve_bytes) = state.store.disk_space();
+    let refused = state
+        .store
+        .admit_write()
+        .err()
+        .map(|error| error.to_string());
+    json!({"available_bytes": available_bytes, "reserve_bytes": reserve_bytes,
+           "full": refused.is_some(), "writes_refused": refused})
 }
 
 fn readiness(state: AppState) -> Response {

@@ -8,6 +8,7 @@
 
 pub mod access;
 mod answer;
+mod backup;
 pub mod browser_session;
 mod candles;
 mod dashboard;
@@ -169,6 +170,8 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(indicators::routes(state))
         .unify()
         .or(jobs::routes(state))
+        .unify()
+        .or(backup::routes(state))
         .unify()
         .map(Answer::Ready)
         // Boxed to keep the filter's type (and the compiler's work on it) bounded.

@@ -189,6 +189,7 @@ fn schemas() -> Value {
         "ChangePassword": object(&["current_password", "new_password"],
             json!({"current_password": text, "new_password": text})),
         "CreateApiKey": object(&["name"], json!({"name": text, "role": role, "expires_at": time_ms})),
+        "StoreBackup": object(&["dir"], json!({"dir": text})),
         "CreateUser": object(&["username", "role", "password"],
             json!({"username": text, "role": role, "password": text})),
         "UpdateUser": object(&[], json!({"role": role, "password": text, "disabled": {"type": "boolean"}})),

@@ -121,7 +121,8 @@ fn list(state: &AppState) -> serde_json::Value {
             .map(|(symbol, feed)| entry(None, symbol, Some(feed), now_ms, stale_after)),
     );
     entries.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    json!({"count": entries.len(), "symbols": entries})
+    json!({"count": entries.len(), "symbols": entries,
+           "last_stop": super::health::last_stop_json(state)})
 }
 
 fn entry(

@@ -17,14 +17,19 @@ pub enum SecretFileError {
     },
     #[error("the secret file {path} is readable by others (mode {mode:o}); chmod 600 it")]
     Exposed { path: PathBuf, mode: u32 },
-    #[error("the secret file {path} is empty")]
+    #[error("the secret file {path} is empty; {RECOVERY}")]
     Empty { path: PathBuf },
-    #[error("the secret file {path} does not hold {expected}")]
+    #[error("the secret file {path} does not hold {expected}; {RECOVERY}")]
     Malformed {
         path: PathBuf,
         expected: &'static str,
     },
 }
+
+/// What an operator can do about a damaged secret file.
+const RECOVERY: &str = "to recover, restore it from a backup, or delete it to start over: a new \
+one is made at the next start (a new metrics_token must then be given to the scraper; after a new \
+totp_key, reset each enrolled user with `cryptolens user reset-totp --username NAME`)";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretFileError {
     let path = path.to_owned();
@@ -73,10 +78,12 @@ pub fn load_or_generate(data_dir: &Path, name: &str) -> Result<String, SecretFil
     if mode & 0o077 != 0 {
         return Err(SecretFileError::Exposed { path, mode });
     }
-    let value = fs::read_to_string(&path)
-        .map_err(io(&path))?
-        .trim()
-        .to_owned();
+    let bytes = fs::read(&path).map_err(io(&path))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        let expected = "text";
+        return Err(SecretFileError::Malformed { path, expected });
+    };
+    let value = text.trim().to_owned();
     if value.is_empty() {
         return Err(SecretFileError::Empty { path });
     }

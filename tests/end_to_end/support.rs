@@ -114,6 +114,15 @@ impl ServerProcess {
         }
     }
 
+    /// A server some test started itself, serving at `base_url`.
+    pub fn attach(child: Child, base_url: String) -> ServerProcess {
+        ServerProcess {
+            child,
+            base_url,
+            _data_dir: None,
+        }
+    }
+
     /// Keeps `dir` (the server's data dir) until the server is dropped.
     pub fn keep_data_dir(&mut self, dir: tempfile::TempDir) {
         self._data_dir = Some(dir);

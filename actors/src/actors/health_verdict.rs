@@ -30,8 +30,11 @@ pub struct HealthReports<'a> {
     pub actors: &'a [ActorHealthView],
     /// Stored values that failed verification at start-up.
     pub store_problems: usize,
-    /// Snapshot rounds or encodings that failed.
-    pub snapshot_failures: u64,
+    /// Whether the last snapshot round failed (a disk that filled and was freed again is
+    /// healthy once a round succeeds; the failures stay counted in the metrics).
+    pub snapshot_failing: bool,
+    /// Whether the store's disk is below its reserve (client writes refused).
+    pub disk_full: bool,
     pub heartbeat_interval_ms: u64,
     /// Symbols followed from an exchange whose candles stopped arriving.
     pub stale_symbols: &'a [Symbol],
@@ -57,7 +60,8 @@ impl HealthReports<'_> {
         let status = if !self.ready || !stuck.is_empty() {
             HealthStatus::Unhealthy
         } else if self.store_problems > 0
-            || self.snapshot_failures > 0
+            || self.snapshot_failing
+            || self.disk_full
             || restarts > 0
             || !self.stale_symbols.is_empty()
         {
@@ -129,7 +133,8 @@ mod tests {
             ready: true,
             actors,
             store_problems: 0,
-            snapshot_failures: 0,
+            snapshot_failing: false,
+            disk_full: false,
             heartbeat_interval_ms: INTERVAL_MS,
             stale_symbols: &[],
         }
@@ -191,7 +196,7 @@ mod tests {
         };
         assert_eq!(problems.verdict(NOW_MS).status, HealthStatus::Degraded);
         let failures = HealthReports {
-            snapshot_failures: 3,
+            snapshot_failing: true,
             ..reports(&[])
         };
         assert_eq!(failures.verdict(NOW_MS).status, HealthStatus::Degraded);

@@ -21,7 +21,7 @@ mod settings;
 mod signal_query;
 pub mod symbol;
 
-pub use engine::{Engine, RestoreReport};
+pub use engine::{Engine, RestoreReport, ShutdownReport};
 pub use error::EngineError;
 pub use events::MarketEvent;
 pub use exit_wakeups::ExitWakeups;

@@ -26,6 +26,12 @@ use std::time::Duration;
 #[rtype(result = "usize")]
 pub struct SnapshotRound;
 
+/// The symbols whose state changed since their last written snapshot (what a crash now
+/// would lose).
+#[derive(Message)]
+#[rtype(result = "Vec<Symbol>")]
+pub struct UnsavedSymbols;
+
 /// Delete a symbol's snapshot. Handled in turn with the (atomic) rounds, so a round that
 /// copied the symbol before it was removed cannot write it back after the delete.
 #[derive(Message)]
@@ -42,6 +48,8 @@ pub struct PersistenceStats {
     last_round_duration_ms: AtomicU64,
     last_round_written: AtomicU64,
     last_round_failed: AtomicBool,
+    /// Why the last round failed, cleared by one that succeeds.
+    last_error: std::sync::Mutex<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,10 +62,11 @@ pub struct PersistenceView {
     pub last_round_duration_ms: Option<u64>,
     pub last_round_written: u64,
     pub last_round_failed: bool,
+    pub last_error: Option<String>,
 }
 
 impl PersistenceStats {
-    fn record_round(&self, at_ms: i64, took: Duration, written: usize, failed: bool) {
+    fn record_round(&self, at_ms: i64, took: Duration, written: usize, error: Option<String>) {
         self.rounds.fetch_add(1, Ordering::Relaxed);
         self.last_round_at_ms.store(at_ms, Ordering::Relaxed);
         let took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
@@ -66,7 +75,12 @@ impl PersistenceStats {
         // A failed round may have written its first batches: they count.
         self.last_round_written
             .store(written as u64, Ordering::Relaxed);
-        self.last_round_failed.store(failed, Ordering::Relaxed);
+        self.last_round_failed
+            .store(error.is_some(), Ordering::Relaxed);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = error;
     }
 
     pub fn view(&self) -> PersistenceView {
@@ -80,6 +94,11 @@ impl PersistenceStats {
                 .then(|| self.last_round_duration_ms.load(Ordering::Relaxed)),
             last_round_written: self.last_round_written.load(Ordering::Relaxed),
             last_round_failed: self.last_round_failed.load(Ordering::Relaxed),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
         }
     }
 }
@@ -151,7 +170,7 @@ async fn snapshot_round(
 ) -> Vec<(Symbol, u64)> {
     let started = std::time::Instant::now();
     let mut written = Vec::with_capacity(changed.len());
-    let mut failed = false;
+    let mut failed = None;
     for batch in changed.chunks(SYMBOLS_PER_BATCH) {
         let (values, versions) = encoded_states(batch, &stats).await;
         if values.is_empty() {
@@ -160,7 +179,7 @@ async fn snapshot_round(
         if let Err(error) = store.put_symbols(values) {
             stats.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(%error, "snapshot batch failed; it is retried next round");
-            failed = true;
+            failed = Some(error.to_string());
             break;
         }
         written.extend(versions);
@@ -217,6 +236,15 @@ impl Handler<SnapshotRound> for PersistenceActor {
                 written
             },
         )))
+    }
+}
+
+impl Handler<UnsavedSymbols> for PersistenceActor {
+    type Result = actix::MessageResult<UnsavedSymbols>;
+
+    fn handle(&mut self, _message: UnsavedSymbols, _ctx: &mut Self::Context) -> Self::Result {
+        let handles = self.changed_handles();
+        actix::MessageResult(handles.iter().map(|h| h.health.symbol().clone()).collect())
     }
 }
 

@@ -34,6 +34,9 @@ pub struct EngineSettings {
     /// sled's page cache: the store is read whole at start, then mostly written, so a small
     /// cache costs little and keeps memory per symbol flat.
     pub store_cache_mib: u64,
+    /// Free disk space the store keeps: below it, trades, snapshots and account changes are
+    /// refused (507) until space is freed; exits still use it. 0 turns the check off.
+    pub store_disk_reserve_mib: u64,
 }
 
 impl EngineSettings {
@@ -71,6 +74,7 @@ impl Default for EngineSettings {
             idempotency_key_ttl_s: 86_400,
             idempotency_keys_per_portfolio_max: 10_000,
             store_cache_mib: 32,
+            store_disk_reserve_mib: 64,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::chunks::{chunk_key, chunks, split_chunk_key, symbol_prefix};
 use super::envelope::{decode, verify};
+use super::journal::{self, JournalWriter};
 use super::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The name symbol snapshots are reported under.
 const SYMBOLS_TREE: &str = "symbols";
 /// Where snapshots live, in chunks (see [`super::chunks`]).
-const SYMBOL_CHUNKS_TREE: &str = "symbol_chunks";
+pub(super) const SYMBOL_CHUNKS_TREE: &str = "symbol_chunks";
 /// Where stores written before chunking kept whole snapshots; moved into chunks at open.
 const LEGACY_SYMBOLS_TREE: &str = "symbols";
 const LEDGER_TREE: &str = "ledger";
@@ -115,6 +116,30 @@ pub struct Store {
     ledger: sled::Tree,
     /// In [`RecordTree::ALL`] order.
     records: Vec<sled::Tree>,
+    /// The ledger's second copy, and the one a mutation's acknowledgement waits for.
+    journal: JournalWriter,
+    /// What comparing the ledger with its journal found at open.
+    ledger_findings: Vec<StoreProblem>,
+    reserve: super::disk_reserve::DiskReserve,
+    last_stop: LastStop,
+}
+
+/// How the process that used the store before this one ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LastStop {
+    /// The store was created by this process.
+    Fresh,
+    /// A shutdown that saved everything.
+    Clean,
+    /// A crash, `kill -9`, power loss or a shutdown that could not save everything: what was
+    /// ingested after the last snapshot round may be missing (ledger entries never are).
+    Unclean,
+}
+
+/// Where a shutdown that saved everything leaves its mark (removed at every open).
+fn clean_stop_marker(path: &Path) -> PathBuf {
+    path.with_extension("clean-stop")
 }
 
 impl Store {
@@ -127,6 +152,7 @@ impl Store {
     /// [`Store::open`] with a page cache of `cache_mib`.
     pub fn open_with_cache(path: &Path, cache_mib: u64) -> Result<Store, StoreError> {
         super::compact::restore_interrupted(path)?;
+        let existed = path.join("conf").exists();
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_mib.saturating_mul(1024 * 1024))
@@ -146,6 +172,15 @@ impl Store {
             .iter()
             .map(|tree| db.open_tree(tree.name()))
             .collect::<Result<Vec<_>, _>>()?;
+        let (journal, ledger_findings) =
+            journal::open_beside(path, &db, read_ledger(&ledger)?, |restored| {
+                for record in restored {
+                    let key = ledger_key(record.portfolio, record.seq);
+                    ledger.insert(key, record.bytes.as_slice())?;
+                }
+                db.flush()?;
+                Ok(())
+            })?;
         Ok(Store {
             path: path.to_owned(),
             db,
@@ -153,7 +188,29 @@ impl Store {
             quarantine,
             ledger,
             records,
+            journal,
+            ledger_findings,
+            reserve: super::disk_reserve::DiskReserve::new(path, 0),
+            last_stop: take_clean_stop_marker(path, existed)?,
         })
+    }
+
+    /// Keeps `reserve_bytes` of the disk free: below it, the writes clients ask for are
+    /// refused with [`StoreError::DiskFull`] (see `disk_reserve`).
+    pub fn with_disk_reserve(mut self, reserve_bytes: u64) -> Store {
+        self.reserve = super::disk_reserve::DiskReserve::new(&self.path, reserve_bytes);
+        self
+    }
+
+    /// Whether a write a client asks for may go ahead now.
+    pub fn admit_write(&self) -> Result<(), StoreError> {
+        self.reserve.admit()
+    }
+
+    /// Free bytes on the store's disk and the reserve kept.
+    pub fn disk_space(&self) -> (Option<u64>, u64) {
+        let available = self.reserve.available_bytes().ok();
+        (available, self.reserve.reserve_bytes())
     }
 
     fn record_tree(&self, tree: RecordTree) -> &sled::Tree {
@@ -168,6 +225,7 @@ impl Store {
         key: &str,
         bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
+        self.admit_write()?;
         self.record_tree(tree).insert(key.as_bytes(), bytes)?;
         self.db.flush()?;
         Ok(())
@@ -211,6 +269,7 @@ impl Store {
 
     /// Writes symbol snapshots (already enveloped) in one batch and flushes them to disk.
     pub fn put_symbols(&self, values: Vec<(String, Vec<u8>)>) -> Result<(), StoreError> {
+        self.admit_write()?;
         let mut batch = sled::Batch::default();
         for (key, value) in values {
             self.batch_symbol(&mut batch, &key, &value)?;
@@ -254,6 +313,21 @@ impl Store {
         Ok(())
     }
 
+    /// The name of every stored snapshot, in order.
+    pub(super) fn symbol_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut names: Vec<String> = Vec::new();
+        for key in self.symbols.iter().keys() {
+            let key = key?;
+            if let Some((name, _)) = split_chunk_key(&key) {
+                let name = String::from_utf8_lossy(name).into_owned();
+                if names.last() != Some(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// One symbol's snapshot bytes, its chunks joined; None if absent.
     fn symbol_bytes(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut bytes = None::<Vec<u8>>;
@@ -295,38 +369,42 @@ impl Store {
         Ok(())
     }
 
-    /// Writes one portfolio record (already enveloped). Not durable until a flush returns:
-    /// the portfolio actor acknowledges only after [`Store::flush_async`].
+    /// Writes one portfolio record (already enveloped) to the ledger tree and queues it for
+    /// the journal. Not durable until [`Store::sync_ledger`] of its portfolio returns `Ok`:
+    /// the portfolio actor acknowledges only then.
     pub fn append_ledger(
         &self,
         portfolio_id: u64,
         seq: u64,
         bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.ledger.insert(ledger_key(portfolio_id, seq), bytes)?;
-        Ok(())
+        // Into the store first: the journal's writer flushes the store before each fsync,
+        // so whatever the journal holds, the store's log holds too (see `journal`).
+        self.ledger
+            .insert(ledger_key(portfolio_id, seq), bytes.as_slice())?;
+        self.journal
+            .append(portfolio_id, seq, &bytes)
+            .map_err(|source| StoreError::JournalSync(std::sync::Arc::new(source)))
     }
 
-    /// Makes every write so far durable (fsync); concurrent callers share the work.
-    pub async fn flush_async(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+    /// Makes every ledger record appended so far durable in the store and the journal;
+    /// concurrent callers share one flush and one fsync.
+    pub async fn sync_ledger(&self, portfolio_id: u64) -> Result<(), StoreError> {
+        self.journal
+            .sync(portfolio_id)
+            .await
+            .map_err(StoreError::JournalSync)
     }
 
     /// Every portfolio record as (portfolio id, sequence, envelope bytes), in log order.
     pub fn ledger_records(&self) -> Result<Vec<(u64, u64, Vec<u8>)>, StoreError> {
-        let mut records = Vec::new();
-        for entry in self.ledger.iter() {
-            let (key, value) = entry?;
-            let Some((portfolio_id, seq)) = split_ledger_key(&key) else {
-                return Err(StoreError::MalformedKey {
-                    tree: LEDGER_TREE,
-                    key: key.to_vec(),
-                });
-            };
-            records.push((portfolio_id, seq, value.to_vec()));
-        }
-        Ok(records)
+        read_ledger(&self.ledger)
+    }
+
+    /// What comparing the ledger with its journal found when the store was opened: records
+    /// restored from either copy, and those neither holds intact.
+    pub fn ledger_findings(&self) -> &[StoreProblem] {
+        &self.ledger_findings
     }
 
     /// Every symbol snapshot that verifies and decodes. Any other value is moved to the
@@ -411,6 +489,7 @@ impl Store {
             }
             report.trees.push(count);
         }
+        report.problems.extend(self.ledger_findings.iter().cloned());
         Ok(report)
     }
 
@@ -424,10 +503,51 @@ impl Store {
         self.put_symbols(vec![(key.to_owned(), bytes.to_vec())])
     }
 
+    /// How the process before this one ended.
+    pub fn last_stop(&self) -> LastStop {
+        self.last_stop
+    }
+
+    /// Records that this process saved everything: the next open sees a clean stop.
+    pub fn mark_clean_stop(&self) -> Result<(), StoreError> {
+        let marker = clean_stop_marker(&self.path);
+        let io = |source| StoreError::Compact {
+            path: marker.clone(),
+            source,
+        };
+        std::fs::File::create(&marker)
+            .and_then(|file| file.sync_all())
+            .map_err(io)?;
+        if let Some(dir) = marker.parent() {
+            std::fs::File::open(dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// How the last process ended, removing the mark of a clean stop so that this process ending
+/// any other way is seen at the next open.
+fn take_clean_stop_marker(path: &Path, existed: bool) -> Result<LastStop, StoreError> {
+    let marker = clean_stop_marker(path);
+    let io = |source| StoreError::Compact {
+        path: marker.clone(),
+        source,
+    };
+    if !existed {
+        return Ok(LastStop::Fresh);
+    }
+    if !marker.exists() {
+        return Ok(LastStop::Unclean);
+    }
+    std::fs::remove_file(&marker).map_err(io)?;
+    Ok(LastStop::Clean)
 }
 
 /// Moves the whole snapshots of a store written before chunking into chunks, then drops
@@ -456,6 +576,21 @@ fn migrate_whole_snapshots(db: &sled::Db, chunked: &sled::Tree) -> Result<(), St
     Ok(())
 }
 
+fn read_ledger(ledger: &sled::Tree) -> Result<Vec<(u64, u64, Vec<u8>)>, StoreError> {
+    let mut records = Vec::new();
+    for entry in ledger.iter() {
+        let (key, value) = entry?;
+        let Some((portfolio_id, seq)) = split_ledger_key(&key) else {
+            return Err(StoreError::MalformedKey {
+                tree: LEDGER_TREE,
+                key: key.to_vec(),
+            });
+        };
+        records.push((portfolio_id, seq, value.to_vec()));
+    }
+    Ok(records)
+}
+
 fn ledger_key(portfolio_id: u64, seq: u64) -> [u8; 16] {
     let mut key = [0; 16];
     key[..8].copy_from_slice(&portfolio_id.to_be_bytes());
@@ -469,7 +604,7 @@ fn split_ledger_key(key: &[u8]) -> Option<(u64, u64)> {
     Some((portfolio_id, seq))
 }
 
-fn open_error(path: &Path, error: sled::Error) -> StoreError {
+pub(super) fn open_error(path: &Path, error: sled::Error) -> StoreError {
     let message = error.to_string();
     let locked = match &error {
         sled::Error::Io(io) => io.kind() == std::io::ErrorKind::WouldBlock,
@@ -517,6 +652,7 @@ mod tests {
         assert!(report.problems.iter().all(|p| p.tree == "quarantine"));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(dir.with_extension("journal"));
     }
 
     #[test]
@@ -576,5 +712,6 @@ mod tests {
         );
         drop(first);
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(dir.with_extension("journal"));
     }
 }

@@ -6,6 +6,13 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("cannot open the store at {path}: {source}")]
     Open { path: PathBuf, source: sled::Error },
+    #[error("the store at {path} could not be read: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("the disk holding the store has {available_bytes} bytes free, below its reserve of {reserve_bytes}: writes are refused until space is freed")]
+    DiskFull {
+        available_bytes: u64,
+        reserve_bytes: u64,
+    },
     #[error("store I/O failed: {0}")]
     Io(#[from] sled::Error),
     #[error("the {tree} tree holds a malformed key {key:?}")]
@@ -15,6 +22,13 @@ pub enum StoreError {
         key: String,
         source: super::EnvelopeError,
     },
+    #[error("the ledger journal at {path}: {source}")]
+    Journal {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the ledger journal could not make records durable: {0}")]
+    JournalSync(std::sync::Arc<std::io::Error>),
     #[error("the store's files at {path}: {source}")]
     Compact {
         path: PathBuf,

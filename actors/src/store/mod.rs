@@ -9,15 +9,23 @@
 //! hashes), and `quarantine` (values that failed verification at start-up, kept for
 //! inspection).
 
+mod backup;
 mod chunks;
 mod compact;
 mod database;
+mod disk_reserve;
 mod envelope;
 mod error;
+pub mod journal;
+#[cfg(test)]
+mod recovery_tests;
+mod repair;
 #[cfg(test)]
 mod round_trip_tests;
 
+pub use backup::{restore, BackupReport, RestoredBackup};
 pub use compact::{compact, directory_bytes, CompactReport};
-pub use database::{CheckReport, Loaded, RecordTree, Store, StoreProblem, TreeCount};
+pub use database::{CheckReport, LastStop, Loaded, RecordTree, Store, StoreProblem, TreeCount};
 pub use envelope::{decode, digest, encode, EnvelopeError, FORMAT_VERSION};
 pub use error::StoreError;
+pub use repair::{repair, RepairReport, TreeSalvage};

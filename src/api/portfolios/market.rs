@@ -34,9 +34,9 @@ pub async fn trade_fill_price(
     closing: bool,
     state: &AppState,
 ) -> Result<Price, ApiError> {
-    let portfolio = owned.read().await?;
-    let trade = portfolio
-        .trade(trade_id)
+    let trade = owned
+        .read_trade(trade_id)
+        .await?
         .ok_or(PortfolioError::Refused(LedgerError::UnknownTrade(trade_id)))?;
     let buying = (trade.side == Side::Long) != closing;
     let market = market_price(&trade.symbol, buying, state).await?;

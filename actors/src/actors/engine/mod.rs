@@ -18,6 +18,7 @@ mod startup;
 mod views;
 
 pub use restore::RestoreReport;
+pub use shutdown::ShutdownReport;
 
 use super::persistence::PersistenceStats;
 use super::portfolio::PortfolioBook;

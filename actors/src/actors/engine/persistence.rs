@@ -1,7 +1,9 @@
 //! Persistence hook-up: the persistence actor runs on its own arbiter over the store.
 
 use super::{lock, Engine};
-use crate::actors::persistence::{ForgetSymbol, PersistenceActor, PersistenceView, SnapshotRound};
+use crate::actors::persistence::{
+    ForgetSymbol, PersistenceActor, PersistenceView, SnapshotRound, UnsavedSymbols,
+};
 use crate::actors::EngineError;
 use crate::domain::market::Symbol;
 use crate::store::Store;
@@ -81,20 +83,48 @@ impl Engine {
         Ok(())
     }
 
-    /// The last round at shutdown, then one flush; the persistence actor is let go.
-    pub(super) async fn final_snapshot(&self) {
+    /// The last round at shutdown, then one flush; the persistence actor is let go. Answers
+    /// what was not saved.
+    pub(super) async fn final_snapshot(&self) -> super::ShutdownReport {
         let persistence = lock(&self.inner.persistence).take();
         let Some(persistence) = persistence else {
-            return;
+            return super::ShutdownReport::default();
         };
+        let mut report = super::ShutdownReport::default();
         match persistence.actor.send(SnapshotRound).await {
             Ok(written) => tracing::info!(written, "final snapshot written"),
-            Err(_) => tracing::error!("the persistence actor stopped before the final snapshot"),
+            Err(_) => report.problem = Some("the persistence actor stopped".into()),
+        }
+        report.unsaved_symbols = match persistence.actor.send(UnsavedSymbols).await {
+            Ok(unsaved) => unsaved,
+            // Nobody can say what was written: every symbol may not be.
+            Err(_) => self
+                .inner
+                .registry
+                .handles()
+                .iter()
+                .map(|h| h.symbol().clone())
+                .collect(),
+        };
+        if !report.unsaved_symbols.is_empty() {
+            let last_error = self.inner.persistence_stats.view().last_error;
+            report.problem = report.problem.or(last_error);
         }
         let store = persistence.store;
-        let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
-        if !matches!(flushed, Ok(Ok(()))) {
-            tracing::error!("the final flush of the store failed");
+        let saved_all = report.unsaved_symbols.is_empty();
+        let flushed = tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            // Only a stop that saved everything is a clean one (see `LastStop`).
+            if saved_all {
+                store.mark_clean_stop()?;
+            }
+            Ok::<(), crate::store::StoreError>(())
+        });
+        match flushed.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => report.flush_error = Some(error.to_string()),
+            Err(error) => report.flush_error = Some(error.to_string()),
         }
+        report
     }
 }

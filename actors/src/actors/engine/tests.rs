@@ -232,7 +232,7 @@ fn a_removed_symbol_is_gone_from_routing_and_from_the_store() {
     use crate::domain::market::aggregator::prepend_tests::walk;
     use crate::store::Store;
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let store = std::sync::Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let engine = Engine::start_restoring(settings(), AnalysisSettings::default()).unwrap();
     engine.restore_from(std::sync::Arc::clone(&store)).unwrap();
     let eth = Symbol::parse("ETHUSDT").unwrap();

@@ -15,7 +15,7 @@
 
 use super::answers::{Answer, Answers};
 use super::messages::{
-    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
 };
 use super::record::{LedgerRecord, OutcomeCheck, RequestId};
 use super::trade_events::{TradeAnnouncer, TradeEvent};
@@ -44,6 +44,9 @@ pub struct PortfolioActor {
     /// re-evaluation harmless).
     exit_cursors: HashMap<Symbol, i64>,
     announcer: TradeAnnouncer,
+    /// Why the portfolio takes no more changes, when its log is damaged past what was
+    /// replayed: it is served as replayed, read-only, so nothing is built on a hole.
+    read_only: Option<String>,
 }
 
 impl PortfolioActor {
@@ -66,7 +69,14 @@ impl PortfolioActor {
             durable_seq: next_seq.saturating_sub(1),
             flushing: false,
             exit_cursors: HashMap::new(),
+            read_only: None,
         }
+    }
+
+    /// The portfolio refuses every change, for `reason`.
+    pub fn read_only(mut self, reason: Option<String>) -> PortfolioActor {
+        self.read_only = reason;
+        self
     }
 
     fn mutate(&mut self, message: MutatePortfolio, ctx: &mut Context<Self>) {
@@ -82,6 +92,20 @@ impl PortfolioActor {
                 self.answer_when_durable(seq, message.reply, result);
                 return;
             }
+        }
+        // A known key still gets its first answer above: only new changes are refused.
+        if let Some(reason) = &self.read_only {
+            let refused = PortfolioError::ReadOnly {
+                portfolio: self.portfolio.spec().id,
+                reason: reason.clone(),
+            };
+            let _ = message.reply.send(Err(refused));
+            return;
+        }
+        // Refused before it changes anything: the disk keeps its reserve for exits.
+        if let Err(full) = self.store.admit_write() {
+            let _ = message.reply.send(Err(full.into()));
+            return;
         }
         let applied = self.portfolio.apply(&message.mutation, message.at_ms);
         let record = match (&applied, &request) {
@@ -144,6 +168,9 @@ impl PortfolioActor {
         let Some(newest) = fresh.last().map(|candle| candle.open_time_ms) else {
             return evaluation;
         };
+        if self.read_only.is_some() {
+            return evaluation;
+        }
         self.exit_cursors.insert(message.symbol.clone(), newest);
         let symbol = &message.symbol;
         if !self
@@ -254,7 +281,8 @@ impl PortfolioActor {
         }
         self.flushing = true;
         let store = Arc::clone(&self.store);
-        let flushed = async move { store.flush_async().await };
+        let id = self.portfolio.spec().id;
+        let flushed = async move { store.sync_ledger(id).await };
         ctx.spawn(flushed.into_actor(self).map(move |result, actor, ctx| {
             actor.flushing = false;
             match result {
@@ -358,5 +386,13 @@ impl Handler<ReadPortfolio> for PortfolioActor {
 
     fn handle(&mut self, _message: ReadPortfolio, _ctx: &mut Self::Context) -> Self::Result {
         actix::MessageResult(Box::new(self.portfolio.clone()))
+    }
+}
+
+impl Handler<ReadTrade> for PortfolioActor {
+    type Result = Option<crate::domain::ledger::Trade>;
+
+    fn handle(&mut self, message: ReadTrade, _ctx: &mut Self::Context) -> Self::Result {
+        self.portfolio.trade(message.trade_id).cloned()
     }
 }

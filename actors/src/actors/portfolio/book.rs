@@ -6,7 +6,7 @@ use super::answers::{Answer, Answers};
 use super::bounds::{KeyCounters, PortfolioBounds};
 use super::error::ReplayError;
 use super::messages::{
-    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
 };
 use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
 use super::trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};
@@ -98,26 +98,32 @@ impl PortfolioBook {
             exit_stats: ExitStats::default(),
             trade_events: broadcast::channel(TRADE_EVENT_CAPACITY).0,
         };
-        let mut problems = Vec::new();
+        let mut problems = book.store.ledger_findings().to_vec();
         let mut creations = HashMap::new();
         for (id, log) in logs {
-            match replay(id, &log, book.new_answers()) {
+            let replayed = replay_or_prefix(id, &log, || book.new_answers());
+            if let Some(error) = replayed
+                .damage
+                .as_ref()
+                .or(replayed.portfolio.as_ref().err())
+            {
+                problems.push(StoreProblem {
+                    tree: "ledger".into(),
+                    key: id.to_string(),
+                    problem: error.to_string(),
+                });
+            }
+            let read_only = replayed.damage.map(|error| error.to_string());
+            match replayed.portfolio {
                 Ok((portfolio, next_seq, answers, request)) => {
                     if let Some(request) = request {
                         let spec = portfolio.spec().clone();
                         let owner = spec.owner.clone();
                         creations.insert((owner, request.key), (request.fingerprint, spec));
                     }
-                    book.start(portfolio, next_seq, answers)
+                    book.start(portfolio, next_seq, answers, read_only)
                 }
-                Err(error) => {
-                    tracing::error!(portfolio = id, %error, "portfolio not served");
-                    problems.push(StoreProblem {
-                        tree: "ledger".into(),
-                        key: id.to_string(),
-                        problem: error.to_string(),
-                    });
-                }
+                Err(error) => tracing::error!(portfolio = id, %error, "portfolio not served"),
             }
         }
         *book.creating.get_mut() = creations;
@@ -137,7 +143,13 @@ impl PortfolioBook {
         &self.bounds
     }
 
-    fn start(&self, portfolio: Portfolio, next_seq: u64, answers: Answers) {
+    fn start(
+        &self,
+        portfolio: Portfolio,
+        next_seq: u64,
+        answers: Answers,
+        read_only: Option<String>,
+    ) {
         let spec = portfolio.spec().clone();
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
         let actor = PortfolioActor::new(
@@ -146,7 +158,8 @@ impl PortfolioBook {
             next_seq,
             answers,
             self.trade_events.clone(),
-        );
+        )
+        .read_only(read_only);
         let addr = PortfolioActor::start_in_arbiter(&self.shards[shard], |_| actor);
         let entry = PortfolioEntry {
             id: spec.id,
@@ -190,20 +203,21 @@ impl PortfolioBook {
             .next_back()
             .map_or(1, |last| last + 1);
         let portfolio = Portfolio::create(spec.clone())?;
+        self.store.admit_write()?;
         let record = LedgerRecord::Opened {
             spec: spec.clone(),
             request: request.clone(),
         };
         let bytes = encode(&record)?;
         self.store.append_ledger(portfolio.spec().id, 0, bytes)?;
-        self.store.flush_async().await?;
+        self.store.sync_ledger(portfolio.spec().id).await?;
         if let Some(request) = request {
             keyed.insert(
                 (spec.owner.clone(), request.key),
                 (request.fingerprint, spec),
             );
         }
-        self.start(portfolio.clone(), 1, self.new_answers());
+        self.start(portfolio.clone(), 1, self.new_answers(), None);
         Ok(portfolio)
     }
 
@@ -283,6 +297,19 @@ impl PortfolioBook {
         let request = addr.send(ReadPortfolio);
         match tokio::time::timeout(self.request_timeout, request).await {
             Ok(Ok(portfolio)) => Ok(*portfolio),
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    /// A copy of trade `trade_id` of portfolio `id`, if it has one.
+    pub async fn trade(
+        &self,
+        id: u64,
+        trade_id: u64,
+    ) -> Result<Option<crate::domain::ledger::Trade>, PortfolioError> {
+        let request = self.addr(id)?.send(ReadTrade { trade_id });
+        match tokio::time::timeout(self.request_timeout, request).await {
+            Ok(Ok(trade)) => Ok(trade),
             _ => Err(PortfolioError::Unavailable),
         }
     }
@@ -379,6 +406,50 @@ impl PortfolioBook {
         self.portfolios
             .write()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A replayed log: the portfolio to serve, and why it is read-only when only a prefix of
+/// its log replayed.
+struct PartlyReplayed {
+    portfolio: Result<Replayed, PortfolioError>,
+    damage: Option<PortfolioError>,
+}
+
+/// Replays `log`; when it fails at a record after the creation, replays the records before
+/// it instead, so the portfolio is served as it was up to the damage (read-only, `damage`
+/// saying why) rather than not at all.
+fn replay_or_prefix(
+    id: u64,
+    log: &[(u64, Vec<u8>)],
+    answers: impl Fn() -> Answers,
+) -> PartlyReplayed {
+    let error = match replay(id, log, answers()) {
+        Ok(replayed) => {
+            return PartlyReplayed {
+                portfolio: Ok(replayed),
+                damage: None,
+            }
+        }
+        Err(error) => error,
+    };
+    let PortfolioError::Replay { seq, .. } = &error else {
+        return PartlyReplayed {
+            portfolio: Err(error),
+            damage: None,
+        };
+    };
+    let intact = log.iter().take_while(|(stored, _)| stored < seq).count();
+    if intact == 0 || intact == log.len() {
+        return PartlyReplayed {
+            portfolio: Err(error),
+            damage: None,
+        };
+    }
+    tracing::error!(portfolio = id, %error, records = intact, "portfolio served read-only");
+    PartlyReplayed {
+        portfolio: replay(id, &log[..intact], answers()),
+        damage: Some(error),
     }
 }
 

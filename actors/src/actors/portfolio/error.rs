@@ -14,6 +14,8 @@ pub enum PortfolioError {
     Durability(#[source] DurabilityError),
     #[error("at most {max} portfolios per user")]
     LimitReached { max: usize },
+    #[error("portfolio {portfolio} is read-only: {reason}")]
+    ReadOnly { portfolio: u64, reason: String },
     #[error("the portfolio actor did not answer")]
     Unavailable,
     #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {cause}")]

@@ -224,7 +224,7 @@ async fn ingest_with_lag(
 fn run_case(seed: u64, symbols: usize, portfolios: usize, candles_per_symbol: usize) {
     let mut walk = Walk(seed | 1);
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let settings = EngineSettings {
         shards: 2,
         event_capacity: 1,

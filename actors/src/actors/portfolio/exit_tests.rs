@@ -83,7 +83,7 @@ fn restore_target() -> Mutation {
 #[test]
 fn exits_are_logged_once_per_key_and_the_keys_survive_a_restore() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
@@ -150,7 +150,7 @@ fn gapped_candle(open_time_ms: i64, open: &str, high: &str, low: &str) -> Candle
 #[test]
 fn a_batch_handed_on_twice_is_evaluated_once_per_portfolio() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
@@ -206,7 +206,7 @@ fn a_batch_handed_on_twice_is_evaluated_once_per_portfolio() {
 #[test]
 fn a_refused_exit_is_counted_and_the_other_portfolios_still_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let book = restore(&store).await;
@@ -235,7 +235,7 @@ fn a_refused_exit_is_counted_and_the_other_portfolios_still_exit() {
 #[test]
 fn a_portfolio_that_does_not_answer_is_counted_and_the_others_still_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     let btc = Symbol::parse("BTCUSDT").unwrap();
     actix_rt::System::new().block_on(async move {
         let shards = vec![actix_rt::Arbiter::current()];

@@ -36,7 +36,7 @@ fn note(text: String) -> Mutation {
 #[test]
 fn a_thousand_notes_grow_the_store_by_less_than_five_megabytes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
     actix_rt::System::new().block_on(async move {
         let shards = vec![actix_rt::Arbiter::current()];
         let timeout = Duration::from_secs(10);
@@ -63,13 +63,13 @@ fn a_thousand_notes_grow_the_store_by_less_than_five_megabytes() {
             source: TradeSource::Manual,
         };
         book.mutate(id, open, None, 0).await.unwrap();
-        store.flush_async().await.unwrap();
+        store.sync_ledger(id).await.unwrap();
         let before = directory_bytes(dir.path());
         for n in 0..1_000 {
             let text = format!("{n:04} {}", "x".repeat(195));
             book.mutate(id, note(text), None, n).await.unwrap();
         }
-        store.flush_async().await.unwrap();
+        store.sync_ledger(id).await.unwrap();
         let grown = directory_bytes(dir.path()).saturating_sub(before);
         println!("1,000 notes of 200 characters grew the store by {grown} bytes");
         assert!(grown < 5_000_000, "{grown} bytes");

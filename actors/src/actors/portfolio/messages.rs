@@ -64,6 +64,13 @@ pub struct LookupAnswer {
 #[rtype(result = "Box<Portfolio>")]
 pub struct ReadPortfolio;
 
+/// A copy of one trade: what a close or an add needs, without copying every trade.
+#[derive(Message)]
+#[rtype(result = "Option<crate::domain::ledger::Trade>")]
+pub struct ReadTrade {
+    pub trade_id: u64,
+}
+
 /// Test-only: the actor handles nothing more until `release` fires (or is dropped), so a test
 /// can hold exit evaluation back for a while.
 #[cfg(test)]

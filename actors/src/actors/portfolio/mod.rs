@@ -14,6 +14,8 @@ mod exit_tests;
 #[cfg(test)]
 mod journal_tests;
 mod messages;
+#[cfg(test)]
+mod read_only_tests;
 mod record;
 mod trade_events;
 
@@ -22,6 +24,8 @@ pub use book::{ExitStatsView, PortfolioBook, PortfolioEntry};
 pub use bounds::{KeyCounters, PortfolioBounds};
 pub use candle_feed::run_candle_feed;
 pub use error::{DurabilityError, PortfolioError, ReplayError};
-pub use messages::{EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio};
+pub use messages::{
+    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
+};
 pub use record::{LedgerRecord, RequestId};
 pub use trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};
