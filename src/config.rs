@@ -74,6 +74,22 @@ pub struct IngestSettings {
     pub read_limit_max: usize,
     pub read_limit_default: usize,
     pub retry_after_s: u64,
+    /// When an ingested candle is on disk (see [`Durability`]).
+    #[serde(default)]
+    pub durability: Durability,
+}
+
+/// When `POST /api/candles` (and WebSocket ingest) answers relative to the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// At once: the candles reach the disk with the next snapshot round, so a crash within
+    /// `engine.snapshot_interval_ms` of the answer loses them.
+    #[default]
+    Snapshot,
+    /// Once the symbol's state holding them is written and flushed: nothing acknowledged is
+    /// lost, at the cost of one snapshot write per batch.
+    Ack,
 }
 
 fn one_interval() -> i64 {

@@ -237,7 +237,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .accepted()
         .errors(&[409, 502, 503]),
     route("POST", "/api/candles", ADMIN)
-        .says("Ingest a batch of candles. Durable at the next snapshot round: a crash (kill -9, power loss) within `crash_window_ms` of the answer (engine.snapshot_interval_ms, 5000) loses them; health's `last_stop` says so after the restart")
+        .says("Ingest a batch of candles. Durable at the next snapshot round: a crash (kill -9, power loss) within `crash_window_ms` of the answer (engine.snapshot_interval_ms, 5000; 0 with ingest.durability = \"ack\", answered once on disk) loses them; health's `last_stop` says so after the restart")
         .class(RateClass::Ingest)
         .body("CandleBatch")
         .errors(INGEST),

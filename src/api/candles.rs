@@ -4,6 +4,7 @@ use super::error::ApiError;
 use super::payload::{parse_candle_batch, FutureLimit};
 use super::query::QueryParams;
 use super::{respond, with_state, AppState};
+use crate::config::Durability;
 use crate::report::CandleJson;
 use bytes::Bytes;
 use cryptolens_actors::actors::{CandleSnapshot, IngestReport};
@@ -21,9 +22,9 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
         .and(warp::body::bytes())
         .and(with_state(state))
         .then(|body: Bytes, state: AppState| async move {
-            let result = ingest_batch(&body, &state).await.map(|report| {
-                with_crash_window(&report, state.engine.settings().snapshot_interval_ms)
-            });
+            let result = ingest_batch(&body, &state)
+                .await
+                .map(|report| with_durability(&report, &state));
             respond(result, &state)
         });
     let read =
@@ -43,12 +44,17 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Re
     ingest.or(read).unify()
 }
 
-/// The ingest answer, saying how durable it is: the candles are in memory now and on disk
-/// with the next snapshot round, so a crash (`kill -9`, power loss) before it loses them.
-fn with_crash_window(report: &IngestReport, snapshot_interval_ms: u64) -> serde_json::Value {
+/// The ingest answer, saying how durable it is: with `snapshot` the candles are in memory
+/// now and on disk with the next snapshot round, so a crash (`kill -9`, power loss) before
+/// it loses them; with `ack` they are on disk already.
+fn with_durability(report: &IngestReport, state: &AppState) -> serde_json::Value {
     let mut answer = serde_json::to_value(report).unwrap_or_default();
-    answer["durability"] = serde_json::json!("snapshot");
-    answer["crash_window_ms"] = serde_json::json!(snapshot_interval_ms);
+    let crash_window_ms = match state.ingest.durability {
+        Durability::Snapshot => state.engine.settings().snapshot_interval_ms,
+        Durability::Ack => 0,
+    };
+    answer["durability"] = serde_json::json!(state.ingest.durability);
+    answer["crash_window_ms"] = serde_json::json!(crash_window_ms);
     answer
 }
 
@@ -62,10 +68,16 @@ pub async fn ingest_batch(body: &[u8], state: &AppState) -> Result<IngestReport,
             intervals_max: state.ingest.future_intervals_max,
         },
     )?;
-    Ok(state
+    let report = state
         .engine
         .ingest(&batch.symbol, batch.timeframe, batch.candles)
-        .await?)
+        .await?;
+    if state.ingest.durability == Durability::Ack {
+        // Applied already: a failure here says the batch is not durable; a retry of the
+        // same candles is harmless (they replace themselves).
+        state.engine.make_durable(vec![batch.symbol]).await?;
+    }
+    Ok(report)
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `cryptolens` binary and its HTTP API, compiled as one test binary.
 
+mod ack_durability;
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;

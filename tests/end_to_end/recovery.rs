@@ -158,14 +158,7 @@ pub(crate) fn start(dir: &Path) -> Started {
 }
 
 fn store_command(dir: &Path, action: &str) -> (Option<i32>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .args(["store", action, "--data-dir"])
-        .arg(dir)
-        .output()
-        .expect("run cryptolens store");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code(), text)
+    store_command_with(dir, &[action])
 }
 
 /// The last place `needle` occurs in any file under `dir`.

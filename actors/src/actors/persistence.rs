@@ -26,6 +26,12 @@ use std::time::Duration;
 #[rtype(result = "usize")]
 pub struct SnapshotRound;
 
+/// Write these symbols' changed states now, answered once flushed (the server's
+/// `ingest.durability = "ack"`). In turn with the rounds, like them.
+#[derive(Message)]
+#[rtype(result = "Result<(), crate::store::StoreError>")]
+pub struct SnapshotSymbols(pub Vec<Symbol>);
+
 /// The symbols whose state changed since their last written snapshot (what a crash now
 /// would lose).
 #[derive(Message)]
@@ -234,6 +240,31 @@ impl Handler<SnapshotRound> for PersistenceActor {
                 let written = versions.len();
                 actor.saved_versions.extend(versions);
                 written
+            },
+        )))
+    }
+}
+
+impl Handler<SnapshotSymbols> for PersistenceActor {
+    type Result = AtomicResponse<Self, Result<(), crate::store::StoreError>>;
+
+    fn handle(&mut self, message: SnapshotSymbols, _ctx: &mut Self::Context) -> Self::Result {
+        let handles: Vec<SymbolHandle> = self
+            .changed_handles()
+            .into_iter()
+            .filter(|handle| message.0.contains(handle.health.symbol()))
+            .collect();
+        let (store, stats) = (Arc::clone(&self.store), Arc::clone(&self.stats));
+        let write = async move {
+            let (values, versions) = encoded_states(&handles, &stats).await;
+            if !values.is_empty() {
+                store.put_symbols(values)?;
+            }
+            Ok(versions)
+        };
+        AtomicResponse::new(Box::pin(write.into_actor(self).map(
+            |written: Result<Vec<(Symbol, u64)>, crate::store::StoreError>, actor, _ctx| {
+                written.map(|versions| actor.saved_versions.extend(versions))
             },
         )))
     }

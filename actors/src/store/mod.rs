@@ -18,7 +18,7 @@ mod envelope;
 mod error;
 pub mod journal;
 #[cfg(test)]
-mod recovery_tests;
+pub(crate) mod recovery_tests;
 mod repair;
 #[cfg(test)]
 mod round_trip_tests;

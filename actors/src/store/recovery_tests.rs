@@ -33,6 +33,14 @@ fn acknowledged_store(path: &Path, count: u64) {
         .unwrap();
 }
 
+/// [`acknowledged_store`] in a fresh temporary directory: the directory and the store's path.
+fn acknowledged_in_temp(count: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    acknowledged_store(&path, count);
+    (dir, path)
+}
+
 /// Changes the store's ledger tree behind its back, as damage to sled's files would.
 fn with_raw_ledger(path: &Path, change: impl FnOnce(&sled::Tree)) {
     let db = loop {
@@ -43,6 +51,20 @@ fn with_raw_ledger(path: &Path, change: impl FnOnce(&sled::Tree)) {
     };
     change(&db.open_tree("ledger").unwrap());
     db.flush().unwrap();
+}
+
+/// Record `seq` of `portfolio` damaged in the store (one bit flipped) and gone from the
+/// journal: the loss neither copy can make good.
+pub(crate) fn damage_in_both_copies(path: &Path, portfolio: u64, seq: u64) {
+    with_raw_ledger(path, |ledger| {
+        let mut value = ledger.get(key(portfolio, seq)).unwrap().unwrap().to_vec();
+        *value.last_mut().unwrap() ^= 1;
+        ledger.insert(key(portfolio, seq), value).unwrap();
+    });
+    let journal = journal_path(path);
+    let mut records = scan(&read(&journal).unwrap().0).records;
+    records.retain(|r| !(r.portfolio == portfolio && r.seq == seq));
+    rewrite(&journal, &records, None).unwrap();
 }
 
 fn key(portfolio: u64, seq: u64) -> Vec<u8> {
@@ -59,9 +81,7 @@ fn problem_keys(store: &Store) -> Vec<String> {
 
 #[test]
 fn a_tail_the_store_lost_is_restored_from_the_journal_and_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    acknowledged_store(&path, 40);
+    let (_dir, path) = acknowledged_in_temp(40);
     with_raw_ledger(&path, |ledger| {
         for seq in 4..40 {
             ledger.remove(key(1, seq)).unwrap();
@@ -85,19 +105,8 @@ fn a_tail_the_store_lost_is_restored_from_the_journal_and_reported() {
 
 #[test]
 fn a_damaged_store_value_with_no_journal_copy_is_reported_unrecoverable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    acknowledged_store(&path, 5);
-    with_raw_ledger(&path, |ledger| {
-        let mut damaged = record(2);
-        *damaged.last_mut().unwrap() ^= 1;
-        ledger.insert(key(1, 2), damaged).unwrap();
-    });
-    // The journal loses its copy of the same record.
-    let journal = journal_path(&path);
-    let mut records = scan(&read(&journal).unwrap().0).records;
-    records.retain(|r| !(r.portfolio == 1 && r.seq == 2));
-    rewrite(&journal, &records, None).unwrap();
+    let (_dir, path) = acknowledged_in_temp(5);
+    damage_in_both_copies(&path, 1, 2);
     let store = open_when_unlocked(&path).unwrap();
     let findings = store.ledger_findings();
     assert_eq!(problem_keys(&store), ["ledger 1/2"]);
@@ -109,9 +118,7 @@ fn a_damaged_store_value_with_no_journal_copy_is_reported_unrecoverable() {
 
 #[test]
 fn a_damaged_journal_is_rewritten_from_the_store_and_the_damaged_copy_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    acknowledged_store(&path, 10);
+    let (dir, path) = acknowledged_in_temp(10);
     let journal = journal_path(&path);
     let mut bytes = std::fs::read(&journal).unwrap();
     bytes[100] ^= 0xff;
@@ -137,9 +144,7 @@ fn a_damaged_journal_is_rewritten_from_the_store_and_the_damaged_copy_kept() {
 
 #[test]
 fn repair_rebuilds_a_store_sled_cannot_open_from_the_journal() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    acknowledged_store(&path, 7);
+    let (_dir, path) = acknowledged_in_temp(7);
     // Give sled a moment to let go of the lock, then destroy its files.
     drop(open_when_unlocked(&path).unwrap());
     for entry in std::fs::read_dir(&path).unwrap().filter_map(Result::ok) {
@@ -165,9 +170,7 @@ fn repair_rebuilds_a_store_sled_cannot_open_from_the_journal() {
 
 #[test]
 fn repair_of_a_readable_store_keeps_its_records_and_accounts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    acknowledged_store(&path, 3);
+    let (_dir, path) = acknowledged_in_temp(3);
     drop(open_when_unlocked(&path).unwrap());
     let report = (0..100)
         .find_map(|_| match repair(&path) {

@@ -2,7 +2,7 @@
 
 use super::{lock, Engine};
 use crate::actors::persistence::{
-    ForgetSymbol, PersistenceActor, PersistenceView, SnapshotRound, UnsavedSymbols,
+    ForgetSymbol, PersistenceActor, PersistenceView, SnapshotRound, SnapshotSymbols, UnsavedSymbols,
 };
 use crate::actors::EngineError;
 use crate::domain::market::Symbol;
@@ -54,6 +54,21 @@ impl Engine {
                 .await
                 .map_err(EngineError::PersistenceStopped),
         }
+    }
+
+    /// Writes and flushes the current state of `symbols` (those changed since their last
+    /// snapshot) before answering: what they hold now survives a crash.
+    pub async fn make_durable(&self, symbols: Vec<Symbol>) -> Result<(), EngineError> {
+        let actor = lock(&self.inner.persistence)
+            .as_ref()
+            .map(|persistence| persistence.actor.clone());
+        let Some(actor) = actor else {
+            return Ok(());
+        };
+        Ok(actor
+            .send(SnapshotSymbols(symbols))
+            .await
+            .map_err(EngineError::PersistenceStopped)??)
     }
 
     /// Removes `symbol`: its actor stops taking requests and its candles, analysis and stored

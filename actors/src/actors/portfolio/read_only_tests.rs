@@ -5,7 +5,7 @@ use super::{PortfolioBook, PortfolioBounds, PortfolioError};
 use crate::domain::ledger::{test_spec, Mutation, Side, TradeSource};
 use crate::domain::market::Symbol;
 use crate::domain::money::test_values::{dec, price, quantity};
-use crate::store::journal::{journal_path, read, rewrite, scan};
+use crate::store::recovery_tests::damage_in_both_copies;
 use crate::store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -39,27 +39,6 @@ fn reopen(path: &Path) -> Arc<Store> {
     panic!("the store stayed locked");
 }
 
-/// Portfolio 1's record 2 damaged in the store and gone from the journal.
-fn damage_record_in_both_copies(path: &Path) {
-    let db = loop {
-        match sled::Config::new().path(path).open() {
-            Ok(db) => break db,
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    let ledger = db.open_tree("ledger").unwrap();
-    let key = [1_u64.to_be_bytes(), 2_u64.to_be_bytes()].concat();
-    let mut value = ledger.get(&key).unwrap().unwrap().to_vec();
-    *value.last_mut().unwrap() ^= 1;
-    ledger.insert(key, value).unwrap();
-    db.flush().unwrap();
-    drop(db);
-    let journal = journal_path(path);
-    let mut records = scan(&read(&journal).unwrap().0).records;
-    records.retain(|r| !(r.portfolio == 1 && r.seq == 2));
-    rewrite(&journal, &records, None).unwrap();
-}
-
 #[test]
 fn a_portfolio_damaged_past_repair_is_read_only_and_the_others_go_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,7 +57,7 @@ fn a_portfolio_damaged_past_repair_is_read_only_and_the_others_go_on() {
             }
         }
     });
-    damage_record_in_both_copies(&path);
+    damage_in_both_copies(&path, 1, 2);
     actix_rt::System::new().block_on(async {
         let (book, problems) = restore(reopen(&path));
         let named: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
