@@ -347,6 +347,15 @@ impl Handler<EvaluateExits> for PortfolioActor {
 }
 
 #[cfg(test)]
+impl Handler<super::messages::StopPortfolio> for PortfolioActor {
+    type Result = ();
+
+    fn handle(&mut self, _message: super::messages::StopPortfolio, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+#[cfg(test)]
 impl Handler<super::messages::StallPortfolio> for PortfolioActor {
     type Result = ();
 

@@ -50,6 +50,8 @@ pub struct PortfolioBook {
     mutations: std::sync::atomic::AtomicU64,
     exit_stats: ExitStats,
     trade_events: broadcast::Sender<TradeEvent>,
+    /// Held while a stopped portfolio actor is started again.
+    reviving: std::sync::Mutex<()>,
 }
 
 /// Exit evaluation counters since start.
@@ -97,6 +99,7 @@ impl PortfolioBook {
             mutations: std::sync::atomic::AtomicU64::new(0),
             exit_stats: ExitStats::default(),
             trade_events: broadcast::channel(TRADE_EVENT_CAPACITY).0,
+            reviving: std::sync::Mutex::new(()),
         };
         let mut problems = book.store.ledger_findings().to_vec();
         let mut creations = HashMap::new();
@@ -380,6 +383,20 @@ impl PortfolioBook {
         }
     }
 
+    /// Test-only: stops portfolio `id`'s actor, as a failed ledger write does.
+    #[cfg(test)]
+    pub fn stop_actor(&self, id: u64) -> Result<(), PortfolioError> {
+        self.running_addr(id)?
+            .try_send(super::messages::StopPortfolio)
+            .map_err(|_| PortfolioError::Unavailable)
+    }
+
+    /// Test-only: whether portfolio `id`'s current actor runs (no revival).
+    #[cfg(test)]
+    pub fn actor_runs(&self, id: u64) -> bool {
+        self.running_addr(id).is_ok_and(|addr| addr.connected())
+    }
+
     /// Test-only: holds portfolio `id`'s actor busy until `release` fires.
     #[cfg(test)]
     pub fn stall(&self, id: u64, release: oneshot::Receiver<()>) -> Result<(), PortfolioError> {
@@ -390,10 +407,50 @@ impl PortfolioBook {
     }
 
     fn addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {
+        let addr = self.running_addr(id)?;
+        if addr.connected() {
+            return Ok(addr);
+        }
+        self.revive(id)
+    }
+
+    fn running_addr(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {
         self.read_handles()
             .get(&id)
             .map(|handle| handle.addr.clone())
             .ok_or(PortfolioError::Unknown(id))
+    }
+
+    /// Starts portfolio `id` again from its durable log: its actor stopped because a ledger
+    /// write failed (memory was ahead of the log). One revival at a time, so a portfolio
+    /// never has two actors.
+    fn revive(&self, id: u64) -> Result<Addr<PortfolioActor>, PortfolioError> {
+        let _one_at_a_time = self.reviving.lock().unwrap_or_else(PoisonError::into_inner);
+        let addr = self.running_addr(id)?;
+        if addr.connected() {
+            return Ok(addr);
+        }
+        let log: Vec<(u64, Vec<u8>)> = self
+            .store
+            .ledger_records()?
+            .into_iter()
+            .filter(|(portfolio, _, _)| *portfolio == id)
+            .map(|(_, seq, bytes)| (seq, bytes))
+            .collect();
+        let replayed = replay_or_prefix(id, &log, || self.new_answers());
+        let (portfolio, next_seq, answers, _) = replayed.portfolio?;
+        tracing::warn!(
+            portfolio = id,
+            records = log.len(),
+            "portfolio actor restarted from its durable log"
+        );
+        self.start(
+            portfolio,
+            next_seq,
+            answers,
+            replayed.damage.map(|error| error.to_string()),
+        );
+        self.running_addr(id)
     }
 
     fn read_handles(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Handle>> {

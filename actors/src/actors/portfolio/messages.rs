@@ -79,3 +79,9 @@ pub struct ReadTrade {
 pub struct StallPortfolio {
     pub release: oneshot::Receiver<()>,
 }
+
+/// Test-only: the actor stops, as after a failed ledger write.
+#[cfg(test)]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopPortfolio;

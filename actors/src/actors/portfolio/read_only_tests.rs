@@ -1,5 +1,6 @@
 //! A portfolio whose log is damaged past repair is served as it was up to the damage,
-//! read-only, and named in the problems, while every other portfolio goes on.
+//! read-only, and named in the problems, while every other portfolio goes on; one whose
+//! actor stopped (a failed ledger write) is started again from its durable log.
 
 use super::{PortfolioBook, PortfolioBounds, PortfolioError};
 use crate::domain::ledger::{test_spec, Mutation, Side, TradeSource};
@@ -71,5 +72,28 @@ fn a_portfolio_damaged_past_repair_is_read_only_and_the_others_go_on() {
         );
         assert_eq!(book.portfolio(2).await.unwrap().trades().count(), 3);
         book.mutate(2, open_trade(), None, 9).await.unwrap();
+    });
+}
+
+#[test]
+fn a_stopped_portfolio_actor_is_started_again_from_its_durable_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    actix_rt::System::new().block_on(async {
+        let (book, _) = restore(reopen(&path));
+        let id = book
+            .create(test_spec("10000", dec("0")), None)
+            .await
+            .unwrap()
+            .spec()
+            .id;
+        book.mutate(id, open_trade(), None, 0).await.unwrap();
+        book.stop_actor(id).unwrap();
+        while book.actor_runs(id) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        book.mutate(id, open_trade(), None, 1).await.unwrap();
+        assert!(book.actor_runs(id), "a new actor took over");
+        assert_eq!(book.portfolio(id).await.unwrap().trades().count(), 2);
     });
 }
