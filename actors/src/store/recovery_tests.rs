@@ -41,6 +41,19 @@ fn acknowledged_in_temp(count: u64) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
+/// [`repair`], waiting out sled's threads of a database this process just dropped.
+fn repair_when_unlocked(path: &Path) -> super::RepairReport {
+    for _ in 0..100 {
+        match repair(path) {
+            Err(super::StoreError::Locked { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("the store stayed locked");
+}
+
 /// Changes the store's ledger tree behind its back, as damage to sled's files would.
 fn with_raw_ledger(path: &Path, change: impl FnOnce(&sled::Tree)) {
     let db = loop {
@@ -152,15 +165,7 @@ fn repair_rebuilds_a_store_sled_cannot_open_from_the_journal() {
             std::fs::write(entry.path(), vec![0xA5; 4096]).unwrap();
         }
     }
-    let report = (0..100)
-        .find_map(|_| match repair(&path) {
-            Err(super::StoreError::Locked { .. }) => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                None
-            }
-            other => Some(other.unwrap()),
-        })
-        .unwrap();
+    let report = repair_when_unlocked(&path);
     assert_eq!(report.ledger_records, 9, "{report:?}");
     assert!(report.damaged_store_moved_to.exists());
     let store = open_when_unlocked(&path).unwrap();
@@ -172,15 +177,7 @@ fn repair_rebuilds_a_store_sled_cannot_open_from_the_journal() {
 fn repair_of_a_readable_store_keeps_its_records_and_accounts() {
     let (_dir, path) = acknowledged_in_temp(3);
     drop(open_when_unlocked(&path).unwrap());
-    let report = (0..100)
-        .find_map(|_| match repair(&path) {
-            Err(super::StoreError::Locked { .. }) => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                None
-            }
-            other => Some(other.unwrap()),
-        })
-        .unwrap();
+    let report = repair_when_unlocked(&path);
     assert_eq!(report.unreadable, None);
     assert!(report.ledger_findings.is_empty(), "{report:?}");
     let users = report.trees.iter().find(|t| t.tree == "users").unwrap();
