@@ -430,6 +430,18 @@ async fn a_backup_taken_while_the_server_trades_restores_every_entry_acknowledge
     post_minutes_at(&server.base_url).await;
     let before = trade(&server.base_url, &[id], 20, "before").await;
     let backup = dir.path().join("backup");
+    let url = server.url("/api/store/backup");
+    let (status, refused) = post(&http, &url, None, json!({"dir": "relative/dir"})).await;
+    assert_eq!(
+        (status, &refused["error"]["field"]),
+        (400, &json!("dir")),
+        "{refused}"
+    );
+    let (status, refused) = post(&http, &url, None, json!({"dir": dir.path(), "x": 1})).await;
+    assert_eq!(status, 400, "an unknown field: {refused}");
+    let (status, refused) = post(&http, &url, None, json!({"dir": dir.path()})).await;
+    assert_eq!(status, 409, "a directory with files in it: {refused}");
+    assert_eq!(refused["error"]["code"], "backup_dir_not_empty");
     let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
         .args(["store", "backup"])
         .arg(&backup)
