@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod api;
 pub mod auth;
 pub mod backfill_command;
+pub mod backtest;
 pub mod config;
 pub mod demo;
 pub mod feed;

@@ -79,6 +79,8 @@ enum Command {
         command: StoreCommand,
     },
     /// Analyse one candle file offline and print indicators, patterns and signals as JSON.
+    /// Replay a strategy over candle files through the engine's own code (no server).
+    Backtest(cryptolens::backtest::BacktestArgs),
     Analyze {
         /// A candle file in an import format (CSV or JSON).
         #[arg(long)]
@@ -227,6 +229,7 @@ fn main() -> ExitCode {
             config,
         } => analyze(input, &timeframe, &symbol, raw, fvg_body_filter, config),
         Command::Store { command } => store(command),
+        Command::Backtest(args) => backtest(&args),
         Command::User {
             command,
             data_dir,
@@ -391,6 +394,17 @@ fn analyze(
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Bad input exits 2 (as `analyze`), anything else 1.
+fn backtest(args: &cryptolens::backtest::BacktestArgs) -> ExitCode {
+    match cryptolens::backtest::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(if error.is_bad_input() { 2 } else { 1 })
         }
     }
 }

@@ -3,7 +3,7 @@
 mod client;
 mod error;
 mod formats;
-mod timestamp;
+pub mod timestamp;
 
 pub use client::{run_import, ImportOptions, ImportSummary};
 pub use error::{ImportError, RowError};

@@ -4,6 +4,7 @@ mod ack_durability;
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;
+mod backtest_cli;
 mod bounds;
 mod browser;
 mod connections;

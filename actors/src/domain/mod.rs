@@ -1,6 +1,7 @@
 //! Pure, synchronous domain code: no actix, no I/O, no clock reads (time is passed in).
 
 pub mod analysis;
+pub mod backtest;
 mod error;
 pub mod ledger;
 pub mod market;

@@ -12,6 +12,8 @@ decimal_text_serde!(Quantity);
 
 impl Quantity {
     pub const ZERO: Quantity = Quantity(Decimal::ZERO);
+    /// 1e-8: the finest step any exchange quotes.
+    pub const SMALLEST: Quantity = Quantity(Decimal::from_parts(1, 0, 0, false, 8));
 
     pub fn new_checked(value: Decimal) -> Result<Quantity, MoneyError> {
         if value < Decimal::ZERO {

@@ -1,0 +1,348 @@
+//! The backtest's broker: a real ledger [`Portfolio`] and the orders a strategy decided on,
+//! filled at the open of the first bar after the decision, as backtesting.py fills market
+//! orders (and as a live strategy's order is placed on the candle after the one it saw).
+//! Exits, pending-order fills and stop moves are the ledger's own `Portfolio::on_candle`,
+//! the very rules the live portfolio actor applies.
+
+use super::BacktestError;
+use crate::domain::ledger::analytics::unrealised;
+use crate::domain::ledger::{
+    market_fill_price, ExitReason, LedgerError, Mutation, OrderRequest, Outcome, Portfolio,
+    PortfolioSpec, RiskLimits, Side, TradeSource,
+};
+use crate::domain::market::{Candle, Symbol};
+use crate::domain::money::{FeeRate, Money, Price, Quantity};
+use rust_decimal::Decimal;
+
+/// A run's account: what it starts with and what trading costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub cash: Money,
+    /// Per side, on notional: backtesting.py's `commission`.
+    pub fee_rate: FeeRate,
+    /// Market fills move this many basis points against the trader.
+    pub slippage_bps: u32,
+    pub limits: RiskLimits,
+    /// Decimal places cash, fees and P&L are rounded to, as a live portfolio's are; None is
+    /// exact arithmetic (sma-cross: backtesting.py's floats are near-exact, and sizing all
+    /// the cash in whole units turns a rounding of the cash into a unit less).
+    pub money_decimals: Option<u32>,
+}
+
+/// What a strategy wants done at the next bar's open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Close everything open, then open `side` with all the cash in whole units (strictly
+    /// less than the cash buys, as backtesting.py's default size of 1 - epsilon of equity).
+    Reverse(Side),
+    /// Place an order (market or resting) built from a signal.
+    Place(Box<OrderRequest>),
+    /// Close everything open.
+    Flatten,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Close time of the bar the strategy decided on.
+    pub decided_at_ms: i64,
+    pub intent: Intent,
+    /// Why, in the strategy's words (the signal id, the cross).
+    pub reason: String,
+}
+
+pub struct Broker {
+    portfolio: Portfolio,
+    symbol: Symbol,
+    slippage_bps: u32,
+    /// Trades holding a position or a pending order, oldest first: equity needs only these.
+    live_ids: Vec<u64>,
+    queued: Vec<Decision>,
+}
+
+impl Broker {
+    pub fn new(
+        symbol: Symbol,
+        account: &Account,
+        started_at_ms: i64,
+    ) -> Result<Broker, BacktestError> {
+        let spec = PortfolioSpec {
+            id: 1,
+            owner: "backtest".into(),
+            name: "backtest".into(),
+            quote_currency: "QUOTE".into(),
+            initial_balance: account.cash,
+            fee_rate: account.fee_rate,
+            limits: account.limits.clone(),
+            created_at_ms: started_at_ms,
+            money_decimals: account.money_decimals,
+        };
+        let portfolio = Portfolio::create(spec).map_err(|error| match error.field() {
+            Some(_) => BacktestError::setting("cash", error.to_string()),
+            None => ledger_error("create", started_at_ms, error),
+        })?;
+        Ok(Broker {
+            portfolio,
+            symbol,
+            slippage_bps: account.slippage_bps,
+            live_ids: Vec::new(),
+            queued: Vec::new(),
+        })
+    }
+
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+
+    pub fn queue(&mut self, decision: Decision) {
+        self.queued.push(decision);
+    }
+
+    /// Decisions not yet filled (those of the last bar, at the end of a run).
+    pub fn queued(&self) -> &[Decision] {
+        &self.queued
+    }
+
+    pub fn has_position(&self) -> bool {
+        self.live_ids
+            .iter()
+            .filter_map(|id| self.portfolio.trade(*id))
+            .any(|trade| trade.is_open())
+    }
+
+    /// Fills every queued decision taken before `candle` opened, at its open.
+    pub fn fill_at_open(&mut self, candle: &Candle) -> Result<(), BacktestError> {
+        if self.queued.is_empty() {
+            return Ok(());
+        }
+        let due: Vec<Decision> = std::mem::take(&mut self.queued);
+        let (due, later): (Vec<Decision>, Vec<Decision>) = due
+            .into_iter()
+            .partition(|decision| decision.decided_at_ms <= candle.open_time_ms);
+        self.queued = later;
+        let open = Price::from_market(candle.open);
+        for decision in due {
+            self.execute(&decision, open, candle.open_time_ms)?;
+        }
+        Ok(())
+    }
+
+    fn execute(
+        &mut self,
+        decision: &Decision,
+        open: Price,
+        at_ms: i64,
+    ) -> Result<(), BacktestError> {
+        match &decision.intent {
+            Intent::Reverse(side) => {
+                self.flatten(open, at_ms)?;
+                self.open_all_in(*side, open, at_ms, &decision.reason)
+            }
+            Intent::Flatten => self.flatten(open, at_ms),
+            Intent::Place(request) => {
+                let mut request = super::signal_orders::marked(request.as_ref().clone(), open);
+                request.entry = super::signal_orders::entry_at(&request, open, self.slippage_bps)?;
+                match self
+                    .portfolio
+                    .apply(&Mutation::Place(Box::new(request)), at_ms)
+                {
+                    Ok(outcome) => {
+                        self.track(&outcome);
+                        Ok(())
+                    }
+                    // A refused entry (no cash, a risk limit) is a decision not taken.
+                    Err(error) if error.field().is_some() => Ok(()),
+                    Err(error) => Err(ledger_error("place", at_ms, error)),
+                }
+            }
+        }
+    }
+
+    fn flatten(&mut self, open: Price, at_ms: i64) -> Result<(), BacktestError> {
+        let open_trades: Vec<(u64, Side)> = self
+            .live_ids
+            .iter()
+            .filter_map(|id| self.portfolio.trade(*id))
+            .filter(|trade| trade.is_open())
+            .map(|trade| (trade.id, trade.side))
+            .collect();
+        for (trade_id, side) in open_trades {
+            let price = market_fill_price(open, side == Side::Short, self.slippage_bps)
+                .map_err(|error| ledger_error("exit", at_ms, error))?;
+            let exit = Mutation::Exit {
+                trade_id,
+                price,
+                reason: ExitReason::Manual,
+            };
+            let outcome = self
+                .portfolio
+                .apply(&exit, at_ms)
+                .map_err(|error| ledger_error("exit", at_ms, error))?;
+            self.track(&outcome);
+        }
+        Ok(())
+    }
+
+    fn open_all_in(
+        &mut self,
+        side: Side,
+        open: Price,
+        at_ms: i64,
+        reason: &str,
+    ) -> Result<(), BacktestError> {
+        let price = market_fill_price(open, side == Side::Long, self.slippage_bps)
+            .map_err(|error| ledger_error("open", at_ms, error))?;
+        let Some(quantity) =
+            whole_units_below(self.portfolio.cash(), price, self.portfolio.spec().fee_rate)
+        else {
+            // backtesting.py cancels such an order; so does the broker here.
+            return Ok(());
+        };
+        let open = Mutation::Open {
+            symbol: self.symbol.clone(),
+            side,
+            quantity,
+            price,
+            stop_loss: None,
+            take_profits: Vec::new(),
+            source: TradeSource::Signal(reason.to_owned()),
+        };
+        let outcome = self
+            .portfolio
+            .apply(&open, at_ms)
+            .map_err(|error| ledger_error("open", at_ms, error))?;
+        self.track(&outcome);
+        Ok(())
+    }
+
+    /// The ledger's exits, pending fills and stop moves for one closed bar.
+    pub fn on_closed_bar(&mut self, candle: &Candle, close_ms: i64) {
+        if self.live_ids.is_empty() {
+            return;
+        }
+        let exits = self.portfolio.on_candle(&self.symbol, candle, close_ms);
+        for fill in &exits.fills {
+            self.track(&fill.outcome);
+        }
+    }
+
+    /// Closes what is left at `candle`'s close: a time stop, or the strategy's own exit.
+    pub fn exit_trade(
+        &mut self,
+        trade_id: u64,
+        mark: Price,
+        at_ms: i64,
+    ) -> Result<(), BacktestError> {
+        let Some(side) = self
+            .portfolio
+            .trade(trade_id)
+            .filter(|t| t.is_open())
+            .map(|t| t.side)
+        else {
+            return Ok(());
+        };
+        let price = market_fill_price(mark, side == Side::Short, self.slippage_bps)
+            .map_err(|error| ledger_error("exit", at_ms, error))?;
+        let exit = Mutation::Exit {
+            trade_id,
+            price,
+            reason: ExitReason::Manual,
+        };
+        let outcome = self
+            .portfolio
+            .apply(&exit, at_ms)
+            .map_err(|error| ledger_error("exit", at_ms, error))?;
+        self.track(&outcome);
+        Ok(())
+    }
+
+    /// Open trades (not pending orders), for rules that look at them each bar.
+    pub fn open_trades(&self) -> impl Iterator<Item = &crate::domain::ledger::Trade> {
+        self.live_ids
+            .iter()
+            .filter_map(|id| self.portfolio.trade(*id))
+            .filter(|trade| trade.is_open())
+    }
+
+    fn track(&mut self, outcome: &Outcome) {
+        let trade = &outcome.trade;
+        let live = trade.is_open() || trade.is_pending();
+        match (self.live_ids.iter().position(|id| *id == trade.id), live) {
+            (None, true) => self.live_ids.push(trade.id),
+            (Some(index), false) => {
+                self.live_ids.remove(index);
+            }
+            _ => {}
+        }
+    }
+
+    /// Cash, open positions valued at `mark`, and cash held by pending orders.
+    pub fn equity(&self, mark: Price) -> Result<Money, BacktestError> {
+        let mut equity = self.portfolio.cash();
+        for trade in self
+            .live_ids
+            .iter()
+            .filter_map(|id| self.portfolio.trade(*id))
+        {
+            let value = if trade.is_pending() {
+                trade
+                    .pending
+                    .as_ref()
+                    .map_or(Money::ZERO, |order| order.reserved)
+            } else {
+                trade.cost_basis.checked_add(unrealised(trade, mark)?)?
+            };
+            equity = equity.checked_add(value)?;
+        }
+        Ok(equity)
+    }
+}
+
+/// The most whole units `cash` buys at `price` with `fee_rate` on top, strictly less than
+/// it buys exactly: backtesting.py sizes `int(cash * (1 - eps) // (price * (1 + fee)))`, so
+/// an exact fit is one unit short. None when not even one unit fits.
+pub fn whole_units_below(cash: Money, price: Price, fee_rate: FeeRate) -> Option<Quantity> {
+    let unit_cost = price.get().checked_mul(Decimal::ONE + fee_rate.get())?;
+    let exact = cash.get().checked_div(unit_cost)?;
+    let mut units = exact.floor();
+    if units == exact {
+        units -= Decimal::ONE;
+    }
+    if units < Decimal::ONE {
+        return None;
+    }
+    Quantity::new_checked(units).ok()
+}
+
+fn ledger_error(action: &'static str, at_ms: i64, source: LedgerError) -> BacktestError {
+    BacktestError::Ledger {
+        action,
+        at_ms,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::test_values::{dec, price};
+
+    fn money(text: &str) -> Money {
+        Money::new(dec(text))
+    }
+
+    #[test]
+    fn whole_units_stop_short_of_an_exact_fit() {
+        let fee = FeeRate::new_checked(dec("0.002")).expect("fee");
+        // 10,000 / (100 x 1.002) = 99.8 -> 99 units.
+        assert_eq!(
+            whole_units_below(money("10000"), price("100"), fee).map(Quantity::get),
+            Some(dec("99"))
+        );
+        // 10,020 / 100.2 = 100 exactly -> 99, as 1 - epsilon of equity would give.
+        assert_eq!(
+            whole_units_below(money("10020"), price("100"), fee).map(Quantity::get),
+            Some(dec("99"))
+        );
+        assert_eq!(whole_units_below(money("100"), price("100"), fee), None);
+    }
+}

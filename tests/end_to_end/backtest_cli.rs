@@ -1,0 +1,388 @@
+//! `cryptolens backtest` as a trader runs it. `sma-cross` against backtesting.py's own
+//! `SmaCross` (goldens from its PyPI package, `fixtures/generate_backtest_golden.py`): the
+//! same trades (entry and exit bars, sides, sizes) and the same final equity within 1e-6
+//! relative, on its EURUSD and GOOG data and on crypto sets where the averages tie. Then
+//! the report files, byte-identical across runs, and bad input refused by flag with exit 2.
+
+use crate::support::{fixtures, shared_candles};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn run_backtest(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+        .arg("backtest")
+        .args(args)
+        .output()
+        .expect("run backtest")
+}
+
+pub fn backtest_json(args: &[&str]) -> Value {
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let output = run_backtest(&with_json);
+    assert!(
+        output.status.success(),
+        "backtest failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON object")
+}
+
+fn decimal(value: &Value) -> f64 {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .or_else(|| value.as_f64())
+        .expect("a number")
+}
+
+/// The golden's input: under fixtures/ or in ../shared (None: skipped off CI).
+fn golden_input(golden: &Value) -> Option<PathBuf> {
+    let input = golden["input"].as_str().expect("input");
+    match input.strip_prefix("shared/data/candles/") {
+        Some(name) => shared_candles().map(|dir| dir.join(name)),
+        None => Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(input)),
+    }
+}
+
+fn assert_matches_backtesting_py(name: &str) {
+    let path = fixtures().join(format!("golden/backtest/{name}.json"));
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("golden")).expect("json");
+    let Some(input) = golden_input(&golden) else {
+        return;
+    };
+    let (fast, slow) = (golden["fast"].to_string(), golden["slow"].to_string());
+    let commission = golden["commission"].to_string();
+    let mut args = vec![
+        "--file",
+        input.to_str().expect("path"),
+        "--timeframe",
+        golden["timeframe"].as_str().expect("tf"),
+        "--strategy",
+        "sma-cross",
+        "--fast",
+        &fast,
+        "--slow",
+        &slow,
+        "--commission",
+        &commission,
+    ];
+    if let Some(bars) = golden["bar_timeframe"].as_str() {
+        args.extend(["--bar-timeframe", bars]);
+    }
+    let ours = backtest_json(&args);
+    let (ours_trades, theirs) = (
+        ours["trades"].as_array().expect("trades"),
+        golden["trades"].as_array().expect("trades"),
+    );
+    assert_eq!(ours_trades.len(), theirs.len(), "{name}: trade count");
+    for (index, (a, b)) in ours_trades.iter().zip(theirs).enumerate() {
+        for field in ["entry_time", "exit_time", "side"] {
+            assert_eq!(a[field], b[field], "{name}: trade {index} {field}");
+        }
+        assert_eq!(
+            decimal(&a["quantity"]),
+            decimal(&b["quantity"]),
+            "{name}: trade {index} quantity"
+        );
+        for field in ["entry_price", "exit_price"] {
+            assert_eq!(
+                decimal(&a[field]),
+                decimal(&b[field]),
+                "{name}: trade {index} {field}"
+            );
+        }
+        let (pnl, expected) = (decimal(&a["pnl"]), decimal(&b["pnl"]));
+        assert!(
+            (pnl - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+            "{name}: trade {index} pnl {pnl} vs {expected}"
+        );
+    }
+    let (equity, expected) = (
+        decimal(&ours["final_equity"]),
+        decimal(&golden["final_equity"]),
+    );
+    assert!(
+        (equity / expected - 1.0).abs() < 1e-6,
+        "{name}: final equity {equity} vs {expected}"
+    );
+    assert_eq!(ours["bars"], golden["bars"], "{name}: bars");
+}
+
+#[test]
+fn sma_cross_trades_as_backtesting_py_on_its_own_eurusd_and_goog_data() {
+    for name in ["eurusd-1h", "eurusd-1h-no-fee", "goog-1d", "goog-1d-5-30"] {
+        assert_matches_backtesting_py(name);
+    }
+}
+
+#[test]
+fn sma_cross_trades_as_backtesting_py_on_crypto_where_the_averages_tie() {
+    for name in [
+        "eth-btc-1h",
+        "trx-btc-1h",
+        "trx-btc-5m",
+        "xrp-eth-1m",
+        "unittest-btc-1m-1h",
+    ] {
+        assert_matches_backtesting_py(name);
+    }
+}
+
+fn eurusd() -> String {
+    fixtures()
+        .join("data/EURUSD-1h.csv")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn the_report_is_byte_identical_across_runs_and_holds_every_trade() {
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let eurusd = eurusd();
+    for dir in &dirs {
+        let report = dir.path().join("report");
+        let output = run_backtest(&[
+            "--file",
+            &eurusd,
+            "--timeframe",
+            "1h",
+            "--strategy",
+            "sma-cross",
+            "--commission",
+            "0.002",
+            "--report",
+            report.to_str().expect("path"),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            summary.contains("trades 262") && summary.contains("final equity 3526.917959"),
+            "{summary}"
+        );
+    }
+    let read = |dir: &tempfile::TempDir, name: &str| {
+        std::fs::read(dir.path().join("report").join(name)).expect(name)
+    };
+    for name in ["trades.csv", "metrics.json", "equity.svg", "index.html"] {
+        assert_eq!(
+            read(&dirs[0], name),
+            read(&dirs[1], name),
+            "{name} differs between runs"
+        );
+    }
+    let trades = String::from_utf8(read(&dirs[0], "trades.csv")).expect("utf-8");
+    assert_eq!(trades.lines().count(), 263, "a header and 262 trades");
+    assert!(trades.starts_with("entry_time,exit_time,side,entry_price,exit_price,quantity,pnl,exit_reason,r_multiple\n1492725600000,1492984800000,short,1.07156,1.08977,9313,"));
+    let metrics: Value = serde_json::from_slice(&read(&dirs[0], "metrics.json")).expect("metrics");
+    assert_eq!(metrics["trade_count"], 262);
+    assert!(metrics.get("trades").is_none());
+    let svg = String::from_utf8(read(&dirs[0], "equity.svg")).expect("svg");
+    assert!(svg.starts_with("<svg") && svg.matches("<polyline").count() == 2);
+    let html = String::from_utf8(read(&dirs[0], "index.html")).expect("html");
+    assert!(
+        html.contains("<img src=\"equity.svg\"")
+            && html
+                .lines()
+                .filter(|line| line.starts_with("<tr><td>1"))
+                .count()
+                == 262
+    );
+}
+
+#[test]
+fn a_grid_ranks_every_combination_by_return() {
+    let document = backtest_json(&[
+        "--file",
+        &eurusd(),
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+        "--grid",
+        "fast=5..15:5,slow=20..40:10",
+    ]);
+    let runs = document["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 9);
+    let returns: Vec<f64> = runs
+        .iter()
+        .map(|run| run["return_pct"].as_f64().expect("return"))
+        .collect();
+    assert!(
+        returns.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{returns:?}"
+    );
+    // The (10, 20) run of the grid is the single run's.
+    let single = backtest_json(&[
+        "--file",
+        &eurusd(),
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+    ]);
+    let ten_twenty = runs
+        .iter()
+        .find(|run| run["fast"] == 10 && run["slow"] == 20)
+        .expect("10/20");
+    assert_eq!(ten_twenty["final_equity"], single["final_equity"]);
+}
+
+#[test]
+fn bad_input_names_its_flag_and_exits_2() {
+    let eurusd = eurusd();
+    let strategy = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(strategy.path(), "name = \"x\"\n[entry]\nmin_scroe = 0.5\n").expect("write");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "7m",
+                "--strategy",
+                "sma-cross",
+            ],
+            "--timeframe",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--fast",
+                "0",
+            ],
+            "--fast",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--commission",
+                "1e-3",
+            ],
+            "--commission",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--cash=-5",
+            ],
+            "--cash",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--from",
+                "yesterday",
+            ],
+            "--from",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--grid",
+                "fast=9,slow=3",
+            ],
+            "--grid",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--bar-timeframe",
+                "5m",
+            ],
+            "--bar-timeframe",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                strategy.path().to_str().expect("path"),
+            ],
+            "min_scroe",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "no-such-strategy.toml",
+            ],
+            "sma-cross",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1d",
+                "--strategy",
+                "sma-cross",
+            ],
+            "aligned",
+        ),
+        (
+            vec![
+                "--file",
+                &eurusd,
+                "--timeframe",
+                "1h",
+                "--strategy",
+                "sma-cross",
+                "--from",
+                "2030-01-01",
+            ],
+            "no candles",
+        ),
+    ];
+    for (args, words) in cases {
+        let output = run_backtest(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+}
