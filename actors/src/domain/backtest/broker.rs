@@ -54,9 +54,22 @@ pub struct Broker {
     portfolio: Portfolio,
     symbol: Symbol,
     slippage_bps: u32,
-    /// Trades holding a position or a pending order, oldest first: equity needs only these.
-    live_ids: Vec<u64>,
+    view: EquityView,
     queued: Vec<Decision>,
+}
+
+/// The account reduced to what marks it at a price: equity = `fixed + (long - short) x
+/// mark`. Refreshed from the ledger after every fill, so marking each bar is two float
+/// operations. Only the equity curve (drawdown, Sharpe) reads it; every money figure of a
+/// run (final equity, P&L) comes from the ledger's exact decimals.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct EquityView {
+    /// Cash, pending orders' reserves, and twice each short's cost (a short is worth its
+    /// cost plus cost - quantity x mark).
+    fixed: f64,
+    long_quantity: f64,
+    short_quantity: f64,
+    holding: bool,
 }
 
 impl Broker {
@@ -84,7 +97,7 @@ impl Broker {
             portfolio,
             symbol,
             slippage_bps: account.slippage_bps,
-            live_ids: Vec::new(),
+            view: EquityView { fixed: to_f64(account.cash.get()), ..EquityView::default() },
             queued: Vec::new(),
         })
     }
@@ -103,10 +116,12 @@ impl Broker {
     }
 
     pub fn has_position(&self) -> bool {
-        self.live_ids
-            .iter()
-            .filter_map(|id| self.portfolio.trade(*id))
-            .any(|trade| trade.is_open())
+        self.view.holding
+    }
+
+    /// Equity at `mark`, in floating point, for the equity curve.
+    pub fn equity_f64(&self, mark: f64) -> f64 {
+        self.view.fixed + (self.view.long_quantity - self.view.short_quantity) * mark
     }
 
     /// Fills every queued decision taken before `candle` opened, at its open.
@@ -159,10 +174,7 @@ impl Broker {
 
     fn flatten(&mut self, open: Price, at_ms: i64) -> Result<(), BacktestError> {
         let open_trades: Vec<(u64, Side)> = self
-            .live_ids
-            .iter()
-            .filter_map(|id| self.portfolio.trade(*id))
-            .filter(|trade| trade.is_open())
+            .open_trades()
             .map(|trade| (trade.id, trade.side))
             .collect();
         for (trade_id, side) in open_trades {
@@ -216,12 +228,12 @@ impl Broker {
 
     /// The ledger's exits, pending fills and stop moves for one closed bar.
     pub fn on_closed_bar(&mut self, candle: &Candle, close_ms: i64) {
-        if self.live_ids.is_empty() {
+        if self.portfolio.live_trades().next().is_none() {
             return;
         }
         let exits = self.portfolio.on_candle(&self.symbol, candle, close_ms);
-        for fill in &exits.fills {
-            self.track(&fill.outcome);
+        if !exits.fills.is_empty() {
+            self.refresh_view();
         }
     }
 
@@ -257,32 +269,37 @@ impl Broker {
 
     /// Open trades (not pending orders), for rules that look at them each bar.
     pub fn open_trades(&self) -> impl Iterator<Item = &crate::domain::ledger::Trade> {
-        self.live_ids
-            .iter()
-            .filter_map(|id| self.portfolio.trade(*id))
-            .filter(|trade| trade.is_open())
+        self.portfolio.live_trades().filter(|trade| trade.is_open())
     }
 
-    fn track(&mut self, outcome: &Outcome) {
-        let trade = &outcome.trade;
-        let live = trade.is_open() || trade.is_pending();
-        match (self.live_ids.iter().position(|id| *id == trade.id), live) {
-            (None, true) => self.live_ids.push(trade.id),
-            (Some(index), false) => {
-                self.live_ids.remove(index);
+    fn track(&mut self, _outcome: &Outcome) {
+        self.refresh_view();
+    }
+
+    fn refresh_view(&mut self) {
+        let mut view = EquityView { fixed: to_f64(self.portfolio.cash().get()), ..EquityView::default() };
+        for trade in self.portfolio.live_trades() {
+            if let Some(order) = trade.pending.as_ref().filter(|_| trade.is_pending()) {
+                view.fixed += to_f64(order.reserved.get());
+                continue;
             }
-            _ => {}
+            view.holding = true;
+            let quantity = to_f64(trade.quantity.get());
+            match trade.side {
+                Side::Long => view.long_quantity += quantity,
+                Side::Short => {
+                    view.short_quantity += quantity;
+                    view.fixed += 2.0 * to_f64(trade.cost_basis.get());
+                }
+            }
         }
+        self.view = view;
     }
 
     /// Cash, open positions valued at `mark`, and cash held by pending orders.
     pub fn equity(&self, mark: Price) -> Result<Money, BacktestError> {
         let mut equity = self.portfolio.cash();
-        for trade in self
-            .live_ids
-            .iter()
-            .filter_map(|id| self.portfolio.trade(*id))
-        {
+        for trade in self.portfolio.live_trades() {
             let value = if trade.is_pending() {
                 trade
                     .pending
@@ -311,6 +328,10 @@ pub fn whole_units_below(cash: Money, price: Price, fee_rate: FeeRate) -> Option
         return None;
     }
     Quantity::new_checked(units).ok()
+}
+
+fn to_f64(value: Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&value).unwrap_or(f64::NAN)
 }
 
 fn ledger_error(action: &'static str, at_ms: i64, source: LedgerError) -> BacktestError {

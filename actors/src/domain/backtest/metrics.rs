@@ -53,9 +53,9 @@ impl EquityCurve {
         }
     }
 
-    pub fn push(&mut self, close_ms: i64, equity: Money, held: bool) {
+    pub fn push(&mut self, close_ms: i64, equity: f64, held: bool) {
         self.close_ms.push(close_ms);
-        self.equity.push(equity.get().to_f64().unwrap_or(f64::NAN));
+        self.equity.push(equity);
         self.held.push(held);
     }
 

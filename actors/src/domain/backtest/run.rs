@@ -50,9 +50,9 @@ pub fn run_sma_cross(
     for (index, bar) in series.bars.iter().enumerate() {
         broker.fill_at_open(bar)?;
         let close_ms = bar.open_time_ms + bar_ms;
-        let close = Price::from_market(bar.close);
-        curve.push(close_ms, broker.equity(close)?, broker.has_position());
-        if let Some(side) = strategy.on_close(bar.close.to_f64()) {
+        let close = bar.close.to_f64();
+        curve.push(close_ms, broker.equity_f64(close), broker.has_position());
+        if let Some(side) = strategy.on_close(close) {
             let (action, words) = match side {
                 Side::Long => ("buy", "fast average crossed above the slow one"),
                 Side::Short => ("sell", "fast average crossed below the slow one"),
@@ -207,9 +207,8 @@ impl SignalRun<'_> {
             self.broker.on_closed_bar(&bar.candle, close_ms);
             self.study.on_base_candle(&bar.candle);
             self.time_stops(&bar.candle, close_ms)?;
-            let close = Price::from_market(bar.candle.close);
             let held = self.broker.has_position();
-            self.curve.push(close_ms, self.broker.equity(close)?, held);
+            self.curve.push(close_ms, self.broker.equity_f64(bar.candle.close.to_f64()), held);
         }
         self.closed = closed;
         self.closed.clear();

@@ -82,7 +82,7 @@ impl Portfolio {
     ) -> CandleExits {
         let mut exits = CandleExits::default();
         let orders: Vec<(u64, Mutation)> = self
-            .trades()
+            .live_trades()
             .filter(|trade| trade.symbol == *symbol && trade.is_pending())
             .filter_map(|trade| order_on_candle(trade, candle).map(|order| (trade.id, order)))
             .collect();
@@ -94,7 +94,7 @@ impl Portfolio {
         }
         self.apply_exits(symbol, candle, at_ms, &already_applied, &mut exits);
         let moves: Vec<(u64, Price)> = self
-            .trades()
+            .live_trades()
             .filter(|trade| trade.symbol == *symbol)
             .filter_map(|trade| stop_after_candle(trade, candle).map(|stop| (trade.id, stop)))
             .collect();
@@ -120,7 +120,7 @@ impl Portfolio {
         let mut settled = BTreeSet::new();
         for _ in 0..EXIT_ROUNDS_MAX {
             let due: Vec<(u64, Mutation)> = self
-                .trades()
+                .live_trades()
                 .filter(|trade| trade.symbol == *symbol && !settled.contains(&trade.id))
                 .filter_map(|trade| exit_on_candle(trade, candle).map(|exit| (trade.id, exit)))
                 .collect();

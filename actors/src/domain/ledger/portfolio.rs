@@ -59,6 +59,10 @@ pub struct Portfolio {
     journals: BTreeMap<u64, Vec<super::JournalEntry>>,
     /// Realised P&L net of exit fees per UTC day (day number since the epoch).
     realised_by_day: BTreeMap<i64, Money>,
+    /// Trades holding a position or a pending order: what every candle's exit evaluation
+    /// reads, so its cost does not grow with the closed history.
+    #[serde(default)]
+    live: std::collections::BTreeSet<u64>,
 }
 
 impl Portfolio {
@@ -73,6 +77,7 @@ impl Portfolio {
             ledger: Vec::new(),
             journals: BTreeMap::new(),
             realised_by_day: BTreeMap::new(),
+            live: std::collections::BTreeSet::new(),
         })
     }
 
@@ -86,6 +91,11 @@ impl Portfolio {
 
     pub fn trades(&self) -> impl DoubleEndedIterator<Item = &Trade> {
         self.trades.values()
+    }
+
+    /// Trades open, partially closed or pending, in id order.
+    pub fn live_trades(&self) -> impl Iterator<Item = &Trade> {
+        self.live.iter().filter_map(|id| self.trades.get(id))
     }
 
     pub fn trade(&self, id: u64) -> Option<&Trade> {
@@ -543,6 +553,11 @@ impl Portfolio {
             (false, true) => self.pending_orders += 1,
             (true, false) => self.pending_orders -= 1,
             _ => {}
+        }
+        if trade.is_open() || trade.is_pending() {
+            self.live.insert(trade.id);
+        } else {
+            self.live.remove(&trade.id);
         }
         self.trades.insert(trade.id, trade.clone());
         debug_assert!(
