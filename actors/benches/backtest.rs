@@ -13,8 +13,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use cryptolens_actors::domain::analysis::AnalysisSettings;
-use cryptolens_actors::domain::backtest::strategy::{Costs, EntryRules, ExitSpec, OrderType, SizingRules};
-use cryptolens_actors::domain::backtest::{run_signal_strategy, run_sma_cross, Account, Series, StrategySpec};
+use cryptolens_actors::domain::backtest::strategy::{
+    Costs, EntryRules, ExitSpec, OrderType, SizingRules,
+};
+use cryptolens_actors::domain::backtest::{
+    run_signal_strategy, run_sma_cross, Account, Series, StrategySpec,
+};
 use cryptolens_actors::domain::ledger::RiskLimits;
 use cryptolens_actors::domain::market::{Symbol, Timeframe};
 use cryptolens_actors::domain::money::{FeeRate, Money};
@@ -42,10 +46,25 @@ fn momentum_market() -> StrategySpec {
     StrategySpec {
         name: "momentum-market".into(),
         description: String::new(),
-        entry: EntryRules { min_confluence: 3, order: OrderType::Market, ..EntryRules::default() },
-        sizing: SizingRules { risk_pct: Decimal::new(5, 1), ..SizingRules::default() },
-        exits: ExitSpec { targets: 1, trailing_pct: Some(Decimal::new(15, 1)), time_stop_bars: Some(48), ..ExitSpec::default() },
-        costs: Costs { fee_rate: Decimal::new(1, 3), slippage_bps: 5 },
+        entry: EntryRules {
+            min_confluence: 3,
+            order: OrderType::Market,
+            ..EntryRules::default()
+        },
+        sizing: SizingRules {
+            risk_pct: Decimal::new(5, 1),
+            ..SizingRules::default()
+        },
+        exits: ExitSpec {
+            targets: 1,
+            trailing_pct: Some(Decimal::new(15, 1)),
+            time_stop_bars: Some(48),
+            ..ExitSpec::default()
+        },
+        costs: Costs {
+            fee_rate: Decimal::new(1, 3),
+            slippage_bps: 5,
+        },
     }
 }
 
@@ -57,7 +76,11 @@ fn bench_backtest(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SMA_BARS as u64));
     group.bench_function("sma_cross", |b| {
         b.iter(|| {
-            let series = Series { symbol: &symbol, timeframe: Timeframe::M1, bars: black_box(&bars) };
+            let series = Series {
+                symbol: &symbol,
+                timeframe: Timeframe::M1,
+                bars: black_box(&bars),
+            };
             let result = run_sma_cross(series, 10, 20, &account(), &mut |_| {}).expect("a run");
             black_box(result.metrics.trade_count)
         })
@@ -68,9 +91,15 @@ fn bench_backtest(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SIGNAL_CANDLES as u64));
     group.bench_function("signal_strategy", |b| {
         b.iter(|| {
-            let series = Series { symbol: &symbol, timeframe: Timeframe::M1, bars: black_box(candles) };
+            let series = Series {
+                symbol: &symbol,
+                timeframe: Timeframe::M1,
+                bars: black_box(candles),
+            };
             let cash = Money::new(Decimal::from(10_000));
-            let result = run_signal_strategy(series, &spec, cash, Arc::clone(&settings), &mut |_| {}).expect("a run");
+            let result =
+                run_signal_strategy(series, &spec, cash, Arc::clone(&settings), &mut |_| {})
+                    .expect("a run");
             black_box(result.metrics.trade_count)
         })
     });

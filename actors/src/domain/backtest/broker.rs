@@ -97,7 +97,10 @@ impl Broker {
             portfolio,
             symbol,
             slippage_bps: account.slippage_bps,
-            view: EquityView { fixed: to_f64(account.cash.get()), ..EquityView::default() },
+            view: EquityView {
+                fixed: to_f64(account.cash.get()),
+                ..EquityView::default()
+            },
             queued: Vec::new(),
         })
     }
@@ -277,7 +280,10 @@ impl Broker {
     }
 
     fn refresh_view(&mut self) {
-        let mut view = EquityView { fixed: to_f64(self.portfolio.cash().get()), ..EquityView::default() };
+        let mut view = EquityView {
+            fixed: to_f64(self.portfolio.cash().get()),
+            ..EquityView::default()
+        };
         for trade in self.portfolio.live_trades() {
             if let Some(order) = trade.pending.as_ref().filter(|_| trade.is_pending()) {
                 view.fixed += to_f64(order.reserved.get());

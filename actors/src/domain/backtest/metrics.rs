@@ -59,6 +59,18 @@ impl EquityCurve {
         self.held.push(held);
     }
 
+    /// The largest drawdown, in percent (>= 0), without building the series.
+    pub fn max_drawdown_pct(&self) -> f64 {
+        let (mut peak, mut worst) = (f64::MIN, 0.0_f64);
+        for equity in &self.equity {
+            peak = peak.max(*equity);
+            if peak > 0.0 {
+                worst = worst.max((peak - equity) / peak * 100.0);
+            }
+        }
+        worst
+    }
+
     /// The drawdown from the running peak at each point, in percent (>= 0).
     pub fn drawdown_pct(&self) -> Vec<f64> {
         let mut peak = f64::MIN;
@@ -91,7 +103,7 @@ pub fn metrics(
         initial_cash,
         final_equity,
         return_pct: (last / initial - 1.0) * 100.0,
-        max_drawdown_pct: curve.drawdown_pct().into_iter().fold(0.0, f64::max),
+        max_drawdown_pct: curve.max_drawdown_pct(),
         sharpe,
         sortino,
         win_rate: (!trades.is_empty()).then(|| {
@@ -111,18 +123,23 @@ pub fn metrics(
 }
 
 fn risk_ratios(equity: &[f64], bars_per_year: f64) -> (Option<f64>, Option<f64>) {
-    let returns: Vec<f64> = equity
-        .windows(2)
-        .filter(|pair| pair[0] > 0.0)
-        .map(|pair| pair[1] / pair[0] - 1.0)
-        .collect();
-    if returns.len() < 2 {
+    let returns = || {
+        equity
+            .windows(2)
+            .filter(|pair| pair[0] > 0.0)
+            .map(|pair| pair[1] / pair[0] - 1.0)
+    };
+    let (sum, count, downside_squares) = returns()
+        .fold((0.0, 0usize, 0.0), |(sum, count, down), r| {
+            (sum + r, count + 1, down + r.min(0.0).powi(2))
+        });
+    if count < 2 {
         return (None, None);
     }
-    let count = returns.len() as f64;
-    let average = returns.iter().sum::<f64>() / count;
-    let variance = returns.iter().map(|r| (r - average).powi(2)).sum::<f64>() / (count - 1.0);
-    let downside = (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / count).sqrt();
+    let count = count as f64;
+    let average = sum / count;
+    let variance = returns().map(|r| (r - average).powi(2)).sum::<f64>() / (count - 1.0);
+    let downside = (downside_squares / count).sqrt();
     let annualise = bars_per_year.sqrt();
     let ratio = |deviation: f64| (deviation > 0.0).then(|| average / deviation * annualise);
     (ratio(variance.sqrt()), ratio(downside))

@@ -8,6 +8,7 @@ use crate::domain::money::{Money, MoneyError, Price, Quantity};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TradeRecord {
@@ -32,8 +33,8 @@ pub struct TradeRecord {
 pub struct DecisionRecord {
     pub at_ms: i64,
     /// `buy`, `sell` (sma-cross reversals), `long`, `short` (signal orders), `skip`.
-    pub action: String,
-    pub reason: String,
+    pub action: Cow<'static, str>,
+    pub reason: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,12 +11,13 @@
 //! pandas' near-ties into ties and so disagree with it; this replica agrees on every value
 //! of the EURUSD, GOOG and crypto series checked by `fixtures/generate_backtest_golden.py`.
 
-use std::collections::VecDeque;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollingMean {
     period: usize,
-    window: VecDeque<f64>,
+    /// The last `period` values, a ring: `next` is where the next value goes (the oldest
+    /// once the ring is full).
+    window: Vec<f64>,
+    next: usize,
     sum: f64,
     added_compensation: f64,
     removed_compensation: f64,
@@ -32,7 +33,8 @@ impl RollingMean {
         debug_assert!(period >= 1, "Invariant: a window holds at least one value");
         RollingMean {
             period: period.max(1),
-            window: VecDeque::with_capacity(period.max(1) + 1),
+            window: Vec::with_capacity(period.max(1)),
+            next: 0,
             sum: 0.0,
             added_compensation: 0.0,
             removed_compensation: 0.0,
@@ -50,16 +52,20 @@ impl RollingMean {
     /// `period` values have been seen (pandas' `min_periods` default).
     pub fn push(&mut self, value: f64) -> f64 {
         if self.window.len() == self.period {
-            if let Some(leaving) = self.window.pop_front() {
-                self.remove(leaving);
-            }
+            let leaving = self.window[self.next];
+            self.remove(leaving);
+            self.add(value, false);
+            self.window[self.next] = value;
+        } else {
+            let first = self.window.is_empty();
+            self.add(value, first);
+            self.window.push(value);
         }
-        self.add(value);
-        self.window.push_back(value);
+        self.next = (self.next + 1) % self.period;
         self.mean()
     }
 
-    fn add(&mut self, value: f64) {
+    fn add(&mut self, value: f64, first: bool) {
         let adjusted = value - self.added_compensation;
         let total = self.sum + adjusted;
         self.added_compensation = total - self.sum - adjusted;
@@ -68,7 +74,7 @@ impl RollingMean {
             self.negatives += 1;
         }
         // pandas starts its run count with the window's first value as "previous".
-        if value == self.latest || self.window.is_empty() && self.latest.is_nan() {
+        if value == self.latest || first {
             self.equal_run += 1;
         } else {
             self.equal_run = 1;

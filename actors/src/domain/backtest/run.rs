@@ -47,6 +47,7 @@ pub fn run_sma_cross(
     let mut curve = EquityCurve::with_capacity(series.bars.len());
     let mut decisions = Vec::new();
     let bar_ms = series.timeframe.duration_ms();
+    let described = strategy.describe();
     for (index, bar) in series.bars.iter().enumerate() {
         broker.fill_at_open(bar)?;
         let close_ms = bar.open_time_ms + bar_ms;
@@ -65,7 +66,7 @@ pub fn run_sma_cross(
             broker.queue(Decision {
                 decided_at_ms: close_ms,
                 intent: Intent::Reverse(side),
-                reason: strategy.describe(),
+                reason: described.clone(),
             });
         }
         if index % PROGRESS_EVERY_BARS == 0 {
@@ -208,7 +209,11 @@ impl SignalRun<'_> {
             self.study.on_base_candle(&bar.candle);
             self.time_stops(&bar.candle, close_ms)?;
             let held = self.broker.has_position();
-            self.curve.push(close_ms, self.broker.equity_f64(bar.candle.close.to_f64()), held);
+            self.curve.push(
+                close_ms,
+                self.broker.equity_f64(bar.candle.close.to_f64()),
+                held,
+            );
         }
         self.closed = closed;
         self.closed.clear();
@@ -234,7 +239,7 @@ impl SignalRun<'_> {
             self.decisions.push(DecisionRecord {
                 at_ms,
                 action: "skip".into(),
-                reason: format!("{}: no levels yet", signal.id()),
+                reason: format!("{}: no levels yet", signal.id()).into(),
             });
             return;
         };
@@ -242,7 +247,7 @@ impl SignalRun<'_> {
             self.decisions.push(DecisionRecord {
                 at_ms,
                 action: "skip".into(),
-                reason: format!("{}: {why}", signal.id()),
+                reason: format!("{}: {why}", signal.id()).into(),
             });
             return;
         }
@@ -261,7 +266,7 @@ impl SignalRun<'_> {
         self.decisions.push(DecisionRecord {
             at_ms,
             action: action.into(),
-            reason: signal.id(),
+            reason: signal.id().into(),
         });
         self.broker.queue(Decision {
             decided_at_ms: at_ms,

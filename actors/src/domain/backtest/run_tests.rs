@@ -54,7 +54,7 @@ fn a_cross_fills_at_the_next_open_and_reverses_with_whole_units() {
         result
             .decisions
             .iter()
-            .map(|d| d.action.as_str())
+            .map(|d| d.action.as_ref())
             .collect::<Vec<_>>(),
         ["buy", "sell"]
     );
