@@ -216,7 +216,8 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_each_bad_field_is_named() {
         assert_eq!(spec().validate(), Ok(()));
-        let cases: Vec<(&str, Box<dyn Fn(&mut StrategySpec)>)> = vec![
+        type Breakage = Box<dyn Fn(&mut StrategySpec)>;
+        let cases: Vec<(&str, Breakage)> = vec![
             ("name", Box::new(|s| s.name = " ".into())),
             ("entry.min_score", Box::new(|s| s.entry.min_score = 1.5)),
             ("entry.expiry_bars", Box::new(|s| s.entry.expiry_bars = 0)),
