@@ -143,6 +143,11 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         auth,
         store,
     } = parts;
+    let backtests = crate::backtest::BacktestJobs::open(
+        Arc::clone(&store),
+        settings.analysis.clone(),
+        Arc::clone(&clock),
+    )?;
     Ok(AppState {
         engine: engine.clone(),
         clock,
@@ -162,6 +167,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         web: crate::web::WebAssets::new(settings.web.assets_dir.clone()),
         secure_cookies: settings.server.tls_terminated_by_proxy,
         stream: api::StreamHub::new(settings.stream.clone()),
+        backtests,
     })
 }
 

@@ -250,6 +250,16 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Closed candles of a symbol and timeframe")
         .query(&["limit"])
         .errors(ENGINE),
+    route("POST", "/api/backtests", TRADER)
+        .says("Queue a backtest of a strategy (sma-cross, a built-in one or a whole `spec`) over a symbol's stored candles; follow it at GET /api/backtests/{id}")
+        .body("BacktestRequest")
+        .accepted()
+        .errors(&[404, 503, 507]),
+    route("GET", "/api/backtests", TRADER)
+        .says("One's backtests (an admin's: everyone's), newest first, with their figures"),
+    route("GET", "/api/backtests/{id}", TRADER)
+        .says("A backtest: status, progress, and when done its figures and trades")
+        .errors(&[404]),
     route("GET", "/api/patterns", VIEWER)
         .says("Detected patterns, newest first")
         .query(&["symbol", "timeframe", "kind", "status", "limit", "offset"])

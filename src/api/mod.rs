@@ -8,6 +8,7 @@
 
 pub mod access;
 mod answer;
+mod backtests;
 mod backup;
 pub mod browser_session;
 mod candles;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Live events for `/api/stream`, rendered once for every client.
     pub stream: stream::StreamHub,
+    /// Backtests run in the background for `/api/backtests`.
+    pub backtests: crate::backtest::BacktestJobs,
 }
 
 impl AppState {
@@ -179,6 +182,8 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(stream::routes(state).boxed())
         .unify()
         .or(portfolios::routes(state))
+        .unify()
+        .or(backtests::routes(state))
         .unify()
         .or(metrics::routes(state).map(Answer::Ready))
         .unify()

@@ -8,12 +8,16 @@ mod chart;
 mod error;
 mod grid;
 mod input;
+pub mod jobs;
 mod output;
 mod plan;
 mod report;
+pub mod request;
 
 pub use args::BacktestArgs;
 pub use error::BacktestCliError;
+pub use jobs::{BacktestJobError, BacktestJobs};
+pub use request::BacktestRequest;
 
 use cryptolens_actors::domain::backtest::BacktestResult;
 use indicatif::{ProgressBar, ProgressStyle};

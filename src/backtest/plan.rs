@@ -222,22 +222,30 @@ pub fn read_strategy(path: &Path) -> Result<StrategySpec, BacktestCliError> {
         path: path.to_owned(),
         message: format!("cannot read it ({e}); name a TOML strategy file or sma-cross"),
     })?;
-    Figment::from(Toml::string(&text))
-        .extract::<StrategySpec>()
-        .map_err(|e| BacktestCliError::Strategy {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+    read_strategy_text(&text).map_err(|message| BacktestCliError::Strategy {
+        path: path.to_owned(),
+        message,
+    })
 }
 
-fn timeframe(flag: &'static str, text: &str) -> Result<Timeframe, BacktestCliError> {
+/// A strategy's TOML text, every field checked by name.
+pub fn read_strategy_text(text: &str) -> Result<StrategySpec, String> {
+    Figment::from(Toml::string(text))
+        .extract::<StrategySpec>()
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn timeframe(flag: &'static str, text: &str) -> Result<Timeframe, BacktestCliError> {
     text.parse()
         .map_err(|e: cryptolens_actors::domain::DomainError| {
             BacktestCliError::argument(flag, e.to_string())
         })
 }
 
-fn decimal(flag: &'static str, text: Option<&str>) -> Result<Option<Decimal>, BacktestCliError> {
+pub(super) fn decimal(
+    flag: &'static str,
+    text: Option<&str>,
+) -> Result<Option<Decimal>, BacktestCliError> {
     text.map(|text| {
         cryptolens_actors::domain::money::parse_decimal(text)
             .map_err(|e| BacktestCliError::argument(flag, format!("{text:?}: {e}")))
@@ -245,7 +253,7 @@ fn decimal(flag: &'static str, text: Option<&str>) -> Result<Option<Decimal>, Ba
     .transpose()
 }
 
-fn fee_rate(rate: Decimal) -> Result<FeeRate, BacktestCliError> {
+pub(super) fn fee_rate(rate: Decimal) -> Result<FeeRate, BacktestCliError> {
     if rate >= Decimal::new(1, 1) {
         return Err(BacktestCliError::argument(
             "commission",

@@ -5,6 +5,7 @@ mod analysis_api;
 mod analyze_cli;
 mod backpressure;
 mod backtest_cli;
+mod backtests_api;
 mod bounds;
 mod browser;
 mod connections;

@@ -26,14 +26,17 @@ pub enum RecordTree {
     ApiKeys,
     /// Two-factor enrolments: the TOTP secret sealed with a key kept outside the store.
     Totp,
+    /// Backtest jobs the server ran or runs, with their results.
+    Backtests,
 }
 
 impl RecordTree {
-    const ALL: [RecordTree; 4] = [
+    const ALL: [RecordTree; 5] = [
         RecordTree::Users,
         RecordTree::Sessions,
         RecordTree::ApiKeys,
         RecordTree::Totp,
+        RecordTree::Backtests,
     ];
 
     fn name(self) -> &'static str {
@@ -42,6 +45,7 @@ impl RecordTree {
             RecordTree::Sessions => "sessions",
             RecordTree::ApiKeys => "api_keys",
             RecordTree::Totp => "totp",
+            RecordTree::Backtests => "backtests",
         }
     }
 }
