@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The pages, by route and id, in the order a trader meets them.
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 8] = [
     ("matrix", "matrix"),
     ("symbol/BTCUSDT/5m", "symbol"),
     ("signals", "signals"),
     ("portfolio", "portfolio"),
+    ("backtest", "backtest"),
     ("operations", "operations"),
     ("api", "api"),
     ("account", "account"),
@@ -285,6 +286,44 @@ async fn check_paper_trade(browser: &Browser, base: &str) {
         .await;
 }
 
+/// Runs sma-cross and a signal strategy from the page: what it shows is the API's result.
+async fn check_backtest(browser: &Browser, base: &str) {
+    browser.goto(&format!("{base}/#/backtest")).await;
+    browser.wait_page("backtest").await;
+    browser.fill("#backtest-fast", "5").await;
+    browser.fill("#backtest-slow", "15").await;
+    browser.click("#backtest-run").await;
+    let id = browser
+        .wait_for("the sma-cross result", "return document.querySelector('#backtest-result')?.dataset.id")
+        .await;
+    let id = id.as_str().expect("an id").to_owned();
+    let view = get_json(&client(), &format!("{base}/api/backtests/{id}")).await;
+    assert_eq!(view["status"], "done");
+    assert_eq!(view["request"]["fast"], 5);
+    let trades = view["result"]["trades"].as_array().expect("trades").len();
+    assert!(trades > 0, "the demo's candles cross: {view}");
+    assert_eq!(browser.count("table#backtest-trades tbody tr:not(.empty-row)").await, trades);
+    let shown = browser
+        .wait_for("the final equity", "return document.querySelector('#backtest-metrics dd[data-metric=\"Final equity\"]')?.textContent")
+        .await;
+    let shown: f64 = shown.as_str().unwrap_or_default().replace(',', "").parse().expect("a number");
+    let exact: f64 = view["result"]["final_equity"].as_str().expect("text").parse().expect("a number");
+    assert!((shown - exact).abs() <= 0.005, "shown {shown}, answered {exact}");
+    browser.wait_for("the equity chart", "return document.querySelector('#backtest-chart canvas') !== null").await;
+    assert_eq!(browser.count(&format!("table#backtest-history tr[data-id=\"{id}\"]")).await, 1);
+
+    browser
+        .wait_for("the strategy chosen", "const s = document.getElementById('backtest-strategy'); s.value = 'momentum-market'; s.dispatchEvent(new Event('change')); return s.value === 'momentum-market';")
+        .await;
+    browser.click("#backtest-run").await;
+    let next = browser
+        .wait_for("the strategy's result", &format!("const r = document.querySelector('#backtest-result'); return r && r.dataset.id !== '{id}' && r.dataset.id"))
+        .await;
+    let view = get_json(&client(), &format!("{base}/api/backtests/{}", next.as_str().expect("id"))).await;
+    let rows = view["result"]["study"]["rows"].as_array().map_or(0, Vec::len);
+    assert_eq!(browser.count("table#backtest-study tbody tr:not(.empty-row)").await, rows, "{view}");
+}
+
 async fn check_operations(browser: &Browser, base: &str) {
     browser.goto(&format!("{base}/#/operations")).await;
     browser.wait_page("operations").await;
@@ -348,6 +387,8 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     check_live_candle(&browser, &base).await;
     check_paper_trade(&browser, &base).await;
     assert_no_console_errors(&browser, "signals and portfolio").await;
+    check_backtest(&browser, &base).await;
+    assert_no_console_errors(&browser, "backtest").await;
     check_operations(&browser, &base).await;
     screenshot_every_page(&browser, &base).await;
     browser.screenshot("last").await;

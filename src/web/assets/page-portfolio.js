@@ -110,7 +110,7 @@ const CHART_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 
 const TICK_DAY = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 const TICK_TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-function createEquityChart(container) {
+export function createEquityChart(container) {
   const chart = createChart(container, {
     autoSize: true,
     layout: { background: { type: ColorType.Solid, color: '#161b22' }, textColor: '#8b949e', attributionLogo: false, panes: { separatorColor: '#2a313c' } },
@@ -135,7 +135,7 @@ function createEquityChart(container) {
 }
 
 /** Equity and drawdown-from-peak series (floats: for plotting only), one point per second. */
-function equitySeries(points) {
+export function equitySeries(points) {
   const bySecond = new Map();
   for (const point of points) {
     const value = plotNumber(point.equity);
