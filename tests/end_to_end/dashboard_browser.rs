@@ -294,7 +294,10 @@ async fn check_backtest(browser: &Browser, base: &str) {
     browser.fill("#backtest-slow", "15").await;
     browser.click("#backtest-run").await;
     let id = browser
-        .wait_for("the sma-cross result", "return document.querySelector('#backtest-result')?.dataset.id")
+        .wait_for(
+            "the sma-cross result",
+            "return document.querySelector('#backtest-result')?.dataset.id",
+        )
         .await;
     let id = id.as_str().expect("an id").to_owned();
     let view = get_json(&client(), &format!("{base}/api/backtests/{id}")).await;
@@ -302,15 +305,42 @@ async fn check_backtest(browser: &Browser, base: &str) {
     assert_eq!(view["request"]["fast"], 5);
     let trades = view["result"]["trades"].as_array().expect("trades").len();
     assert!(trades > 0, "the demo's candles cross: {view}");
-    assert_eq!(browser.count("table#backtest-trades tbody tr:not(.empty-row)").await, trades);
+    assert_eq!(
+        browser
+            .count("table#backtest-trades tbody tr:not(.empty-row)")
+            .await,
+        trades
+    );
     let shown = browser
         .wait_for("the final equity", "return document.querySelector('#backtest-metrics dd[data-metric=\"Final equity\"]')?.textContent")
         .await;
-    let shown: f64 = shown.as_str().unwrap_or_default().replace(',', "").parse().expect("a number");
-    let exact: f64 = view["result"]["final_equity"].as_str().expect("text").parse().expect("a number");
-    assert!((shown - exact).abs() <= 0.005, "shown {shown}, answered {exact}");
-    browser.wait_for("the equity chart", "return document.querySelector('#backtest-chart canvas') !== null").await;
-    assert_eq!(browser.count(&format!("table#backtest-history tr[data-id=\"{id}\"]")).await, 1);
+    let shown: f64 = shown
+        .as_str()
+        .unwrap_or_default()
+        .replace(',', "")
+        .parse()
+        .expect("a number");
+    let exact: f64 = view["result"]["final_equity"]
+        .as_str()
+        .expect("text")
+        .parse()
+        .expect("a number");
+    assert!(
+        (shown - exact).abs() <= 0.005,
+        "shown {shown}, answered {exact}"
+    );
+    browser
+        .wait_for(
+            "the equity chart",
+            "return document.querySelector('#backtest-chart canvas') !== null",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .count(&format!("table#backtest-history tr[data-id=\"{id}\"]"))
+            .await,
+        1
+    );
 
     browser
         .wait_for("the strategy chosen", "const s = document.getElementById('backtest-strategy'); s.value = 'momentum-market'; s.dispatchEvent(new Event('change')); return s.value === 'momentum-market';")
@@ -319,9 +349,21 @@ async fn check_backtest(browser: &Browser, base: &str) {
     let next = browser
         .wait_for("the strategy's result", &format!("const r = document.querySelector('#backtest-result'); return r && r.dataset.id !== '{id}' && r.dataset.id"))
         .await;
-    let view = get_json(&client(), &format!("{base}/api/backtests/{}", next.as_str().expect("id"))).await;
-    let rows = view["result"]["study"]["rows"].as_array().map_or(0, Vec::len);
-    assert_eq!(browser.count("table#backtest-study tbody tr:not(.empty-row)").await, rows, "{view}");
+    let view = get_json(
+        &client(),
+        &format!("{base}/api/backtests/{}", next.as_str().expect("id")),
+    )
+    .await;
+    let rows = view["result"]["study"]["rows"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(
+        browser
+            .count("table#backtest-study tbody tr:not(.empty-row)")
+            .await,
+        rows,
+        "{view}"
+    );
 }
 
 async fn check_operations(browser: &Browser, base: &str) {
