@@ -386,3 +386,167 @@ fn bad_input_names_its_flag_and_exits_2() {
         assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
 }
+
+/// Every example strategy on real crypto data: it trades, its money adds up (with nothing
+/// open at the end, final equity = cash + the trades' net P&L), its study counts every
+/// signal, and its report is the same bytes twice.
+#[test]
+fn every_example_strategy_runs_on_real_data_and_its_money_adds_up() {
+    let Some(dir) = shared_candles() else { return };
+    let file = dir.join("ETH_BTC-5m.csv");
+    let file = file.to_str().expect("path");
+    let strategies =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/strategies"))
+            .expect("dir");
+    let mut names: Vec<PathBuf> = strategies
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "the documented examples");
+    for strategy in names {
+        let strategy = strategy.to_str().expect("path");
+        let result = backtest_json(&[
+            "--file",
+            file,
+            "--timeframe",
+            "5m",
+            "--symbol",
+            "ETHBTC",
+            "--strategy",
+            strategy,
+        ]);
+        let trades = result["trades"].as_array().expect("trades");
+        assert!(
+            !trades.is_empty(),
+            "{strategy} trades on 20 days of 5m candles"
+        );
+        for trade in trades {
+            let reason = trade["exit_reason"].as_str().expect("reason");
+            assert!(
+                ["stop", "strategy", "time_stop"].contains(&reason)
+                    || reason.starts_with("target_"),
+                "{strategy}: {trade}"
+            );
+            assert!(
+                trade["entry_time"].as_i64() <= trade["exit_time"].as_i64(),
+                "{trade}"
+            );
+        }
+        if result["open_trades"] == 0 {
+            let pnl: f64 = trades.iter().map(|trade| decimal(&trade["pnl"])).sum();
+            let (initial, last) = (
+                decimal(&result["initial_cash"]),
+                decimal(&result["final_equity"]),
+            );
+            assert!(
+                (initial + pnl - last).abs() < 1e-6,
+                "{strategy}: {initial} + {pnl} != {last}"
+            );
+        }
+        let rows = result["study"]["rows"].as_array().expect("study rows");
+        for row in rows {
+            let accounted = ["expired", "target_first", "stop_first", "unresolved"]
+                .iter()
+                .map(|k| row[k].as_u64().expect("count"))
+                .sum::<u64>();
+            assert!(
+                accounted <= row["signals"].as_u64().expect("signals"),
+                "{row}"
+            );
+        }
+    }
+    let reports = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let strategy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/strategies/order-block-pullback.toml");
+    for report in &reports {
+        let output = run_backtest(&[
+            "--file",
+            file,
+            "--timeframe",
+            "5m",
+            "--strategy",
+            strategy.to_str().expect("path"),
+            "--report",
+            report.path().to_str().expect("path"),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    for name in ["trades.csv", "metrics.json", "equity.svg", "index.html"] {
+        let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(name)).expect(name);
+        assert_eq!(
+            read(&reports[0]),
+            read(&reports[1]),
+            "{name} differs between runs"
+        );
+    }
+}
+
+#[test]
+fn files_that_overlap_merge_into_one_series_and_disagreeing_ones_are_refused() {
+    let text = std::fs::read_to_string(fixtures().join("data/EURUSD-1h.csv")).expect("fixture");
+    let lines: Vec<&str> = text.lines().collect();
+    let (header, rows) = (lines[0], &lines[1..]);
+    let dir = tempfile::tempdir().expect("dir");
+    let write = |name: &str, rows: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).expect("write");
+        path.to_string_lossy().into_owned()
+    };
+    // The later half first, overlapping the earlier by 100 rows.
+    let later = write("later.csv", &rows[2_400..]);
+    let earlier = write("earlier.csv", &rows[..2_500]);
+    let whole = backtest_json(&[
+        "--file",
+        &eurusd(),
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+    ]);
+    let merged = backtest_json(&[
+        "--file",
+        &later,
+        &earlier,
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+    ]);
+    assert_eq!(merged["trades"], whole["trades"]);
+    assert_eq!(merged["final_equity"], whole["final_equity"]);
+
+    let mut changed: Vec<String> = rows[2_450..2_460]
+        .iter()
+        .map(|row| row.to_string())
+        .collect();
+    // Another volume for one hour: both files are valid, they disagree.
+    let head = changed[3]
+        .rsplit_once(',')
+        .map(|(head, _)| head.to_owned())
+        .expect("columns");
+    changed[3] = format!("{head},123456");
+    let changed: Vec<&str> = changed.iter().map(String::as_str).collect();
+    let disagreeing = write("disagreeing.csv", &changed);
+    let output = run_backtest(&[
+        "--file",
+        &earlier,
+        &disagreeing,
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("disagreeing.csv") && stderr.contains("appears twice"),
+        "{stderr}"
+    );
+}
