@@ -32,6 +32,29 @@ pub struct Settings {
     pub stream: crate::api::StreamSettings,
     #[serde(default)]
     pub web: WebSettings,
+    #[serde(default)]
+    pub learned_scores: LearnedScoreSettings,
+}
+
+/// Scores that learn from history (`[learned_scores]`): off unless asked for.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearnedScoreSettings {
+    pub enabled: bool,
+    /// How often every symbol's stored candles are studied again.
+    pub refresh_interval_ms: u64,
+    /// A signal's entry not reached within this many bars of its entry timeframe expired.
+    pub expiry_bars: u32,
+}
+
+impl Default for LearnedScoreSettings {
+    fn default() -> LearnedScoreSettings {
+        LearnedScoreSettings {
+            enabled: false,
+            refresh_interval_ms: 900_000,
+            expiry_bars: 12,
+        }
+    }
 }
 
 /// The dashboard.
@@ -192,7 +215,16 @@ impl Settings {
             ("ingest.batch_candles_max", self.ingest.batch_candles_max),
             ("ingest.read_limit_max", self.ingest.read_limit_max),
             ("ingest.read_limit_default", self.ingest.read_limit_default),
+            (
+                "learned_scores.expiry_bars",
+                self.learned_scores.expiry_bars as usize,
+            ),
         ];
+        if self.learned_scores.refresh_interval_ms < 100 {
+            return Err(ConfigError::Invalid(
+                "learned_scores.refresh_interval_ms must be at least 100".into(),
+            ));
+        }
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
         }

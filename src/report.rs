@@ -118,6 +118,9 @@ pub struct SignalJson {
     /// No fresh candle confirms this signal: the symbol's exchange feed is stale, or its
     /// newest candle is older than the live window (history, not a setup to take now).
     pub stale: bool,
+    /// How signals of its kind did in the past (`[learned_scores]`, opt-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<cryptolens_actors::domain::backtest::history::SignalHistory>,
 }
 
 impl SignalJson {
@@ -143,6 +146,7 @@ impl SignalJson {
                 .map(|pattern| PatternJson::new(pattern, None))
                 .collect(),
             stale: false,
+            history: None,
         }
     }
 }

@@ -168,6 +168,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         secure_cookies: settings.server.tls_terminated_by_proxy,
         stream: api::StreamHub::new(settings.stream.clone()),
         backtests,
+        learned: Default::default(),
     })
 }
 
@@ -329,6 +330,9 @@ async fn open_auth(
 /// Periodic upkeep until shutdown: expired sessions and passed lockouts are forgotten, keys'
 /// last use stored, idle rate-limiter state dropped.
 fn spawn_maintenance(state: &AppState, settings: &Settings, shutting_down: watch::Receiver<bool>) {
+    if settings.learned_scores.enabled {
+        spawn_learned_scores(state, settings, shutting_down.clone());
+    }
     let auth = state.auth.clone();
     let auth_every = Duration::from_secs(settings.auth.maintenance_interval_s);
     tokio::spawn(every(auth_every, shutting_down.clone(), move || {
@@ -346,6 +350,44 @@ fn spawn_maintenance(state: &AppState, settings: &Settings, shutting_down: watch
         tracing::debug!(remaining, "rate limiter state pruned");
         std::future::ready(())
     }));
+}
+
+/// Learned scores: a first study at once, then every `refresh_interval_ms`.
+fn spawn_learned_scores(
+    state: &AppState,
+    settings: &Settings,
+    shutting_down: watch::Receiver<bool>,
+) {
+    let learned = settings.learned_scores.clone();
+    let analysis = Arc::new(settings.analysis.clone());
+    let (engine, clock, published) = (
+        state.engine.clone(),
+        Arc::clone(&state.clock),
+        Arc::clone(&state.learned),
+    );
+    let ready = Arc::clone(&state.ready);
+    let period = Duration::from_millis(learned.refresh_interval_ms);
+    tokio::spawn(async move {
+        // Restored symbols first: a study of a half-restored engine would be incomplete.
+        while !ready.load(std::sync::atomic::Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        crate::backtest::learned::refresh(&engine, &analysis, &learned, &clock, &published).await;
+        every(period, shutting_down, move || {
+            let (engine, analysis, learned, clock, published) = (
+                engine.clone(),
+                Arc::clone(&analysis),
+                learned.clone(),
+                Arc::clone(&clock),
+                Arc::clone(&published),
+            );
+            async move {
+                crate::backtest::learned::refresh(&engine, &analysis, &learned, &clock, &published)
+                    .await
+            }
+        })
+        .await;
+    });
 }
 
 async fn every<F, Fut>(period: Duration, mut shutting_down: watch::Receiver<bool>, mut work: F)

@@ -89,6 +89,8 @@ pub struct AppState {
     pub stream: stream::StreamHub,
     /// Backtests run in the background for `/api/backtests`.
     pub backtests: crate::backtest::BacktestJobs,
+    /// Learned scores for `/api/signals` (`[learned_scores]`; None while off or not yet run).
+    pub learned: crate::backtest::learned::Published,
 }
 
 impl AppState {

@@ -86,6 +86,8 @@ fn newest_close_ms(view: &AnalysisView) -> i64 {
 pub(crate) struct Staleness {
     stale_feeds: Vec<Symbol>,
     live_since_ms: i64,
+    /// The learned scores, when on and computed: each signal shows its kind's past.
+    learned: Option<std::sync::Arc<cryptolens_actors::domain::backtest::history::LearnedScores>>,
 }
 
 impl Staleness {
@@ -96,6 +98,7 @@ impl Staleness {
         Staleness {
             stale_feeds: state.feed.status.stale(now_ms),
             live_since_ms: now_ms.saturating_sub(window_ms),
+            learned: state.learned.read().clone(),
         }
     }
 
@@ -104,6 +107,10 @@ impl Staleness {
         SignalJson {
             stale: newest_close_ms < self.live_since_ms
                 || self.stale_feeds.contains(&signal.symbol),
+            history: self
+                .learned
+                .as_ref()
+                .and_then(|scores| scores.for_signal(signal)),
             ..SignalJson::new(signal)
         }
     }

@@ -9,6 +9,7 @@ mod error;
 mod grid;
 mod input;
 pub mod jobs;
+pub mod learned;
 mod output;
 mod plan;
 mod report;

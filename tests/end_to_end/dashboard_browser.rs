@@ -23,7 +23,9 @@ const PAGES: [(&str, &str); 8] = [
 
 async fn demo_server() -> ServerProcess {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut server = ServerProcess::start_with_args(data_dir.path(), "", &["--demo"]);
+    // Learned scores on, so the signals page shows each signal's past.
+    let config = "[learned_scores]\nenabled = true\nrefresh_interval_ms = 1000\n";
+    let mut server = ServerProcess::start_with_args(data_dir.path(), config, &["--demo"]);
     server.keep_data_dir(data_dir);
     let deadline = Instant::now() + Duration::from_secs(60);
     while client()
@@ -214,7 +216,33 @@ async fn preview_with_fill(browser: &Browser, fill: &str) -> Value {
 
 /// From the first live signal: a market paper trade (creating the portfolio in the dialog),
 /// then the position in the portfolio page.
+/// A signal's row shows the history the API gives it (learned scores on).
+async fn check_signal_history(browser: &Browser, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (id, text) = loop {
+        let page = get_json(&client(), &format!("{base}/api/signals?status=live")).await;
+        let with = page["signals"]
+            .as_array()
+            .and_then(|signals| signals.iter().find(|s| s.get("history").is_some()).cloned());
+        if let Some(signal) = with {
+            break (
+                signal["id"].as_str().expect("id").to_owned(),
+                signal["history"]["text"].as_str().expect("text").to_owned(),
+            );
+        }
+        assert!(Instant::now() < deadline, "no demo signal got a history");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    browser.goto(&format!("{base}/#/signals")).await;
+    browser.wait_page("signals").await;
+    let shown = browser
+        .wait_for("the signal's history", &format!("return document.querySelector('table#signals tr[data-signal-id=\"{id}\"] .history')?.textContent"))
+        .await;
+    assert_eq!(shown.as_str(), Some(text.as_str()));
+}
+
 async fn check_paper_trade(browser: &Browser, base: &str) {
+    check_signal_history(browser, base).await;
     browser.goto(&format!("{base}/#/signals")).await;
     browser.wait_page("signals").await;
     browser

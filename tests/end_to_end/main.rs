@@ -24,6 +24,7 @@ mod hardening;
 mod http_api;
 mod idempotency;
 mod import_cli;
+mod learned_scores;
 mod live_stream;
 mod mock_exchange;
 mod one_clock;

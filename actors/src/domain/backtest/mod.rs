@@ -12,6 +12,7 @@
 
 pub mod broker;
 mod error;
+pub mod history;
 pub mod metrics;
 pub mod outcome;
 pub mod result;

@@ -27,6 +27,23 @@ pub struct StudyKey {
     pub confluence: usize,
 }
 
+impl StudyKey {
+    /// The signal's group: the kind of its pattern on its entry timeframe (else its first).
+    pub fn of(signal: &Signal) -> Option<StudyKey> {
+        let pattern = signal
+            .patterns
+            .iter()
+            .find(|pattern| pattern.timeframe == signal.entry_timeframe)
+            .or(signal.patterns.first())?;
+        Some(StudyKey {
+            pattern_kind: pattern.kind,
+            timeframe: signal.entry_timeframe,
+            direction: signal.direction,
+            confluence: signal.confluence,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Followed {
     key: StudyKey,
@@ -96,20 +113,8 @@ impl OutcomeStudy {
         let Some(levels) = signal.levels.as_ref() else {
             return;
         };
-        let kind = signal
-            .patterns
-            .iter()
-            .find(|pattern| pattern.timeframe == signal.entry_timeframe)
-            .or(signal.patterns.first())
-            .map(|pattern| pattern.kind);
-        let Some(pattern_kind) = kind else {
+        let Some(key) = StudyKey::of(signal) else {
             return;
-        };
-        let key = StudyKey {
-            pattern_kind,
-            timeframe: signal.entry_timeframe,
-            direction: signal.direction,
-            confluence: signal.confluence,
         };
         self.tallies.entry(key).or_default().signals += 1;
         if self.followed.len() >= FOLLOWED_MAX {
