@@ -25,30 +25,14 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import SMA
+from backtesting import Backtest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "fixtures"))
+from generate_backtest_golden import SmaCross  # noqa: E402  the one SmaCross both scripts run
 SOURCE = ROOT.parent / "shared" / "data" / "candles" / "UNITTEST_BTC-1m.csv"
 BARS = 250_000
 DAY_MS = 86_400_000
-
-
-class SmaCross(Strategy):
-    n1, n2 = 10, 20
-
-    def init(self):
-        self.sma1 = self.I(SMA, self.data.Close, self.n1)
-        self.sma2 = self.I(SMA, self.data.Close, self.n2)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
 
 
 def series(path: Path) -> Path:

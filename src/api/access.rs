@@ -335,6 +335,20 @@ pub const ROUTES: &[RouteSpec] = &[
         .errors(LEDGER_READ),
     route("GET", "/api/portfolios/{id}/ledger.csv", VIEWER).says("Ledger entries as CSV")
         .errors(LEDGER_READ),
+    route("GET", "/api/portfolios/{id}/strategy", VIEWER)
+        .says("The portfolio's live strategy ({\"strategy\": null} without one): spec, symbols, paused, decisions with reasons")
+        .errors(LEDGER_READ),
+    route("POST", "/api/portfolios/{id}/strategy", TRADER)
+        .says("Attach (or replace) a live strategy: a built-in by name or a whole spec, and the symbols it trades; it runs on every closed candle of them with the backtest's rules")
+        .body("AttachStrategy")
+        .errors(LEDGER_WRITE),
+    route("PATCH", "/api/portfolios/{id}/strategy", TRADER)
+        .says("Pause or resume the live strategy (paused: no new signal is taken; open trades keep their exits)")
+        .body("PauseStrategy")
+        .errors(LEDGER_WRITE),
+    route("DELETE", "/api/portfolios/{id}/strategy", TRADER)
+        .says("Detach the live strategy (its trades stay, with their stops and targets)")
+        .errors(LEDGER_WRITE),
 ];
 
 /// The route a request falls under, if any.

@@ -191,6 +191,7 @@ impl ApiError {
             }
             ApiError::Portfolio(PortfolioError::Refused(refusal)) => (refusal.field(), &[][..]),
             ApiError::Portfolio(PortfolioError::KeyReused) => (Some("Idempotency-Key"), &[][..]),
+            ApiError::Portfolio(PortfolioError::StrategyRefused(_)) => (Some("spec"), &[][..]),
             ApiError::Auth(AuthError::Invalid { field, .. }) => (Some(*field), &[][..]),
             ApiError::Feed(crate::feed::FeedRequestError::Feed(
                 crate::feed::error::FeedError::UnknownInstrument { .. },
@@ -331,6 +332,8 @@ fn portfolio_status(error: &PortfolioError) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "portfolio_unavailable")
         }
         PortfolioError::Replay { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "ledger_damaged"),
+        PortfolioError::NoStrategy(_) => (StatusCode::NOT_FOUND, "no_strategy"),
+        PortfolioError::StrategyRefused(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
     }
 }
 

@@ -195,6 +195,11 @@ fn schemas() -> Value {
             "spec": {"type": "object", "description": "a whole strategy, as a strategy file's fields (config/strategies/)"},
             "fast": {"type": "integer"}, "slow": {"type": "integer"},
             "cash": decimal(), "commission": decimal(), "bar_timeframe": text})),
+        "AttachStrategy": object(&["symbols"], json!({
+            "strategy": {"type": "string", "description": "a built-in: order-block-pullback, momentum-market or fvg-longs"},
+            "spec": {"type": "object", "description": "a whole strategy, as a strategy file's fields (config/strategies/)"},
+            "symbols": {"type": "array", "items": text, "description": "followed symbols the strategy trades"}})),
+        "PauseStrategy": object(&["paused"], json!({"paused": {"type": "boolean"}})),
         "CreateUser": object(&["username", "role", "password"],
             json!({"username": text, "role": role, "password": text})),
         "UpdateUser": object(&[], json!({"role": role, "password": text, "disabled": {"type": "boolean"}})),

@@ -175,27 +175,7 @@ fn choice(
     commission: Option<Decimal>,
 ) -> Result<(Choice, Account), BacktestCliError> {
     if args.strategy == SMA_CROSS {
-        let fast = args.fast.unwrap_or(SmaCross::FAST_DEFAULT);
-        let slow = args.slow.unwrap_or(SmaCross::SLOW_DEFAULT);
-        SmaCross::new(fast, slow).map_err(|e| {
-            BacktestCliError::argument(
-                if e.to_string().starts_with("fast") {
-                    "fast"
-                } else {
-                    "slow"
-                },
-                e.to_string(),
-            )
-        })?;
-        let fee_rate = fee_rate(commission.unwrap_or(Decimal::ZERO))?;
-        let account = Account {
-            cash,
-            fee_rate,
-            slippage_bps: 0,
-            limits: RiskLimits::default(),
-            money_decimals: None,
-        };
-        return Ok((Choice::SmaCross { fast, slow }, account));
+        return sma_cross_choice(args.fast, args.slow, cash, commission);
     }
     if args.fast.is_some() || args.slow.is_some() || args.grid.is_some() {
         return Err(BacktestCliError::argument(
@@ -214,6 +194,31 @@ fn choice(
     })?;
     let account = spec_account(&spec, cash)?;
     Ok((Choice::Spec(Box::new(spec)), account))
+}
+
+/// sma-cross with its periods (backtesting.py's defaults when absent), checked, and its
+/// account: exact money, `commission` per side (0 when absent), no slippage, no caps.
+pub(super) fn sma_cross_choice(
+    fast: Option<usize>,
+    slow: Option<usize>,
+    cash: Money,
+    commission: Option<Decimal>,
+) -> Result<(Choice, Account), BacktestCliError> {
+    let fast = fast.unwrap_or(SmaCross::FAST_DEFAULT);
+    let slow = slow.unwrap_or(SmaCross::SLOW_DEFAULT);
+    SmaCross::new(fast, slow).map_err(|e| match e {
+        BacktestError::Setting { field, message } => BacktestCliError::argument(field, message),
+        other => BacktestCliError::Engine(other),
+    })?;
+    let fee_rate = fee_rate(commission.unwrap_or(Decimal::ZERO))?;
+    let account = Account {
+        cash,
+        fee_rate,
+        slippage_bps: 0,
+        limits: RiskLimits::default(),
+        money_decimals: None,
+    };
+    Ok((Choice::SmaCross { fast, slow }, account))
 }
 
 /// A strategy file, every field checked by name (unknown fields refused).

@@ -5,9 +5,7 @@
 use super::plan::{read_strategy_text, Choice, Plan, SMA_CROSS};
 use super::BacktestCliError;
 use cryptolens_actors::domain::analysis::AnalysisSettings;
-use cryptolens_actors::domain::backtest::sma_cross::SmaCross;
 use cryptolens_actors::domain::backtest::{spec_account, Account, StrategySpec};
-use cryptolens_actors::domain::ledger::RiskLimits;
 use cryptolens_actors::domain::market::{Symbol, Timeframe};
 use cryptolens_actors::domain::money::Money;
 use rust_decimal::Decimal;
@@ -131,29 +129,11 @@ impl BacktestRequest {
         cash: Money,
         commission: Option<Decimal>,
     ) -> Result<(Choice, Account), BacktestCliError> {
-        let fast = self.fast.unwrap_or(SmaCross::FAST_DEFAULT);
-        let slow = self.slow.unwrap_or(SmaCross::SLOW_DEFAULT);
-        SmaCross::new(fast, slow).map_err(|e| {
-            let field = if e.to_string().starts_with("fast") {
-                "fast"
-            } else {
-                "slow"
-            };
-            BacktestCliError::argument(field, e.to_string())
-        })?;
-        let fee_rate = super::plan::fee_rate(commission.unwrap_or(Decimal::ZERO))?;
-        let account = Account {
-            cash,
-            fee_rate,
-            slippage_bps: 0,
-            limits: RiskLimits::default(),
-            money_decimals: None,
-        };
-        Ok((Choice::SmaCross { fast, slow }, account))
+        super::plan::sma_cross_choice(self.fast, self.slow, cash, commission)
     }
 }
 
-fn built_in(name: &str) -> Result<StrategySpec, BacktestCliError> {
+pub fn built_in(name: &str) -> Result<StrategySpec, BacktestCliError> {
     let text = BUILT_IN
         .iter()
         .find(|(known, _)| *known == name)

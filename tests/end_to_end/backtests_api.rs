@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 const RING: &str = "[engine]\nring_capacity = 5000\n";
 
-fn import_eurusd(server: &ServerProcess) {
+/// Imports the registry EURUSD hourly candles (5,000) as EURUSD 1h.
+pub fn import_eurusd(server: &ServerProcess) {
     let file = fixtures().join("data/EURUSD-1h.csv");
     let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
         .env("CRYPTOLENS_API_KEY", ADMIN_KEY)

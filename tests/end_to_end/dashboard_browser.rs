@@ -315,6 +315,56 @@ async fn check_paper_trade(browser: &Browser, base: &str) {
 }
 
 /// Runs sma-cross and a signal strategy from the page: what it shows is the API's result.
+/// The portfolio page's live strategy card: attach a built-in to the demo portfolio, pause it;
+/// the server's strategy says the same, and the decision log shows the pause.
+async fn check_live_strategy(browser: &Browser, base: &str) {
+    let portfolios: Value = get_json(&client(), &format!("{base}/api/portfolios")).await;
+    let id = portfolios["portfolios"][0]["id"]
+        .as_u64()
+        .expect("a portfolio");
+    let symbols: Value = get_json(&client(), &format!("{base}/api/symbols")).await;
+    let symbol = symbols["symbols"][0]["symbol"]
+        .as_str()
+        .expect("a symbol")
+        .to_owned();
+    browser.goto(&format!("{base}/#/portfolio/{id}")).await;
+    browser.wait_page("portfolio").await;
+    browser
+        .wait_for(
+            "the attach form",
+            "return document.getElementById('strategy-card')?.dataset.state === 'none'",
+        )
+        .await;
+    browser.fill("#strategy-symbols", &symbol).await;
+    browser.click("#strategy-attach").await;
+    browser
+        .wait_for(
+            "the strategy running",
+            "return document.getElementById('strategy-card')?.dataset.state === 'running'",
+        )
+        .await;
+    let url = format!("{base}/api/portfolios/{id}/strategy");
+    let view: Value = get_json(&client(), &url).await["strategy"].clone();
+    assert_eq!(view["spec"]["name"], "momentum-market", "{view}");
+    assert_eq!(view["symbols"], json!([symbol]));
+    browser.click("#strategy-pause").await;
+    browser
+        .wait_for(
+            "the strategy paused",
+            "return document.getElementById('strategy-card')?.dataset.state === 'paused'",
+        )
+        .await;
+    let view: Value = get_json(&client(), &url).await["strategy"].clone();
+    assert_eq!(view["paused"], true, "{view}");
+    assert!(
+        browser
+            .count("table#strategy-decisions tbody tr:not(.empty-row)")
+            .await
+            >= 1,
+        "the pause is in the decision log"
+    );
+}
+
 async fn check_backtest(browser: &Browser, base: &str) {
     browser.goto(&format!("{base}/#/backtest")).await;
     browser.wait_page("backtest").await;
@@ -457,6 +507,8 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     check_live_candle(&browser, &base).await;
     check_paper_trade(&browser, &base).await;
     assert_no_console_errors(&browser, "signals and portfolio").await;
+    check_live_strategy(&browser, &base).await;
+    assert_no_console_errors(&browser, "live strategy").await;
     check_backtest(&browser, &base).await;
     assert_no_console_errors(&browser, "backtest").await;
     check_operations(&browser, &base).await;

@@ -5,33 +5,11 @@
 //! history at all.
 
 use crate::backtest_cli::backtest_json;
-use crate::support::{client, fixtures, get_json, ServerProcess, ADMIN_KEY};
+use crate::backtests_api::import_eurusd;
+use crate::support::{client, fixtures, get_json, ServerProcess};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn import_eurusd(server: &ServerProcess) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .env("CRYPTOLENS_API_KEY", ADMIN_KEY)
-        .args([
-            "import",
-            "--symbol",
-            "EURUSD",
-            "--timeframe",
-            "1h",
-            "--server",
-            &server.base_url,
-        ])
-        .arg(fixtures().join("data/EURUSD-1h.csv"))
-        .output()
-        .expect("import");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 type Group = (String, String, String);
 

@@ -25,6 +25,7 @@ mod http_api;
 mod idempotency;
 mod import_cli;
 mod learned_scores;
+mod live_strategy;
 mod live_stream;
 mod mock_exchange;
 mod one_clock;

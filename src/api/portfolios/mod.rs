@@ -16,6 +16,7 @@ mod open;
 mod order_terms;
 mod reads;
 pub(super) mod requests;
+mod strategy;
 mod trades;
 mod views;
 
@@ -38,5 +39,7 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
         .or(trades::routes(state))
         .unify()
         .or(export::routes(state))
+        .unify()
+        .or(strategy::routes(state))
         .unify()
 }

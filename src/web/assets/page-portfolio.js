@@ -1,4 +1,5 @@
-// Portfolio: cash, equity, P&L, open positions with live unrealised P&L, pending orders,
+// Portfolio: cash, equity, P&L, its live strategy (portfolio-strategy.js), open positions with
+// live unrealised P&L, pending orders,
 // trade history (exit reasons, R), a trade's journal, stats, the equity curve with drawdown,
 // CSV exports. Refetched (debounced) on trade events of this portfolio and on candles of the
 // symbols it holds.
@@ -10,6 +11,7 @@ import {
 } from './format.js';
 import { newIdempotencyKey } from './api.js';
 import { createPortfolioForm } from './page-signals.js';
+import { strategyCard } from './portfolio-strategy.js';
 import { createChart, LineSeries, AreaSeries, ColorType, CrosshairMode } from './lightweight-charts.mjs';
 
 const REFRESH_DEBOUNCE_MS = 500;
@@ -233,8 +235,10 @@ export default {
     const positionsEl = h('div');
     const pendingEl = h('div');
     const historyEl = h('div');
+    const strategy = strategyCard(ctx, id);
     replace(content,
       statsEl,
+      strategy.element,
       h('section', { class: 'card' }, h('h2', null, 'Open positions'), positionsEl),
       h('section', { class: 'card' }, h('h2', null, 'Pending orders'), pendingEl),
       h('section', { class: 'card' }, h('h2', null, 'Equity and drawdown'), chartEl, chartNote),
@@ -450,6 +454,8 @@ export default {
         renderTrades();
         renderChart(equity.points || []);
         followHeldSymbols();
+        await strategy.refresh();
+        if (disposed || seq !== loadSeq) return;
         clear(status);
         root.dataset.state = 'ready';
       } catch (error) {

@@ -90,7 +90,7 @@ impl Engine {
         symbol: &Symbol,
         handed_on_open_time_ms: Option<i64>,
         max: usize,
-    ) -> Result<Vec<Candle>, EngineError> {
+    ) -> Result<crate::actors::symbol::ExitBatch, EngineError> {
         let request = TakeExitCandles {
             handed_on_open_time_ms,
             max,

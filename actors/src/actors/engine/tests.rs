@@ -153,8 +153,12 @@ fn closed_base_candles_queue_for_the_exit_feed_in_order_and_a_full_backlog_count
             1,
             "the symbol is marked"
         );
-        let open_minutes = |candles: Vec<crate::domain::market::Candle>| -> Vec<i64> {
-            candles.iter().map(|c| c.open_time_ms / 60_000).collect()
+        let open_minutes = |batch: crate::actors::symbol::ExitBatch| -> Vec<i64> {
+            batch
+                .candles
+                .iter()
+                .map(|c| c.open_time_ms / 60_000)
+                .collect()
         };
         let first = engine.take_exit_candles(&btc(), None, 2).await.unwrap();
         assert_eq!(open_minutes(first), [4, 5]);
@@ -167,7 +171,7 @@ fn closed_base_candles_queue_for_the_exit_feed_in_order_and_a_full_backlog_count
             .take_exit_candles(&btc(), Some(6 * 60_000), 10)
             .await
             .unwrap();
-        assert!(empty.is_empty());
+        assert!(empty.candles.is_empty());
         let view = &engine.actor_health()[0];
         assert_eq!(view.exit_backlog_candles, 0);
         assert_eq!(view.exit_last_handed_open_time_ms, Some(6 * 60_000));

@@ -12,12 +12,20 @@
 //! the domain (`Portfolio::on_candle`, one candle after the other), and each exit it applies
 //! is logged and flushed like a mutation, under its exit key; no reply waits for those. A
 //! per-symbol cursor makes each candle evaluated at most once here.
+//!
+//! A live strategy rides on the same batches (`strategy_steps.rs`): for each candle of a
+//! symbol it trades, its due orders enter at the candle's open before the exits, its time
+//! stops and its decisions on the signals of the candle's close follow them, each logged.
+
+mod strategy_steps;
 
 use super::answers::{Answer, Answers};
 use super::messages::{
-    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
+    ConfigureStrategy, EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+    ReadStrategy, ReadTrade,
 };
 use super::record::{LedgerRecord, OutcomeCheck, RequestId};
+use super::strategy::{LiveStrategy, StrategyView};
 use super::trade_events::{TradeAnnouncer, TradeEvent};
 use super::PortfolioError;
 use crate::domain::ledger::{Outcome, Portfolio};
@@ -47,7 +55,13 @@ pub struct PortfolioActor {
     /// Why the portfolio takes no more changes, when its log is damaged past what was
     /// replayed: it is served as replayed, read-only, so nothing is built on a hole.
     read_only: Option<String>,
+    strategy: Option<LiveStrategy>,
+    /// Strategy changes waiting for a flush, as `waiting`.
+    strategy_waiting: Vec<(u64, StrategyReply, StrategyAnswer)>,
 }
+
+type StrategyAnswer = Result<Option<StrategyView>, PortfolioError>;
+type StrategyReply = oneshot::Sender<StrategyAnswer>;
 
 impl PortfolioActor {
     /// `next_seq` follows the last record replayed; `answers` are the replayed keys.
@@ -70,7 +84,15 @@ impl PortfolioActor {
             flushing: false,
             exit_cursors: HashMap::new(),
             read_only: None,
+            strategy: None,
+            strategy_waiting: Vec::new(),
         }
+    }
+
+    /// The live strategy replay rebuilt, if any.
+    pub fn with_strategy(mut self, strategy: Option<LiveStrategy>) -> PortfolioActor {
+        self.strategy = strategy;
+        self
     }
 
     /// The portfolio refuses every change, for `reason`.
@@ -173,21 +195,36 @@ impl PortfolioActor {
         }
         self.exit_cursors.insert(message.symbol.clone(), newest);
         let symbol = &message.symbol;
-        if !self
-            .portfolio
-            .trades()
-            .any(|trade| trade.symbol == *symbol && (trade.is_open() || trade.is_pending()))
+        let strategy_trades = self
+            .strategy
+            .as_ref()
+            .is_some_and(|strategy| strategy.trades(symbol));
+        if !strategy_trades
+            && !self
+                .portfolio
+                .trades()
+                .any(|trade| trade.symbol == *symbol && (trade.is_open() || trade.is_pending()))
         {
             return evaluation;
         }
         for candle in fresh {
             let at_ms = candle.open_time_ms + message.timeframe.duration_ms();
+            if strategy_trades && self.enter_due_orders(symbol, candle, ctx).is_none() {
+                return evaluation;
+            }
             let Some(exits) = self.evaluate_candle(symbol, candle, at_ms, ctx) else {
                 return evaluation;
             };
             evaluation.evaluated += 1;
             evaluation.applied += exits.0;
             evaluation.refused += exits.1;
+            if strategy_trades
+                && self
+                    .strategy_after_exits(symbol, candle, at_ms, &message.signals, ctx)
+                    .is_none()
+            {
+                return evaluation;
+            }
         }
         self.flush(ctx);
         evaluation
@@ -297,6 +334,7 @@ impl PortfolioActor {
                     for (_, reply, result) in ready {
                         let _ = reply.send(result);
                     }
+                    actor.answer_strategy_changes(covers);
                     actor.flush(ctx);
                 }
                 Err(error) => {
@@ -304,6 +342,9 @@ impl PortfolioActor {
                         "ledger flush failed; the portfolio stops until the server restarts");
                     let failed = PortfolioError::from(error);
                     for (_, reply, _) in actor.waiting.drain(..) {
+                        let _ = reply.send(Err(failed.clone()));
+                    }
+                    for (_, reply, _) in actor.strategy_waiting.drain(..) {
                         let _ = reply.send(Err(failed.clone()));
                     }
                     ctx.stop();
@@ -403,5 +444,21 @@ impl Handler<ReadTrade> for PortfolioActor {
 
     fn handle(&mut self, message: ReadTrade, _ctx: &mut Self::Context) -> Self::Result {
         self.portfolio.trade(message.trade_id).cloned()
+    }
+}
+
+impl Handler<ConfigureStrategy> for PortfolioActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ConfigureStrategy, ctx: &mut Self::Context) {
+        self.configure_strategy(message, ctx);
+    }
+}
+
+impl Handler<ReadStrategy> for PortfolioActor {
+    type Result = Option<StrategyView>;
+
+    fn handle(&mut self, _message: ReadStrategy, _ctx: &mut Self::Context) -> Self::Result {
+        self.strategy.as_ref().map(LiveStrategy::view)
     }
 }

@@ -6,11 +6,14 @@ use super::answers::{Answer, Answers};
 use super::bounds::{KeyCounters, PortfolioBounds};
 use super::error::ReplayError;
 use super::messages::{
-    EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
+    ConfigureStrategy, EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio,
+    ReadStrategy, ReadTrade,
 };
 use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
+use super::strategy::{apply_change, placed_signal, LiveStrategy, StrategyChange, StrategyView};
 use super::trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};
 use super::PortfolioError;
+use crate::domain::backtest::SignalAtClose;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
 use crate::domain::market::{Candle, Symbol, Timeframe};
 use crate::store::{decode, encode, Store, StoreProblem};
@@ -118,13 +121,13 @@ impl PortfolioBook {
             }
             let read_only = replayed.damage.map(|error| error.to_string());
             match replayed.portfolio {
-                Ok((portfolio, next_seq, answers, request)) => {
-                    if let Some(request) = request {
-                        let spec = portfolio.spec().clone();
+                Ok(replayed) => {
+                    if let Some(request) = replayed.creation.clone() {
+                        let spec = replayed.portfolio.spec().clone();
                         let owner = spec.owner.clone();
                         creations.insert((owner, request.key), (request.fingerprint, spec));
                     }
-                    book.start(portfolio, next_seq, answers, read_only)
+                    book.start(replayed, read_only)
                 }
                 Err(error) => tracing::error!(portfolio = id, %error, "portfolio not served"),
             }
@@ -146,13 +149,14 @@ impl PortfolioBook {
         &self.bounds
     }
 
-    fn start(
-        &self,
-        portfolio: Portfolio,
-        next_seq: u64,
-        answers: Answers,
-        read_only: Option<String>,
-    ) {
+    fn start(&self, replayed: Replayed, read_only: Option<String>) {
+        let Replayed {
+            portfolio,
+            next_seq,
+            answers,
+            strategy,
+            ..
+        } = replayed;
         let spec = portfolio.spec().clone();
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
         let actor = PortfolioActor::new(
@@ -162,7 +166,8 @@ impl PortfolioBook {
             answers,
             self.trade_events.clone(),
         )
-        .read_only(read_only);
+        .read_only(read_only)
+        .with_strategy(strategy);
         let addr = PortfolioActor::start_in_arbiter(&self.shards[shard], |_| actor);
         let entry = PortfolioEntry {
             id: spec.id,
@@ -220,7 +225,14 @@ impl PortfolioBook {
                 (request.fingerprint, spec),
             );
         }
-        self.start(portfolio.clone(), 1, self.new_answers(), None);
+        let started = Replayed {
+            portfolio: portfolio.clone(),
+            next_seq: 1,
+            answers: self.new_answers(),
+            creation: None,
+            strategy: None,
+        };
+        self.start(started, None);
         Ok(portfolio)
     }
 
@@ -304,6 +316,38 @@ impl PortfolioBook {
         }
     }
 
+    /// Attaches, pauses, resumes or detaches portfolio `id`'s live strategy; answers, once
+    /// durable, the strategy it leaves (None after a detach).
+    pub async fn configure_strategy(
+        &self,
+        id: u64,
+        change: StrategyChange,
+        at_ms: i64,
+    ) -> Result<Option<StrategyView>, PortfolioError> {
+        let addr = self.addr(id)?;
+        let (reply, answer) = oneshot::channel();
+        addr.send(ConfigureStrategy {
+            change,
+            at_ms,
+            reply,
+        })
+        .await
+        .map_err(|_| PortfolioError::Unavailable)?;
+        match tokio::time::timeout(self.request_timeout, answer).await {
+            Ok(Ok(result)) => result,
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
+    /// Portfolio `id`'s live strategy, if it has one.
+    pub async fn strategy(&self, id: u64) -> Result<Option<StrategyView>, PortfolioError> {
+        let request = self.addr(id)?.send(ReadStrategy);
+        match tokio::time::timeout(self.request_timeout, request).await {
+            Ok(Ok(view)) => Ok(view),
+            _ => Err(PortfolioError::Unavailable),
+        }
+    }
+
     /// A copy of trade `trade_id` of portfolio `id`, if it has one.
     pub async fn trade(
         &self,
@@ -317,8 +361,9 @@ impl PortfolioBook {
         }
     }
 
-    /// Sends closed base-timeframe `candles` of `symbol` (oldest first) to every portfolio at
-    /// once, each applying the exits they cause (`EvaluateExits`). Each portfolio is on its
+    /// Sends closed base-timeframe candles of `symbol` (oldest first) and the signals their
+    /// closes emitted to every portfolio at once, each applying the exits they cause and its
+    /// strategy's steps (`EvaluateExits`). Each portfolio is on its
     /// own: one that fails or does not answer within the request timeout is logged with its
     /// id and counted, and never holds up the others. Answers the sum over portfolios.
     pub async fn evaluate_exits(
@@ -326,8 +371,10 @@ impl PortfolioBook {
         symbol: &Symbol,
         timeframe: Timeframe,
         candles: &[Candle],
+        signals: &[SignalAtClose],
     ) -> ExitEvaluation {
         let candles: Arc<[Candle]> = Arc::from(candles);
+        let signals: Arc<[SignalAtClose]> = Arc::from(signals);
         // Each batch is queued at once and always handled (see `EvaluateExits`): the
         // portfolios evaluate concurrently while the answers are awaited in turn, all under
         // one deadline. A late answer is a slow portfolio, not a lost batch.
@@ -339,6 +386,7 @@ impl PortfolioBook {
                 let message = EvaluateExits {
                     symbol: symbol.clone(),
                     candles: Arc::clone(&candles),
+                    signals: Arc::clone(&signals),
                     timeframe,
                     reply,
                 };
@@ -438,18 +486,14 @@ impl PortfolioBook {
             .map(|(_, seq, bytes)| (seq, bytes))
             .collect();
         let replayed = replay_or_prefix(id, &log, || self.new_answers());
-        let (portfolio, next_seq, answers, _) = replayed.portfolio?;
+        let damage = replayed.damage.map(|error| error.to_string());
+        let portfolio = replayed.portfolio?;
         tracing::warn!(
             portfolio = id,
             records = log.len(),
             "portfolio actor restarted from its durable log"
         );
-        self.start(
-            portfolio,
-            next_seq,
-            answers,
-            replayed.damage.map(|error| error.to_string()),
-        );
+        self.start(portfolio, damage);
         self.running_addr(id)
     }
 
@@ -515,8 +559,15 @@ fn replay_or_prefix(
 /// format record, the digest and cash of a current one; a refusal again for a refused one).
 /// Sequence numbers must run without gaps (a crash can only lose a tail, never a middle).
 /// Request keys older than the TTL before the last record are not kept.
-/// The portfolio, the next sequence number, its answers and its creating request's identity.
-type Replayed = (Portfolio, u64, Answers, Option<RequestId>);
+/// A portfolio as its log rebuilt it.
+struct Replayed {
+    portfolio: Portfolio,
+    next_seq: u64,
+    answers: Answers,
+    /// The creating request's identity, when it had an idempotency key.
+    creation: Option<RequestId>,
+    strategy: Option<LiveStrategy>,
+}
 
 fn replay(
     id: u64,
@@ -531,6 +582,7 @@ fn replay(
     let mut portfolio: Option<Portfolio> = None;
     let mut last_at_ms = i64::MIN;
     let mut creation = None;
+    let mut strategy: Option<LiveStrategy> = None;
     for (expected, (seq, bytes)) in log.iter().enumerate() {
         let seq = *seq;
         if seq != expected as u64 {
@@ -553,23 +605,51 @@ fn replay(
                 creation = request;
                 continue;
             }
+            (LedgerRecord::Strategy { at_ms, change }, Some(_)) => {
+                apply_change(&mut strategy, id, &change, at_ms)
+                    .map_err(|error| problem(seq, ReplayError::Strategy(error.to_string())))?;
+                last_at_ms = last_at_ms.max(at_ms);
+                continue;
+            }
             (record, Some(state)) => replay_one(state, record, seq),
             _ => Err(ReplayError::OutOfPlace),
         };
         let (at_ms, remembered) = step.map_err(|cause| problem(seq, cause))?;
         last_at_ms = last_at_ms.max(at_ms);
-        match remembered {
-            Some((key, answer, true)) => answers.remember(key, answer, at_ms),
-            Some((key, answer, false)) => answers.remember_exit(key, answer),
-            None => {}
-        }
+        remember(&mut answers, strategy.as_mut(), remembered, at_ms);
     }
     let portfolio = portfolio.ok_or_else(|| problem(0, ReplayError::NoCreation))?;
     if !portfolio.is_conserved() {
         return Err(problem(log.len() as u64, ReplayError::NotConserved));
     }
     answers.prune(last_at_ms);
-    Ok((portfolio, log.len() as u64, answers, creation))
+    Ok(Replayed {
+        portfolio,
+        next_seq: log.len() as u64,
+        answers,
+        creation,
+        strategy,
+    })
+}
+
+/// Keeps a replayed record's answer under its key; a strategy's placement also takes its
+/// order off the strategy's queue, as placing it did.
+fn remember(
+    answers: &mut Answers,
+    strategy: Option<&mut LiveStrategy>,
+    remembered: Remembered,
+    at_ms: i64,
+) {
+    match remembered {
+        Some((key, answer, true)) => answers.remember(key, answer, at_ms),
+        Some((key, answer, false)) => {
+            if let (Some(signal), Some(strategy)) = (placed_signal(&key), strategy) {
+                strategy.trader_mut().forget_queued(signal);
+            }
+            answers.remember_exit(key, answer)
+        }
+        None => {}
+    }
 }
 
 fn create(spec: crate::domain::ledger::PortfolioSpec) -> Result<Portfolio, ReplayError> {
@@ -636,7 +716,9 @@ fn replay_one(
             let result = Err(PortfolioError::Refused(refusal));
             Ok((at_ms, Some(remembered(request, &mutation, result, seq))))
         }
-        LedgerRecord::Created { .. } | LedgerRecord::Opened { .. } => Err(ReplayError::OutOfPlace),
+        LedgerRecord::Created { .. }
+        | LedgerRecord::Opened { .. }
+        | LedgerRecord::Strategy { .. } => Err(ReplayError::OutOfPlace),
     }
 }
 

@@ -64,20 +64,22 @@ async fn drain_symbol(
     };
     loop {
         let after = handed_on.get(symbol).copied();
-        let candles = match engine
+        let batch = match engine
             .take_exit_candles(symbol, after, EXIT_BATCH_CANDLES_MAX)
             .await
         {
-            Ok(candles) => candles,
+            Ok(batch) => batch,
             Err(EngineError::UnknownSymbol(_) | EngineError::ActorStopped(_)) => return Ok(()),
             Err(error) => return Err(error),
         };
-        let Some(last) = candles.last() else {
+        let Some(last) = batch.candles.last() else {
             return Ok(());
         };
         handed_on.insert(symbol.clone(), last.open_time_ms);
         if let Some(book) = engine.portfolios() {
-            let evaluation = book.evaluate_exits(symbol, timeframe, &candles).await;
+            let evaluation = book
+                .evaluate_exits(symbol, timeframe, &batch.candles, &batch.signals)
+                .await;
             if evaluation.applied > 0 {
                 tracing::debug!(%symbol, applied = evaluation.applied, "paper exits applied");
             }

@@ -16,6 +16,10 @@ pub enum PortfolioError {
     LimitReached { max: usize },
     #[error("portfolio {portfolio} is read-only: {reason}")]
     ReadOnly { portfolio: u64, reason: String },
+    #[error("portfolio {0} has no strategy")]
+    NoStrategy(u64),
+    #[error("strategy refused: {0}")]
+    StrategyRefused(String),
     #[error("the portfolio actor did not answer")]
     Unavailable,
     #[error("the ledger of portfolio {portfolio} does not replay at record {seq}: {cause}")]
@@ -46,6 +50,8 @@ pub enum ReplayError {
     NoCreation,
     #[error("cash differs from the ledger sum")]
     NotConserved,
+    #[error("a strategy record does not apply: {0}")]
+    Strategy(String),
 }
 
 /// Why a ledger record could not be made durable, with the store's or the envelope's error

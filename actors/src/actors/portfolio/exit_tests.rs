@@ -52,7 +52,7 @@ fn targets(levels: &[&str]) -> Vec<Price> {
 /// Hands one M1 candle to every portfolio; answers the exits applied.
 async fn applied(book: &PortfolioBook, symbol: &Symbol, candle: &Candle) -> usize {
     let evaluation = book
-        .evaluate_exits(symbol, Timeframe::M1, std::slice::from_ref(candle))
+        .evaluate_exits(symbol, Timeframe::M1, std::slice::from_ref(candle), &[])
         .await;
     evaluation.applied
 }
@@ -164,7 +164,7 @@ fn a_batch_handed_on_twice_is_evaluated_once_per_portfolio() {
             candle(120_000, "101", "94"),
             candle(180_000, "101", "90"),
         ];
-        let first = book.evaluate_exits(&btc, Timeframe::M1, &batch).await;
+        let first = book.evaluate_exits(&btc, Timeframe::M1, &batch, &[]).await;
         assert_eq!(
             first,
             ExitEvaluation {
@@ -174,14 +174,16 @@ fn a_batch_handed_on_twice_is_evaluated_once_per_portfolio() {
             },
             "the idle portfolio evaluates nothing"
         );
-        let again = book.evaluate_exits(&btc, Timeframe::M1, &batch).await;
+        let again = book.evaluate_exits(&btc, Timeframe::M1, &batch, &[]).await;
         assert_eq!(
             again,
             ExitEvaluation::default(),
             "the cursor skips them all"
         );
         let overlapping = [batch[2], candle(240_000, "101", "99")];
-        let next = book.evaluate_exits(&btc, Timeframe::M1, &overlapping).await;
+        let next = book
+            .evaluate_exits(&btc, Timeframe::M1, &overlapping, &[])
+            .await;
         assert_eq!(next.applied, 0, "only the new candle, and nothing is open");
         let closed = book.portfolio(trading).await.unwrap();
         let trade = closed.trade(1).unwrap();
@@ -219,7 +221,7 @@ fn a_refused_exit_is_counted_and_the_other_portfolios_still_exit() {
             .unwrap();
         // Opens at 10x: the 90 short would cost 90,000 to close, far beyond its cash.
         let spike = [gapped_candle(60_000, "1000", "1000", "1000")];
-        let evaluation = book.evaluate_exits(&btc, Timeframe::M1, &spike).await;
+        let evaluation = book.evaluate_exits(&btc, Timeframe::M1, &spike, &[]).await;
         assert_eq!((evaluation.applied, evaluation.refused), (1, 1));
         assert_eq!(book.exit_stats().refusals, 1);
         let still_open = book.portfolio(rigged).await.unwrap();
@@ -257,7 +259,9 @@ fn a_portfolio_that_does_not_answer_is_counted_and_the_others_still_exit() {
         let (release, stalled) = tokio::sync::oneshot::channel();
         book.stall(stuck, stalled).unwrap();
         let crossing = [candle(60_000, "101", "94")];
-        let evaluation = book.evaluate_exits(&btc, Timeframe::M1, &crossing).await;
+        let evaluation = book
+            .evaluate_exits(&btc, Timeframe::M1, &crossing, &[])
+            .await;
         assert_eq!(evaluation.applied, 1, "the answering portfolio exits");
         assert_eq!(book.exit_stats().evaluation_errors, 1);
         let _ = release.send(());

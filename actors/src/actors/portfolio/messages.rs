@@ -1,7 +1,9 @@
 //! Messages a [`super::PortfolioActor`] understands.
 
 use super::record::RequestId;
+use super::strategy::{StrategyChange, StrategyView};
 use super::PortfolioError;
+use crate::domain::backtest::SignalAtClose;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio};
 use crate::domain::market::{Candle, Symbol, Timeframe};
 use actix::Message;
@@ -34,6 +36,8 @@ pub struct EvaluateExits {
     pub symbol: Symbol,
     /// Shared by every portfolio the batch goes to.
     pub candles: Arc<[Candle]>,
+    /// The signals the candles' closes emitted, for the portfolio's strategy.
+    pub signals: Arc<[SignalAtClose]>,
     /// The candles' timeframe: an exit happens at its candle's close time.
     pub timeframe: Timeframe,
     pub reply: oneshot::Sender<ExitEvaluation>,
@@ -58,6 +62,21 @@ pub struct LookupAnswer {
     pub key: String,
     pub fingerprint: String,
 }
+
+/// Attach, pause, resume or detach the portfolio's live strategy. The reply comes once the
+/// change is durable, with the strategy it leaves (None after a detach).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConfigureStrategy {
+    pub change: StrategyChange,
+    pub at_ms: i64,
+    pub reply: oneshot::Sender<Result<Option<StrategyView>, PortfolioError>>,
+}
+
+/// The portfolio's live strategy, if it has one.
+#[derive(Message)]
+#[rtype(result = "Option<StrategyView>")]
+pub struct ReadStrategy;
 
 /// A copy of the portfolio's state, for reads and analytics.
 #[derive(Message)]

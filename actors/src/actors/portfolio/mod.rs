@@ -17,6 +17,7 @@ mod messages;
 #[cfg(test)]
 mod read_only_tests;
 mod record;
+mod strategy;
 mod trade_events;
 
 pub use actor::PortfolioActor;
@@ -28,4 +29,5 @@ pub use messages::{
     EvaluateExits, ExitEvaluation, LookupAnswer, MutatePortfolio, ReadPortfolio, ReadTrade,
 };
 pub use record::{LedgerRecord, RequestId};
+pub use strategy::{DecisionView, StrategyChange, StrategyView};
 pub use trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};

@@ -1,4 +1,4 @@
-use super::exit_backlog::ExitOutlet;
+use super::exit_backlog::{ExitBatch, ExitOutlet};
 use super::messages::{
     Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, PrependCandles, PrependReport,
     ReadCandles, Request, RescanSignals, SnapshotCopy, TakeExitCandles, TakeSnapshot,
@@ -8,6 +8,7 @@ use crate::actors::health::ActorHealth;
 use crate::actors::{EngineError, MarketEvent};
 use crate::clock::SharedClock;
 use crate::domain::analysis::{AnalysisEvents, PatternEvent, SignalEvent};
+use crate::domain::backtest::{entry_values, SignalAtClose};
 use crate::domain::market::{Candle, ClosedCandle, IngestTally, Symbol, Timeframe};
 use crate::domain::scanner::SymbolScanner;
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
@@ -88,12 +89,16 @@ impl SymbolActor {
         self.analysis_scratch.clear();
         let mut tally = IngestTally::default();
         for candle in candles {
+            let signals_before = self.analysis_scratch.signals.len();
             let outcome = self.scanner.on_candle(
                 *candle,
                 &mut self.closed_scratch,
                 &mut self.analysis_scratch,
             );
             tally.record(outcome);
+            if self.analysis_scratch.signals.len() > signals_before {
+                self.queue_exit_signals(signals_before, base);
+            }
         }
         self.publish_closed();
         if tally.appended + tally.replaced > 0 {
@@ -173,13 +178,42 @@ impl SymbolActor {
         }
     }
 
+    /// Queues the signals this candle's close emitted (events from `first` on) for the live
+    /// strategies, with their entry timeframe's indicators as they are now.
+    fn queue_exit_signals(&mut self, first: usize, base: Timeframe) {
+        if !self.exits.wakeups.is_attached() {
+            return;
+        }
+        // The base candle this one closed: its close is the signal's moment (a higher
+        // timeframe closing after a gap stamps the signal later than the base's close).
+        let Some(closed) = self
+            .closed_scratch
+            .iter()
+            .rev()
+            .find(|c| c.timeframe == base)
+        else {
+            return;
+        };
+        let candle_open_time_ms = closed.candle.open_time_ms;
+        let analysis = self.scanner.analysis();
+        for event in &self.analysis_scratch.signals[first..] {
+            if let SignalEvent::Emitted(signal) = event {
+                self.exits.backlog.push_signal(SignalAtClose {
+                    candle_open_time_ms,
+                    values: entry_values(analysis, signal),
+                    signal: Arc::new(signal.clone()),
+                });
+            }
+        }
+    }
+
     /// Acknowledges what the feed handed on and answers the next candles for it.
-    fn take_exit_candles(&mut self, request: TakeExitCandles) -> Vec<Candle> {
+    fn take_exit_candles(&mut self, request: TakeExitCandles) -> ExitBatch {
         let backlog = &mut self.exits.backlog;
-        let candles = backlog.take(request.handed_on_open_time_ms, request.max);
+        let batch = backlog.take(request.handed_on_open_time_ms, request.max);
         self.health
             .record_exit_backlog(backlog.len(), request.handed_on_open_time_ms);
-        candles
+        batch
     }
 
     /// Publishes pattern and signal events and a refreshed read model, if analysis changed.

@@ -7,8 +7,13 @@
 //! nothing: the next read returns the same candles again. The backlog is bounded: past
 //! `capacity` the oldest candle is dropped and reported to the caller, which logs and counts
 //! it, so a drop is never silent.
+//!
+//! The signals a candle's close emitted ride with it (live strategies decide on them, see
+//! `domain/backtest/signal_trader.rs`): each is kept under the open time of that candle and
+//! handed on, acknowledged and dropped with it.
 
 use crate::actors::exit_wakeups::ExitWakeups;
+use crate::domain::backtest::SignalAtClose;
 use crate::domain::market::Candle;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -25,7 +30,17 @@ const SPARE_KEPT: usize = 64;
 #[derive(Debug, Clone)]
 pub struct ExitBacklog {
     candles: VecDeque<Candle>,
+    /// Oldest first, as their candles.
+    signals: VecDeque<SignalAtClose>,
     capacity: usize,
+}
+
+/// What one read of the backlog hands on: candles, oldest first, and the signals their
+/// closes emitted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExitBatch {
+    pub candles: Vec<Candle>,
+    pub signals: Vec<SignalAtClose>,
 }
 
 impl ExitBacklog {
@@ -33,6 +48,7 @@ impl ExitBacklog {
     pub fn new(capacity: usize) -> ExitBacklog {
         ExitBacklog {
             candles: VecDeque::new(),
+            signals: VecDeque::new(),
             capacity: capacity.max(1),
         }
     }
@@ -44,13 +60,32 @@ impl ExitBacklog {
         } else {
             None
         };
+        if let Some(dropped) = &dropped {
+            self.drop_signals_through(dropped.open_time_ms);
+        }
         self.candles.push_back(candle);
         dropped
     }
 
+    /// Keeps `signal`, emitted at the close of the candle opening at its `candle_open_time_ms`
+    /// (pushed before or after that candle).
+    pub fn push_signal(&mut self, signal: SignalAtClose) {
+        self.signals.push_back(signal);
+    }
+
+    fn drop_signals_through(&mut self, open_time_ms: i64) {
+        while self
+            .signals
+            .front()
+            .is_some_and(|signal| signal.candle_open_time_ms <= open_time_ms)
+        {
+            self.signals.pop_front();
+        }
+    }
+
     /// Drops every candle opening at or before `handed_on_open_time_ms` (acknowledged), then
     /// answers copies of up to `max` candles from the front, in order.
-    pub fn take(&mut self, handed_on_open_time_ms: Option<i64>, max: usize) -> Vec<Candle> {
+    pub fn take(&mut self, handed_on_open_time_ms: Option<i64>, max: usize) -> ExitBatch {
         if let Some(handed_on) = handed_on_open_time_ms {
             while self
                 .candles
@@ -59,9 +94,20 @@ impl ExitBacklog {
             {
                 self.candles.pop_front();
             }
+            self.drop_signals_through(handed_on);
             self.release_spare();
         }
-        self.candles.iter().take(max).copied().collect()
+        let candles: Vec<Candle> = self.candles.iter().take(max).copied().collect();
+        let through_ms = candles
+            .last()
+            .map_or(i64::MIN, |candle| candle.open_time_ms);
+        let signals = self
+            .signals
+            .iter()
+            .take_while(|signal| signal.candle_open_time_ms <= through_ms)
+            .cloned()
+            .collect();
+        ExitBatch { candles, signals }
     }
 
     /// Gives back the room a burst (one 10,000-candle batch) made the queue grow to, once it
@@ -70,6 +116,9 @@ impl ExitBacklog {
         let kept = self.candles.len().saturating_mul(2).max(SPARE_KEPT);
         if self.candles.capacity() > kept.saturating_mul(2) {
             self.candles.shrink_to(kept);
+        }
+        if self.signals.is_empty() {
+            self.signals.shrink_to(SPARE_KEPT);
         }
     }
 
@@ -100,8 +149,12 @@ mod tests {
         }
     }
 
-    fn open_times(candles: &[Candle]) -> Vec<i64> {
-        candles.iter().map(|candle| candle.open_time_ms).collect()
+    fn open_times(batch: &ExitBatch) -> Vec<i64> {
+        batch
+            .candles
+            .iter()
+            .map(|candle| candle.open_time_ms)
+            .collect()
     }
 
     #[test]
@@ -121,7 +174,7 @@ mod tests {
             [180_000, 240_000, 300_000]
         );
         assert_eq!(backlog.len(), 3);
-        assert!(backlog.take(Some(300_000), 10).is_empty());
+        assert!(backlog.take(Some(300_000), 10).candles.is_empty());
         assert!(backlog.is_empty());
     }
 
@@ -153,6 +206,64 @@ mod tests {
         assert_eq!(
             open_times(&backlog.take(None, 10)),
             [120_000, 180_000, 240_000]
+        );
+    }
+
+    fn signal_at(candle_open_time_ms: i64) -> SignalAtClose {
+        use crate::domain::analysis::{Direction, Signal, SignalStatus};
+        let signal = Signal {
+            symbol: crate::domain::market::Symbol::parse("BTCUSDT").unwrap(),
+            direction: Direction::Bullish,
+            status: SignalStatus::Live,
+            created_at_ms: candle_open_time_ms + 60_000,
+            updated_at_ms: candle_open_time_ms + 60_000,
+            ended_at_ms: None,
+            confluence: 2,
+            timeframes_with_data: 3,
+            aligned_timeframes: Vec::new(),
+            confidence: 0.5,
+            reasons: Vec::new(),
+            entry_timeframe: crate::domain::market::Timeframe::M1,
+            levels: None,
+            patterns: Vec::new(),
+        };
+        SignalAtClose {
+            candle_open_time_ms,
+            signal: Arc::new(signal),
+            values: None,
+        }
+    }
+
+    fn signal_times(batch: &ExitBatch) -> Vec<i64> {
+        batch
+            .signals
+            .iter()
+            .map(|s| s.candle_open_time_ms)
+            .collect()
+    }
+
+    #[test]
+    fn signals_ride_with_their_candle_until_it_is_acknowledged_or_dropped() {
+        let mut backlog = ExitBacklog::new(3);
+        for minute in 1..=3 {
+            backlog.push(candle(minute * 60_000));
+            backlog.push_signal(signal_at(minute * 60_000));
+        }
+        let first = backlog.take(None, 2);
+        assert_eq!(
+            signal_times(&first),
+            [60_000, 120_000],
+            "only the candles handed on"
+        );
+        let rest = backlog.take(Some(120_000), 10);
+        assert_eq!(signal_times(&rest), [180_000]);
+        backlog.push(candle(240_000));
+        backlog.push(candle(300_000));
+        backlog.push(candle(360_000));
+        assert_eq!(backlog.len(), 3);
+        assert!(
+            signal_times(&backlog.take(None, 10)).is_empty(),
+            "a candle dropped at the cap takes its signals along"
         );
     }
 

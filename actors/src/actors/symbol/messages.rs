@@ -109,7 +109,7 @@ pub struct TakeExitCandles {
 }
 
 impl Request for TakeExitCandles {
-    type Answer = Vec<Candle>;
+    type Answer = super::ExitBatch;
 }
 
 /// Re-evaluate signals on the current state (`POST /api/scan`); answers with the number of

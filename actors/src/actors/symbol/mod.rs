@@ -8,7 +8,7 @@ mod messages;
 mod view;
 
 pub use actor::SymbolActor;
-pub use exit_backlog::{ExitBacklog, ExitOutlet};
+pub use exit_backlog::{ExitBacklog, ExitBatch, ExitOutlet};
 pub use handle::SymbolHandle;
 pub use messages::{
     Ask, CandleSnapshot, DrainMailbox, IngestCandles, IngestReport, PrependCandles, PrependReport,

@@ -4,11 +4,12 @@
 //! Exits, pending-order fills and stop moves are the ledger's own `Portfolio::on_candle`,
 //! the very rules the live portfolio actor applies.
 
+use super::signal_trader::{exit_at_market, ledger_error};
 use super::BacktestError;
 use crate::domain::ledger::analytics::unrealised;
 use crate::domain::ledger::{
-    market_fill_price, ExitReason, LedgerError, Mutation, OrderRequest, Outcome, Portfolio,
-    PortfolioSpec, RiskLimits, Side, TradeSource,
+    market_fill_price, LedgerError, Mutation, Outcome, Portfolio, PortfolioSpec, RiskLimits, Side,
+    TradeSource,
 };
 use crate::domain::market::{Candle, Symbol};
 use crate::domain::money::{FeeRate, Money, Price, Quantity};
@@ -35,8 +36,6 @@ pub enum Intent {
     /// Close everything open, then open `side` with all the cash in whole units (strictly
     /// less than the cash buys, as backtesting.py's default size of 1 - epsilon of equity).
     Reverse(Side),
-    /// Place an order (market or resting) built from a signal.
-    Place(Box<OrderRequest>),
     /// Close everything open.
     Flatten,
 }
@@ -156,43 +155,41 @@ impl Broker {
                 self.open_all_in(*side, open, at_ms, &decision.reason)
             }
             Intent::Flatten => self.flatten(open, at_ms),
-            Intent::Place(request) => {
-                let mut request = super::signal_orders::marked(request.as_ref().clone(), open);
-                request.entry = super::signal_orders::entry_at(&request, open, self.slippage_bps)?;
-                match self
-                    .portfolio
-                    .apply(&Mutation::Place(Box::new(request)), at_ms)
-                {
-                    Ok(outcome) => {
-                        self.track(&outcome);
-                        Ok(())
-                    }
-                    // A refused entry (no cash, a risk limit) is a decision not taken.
-                    Err(error) if error.field().is_some() => Ok(()),
-                    Err(error) => Err(ledger_error("place", at_ms, error)),
-                }
-            }
         }
     }
 
+    /// Places a signal's order (a [`super::signal_trader::SignalTrader`] mutation); answers
+    /// whether the ledger took it: a refused entry (no cash, a risk limit) is a decision
+    /// not taken, as a live portfolio refuses it.
+    pub fn place(&mut self, placement: &Mutation, at_ms: i64) -> Result<bool, BacktestError> {
+        match self.portfolio.apply(placement, at_ms) {
+            Ok(outcome) => {
+                self.track(&outcome);
+                Ok(true)
+            }
+            Err(error) if error.field().is_some() => Ok(false),
+            Err(error) => Err(ledger_error("place", at_ms, error)),
+        }
+    }
+
+    /// Applies a strategy's own exit (see [`exit_at_market`]).
+    pub fn exit(&mut self, exit: &Mutation, at_ms: i64) -> Result<(), BacktestError> {
+        let outcome = self
+            .portfolio
+            .apply(exit, at_ms)
+            .map_err(|error| ledger_error("exit", at_ms, error))?;
+        self.track(&outcome);
+        Ok(())
+    }
+
     fn flatten(&mut self, open: Price, at_ms: i64) -> Result<(), BacktestError> {
-        let open_trades: Vec<(u64, Side)> = self
+        let exits = self
             .open_trades()
-            .map(|trade| (trade.id, trade.side))
-            .collect();
-        for (trade_id, side) in open_trades {
-            let price = market_fill_price(open, side == Side::Short, self.slippage_bps)
-                .map_err(|error| ledger_error("exit", at_ms, error))?;
-            let exit = Mutation::Exit {
-                trade_id,
-                price,
-                reason: ExitReason::Manual,
-            };
-            let outcome = self
-                .portfolio
-                .apply(&exit, at_ms)
-                .map_err(|error| ledger_error("exit", at_ms, error))?;
-            self.track(&outcome);
+            .map(|trade| exit_at_market(trade, open, self.slippage_bps))
+            .collect::<Result<Vec<Mutation>, LedgerError>>()
+            .map_err(|error| ledger_error("exit", at_ms, error))?;
+        for exit in &exits {
+            self.exit(exit, at_ms)?;
         }
         Ok(())
     }
@@ -238,36 +235,6 @@ impl Broker {
         if !exits.fills.is_empty() {
             self.refresh_view();
         }
-    }
-
-    /// Closes what is left at `candle`'s close: a time stop, or the strategy's own exit.
-    pub fn exit_trade(
-        &mut self,
-        trade_id: u64,
-        mark: Price,
-        at_ms: i64,
-    ) -> Result<(), BacktestError> {
-        let Some(side) = self
-            .portfolio
-            .trade(trade_id)
-            .filter(|t| t.is_open())
-            .map(|t| t.side)
-        else {
-            return Ok(());
-        };
-        let price = market_fill_price(mark, side == Side::Short, self.slippage_bps)
-            .map_err(|error| ledger_error("exit", at_ms, error))?;
-        let exit = Mutation::Exit {
-            trade_id,
-            price,
-            reason: ExitReason::Manual,
-        };
-        let outcome = self
-            .portfolio
-            .apply(&exit, at_ms)
-            .map_err(|error| ledger_error("exit", at_ms, error))?;
-        self.track(&outcome);
-        Ok(())
     }
 
     /// Open trades (not pending orders), for rules that look at them each bar.
@@ -338,14 +305,6 @@ pub fn whole_units_below(cash: Money, price: Price, fee_rate: FeeRate) -> Option
 
 fn to_f64(value: Decimal) -> f64 {
     rust_decimal::prelude::ToPrimitive::to_f64(&value).unwrap_or(f64::NAN)
-}
-
-fn ledger_error(action: &'static str, at_ms: i64, source: LedgerError) -> BacktestError {
-    BacktestError::Ledger {
-        action,
-        at_ms,
-        source,
-    }
 }
 
 #[cfg(test)]

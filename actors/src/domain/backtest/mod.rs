@@ -19,6 +19,7 @@ pub mod result;
 pub mod rolling_mean;
 mod run;
 pub mod signal_orders;
+pub mod signal_trader;
 pub mod sma_cross;
 pub mod strategy;
 
@@ -28,5 +29,8 @@ mod run_tests;
 pub use broker::{Account, Broker, Decision, Intent};
 pub use error::BacktestError;
 pub use result::{BacktestResult, DecisionRecord, TradeRecord};
-pub use run::{run_signal_strategy, run_sma_cross, spec_account, Series, PROGRESS_EVERY_BARS};
+pub use run::{
+    entry_values, run_signal_strategy, run_sma_cross, spec_account, Series, PROGRESS_EVERY_BARS,
+};
+pub use signal_trader::{QueuedOrder, SignalAtClose, SignalTrader, Verdict};
 pub use strategy::StrategySpec;

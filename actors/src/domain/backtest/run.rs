@@ -7,10 +7,11 @@ use super::broker::{Account, Broker, Decision, Intent};
 use super::metrics::{metrics, EquityCurve};
 use super::outcome::OutcomeStudy;
 use super::result::{trade_records, BacktestResult, DecisionRecord};
-use super::signal_orders::{order_for, refusal};
+use super::signal_trader::SignalTrader;
 use super::sma_cross::SmaCross;
 use super::strategy::StrategySpec;
 use super::BacktestError;
+use crate::domain::analysis::indicators::IndicatorValues;
 use crate::domain::analysis::{
     AnalysisEvents, AnalysisSettings, Signal, SignalEvent, SymbolAnalysis,
 };
@@ -18,7 +19,7 @@ use crate::domain::ledger::Side;
 use crate::domain::market::{Candle, ClosedCandle, Symbol, Timeframe};
 use crate::domain::money::{FeeRate, Money, Price};
 use crate::domain::scanner::SymbolScanner;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// How often (in bars) a run reports progress.
@@ -127,12 +128,13 @@ pub fn run_signal_strategy(
     let first = series.bars.first().ok_or(BacktestError::NoCandles)?;
     let mut scanner = SymbolScanner::new(series.symbol.clone(), series.timeframe, 1, settings);
     let mut run = SignalRun {
-        spec,
+        trader: SignalTrader::new(spec.clone())?,
+        symbol: series.symbol,
+        slippage_bps: account.slippage_bps,
         broker: Broker::new(series.symbol.clone(), &account, first.open_time_ms)?,
         curve: EquityCurve::with_capacity(series.bars.len()),
         decisions: Vec::new(),
         study: OutcomeStudy::new(spec.entry.expiry_bars),
-        time_limits_ms: BTreeMap::new(),
         time_stopped: BTreeSet::new(),
         base: series.timeframe,
         closed: Vec::new(),
@@ -141,7 +143,7 @@ pub fn run_signal_strategy(
     for (index, bar) in series.bars.iter().enumerate() {
         scanner.on_candle(*bar, &mut run.closed, &mut run.events);
         run.after_candles(scanner.analysis())?;
-        run.broker.fill_at_open(bar)?;
+        run.fill_at_open(bar)?;
         if index % PROGRESS_EVERY_BARS == 0 {
             progress(index);
         }
@@ -185,13 +187,13 @@ pub fn spec_account(spec: &StrategySpec, cash: Money) -> Result<Account, Backtes
 }
 
 struct SignalRun<'a> {
-    spec: &'a StrategySpec,
+    trader: SignalTrader,
+    symbol: &'a Symbol,
+    slippage_bps: u32,
     broker: Broker,
     curve: EquityCurve,
     decisions: Vec<DecisionRecord>,
     study: OutcomeStudy,
-    /// Trade source (signal id) -> the time its time stop closes it.
-    time_limits_ms: BTreeMap<String, i64>,
     time_stopped: BTreeSet<u64>,
     base: Timeframe,
     closed: Vec<ClosedCandle>,
@@ -199,7 +201,8 @@ struct SignalRun<'a> {
 }
 
 impl SignalRun<'_> {
-    /// Handles the candles the last base candle closed, then the signals they produced.
+    /// Handles the candles the last base candle closed, then the signals they produced (the
+    /// order of [`SignalTrader`]'s steps).
     fn after_candles(&mut self, analysis: &SymbolAnalysis) -> Result<(), BacktestError> {
         let closed = std::mem::take(&mut self.closed);
         let base = self.base;
@@ -221,7 +224,11 @@ impl SignalRun<'_> {
         for event in &events.signals {
             if let SignalEvent::Emitted(signal) = event {
                 self.study.on_signal(signal);
-                self.decide(signal, analysis);
+                let verdict = self
+                    .trader
+                    .judge(signal, entry_values(analysis, signal).as_ref());
+                self.trader.take(&verdict);
+                self.decisions.push(verdict.record);
             }
         }
         self.events = events;
@@ -229,73 +236,34 @@ impl SignalRun<'_> {
         Ok(())
     }
 
-    fn decide(&mut self, signal: &Signal, analysis: &SymbolAnalysis) {
-        let values = analysis
-            .engine(signal.entry_timeframe)
-            .and_then(|engine| engine.latest())
-            .map(|(_, values)| *values);
-        let at_ms = signal.created_at_ms;
-        let Some(levels) = signal.levels.as_ref() else {
-            self.decisions.push(DecisionRecord {
-                at_ms,
-                action: "skip".into(),
-                reason: format!("{}: no levels yet", signal.id()).into(),
-            });
-            return;
-        };
-        if let Some(why) = refusal(self.spec, signal, values.as_ref()) {
-            self.decisions.push(DecisionRecord {
-                at_ms,
-                action: "skip".into(),
-                reason: format!("{}: {why}", signal.id()).into(),
-            });
-            return;
-        }
-        let bar_ms = signal.entry_timeframe.duration_ms();
-        let expires_at_ms = at_ms.saturating_add(i64::from(self.spec.entry.expiry_bars) * bar_ms);
-        if let Some(bars) = self.spec.exits.time_stop_bars {
-            self.time_limits_ms
-                .insert(signal.id(), at_ms.saturating_add(i64::from(bars) * bar_ms));
-        }
-        let request = order_for(self.spec, signal, levels, expires_at_ms);
-        let action = if request.side == Side::Long {
-            "long"
-        } else {
-            "short"
-        };
-        self.decisions.push(DecisionRecord {
-            at_ms,
-            action: action.into(),
-            reason: signal.id().into(),
-        });
-        self.broker.queue(Decision {
-            decided_at_ms: at_ms,
-            intent: Intent::Place(Box::new(request)),
-            reason: signal.id(),
-        });
-    }
-
-    fn time_stops(&mut self, candle: &Candle, close_ms: i64) -> Result<(), BacktestError> {
-        if self.time_limits_ms.is_empty() {
-            return Ok(());
-        }
-        let due: Vec<u64> = self
-            .broker
-            .open_trades()
-            .filter(|trade| match &trade.source {
-                crate::domain::ledger::TradeSource::Signal(id) => self
-                    .time_limits_ms
-                    .get(id)
-                    .is_some_and(|limit| *limit <= close_ms),
-                _ => false,
-            })
-            .map(|trade| trade.id)
-            .collect();
-        for trade_id in due {
-            self.broker
-                .exit_trade(trade_id, Price::from_market(candle.close), close_ms)?;
-            self.time_stopped.insert(trade_id);
+    /// Enters the orders due at `bar`'s open.
+    fn fill_at_open(&mut self, bar: &Candle) -> Result<(), BacktestError> {
+        let due = self
+            .trader
+            .due_orders(self.symbol, bar, self.slippage_bps)?;
+        for (_, placement) in &due {
+            self.broker.place(placement, bar.open_time_ms)?;
         }
         Ok(())
     }
+
+    fn time_stops(&mut self, candle: &Candle, close_ms: i64) -> Result<(), BacktestError> {
+        let portfolio = self.broker.portfolio();
+        let exits =
+            self.trader
+                .time_stops(portfolio, self.symbol, candle, close_ms, self.slippage_bps)?;
+        for (trade_id, exit) in &exits {
+            self.broker.exit(exit, close_ms)?;
+            self.time_stopped.insert(*trade_id);
+        }
+        Ok(())
+    }
+}
+
+/// The indicators of `signal`'s entry timeframe at its candle (the latest there).
+pub fn entry_values(analysis: &SymbolAnalysis, signal: &Signal) -> Option<IndicatorValues> {
+    analysis
+        .engine(signal.entry_timeframe)
+        .and_then(|engine| engine.latest())
+        .map(|(_, values)| *values)
 }

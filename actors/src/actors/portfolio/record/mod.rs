@@ -13,6 +13,7 @@ mod legacy;
 
 pub use legacy::{OutcomeV1, PortfolioSpecV1};
 
+use super::strategy::StrategyChange;
 use crate::domain::ledger::{Mutation, Outcome, PortfolioSpec};
 use crate::domain::money::Money;
 use crate::store::{digest, EnvelopeError};
@@ -51,6 +52,8 @@ pub enum LedgerRecord {
         request: RequestId,
         mutation: Mutation,
     },
+    /// A change to the portfolio's live strategy, or one of its decisions.
+    Strategy { at_ms: i64, change: StrategyChange },
 }
 
 /// Which request a mutation answered: its `Idempotency-Key`, and a fingerprint of what was
