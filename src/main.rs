@@ -78,9 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
-    /// Analyse one candle file offline and print indicators, patterns and signals as JSON.
     /// Replay a strategy over candle files through the engine's own code (no server).
     Backtest(cryptolens::backtest::BacktestArgs),
+    /// The signal study: every signal's outcome against random entries, with costs.
+    Study(cryptolens::backtest::study::StudyArgs),
+    /// Analyse one candle file offline and print indicators, patterns and signals as JSON.
     Analyze {
         /// A candle file in an import format (CSV or JSON).
         #[arg(long)]
@@ -230,6 +232,7 @@ fn main() -> ExitCode {
         } => analyze(input, &timeframe, &symbol, raw, fvg_body_filter, config),
         Command::Store { command } => store(command),
         Command::Backtest(args) => backtest(&args),
+        Command::Study(args) => bad_input_exits_2(cryptolens::backtest::study::run(&args)),
         Command::User {
             command,
             data_dir,
@@ -398,9 +401,13 @@ fn analyze(
     }
 }
 
-/// Bad input exits 2 (as `analyze`), anything else 1.
 fn backtest(args: &cryptolens::backtest::BacktestArgs) -> ExitCode {
-    match cryptolens::backtest::run(args) {
+    bad_input_exits_2(cryptolens::backtest::run(args))
+}
+
+/// Bad input exits 2 (as `analyze`), anything else 1.
+fn bad_input_exits_2(result: Result<(), cryptolens::backtest::BacktestCliError>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -121,6 +121,10 @@ pub struct SignalJson {
     /// How signals of its kind did in the past (`[learned_scores]`, opt-in).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<cryptolens_actors::domain::backtest::history::SignalHistory>,
+    /// Each target's reward in R after a round trip's costs (`[analysis.levels]`
+    /// round_trip_cost), to two decimals; in the API only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r_after_costs: Option<[f64; 3]>,
 }
 
 impl SignalJson {
@@ -147,6 +151,7 @@ impl SignalJson {
                 .collect(),
             stale: false,
             history: None,
+            r_after_costs: None,
         }
     }
 }

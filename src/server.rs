@@ -163,6 +163,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         limits: Arc::new(RateLimits::new(&settings.rate_limits)),
         anonymous_viewer: settings.auth.anonymous_viewer,
         trading: Arc::new(settings.trading.clone()),
+        level_rules: settings.analysis.levels,
         store,
         web: crate::web::WebAssets::new(settings.web.assets_dir.clone()),
         secure_cookies: settings.server.tls_terminated_by_proxy,

@@ -77,6 +77,8 @@ pub struct AppState {
     pub anonymous_viewer: bool,
     /// How paper orders fill (`[trading]`).
     pub trading: Arc<crate::trading_settings::TradingSettings>,
+    /// `[analysis.levels]`: each signal's targets are shown in R after these costs.
+    pub level_rules: cryptolens_actors::domain::analysis::LevelRules,
     /// The exchange feed: followed symbols, their state and staleness.
     pub feed: crate::feed::FeedHandle,
     /// The store, for its size on disk.

@@ -88,6 +88,7 @@ pub(crate) struct Staleness {
     live_since_ms: i64,
     /// The learned scores, when on and computed: each signal shows its kind's past.
     learned: Option<std::sync::Arc<cryptolens_actors::domain::backtest::history::LearnedScores>>,
+    level_rules: cryptolens_actors::domain::analysis::LevelRules,
 }
 
 impl Staleness {
@@ -99,6 +100,7 @@ impl Staleness {
             stale_feeds: state.feed.status.stale(now_ms),
             live_since_ms: now_ms.saturating_sub(window_ms),
             learned: state.learned.read().clone(),
+            level_rules: state.level_rules,
         }
     }
 
@@ -111,6 +113,11 @@ impl Staleness {
                 .learned
                 .as_ref()
                 .and_then(|scores| scores.for_signal(signal)),
+            r_after_costs: signal.levels.as_ref().map(|levels| {
+                self.level_rules
+                    .r_after_costs(levels)
+                    .map(|r| (r * 100.0).round() / 100.0)
+            }),
             ..SignalJson::new(signal)
         }
     }

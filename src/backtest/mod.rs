@@ -14,6 +14,7 @@ mod output;
 mod plan;
 mod report;
 pub mod request;
+pub mod study;
 
 pub use args::BacktestArgs;
 pub use error::BacktestCliError;

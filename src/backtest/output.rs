@@ -89,7 +89,7 @@ pub fn print_grid(ranked: &[Ranked], json: bool) -> Result<(), BacktestCliError>
     write_stdout(&text)
 }
 
-fn write_stdout(text: &str) -> Result<(), BacktestCliError> {
+pub(super) fn write_stdout(text: &str) -> Result<(), BacktestCliError> {
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

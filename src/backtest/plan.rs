@@ -68,12 +68,7 @@ impl Plan {
                 "only for sma-cross; a strategy file reads every timeframe",
             ));
         }
-        let settings = Settings::load(args.config.as_deref(), &FlagOverrides::default())
-            .map_err(|e| BacktestCliError::argument("config", e.to_string()))?
-            .analysis;
-        settings
-            .validate()
-            .map_err(|e| BacktestCliError::argument("config", e.to_string()))?;
+        let settings = analysis_settings(args.config.as_deref())?;
         Ok(Plan {
             symbol,
             file_timeframe,
@@ -82,7 +77,7 @@ impl Plan {
             account,
             from_ms: time("from", args.from.as_deref())?,
             to_ms: time("to", args.to.as_deref())?,
-            settings: Arc::new(settings),
+            settings,
         })
     }
 
@@ -268,8 +263,24 @@ pub(super) fn fee_rate(rate: Decimal) -> Result<FeeRate, BacktestCliError> {
     FeeRate::new_checked(rate).map_err(|e| BacktestCliError::argument("commission", e.to_string()))
 }
 
+/// The analysis settings: defaults, or a config file's `[analysis]`, checked.
+pub(super) fn analysis_settings(
+    config: Option<&Path>,
+) -> Result<Arc<AnalysisSettings>, BacktestCliError> {
+    let settings = Settings::load(config, &FlagOverrides::default())
+        .map_err(|e| BacktestCliError::argument("config", e.to_string()))?
+        .analysis;
+    settings
+        .validate()
+        .map_err(|e| BacktestCliError::argument("config", e.to_string()))?;
+    Ok(Arc::new(settings))
+}
+
 /// Milliseconds, ISO-8601 (UTC unless it says otherwise), or a date (its midnight, UTC).
-fn time(flag: &'static str, text: Option<&str>) -> Result<Option<i64>, BacktestCliError> {
+pub(super) fn time(
+    flag: &'static str,
+    text: Option<&str>,
+) -> Result<Option<i64>, BacktestCliError> {
     let Some(text) = text else { return Ok(None) };
     if let Ok(date) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
         return Ok(date

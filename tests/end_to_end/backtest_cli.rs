@@ -242,143 +242,36 @@ fn bad_input_names_its_flag_and_exits_2() {
     let eurusd = eurusd();
     let strategy = tempfile::NamedTempFile::new().expect("file");
     std::fs::write(strategy.path(), "name = \"x\"\n[entry]\nmin_scroe = 0.5\n").expect("write");
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    let strategy_path = strategy.path().to_str().expect("path");
+    // Each case: timeframe, strategy, further flags, and words the refusal must contain.
+    let cases: [(&str, &str, &[&str], &str); 11] = [
+        ("7m", "sma-cross", &[], "--timeframe"),
+        ("1h", "sma-cross", &["--fast", "0"], "--fast"),
+        ("1h", "sma-cross", &["--commission", "1e-3"], "--commission"),
+        ("1h", "sma-cross", &["--cash=-5"], "--cash"),
+        ("1h", "sma-cross", &["--from", "yesterday"], "--from"),
+        ("1h", "sma-cross", &["--grid", "fast=9,slow=3"], "--grid"),
         (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "7m",
-                "--strategy",
-                "sma-cross",
-            ],
-            "--timeframe",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--fast",
-                "0",
-            ],
-            "--fast",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--commission",
-                "1e-3",
-            ],
-            "--commission",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--cash=-5",
-            ],
-            "--cash",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--from",
-                "yesterday",
-            ],
-            "--from",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--grid",
-                "fast=9,slow=3",
-            ],
-            "--grid",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--bar-timeframe",
-                "5m",
-            ],
+            "1h",
+            "sma-cross",
+            &["--bar-timeframe", "5m"],
             "--bar-timeframe",
         ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                strategy.path().to_str().expect("path"),
-            ],
-            "min_scroe",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "no-such-strategy.toml",
-            ],
-            "sma-cross",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1d",
-                "--strategy",
-                "sma-cross",
-            ],
-            "aligned",
-        ),
-        (
-            vec![
-                "--file",
-                &eurusd,
-                "--timeframe",
-                "1h",
-                "--strategy",
-                "sma-cross",
-                "--from",
-                "2030-01-01",
-            ],
-            "no candles",
-        ),
+        ("1h", strategy_path, &[], "min_scroe"),
+        ("1h", "no-such-strategy.toml", &[], "sma-cross"),
+        ("1d", "sma-cross", &[], "aligned"),
+        ("1h", "sma-cross", &["--from", "2030-01-01"], "no candles"),
     ];
-    for (args, words) in cases {
+    for (timeframe, strategy, flags, words) in cases {
+        let mut args = vec![
+            "--file",
+            &eurusd,
+            "--timeframe",
+            timeframe,
+            "--strategy",
+            strategy,
+        ];
+        args.extend_from_slice(flags);
         let output = run_backtest(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");

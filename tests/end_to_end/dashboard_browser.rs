@@ -239,6 +239,21 @@ async fn check_signal_history(browser: &Browser, base: &str) {
         .wait_for("the signal's history", &format!("return document.querySelector('table#signals tr[data-signal-id=\"{id}\"] .history')?.textContent"))
         .await;
     assert_eq!(shown.as_str(), Some(text.as_str()));
+    let page = get_json(&client(), &format!("{base}/api/signals?status=live")).await;
+    let signal = page["signals"]
+        .as_array()
+        .and_then(|signals| signals.iter().find(|s| s["id"] == id.as_str()).cloned())
+        .expect("the signal");
+    let expected: Vec<String> = signal["r_after_costs"]
+        .as_array()
+        .expect("r_after_costs for a signal with levels")
+        .iter()
+        .map(|r| format!("{:.2}", r.as_f64().expect("a number")))
+        .collect();
+    let shown = browser
+        .wait_for("R after costs", &format!("return document.querySelector('table#signals tr[data-signal-id=\"{id}\"] .r-after-costs')?.textContent"))
+        .await;
+    assert_eq!(shown.as_str(), Some(expected.join(" / ").as_str()));
 }
 
 async fn check_paper_trade(browser: &Browser, base: &str) {

@@ -39,6 +39,7 @@ mod shared_data;
 mod shutdown;
 mod stale_signals;
 mod streaming_equals_batch;
+mod study_cli;
 mod supervision;
 mod support;
 mod symbols_api;

@@ -551,6 +551,10 @@ async fn a_trade_from_a_pattern_uses_its_levels_and_risks_one_percent() {
         placed["sizing"]["risk_percent"], "1",
         "the answer says how it was sized: {placed}"
     );
+    // The resting order holds the cash (sized to all of it); cancelled, it gives it back.
+    let cancel = format!("{trades}/{}/cancel", trade["id"]);
+    let (status, cancelled) = post(&http, &cancel, None, json!({})).await;
+    assert_eq!(status, 200, "{cancelled}");
     // At market on request: filled now at the last close, the pattern's stop and targets kept.
     let body = json!({"symbol": "EURUSD", "from_pattern": pattern["id"], "fill": "market"});
     let (status, taken) = post(&http, &trades, None, body).await;

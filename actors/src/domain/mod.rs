@@ -9,6 +9,7 @@ pub mod money;
 pub mod scanner;
 #[cfg(test)]
 mod scanner_prepend_tests;
+pub mod study;
 #[cfg(test)]
 pub(crate) mod test_candles;
 

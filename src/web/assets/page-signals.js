@@ -38,7 +38,9 @@ function levelsCell(signal) {
   return h('dl', { class: 'levels' },
     row('Entry', levels.entry), row('Stop', levels.stop),
     h('dt', null, 'Targets'), h('dd', null, levels.targets.map((target) => formatPrice(target, decimals)).join(' / ')),
-    h('dt', null, 'R:R'), h('dd', null, levels.risk_reward));
+    h('dt', null, 'R:R'), h('dd', null, levels.risk_reward),
+    signal.r_after_costs ? [h('dt', { title: 'each target\'s reward in R after a round trip\'s fees and slippage' }, 'R after costs'),
+      h('dd', { class: 'r-after-costs' }, signal.r_after_costs.map((r) => r.toFixed(2)).join(' / '))] : null);
 }
 
 function statusBadge(status) {

@@ -101,6 +101,16 @@ impl PortfolioActor {
         self
     }
 
+    /// What every change is answered while the portfolio is read-only.
+    fn read_only_refusal(&self) -> Option<PortfolioError> {
+        self.read_only
+            .as_ref()
+            .map(|reason| PortfolioError::ReadOnly {
+                portfolio: self.portfolio.spec().id,
+                reason: reason.clone(),
+            })
+    }
+
     fn mutate(&mut self, message: MutatePortfolio, ctx: &mut Context<Self>) {
         let request = message.request.clone();
         if let Some(request) = &request {
@@ -116,11 +126,7 @@ impl PortfolioActor {
             }
         }
         // A known key still gets its first answer above: only new changes are refused.
-        if let Some(reason) = &self.read_only {
-            let refused = PortfolioError::ReadOnly {
-                portfolio: self.portfolio.spec().id,
-                reason: reason.clone(),
-            };
+        if let Some(refused) = self.read_only_refusal() {
             let _ = message.reply.send(Err(refused));
             return;
         }

@@ -21,7 +21,7 @@ mod causality_tests;
 mod signal_tests;
 
 pub use filters::ZoneFilters;
-pub use levels::{infer_tick_size, trading_levels, PatternKind, TradingLevels};
+pub use levels::{infer_tick_size, trading_levels, LevelRules, PatternKind, TradingLevels};
 pub use lifecycle::{default_expiry_ms, ExpiryLimits, Lifecycle, PatternStatus};
 pub use pattern::{Direction, Zone};
 pub use pattern_engine::{PatternEngine, PatternEvent};

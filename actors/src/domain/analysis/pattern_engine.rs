@@ -213,8 +213,8 @@ impl PatternEngine {
                 detection.kind,
                 detection.direction,
                 &detection.zone,
-                atr,
-                tick,
+                (atr, tick),
+                &settings.levels,
             ),
         };
         events.push(PatternEvent::Formed(pattern.clone()));

@@ -2,7 +2,7 @@
 //! `config/default.toml` documents.
 
 use super::detectors::{FairValueGapSettings, LiquiditySweepSettings, OrderBlockSettings};
-use super::ZoneFilters;
+use super::{LevelRules, ZoneFilters};
 use crate::domain::DomainError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,8 @@ pub struct AnalysisSettings {
     /// ...and none resolved longer ago than this, in candle time.
     pub resolved_max_age_hours: u64,
     pub signals: SignalSettings,
+    /// How far stops and targets must reach to survive a trade's costs.
+    pub levels: LevelRules,
 }
 
 impl Default for AnalysisSettings {
@@ -45,6 +47,7 @@ impl Default for AnalysisSettings {
             resolved_patterns_kept: 100,
             resolved_max_age_hours: 720,
             signals: SignalSettings::default(),
+            levels: LevelRules::default(),
         }
     }
 }
@@ -77,6 +80,9 @@ pub struct SignalSettings {
     /// A volume ratio above this multiplies the indicator vote by `volume_boost`.
     pub volume_ratio_min: f64,
     pub volume_boost: f64,
+    /// After a signal ends, no new one in its direction for this long (candle time), so a
+    /// condition flickering around its threshold does not emit a signal per flicker. 0: off.
+    pub reemit_cooldown_minutes: u64,
 }
 
 impl Default for SignalSettings {
@@ -93,6 +99,7 @@ impl Default for SignalSettings {
             rsi_overbought: 70.0,
             volume_ratio_min: 1.5,
             volume_boost: 1.25,
+            reemit_cooldown_minutes: 0,
         }
     }
 }
@@ -134,6 +141,7 @@ impl AnalysisSettings {
                 "must be at least candles_back_min",
             );
         }
+        validate_level_rules(&self.levels)?;
         if let ExpiryRule::Atr { atr_multiple } = self.expiry {
             if !(atr_multiple.is_finite() && atr_multiple > 0.0) {
                 return invalid("expiry.atr_multiple", "must be a positive number");
@@ -165,6 +173,29 @@ impl AnalysisSettings {
     }
 }
 
+/// Each ratio of `rules` finite and within its range.
+fn validate_level_rules(rules: &LevelRules) -> Result<(), DomainError> {
+    let ratios = [
+        ("levels.min_stop_atr", rules.min_stop_atr, 100.0),
+        ("levels.round_trip_cost", rules.round_trip_cost, 0.1),
+        ("levels.max_cost_r", rules.max_cost_r, 10.0),
+        (
+            "levels.min_target_r_after_costs",
+            rules.min_target_r_after_costs,
+            100.0,
+        ),
+    ];
+    for (field, value, max) in ratios {
+        if !(value.is_finite() && (0.0..=max).contains(&value)) {
+            return Err(DomainError::InvalidSetting {
+                field: format!("analysis.{field}"),
+                message: format!("from 0 to {max}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +219,44 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("expiry.atr_multiple"));
+    }
+
+    #[test]
+    fn level_rules_out_of_range_are_refused_by_name() {
+        for (rules, field) in [
+            (
+                LevelRules {
+                    min_stop_atr: -1.0,
+                    ..LevelRules::default()
+                },
+                "min_stop_atr",
+            ),
+            (
+                LevelRules {
+                    round_trip_cost: 0.5,
+                    ..LevelRules::default()
+                },
+                "round_trip_cost",
+            ),
+            (
+                LevelRules {
+                    max_cost_r: f64::NAN,
+                    ..LevelRules::default()
+                },
+                "max_cost_r",
+            ),
+        ] {
+            let settings = AnalysisSettings {
+                levels: rules,
+                ..AnalysisSettings::default()
+            };
+            match settings.validate() {
+                Err(DomainError::InvalidSetting { field: named, .. }) => {
+                    assert_eq!(named, format!("analysis.levels.{field}"));
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -249,3 +249,60 @@ fn the_indicator_vote_adds_each_agreeing_indicator_s_weight() {
         "no band touch and no volume boost: 0.2 + 0.65 = {confidence}"
     );
 }
+
+#[test]
+fn after_a_signal_ends_its_direction_waits_out_the_cooldown() {
+    let entry = closed(Timeframe::M5, 2);
+    let mut analysis = analysis(&[Timeframe::M5], AnalysisSettings::default());
+    for index in 0..=2 {
+        step(&mut analysis, &[Timeframe::M5], index);
+    }
+    let pattern = analysis
+        .engine(Timeframe::M5)
+        .and_then(|engine| engine.latest_live());
+    let values = IndicatorValues::default();
+    let vote = |pattern| TimeframeVote {
+        timeframe: Timeframe::M5,
+        pattern,
+        candle: &entry.candle,
+        values: &values,
+    };
+    let settings = SignalSettings {
+        confluence_min: 1,
+        reemit_cooldown_minutes: 30,
+        ..SignalSettings::default()
+    };
+    let history = SignalHistory {
+        kept: 10,
+        max_age_ms: i64::MAX,
+    };
+    let mut book = SignalBook::default();
+    let at = |book: &mut SignalBook, minute: i64, holds: bool| {
+        let mut events = Vec::new();
+        let votes = [vote(if holds { pattern } else { None })];
+        book.evaluate(
+            analysis.symbol(),
+            minute * 60_000,
+            votes.into_iter(),
+            &settings,
+            &history,
+            &mut events,
+        );
+        events
+            .iter()
+            .map(kind_of)
+            .map(|(kind, _, _)| kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(&mut book, 0, true), ["emitted"]);
+    assert_eq!(at(&mut book, 10, false), ["ended"]);
+    assert!(
+        at(&mut book, 25, true).is_empty(),
+        "15 minutes after the end: cooling down"
+    );
+    assert_eq!(
+        at(&mut book, 40, true),
+        ["emitted"],
+        "30 minutes after the end"
+    );
+}

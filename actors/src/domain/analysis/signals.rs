@@ -128,6 +128,7 @@ impl SignalBook {
         let winner = winning_direction(votes.clone(), settings);
         for direction in [Direction::Bullish, Direction::Bearish] {
             let holds = winner == Some(direction);
+            let cooling = self.cooling_down(direction, at_ms, settings);
             let slot = self.slot(direction);
             match slot.take() {
                 Some(mut live) if !holds => {
@@ -151,7 +152,7 @@ impl SignalBook {
                     }
                     *slot = Some(live);
                 }
-                None if holds => {
+                None if holds && !cooling => {
                     let signal = build(symbol, direction, at_ms, at_ms, votes.clone(), settings);
                     events.push(SignalEvent::Emitted(signal.clone()));
                     *slot = Some(signal);
@@ -159,6 +160,21 @@ impl SignalBook {
                 None => {}
             }
         }
+    }
+
+    /// Whether a signal of `direction` ended less than the cooldown before `at_ms`.
+    fn cooling_down(&self, direction: Direction, at_ms: i64, settings: &SignalSettings) -> bool {
+        let cooldown_ms = i64::try_from(settings.reemit_cooldown_minutes)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(60_000);
+        cooldown_ms > 0
+            && self
+                .ended
+                .iter()
+                .rev()
+                .find(|signal| signal.direction == direction)
+                .and_then(|signal| signal.ended_at_ms)
+                .is_some_and(|ended_at_ms| at_ms < ended_at_ms.saturating_add(cooldown_ms))
     }
 
     /// Retention of ended signals, by count and by age (they are in ending order).

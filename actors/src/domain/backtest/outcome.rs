@@ -44,17 +44,43 @@ impl StudyKey {
     }
 }
 
+/// One trade followed by the study's rules (also the random baselines' trades, see
+/// `domain/study`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Followed {
-    key: StudyKey,
-    long: bool,
-    entry: f64,
-    stop: f64,
-    target: f64,
-    expires_at_ms: i64,
-    filled: bool,
-    candles: u32,
-    worst_r: f64,
+pub(crate) struct Followed {
+    pub(crate) key: StudyKey,
+    pub(crate) long: bool,
+    pub(crate) entry: f64,
+    pub(crate) stop: f64,
+    pub(crate) target: f64,
+    pub(crate) expires_at_ms: i64,
+    pub(crate) filled: bool,
+    pub(crate) candles: u32,
+    pub(crate) worst_r: f64,
+}
+
+impl Followed {
+    /// A trade entering at `entry`: resting until `expires_at_ms`, or already in (`filled`,
+    /// a market entry at the last close) and then followed from the next candle.
+    pub(crate) fn new(
+        key: StudyKey,
+        long: bool,
+        (entry, stop, target): (f64, f64, f64),
+        expires_at_ms: i64,
+        filled: bool,
+    ) -> Followed {
+        Followed {
+            key,
+            long,
+            entry,
+            stop,
+            target,
+            expires_at_ms,
+            filled,
+            candles: 0,
+            worst_r: 0.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -123,17 +149,17 @@ impl OutcomeStudy {
         }
         let price = |value: rust_decimal::Decimal| value.to_f64().unwrap_or(f64::NAN);
         let window_ms = i64::from(self.expiry_bars) * signal.entry_timeframe.duration_ms();
-        self.followed.push(Followed {
+        self.followed.push(Followed::new(
             key,
-            long: signal.direction == Direction::Bullish,
-            entry: price(levels.entry.get()),
-            stop: price(levels.stop.get()),
-            target: price(levels.targets[0].get()),
-            expires_at_ms: signal.created_at_ms.saturating_add(window_ms),
-            filled: false,
-            candles: 0,
-            worst_r: 0.0,
-        });
+            signal.direction == Direction::Bullish,
+            (
+                price(levels.entry.get()),
+                price(levels.stop.get()),
+                price(levels.targets[0].get()),
+            ),
+            signal.created_at_ms.saturating_add(window_ms),
+            false,
+        ));
     }
 
     /// One base candle after the signals seen so far.
@@ -170,18 +196,19 @@ impl OutcomeStudy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Expired,
     Target,
     Stop,
 }
 
-enum Step {
+pub(crate) enum Step {
     Open,
     Done(Outcome),
 }
 
-fn step(followed: &mut Followed, candle: &Candle) -> Step {
+/// `followed` through one more candle.
+pub(crate) fn step(followed: &mut Followed, candle: &Candle) -> Step {
     let (high, low) = (candle.high.to_f64(), candle.low.to_f64());
     let (adverse, favourable) = if followed.long {
         (low, high)

@@ -209,11 +209,7 @@ impl PortfolioActor {
         ctx: &mut Context<Self>,
     ) {
         let id = self.portfolio.spec().id;
-        if let Some(reason) = &self.read_only {
-            let refused = PortfolioError::ReadOnly {
-                portfolio: id,
-                reason: reason.clone(),
-            };
+        if let Some(refused) = self.read_only_refusal() {
             let _ = message.reply.send(Err(refused));
             return;
         }
