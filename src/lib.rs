@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod backfill_command;
 pub mod backtest;
+pub mod calibration;
 pub mod config;
 pub mod demo;
 pub mod feed;

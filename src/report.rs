@@ -125,6 +125,10 @@ pub struct SignalJson {
     /// round_trip_cost), to two decimals; in the API only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r_after_costs: Option<[f64; 3]>,
+    /// The calibrated probability of target 1 before the stop for its kind and confidence
+    /// (`config/calibration.json`), with the trades behind it; in the API only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<cryptolens_actors::domain::study::calibration::Calibrated>,
 }
 
 impl SignalJson {
@@ -152,6 +156,7 @@ impl SignalJson {
             stale: false,
             history: None,
             r_after_costs: None,
+            probability: None,
         }
     }
 }

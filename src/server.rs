@@ -46,6 +46,8 @@ pub enum ServeError {
     Secret(#[from] SecretFileError),
     #[error("exchange feed: {0}")]
     Feed(#[from] crate::feed::error::FeedError),
+    #[error(transparent)]
+    Calibration(#[from] crate::calibration::CalibrationError),
 }
 
 impl ServeError {
@@ -164,6 +166,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         anonymous_viewer: settings.auth.anonymous_viewer,
         trading: Arc::new(settings.trading.clone()),
         level_rules: settings.analysis.levels,
+        calibration: Arc::new(crate::calibration::shipped()?),
         store,
         web: crate::web::WebAssets::new(settings.web.assets_dir.clone()),
         secure_cookies: settings.server.tls_terminated_by_proxy,

@@ -79,6 +79,8 @@ pub struct AppState {
     pub trading: Arc<crate::trading_settings::TradingSettings>,
     /// `[analysis.levels]`: each signal's targets are shown in R after these costs.
     pub level_rules: cryptolens_actors::domain::analysis::LevelRules,
+    /// Each signal's probability of target 1 before its stop (`config/calibration.json`).
+    pub calibration: Arc<cryptolens_actors::domain::study::calibration::CalibrationTable>,
     /// The exchange feed: followed symbols, their state and staleness.
     pub feed: crate::feed::FeedHandle,
     /// The store, for its size on disk.

@@ -89,6 +89,7 @@ pub(crate) struct Staleness {
     /// The learned scores, when on and computed: each signal shows its kind's past.
     learned: Option<std::sync::Arc<cryptolens_actors::domain::backtest::history::LearnedScores>>,
     level_rules: cryptolens_actors::domain::analysis::LevelRules,
+    calibration: std::sync::Arc<cryptolens_actors::domain::study::calibration::CalibrationTable>,
 }
 
 impl Staleness {
@@ -101,6 +102,7 @@ impl Staleness {
             live_since_ms: now_ms.saturating_sub(window_ms),
             learned: state.learned.read().clone(),
             level_rules: state.level_rules,
+            calibration: std::sync::Arc::clone(&state.calibration),
         }
     }
 
@@ -113,6 +115,7 @@ impl Staleness {
                 .learned
                 .as_ref()
                 .and_then(|scores| scores.for_signal(signal)),
+            probability: self.calibration.for_signal(signal),
             r_after_costs: signal.levels.as_ref().map(|levels| {
                 self.level_rules
                     .r_after_costs(levels)

@@ -9,7 +9,7 @@ use super::BacktestCliError;
 use clap::Args;
 use cryptolens_actors::domain::backtest::Series;
 use cryptolens_actors::domain::market::Symbol;
-use cryptolens_actors::domain::study::{study, Figures, StudyReport, StudySettings};
+use cryptolens_actors::domain::study::{serde_name, study, Figures, StudyReport, StudySettings};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -43,6 +43,10 @@ pub struct StudyArgs {
     pub to: Option<String>,
     #[arg(long)]
     pub json: bool,
+    /// Also write every signal's outcome to this CSV (kind, timeframe, direction,
+    /// confluence, confidence, outcome): the input of `benches/load/calibrate.py`.
+    #[arg(long)]
+    pub trials_csv: Option<PathBuf>,
     /// A TOML file whose [analysis] section overrides the analysis defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -95,6 +99,9 @@ pub fn run(args: &StudyArgs) -> Result<(), BacktestCliError> {
         seed: args.seed,
     };
     let report = study(series, analysis, &settings);
+    if let Some(path) = &args.trials_csv {
+        write_outcomes(path, &report)?;
+    }
     let text = if args.json {
         serde_json::to_string(&report).unwrap_or_default() + "\n"
     } else {
@@ -183,4 +190,25 @@ fn line(text: &mut String, cells: [String; 13]) {
         text,
         "{group:<25} {signals:>7} {resolved:>8} {hit:>5} {ci:>7} {r:>5} {r_fees:>6} | {random_hit:>11} {random_ci:>7} {random_r:>6} | {pending_hit:>12} {pending_r:>7} | {edge:>8}",
     );
+}
+
+/// Every signal's outcome as CSV, one line each.
+fn write_outcomes(path: &std::path::Path, report: &StudyReport) -> Result<(), BacktestCliError> {
+    let mut text = String::from("kind,timeframe,direction,confluence,confidence,outcome\n");
+    for signal in &report.outcomes {
+        let _ = writeln!(
+            text,
+            "{},{},{},{},{},{}",
+            serde_name(&signal.key.pattern_kind),
+            signal.key.timeframe,
+            serde_name(&signal.key.direction),
+            signal.key.confluence,
+            signal.confidence,
+            signal.outcome
+        );
+    }
+    std::fs::write(path, text).map_err(|source| BacktestCliError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -254,6 +254,17 @@ async fn check_signal_history(browser: &Browser, base: &str) {
         .wait_for("R after costs", &format!("return document.querySelector('table#signals tr[data-signal-id=\"{id}\"] .r-after-costs')?.textContent"))
         .await;
     assert_eq!(shown.as_str(), Some(expected.join(" / ").as_str()));
+    let samples = signal["probability"]["samples"]
+        .as_u64()
+        .expect("a calibrated probability for a signal with a pattern");
+    let shown = browser
+        .wait_for("the calibrated probability", &format!("return document.querySelector('table#signals tr[data-signal-id=\"{id}\"] .probability')?.textContent"))
+        .await;
+    let shown = shown.as_str().unwrap_or_default();
+    assert!(
+        shown.starts_with("P(TP1 before stop) ") && shown.ends_with(&format!("% of {samples}")),
+        "{shown}"
+    );
 }
 
 async fn check_paper_trade(browser: &Browser, base: &str) {

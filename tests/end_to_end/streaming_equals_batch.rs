@@ -97,12 +97,17 @@ async fn check_streaming_equals_batch(file: &Path, symbol: &str, timeframe: Time
     let http = client();
     let mut signals = get_json(&http, &server.url(&format!("/api/signals?symbol={symbol}"))).await;
     for signal in signals["signals"].as_array_mut().expect("signals") {
-        // The API adds each target's R after costs to the analysis both share.
+        // The API adds each target's R after costs and the calibrated probability to the
+        // analysis both share.
         let with_levels = signal["levels"].is_object();
-        let after_costs = signal
-            .as_object_mut()
-            .and_then(|s| s.remove("r_after_costs"));
+        let fields = signal.as_object_mut().expect("a signal object");
+        let after_costs = fields.remove("r_after_costs");
+        let calibrated = fields.remove("probability");
         assert_eq!(after_costs.is_some(), with_levels, "{signal}");
+        assert!(
+            calibrated.is_some_and(|p| p["samples"].as_u64() > Some(0)),
+            "{signal}"
+        );
     }
     assert_eq!(
         by_id(&signals["signals"]),

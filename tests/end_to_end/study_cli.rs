@@ -69,6 +69,24 @@ fn the_study_compares_every_signal_with_chance_after_costs() {
         assert_eq!(total, signals, "every signal in one {dimension} group");
     }
 
+    let dir = tempfile::tempdir().expect("dir");
+    let csv = dir.path().join("trials.csv");
+    let with_trials = study_json(&["--trials-csv", csv.to_str().expect("path")]);
+    assert_eq!(with_trials, report, "writing the trials changes nothing");
+    let text = std::fs::read_to_string(&csv).expect("trials csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kind,timeframe,direction,confluence,confidence,outcome")
+    );
+    let trials: Vec<&str> = lines.collect();
+    assert_eq!(trials.len() as u64, signals, "one line per signal");
+    let hits = trials
+        .iter()
+        .filter(|line| line.ends_with(",target"))
+        .count() as u64;
+    assert_eq!(Some(hits), ours["hits"].as_u64());
+
     let free = study_json(&["--fees-bps", "0"]);
     let free_all = &free["rows"][0]["signals"];
     assert_eq!(

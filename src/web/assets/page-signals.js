@@ -63,6 +63,8 @@ function signalRow(signal, ctx, openDialog) {
     h('td', null, badge(signal.direction === 'bullish' ? '▲ Long' : '▼ Short', signal.direction), h('div', null, statusBadge(signal.status))),
     h('td', { class: 'num' }, formatPercent(signal.confidence, 0),
       h('div', { class: 'muted', title: `aligned: ${signal.aligned_timeframes.join(', ')}` }, `${signal.confluence}/${signal.timeframes_with_data} tf`),
+      signal.probability ? h('div', { class: 'probability', title: `calibrated on past outcomes (table v${signal.probability.table_version})` },
+        `P(TP1 before stop) ${formatPercent(signal.probability.probability, 0)} of ${signal.probability.samples}`) : null,
       signal.history ? h('div', { class: 'history', dataset: { samples: String(signal.history.samples) }, title: `learned score ${formatPercent(signal.history.learned_score, 0)}` }, signal.history.text) : null),
     h('td', null, levelsCell(signal)),
     h('td', { class: 'reasons-cell' }, h('ul', { class: 'reasons' }, signal.reasons.map((reason) => h('li', null, reason)))),

@@ -12,6 +12,7 @@
 //! matched one is random pending orders: the signals' own entries rest too). A seeded
 //! generator makes the baselines repeatable.
 
+pub mod calibration;
 mod stats;
 mod trials;
 
@@ -74,6 +75,18 @@ pub struct StudyReport {
     pub seed: u64,
     /// The `all` row first, then each dimension's groups in order.
     pub rows: Vec<StudyRow>,
+    /// Each signal's own outcome, in creation order (for calibration; not in the JSON).
+    #[serde(skip)]
+    pub outcomes: Vec<SignalOutcome>,
+}
+
+/// One signal of the study and how its trade ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalOutcome {
+    pub key: crate::domain::backtest::outcome::StudyKey,
+    pub confidence: f64,
+    /// `target`, `stop`, `expired` or `unresolved`.
+    pub outcome: &'static str,
 }
 
 /// Every signal of `series` under `analysis`, with its baselines, grouped.
@@ -90,13 +103,16 @@ pub fn study(
         .trials
         .first()
         .map_or(0, |trial| trial.first_index);
+    let mut outcomes = Vec::with_capacity(collected.trials.len());
     for trial in &collected.trials {
         let mut tallies: [Tally; 3] = Default::default();
-        tallies[0].add(
-            resolve(trial.followed, &collected.candles[trial.first_index..]),
-            &trial.followed,
-            fee_rate,
-        );
+        let own = resolve(trial.followed, &collected.candles[trial.first_index..]);
+        tallies[0].add(own, &trial.followed, fee_rate);
+        outcomes.push(SignalOutcome {
+            key: trial.followed.key,
+            confidence: trial.confidence,
+            outcome: own.name(),
+        });
         let draws = (from_index, settings.draws);
         let (market, pending) = baselines(trial, &collected.candles, draws, &mut rng);
         for (followed, resolution) in market {
@@ -129,6 +145,7 @@ pub fn study(
         draws: settings.draws,
         seed: settings.seed,
         rows,
+        outcomes,
     }
 }
 
@@ -156,7 +173,7 @@ fn groups_of(trial: &Trial) -> [(usize, String); 6] {
 }
 
 /// A value's name as the API spells it (`order_block`, `bullish`).
-fn serde_name<T: Serialize>(value: &T) -> String {
+pub fn serde_name<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))

@@ -29,6 +29,17 @@ pub enum Resolution {
     Unresolved,
 }
 
+impl Resolution {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Ended(Outcome::Target) => "target",
+            Resolution::Ended(Outcome::Stop) => "stop",
+            Resolution::Ended(Outcome::Expired) => "expired",
+            Resolution::Unresolved => "unresolved",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     trades: u64,
