@@ -5,8 +5,12 @@ use std::path::PathBuf;
 pub struct BacktestArgs {
     /// Candle files (CSV or JSON, as `import` reads them) of one symbol; several are merged
     /// in time order.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "symbol_file", num_args = 1..)]
     pub file: Vec<PathBuf>,
+    /// Several symbols at once, `SYMBOL=FILE` each (repeat the flag): the same strategy on
+    /// every one, in parallel on all cores, ranked by return. Instead of --file and --symbol.
+    #[arg(long, conflicts_with_all = ["file", "grid", "report"])]
+    pub symbol_file: Vec<String>,
     #[arg(long, default_value = "INPUT")]
     pub symbol: String,
     /// The files' candle timeframe.

@@ -10,6 +10,7 @@ mod grid;
 mod input;
 pub mod jobs;
 pub mod learned;
+mod many;
 mod output;
 mod plan;
 mod report;
@@ -26,6 +27,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Runs the command `args` describes, printing to stdout.
 pub fn run(args: &BacktestArgs) -> Result<(), BacktestCliError> {
+    if !args.symbol_file.is_empty() {
+        let ranked = many::run(args)?;
+        return output::print_symbols(&ranked, args.json);
+    }
     let plan = plan::Plan::from_args(args)?;
     let candles = input::load(&args.file, plan.file_timeframe, plan.from_ms, plan.to_ms)?;
     if let Some(grid) = &args.grid {

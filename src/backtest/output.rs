@@ -89,6 +89,32 @@ pub fn print_grid(ranked: &[Ranked], json: bool) -> Result<(), BacktestCliError>
     write_stdout(&text)
 }
 
+pub fn print_symbols(
+    ranked: &[super::many::SymbolRun],
+    json: bool,
+) -> Result<(), BacktestCliError> {
+    let text = if json {
+        let mut text = serde_json::to_string(&json!({ "runs": ranked })).unwrap_or_default();
+        text.push('\n');
+        text
+    } else {
+        let mut text = String::from("rank  symbol        return%  max_dd%  trades  final_equity\n");
+        for (rank, run) in ranked.iter().enumerate() {
+            text.push_str(&format!(
+                "{:>4}  {:<12}  {:>7.2}  {:>7.2}  {:>6}  {}\n",
+                rank + 1,
+                run.symbol,
+                run.metrics.return_pct,
+                run.metrics.max_drawdown_pct,
+                run.metrics.trade_count,
+                run.metrics.final_equity
+            ));
+        }
+        text
+    };
+    write_stdout(&text)
+}
+
 pub(super) fn write_stdout(text: &str) -> Result<(), BacktestCliError> {
     std::io::stdout()
         .lock()

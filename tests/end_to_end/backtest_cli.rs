@@ -443,3 +443,76 @@ fn files_that_overlap_merge_into_one_series_and_disagreeing_ones_are_refused() {
         "{stderr}"
     );
 }
+
+/// Several symbols at once: each run is the single-symbol run of its file, ranked by return.
+#[test]
+fn several_symbols_run_in_parallel_each_as_alone_ranked_by_return() {
+    let text = std::fs::read_to_string(eurusd()).expect("fixture");
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.filter(|line| !line.is_empty()).collect();
+    let dir = tempfile::tempdir().expect("dir");
+    let halves = [("FIRST", &rows[..2_500]), ("SECOND", &rows[2_500..])].map(|(name, part)| {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, format!("{header}\n{}\n", part.join("\n"))).expect("write");
+        (name, path.to_string_lossy().into_owned())
+    });
+    let pairs: Vec<String> = halves
+        .iter()
+        .map(|(name, path)| format!("{name}={path}"))
+        .collect();
+    let ranked = backtest_json(&[
+        "--symbol-file",
+        &pairs[0],
+        "--symbol-file",
+        &pairs[1],
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "sma-cross",
+        "--commission",
+        "0.002",
+    ]);
+    let runs = ranked["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    assert!(decimal(&runs[0]["return_pct"]) >= decimal(&runs[1]["return_pct"]));
+    for (name, path) in &halves {
+        let alone = backtest_json(&[
+            "--file",
+            path,
+            "--symbol",
+            name,
+            "--timeframe",
+            "1h",
+            "--strategy",
+            "sma-cross",
+            "--commission",
+            "0.002",
+        ]);
+        let run = runs
+            .iter()
+            .find(|run| run["symbol"] == *name)
+            .expect("its run");
+        assert_eq!(run["final_equity"], alone["final_equity"], "{name}");
+        assert_eq!(run["trade_count"], alone["trade_count"], "{name}");
+    }
+    for (args, words) in [
+        (vec!["--symbol-file", "NOFILE"], "SYMBOL=FILE"),
+        (
+            vec![
+                "--symbol-file",
+                &pairs[0],
+                "--grid",
+                "fast=5..10:5,slow=20..30:10",
+            ],
+            "--grid",
+        ),
+    ] {
+        let mut args = args;
+        args.extend(["--timeframe", "1h", "--strategy", "sma-cross"]);
+        let output = run_backtest(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+    }
+}
