@@ -3,6 +3,7 @@
 use super::grid::Ranked;
 use super::plan::Plan;
 use super::BacktestCliError;
+use cryptolens_actors::domain::backtest::metrics::Metrics;
 use cryptolens_actors::domain::backtest::BacktestResult;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -66,48 +67,43 @@ fn summary(plan: &Plan, result: &BacktestResult) -> String {
 }
 
 pub fn print_grid(ranked: &[Ranked], json: bool) -> Result<(), BacktestCliError> {
-    let text = if json {
-        let mut text = serde_json::to_string(&json!({ "runs": ranked })).unwrap_or_default();
-        text.push('\n');
-        text
-    } else {
-        let mut text = String::from("rank  fast  slow  return%  max_dd%  trades  final_equity\n");
-        for (rank, run) in ranked.iter().enumerate() {
-            text.push_str(&format!(
-                "{:>4}  {:>4}  {:>4}  {:>7.2}  {:>7.2}  {:>6}  {}\n",
-                rank + 1,
-                run.fast,
-                run.slow,
-                run.metrics.return_pct,
-                run.metrics.max_drawdown_pct,
-                run.metrics.trade_count,
-                run.metrics.final_equity
-            ));
-        }
-        text
-    };
-    write_stdout(&text)
+    print_ranked(ranked, json, "fast  slow", |run| {
+        (format!("{:>4}  {:>4}", run.fast, run.slow), &run.metrics)
+    })
 }
 
 pub fn print_symbols(
     ranked: &[super::many::SymbolRun],
     json: bool,
 ) -> Result<(), BacktestCliError> {
+    print_ranked(ranked, json, "symbol      ", |run| {
+        (format!("{:<12}", run.symbol), &run.metrics)
+    })
+}
+
+/// Ranked runs: `{"runs": [...]}` with `--json`, else a table whose first columns (`head`)
+/// `row` fills, then each run's figures.
+fn print_ranked<T: serde::Serialize>(
+    runs: &[T],
+    json: bool,
+    head: &str,
+    row: impl Fn(&T) -> (String, &Metrics),
+) -> Result<(), BacktestCliError> {
     let text = if json {
-        let mut text = serde_json::to_string(&json!({ "runs": ranked })).unwrap_or_default();
+        let mut text = serde_json::to_string(&json!({ "runs": runs })).unwrap_or_default();
         text.push('\n');
         text
     } else {
-        let mut text = String::from("rank  symbol        return%  max_dd%  trades  final_equity\n");
-        for (rank, run) in ranked.iter().enumerate() {
+        let mut text = format!("rank  {head}  return%  max_dd%  trades  final_equity\n");
+        for (rank, run) in runs.iter().enumerate() {
+            let (columns, m) = row(run);
             text.push_str(&format!(
-                "{:>4}  {:<12}  {:>7.2}  {:>7.2}  {:>6}  {}\n",
+                "{:>4}  {columns}  {:>7.2}  {:>7.2}  {:>6}  {}\n",
                 rank + 1,
-                run.symbol,
-                run.metrics.return_pct,
-                run.metrics.max_drawdown_pct,
-                run.metrics.trade_count,
-                run.metrics.final_equity
+                m.return_pct,
+                m.max_drawdown_pct,
+                m.trade_count,
+                m.final_equity
             ));
         }
         text
