@@ -101,14 +101,17 @@ impl PortfolioActor {
         self
     }
 
-    /// What every change is answered while the portfolio is read-only.
-    fn read_only_refusal(&self) -> Option<PortfolioError> {
-        self.read_only
-            .as_ref()
-            .map(|reason| PortfolioError::ReadOnly {
+    /// Whether a change asked for may be made: not while the portfolio is read-only, and
+    /// refused before it changes anything when the disk is down to the reserve it keeps for
+    /// exits.
+    fn admit_change(&self) -> Result<(), PortfolioError> {
+        if let Some(reason) = &self.read_only {
+            return Err(PortfolioError::ReadOnly {
                 portfolio: self.portfolio.spec().id,
                 reason: reason.clone(),
-            })
+            });
+        }
+        Ok(self.store.admit_write()?)
     }
 
     fn mutate(&mut self, message: MutatePortfolio, ctx: &mut Context<Self>) {
@@ -126,13 +129,8 @@ impl PortfolioActor {
             }
         }
         // A known key still gets its first answer above: only new changes are refused.
-        if let Some(refused) = self.read_only_refusal() {
+        if let Err(refused) = self.admit_change() {
             let _ = message.reply.send(Err(refused));
-            return;
-        }
-        // Refused before it changes anything: the disk keeps its reserve for exits.
-        if let Err(full) = self.store.admit_write() {
-            let _ = message.reply.send(Err(full.into()));
             return;
         }
         let applied = self.portfolio.apply(&message.mutation, message.at_ms);

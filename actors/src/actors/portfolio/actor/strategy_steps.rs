@@ -209,12 +209,8 @@ impl PortfolioActor {
         ctx: &mut Context<Self>,
     ) {
         let id = self.portfolio.spec().id;
-        if let Some(refused) = self.read_only_refusal() {
+        if let Err(refused) = self.admit_change() {
             let _ = message.reply.send(Err(refused));
-            return;
-        }
-        if let Err(full) = self.store.admit_write() {
-            let _ = message.reply.send(Err(full.into()));
             return;
         }
         let mut changed = self.strategy.clone();
