@@ -34,6 +34,8 @@ pub struct Settings {
     pub web: WebSettings,
     #[serde(default)]
     pub learned_scores: LearnedScoreSettings,
+    #[serde(default)]
+    pub notify: cryptolens_actors::actors::notifier::NotifierSettings,
 }
 
 /// Scores that learn from history (`[learned_scores]`): off unless asked for.

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod feed;
 pub mod import;
 pub mod listener;
+pub mod notify;
 pub mod report;
 pub mod server;
 pub mod store_commands;

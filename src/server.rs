@@ -46,6 +46,8 @@ pub enum ServeError {
     Secret(#[from] SecretFileError),
     #[error("exchange feed: {0}")]
     Feed(#[from] crate::feed::error::FeedError),
+    #[error("notifications' HTTP client: {0}")]
+    Notifier(#[source] reqwest::Error),
     #[error(transparent)]
     Calibration(#[from] crate::calibration::CalibrationError),
 }
@@ -132,6 +134,7 @@ struct StateParts<'a> {
     metrics_token: &'a str,
     auth: Auth,
     store: Arc<Store>,
+    notifier: cryptolens_actors::actors::notifier::NotifierHandle,
 }
 
 /// The state every request handler gets.
@@ -144,6 +147,7 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         metrics_token,
         auth,
         store,
+        notifier,
     } = parts;
     let backtests = crate::backtest::BacktestJobs::open(
         Arc::clone(&store),
@@ -173,6 +177,8 @@ fn app_state(settings: &Settings, parts: StateParts<'_>) -> Result<AppState, Ser
         stream: api::StreamHub::new(settings.stream.clone()),
         backtests,
         learned: Default::default(),
+        notifier,
+        notify_allow_private: settings.notify.allow_private_destinations,
     })
 }
 
@@ -196,6 +202,16 @@ impl Server {
         )?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
+        let transport = crate::notify::HttpTransport::new(
+            settings.notify.request_timeout_ms,
+            settings.notify.allow_private_destinations,
+        )
+        .map_err(ServeError::Notifier)?;
+        let notifier = engine.start_notifier(
+            Arc::clone(&store),
+            settings.notify.clone(),
+            Arc::new(transport),
+        )?;
         let parts = StateParts {
             engine: &engine,
             clock: Arc::clone(&options.clock),
@@ -204,6 +220,7 @@ impl Server {
             metrics_token: &metrics_token,
             auth,
             store: Arc::clone(&store),
+            notifier,
         };
         let state = app_state(settings, parts)?;
         tokio::spawn(api::run_hub(state.clone()));

@@ -2,6 +2,7 @@
 //! `{"error":{"code":"...","message":"...","field":...}}` with the matching status.
 
 use crate::auth::AuthError;
+use cryptolens_actors::actors::notifier::NotifierError;
 use cryptolens_actors::actors::portfolio::{DurabilityError, PortfolioError};
 use cryptolens_actors::actors::EngineError;
 use cryptolens_actors::domain::ledger::LedgerError;
@@ -50,6 +51,8 @@ pub enum ApiError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Feed(#[from] crate::feed::FeedRequestError),
+    #[error(transparent)]
+    Notifier(#[from] cryptolens_actors::actors::notifier::NotifierError),
     /// An answer that could not be rendered: a bug of ours, not the caller's.
     #[error("internal error: {0}")]
     Render(#[source] serde_json::Error),
@@ -142,6 +145,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Auth(error) => auth_status(error),
             ApiError::Feed(error) => feed_status(error),
+            ApiError::Notifier(error) => notifier_status(error),
             ApiError::Render(_) | ApiError::Export(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -161,6 +165,9 @@ impl ApiError {
             }
             ApiError::Engine(error) if error.is_transient() => Some(RetryAfter::Backoff),
             ApiError::Feed(crate::feed::FeedRequestError::Busy(_)) => Some(RetryAfter::Backoff),
+            ApiError::Notifier(NotifierError::OutboxFull { .. } | NotifierError::Stopped) => {
+                Some(RetryAfter::Backoff)
+            }
             ApiError::Portfolio(PortfolioError::Unavailable | PortfolioError::Durability(_)) => {
                 Some(RetryAfter::Backoff)
             }
@@ -175,7 +182,8 @@ impl ApiError {
                 error.as_ref()
             }
             ApiError::Auth(AuthError::Store(error))
-            | ApiError::Engine(EngineError::Store(error)) => error,
+            | ApiError::Engine(EngineError::Store(error))
+            | ApiError::Notifier(NotifierError::Store(error)) => error,
             _ => return false,
         };
         matches!(store, StoreError::DiskFull { .. })
@@ -280,6 +288,18 @@ fn feed_status(error: &crate::feed::FeedRequestError) -> (StatusCode, &'static s
         }
         FeedRequestError::Feed(FeedError::Engine(error)) => engine_status(error),
         FeedRequestError::Feed(_) => (StatusCode::BAD_GATEWAY, "exchange_failed"),
+    }
+}
+
+fn notifier_status(error: &NotifierError) -> (StatusCode, &'static str) {
+    match error {
+        NotifierError::NoChannel(_) => (StatusCode::NOT_FOUND, "unknown_channel"),
+        NotifierError::TooManyChannels { .. } => (StatusCode::CONFLICT, "channel_limit"),
+        NotifierError::Disabled => (StatusCode::CONFLICT, "channel_disabled"),
+        NotifierError::OutboxFull { .. } | NotifierError::Stopped => {
+            (StatusCode::SERVICE_UNAVAILABLE, "notifier_busy")
+        }
+        NotifierError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_failed"),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::{access, with_state, AppState};
 use cryptolens_actors::actors::portfolio::{ExitStatsView, KeyCounters};
+use cryptolens_actors::domain::notify::BreakerState;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -76,6 +77,8 @@ pub struct Metrics {
     stream_refused: IntCounterVec,
     bounds: IntGaugeVec,
     engine: Vec<(IntGauge, ReadFigure)>,
+    notify: IntGaugeVec,
+    notify_breakers: IntGaugeVec,
 }
 
 /// Reads one engine figure for a gauge.
@@ -333,6 +336,7 @@ impl Metrics {
         registry.register(Box::new(stream_dropped.clone()))?;
         let (connections_open, connections_refused) = connection_metrics(&registry)?;
         let (stream_refused, bounds) = bound_metrics(&registry)?;
+        let (notify, notify_breakers) = notify_metrics(&registry)?;
         let mut engine = Vec::new();
         for (name, help, read) in ENGINE_GAUGES {
             let gauge = IntGauge::new(name, help)?;
@@ -353,6 +357,8 @@ impl Metrics {
             stream_refused,
             bounds,
             engine,
+            notify,
+            notify_breakers,
         })
     }
 
@@ -411,6 +417,7 @@ impl Metrics {
             let bound = i64::try_from(bound).unwrap_or(i64::MAX);
             self.bounds.with_label_values(&[name]).set(bound);
         }
+        self.render_notify(state);
         let mut text = Vec::new();
         // Encoding our own registry into memory cannot fail short of a bug; report it as text.
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut text) {
@@ -418,6 +425,58 @@ impl Metrics {
         }
         String::from_utf8_lossy(&text).into_owned()
     }
+}
+
+impl Metrics {
+    fn render_notify(&self, state: &AppState) {
+        let figures = state.notifier.stats.view();
+        let outcomes = [
+            ("accepted", figures.accepted),
+            ("sent", figures.sent),
+            ("failed_attempt", figures.failed_attempts),
+            ("retried", figures.retried),
+            ("given_up", figures.given_up),
+            ("deduped", figures.deduped),
+            ("dropped", figures.dropped),
+            ("filtered", figures.filtered),
+            ("missed_event", figures.missed_events),
+        ];
+        for (outcome, count) in outcomes {
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            self.notify.with_label_values(&[outcome]).set(count);
+        }
+        self.notify_breakers.reset();
+        for (channel, breaker) in state.notifier.stats.breaker_states(state.clock.now_ms()) {
+            let value = match breaker {
+                BreakerState::Closed => 0,
+                BreakerState::HalfOpen => 1,
+                BreakerState::Open => 2,
+            };
+            self.notify_breakers
+                .with_label_values(&[&channel.to_string()])
+                .set(value);
+        }
+    }
+}
+
+fn notify_metrics(registry: &Registry) -> Result<(IntGaugeVec, IntGaugeVec), prometheus::Error> {
+    let notify = IntGaugeVec::new(
+        Opts::new(
+            "cryptolens_notify_total",
+            "Notifications by outcome: accepted into the outbox, sent, failed attempts, retried, given up, deduped (a repeat), dropped (outbox full), filtered (a channel did not want it), missed events",
+        ),
+        &["outcome"],
+    )?;
+    let breakers = IntGaugeVec::new(
+        Opts::new(
+            "cryptolens_notify_breaker_state",
+            "Each channel's circuit breaker: 0 closed, 1 half-open, 2 open",
+        ),
+        &["channel"],
+    )?;
+    registry.register(Box::new(notify.clone()))?;
+    registry.register(Box::new(breakers.clone()))?;
+    Ok((notify, breakers))
 }
 
 pub fn routes(state: &AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {

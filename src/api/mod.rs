@@ -23,6 +23,7 @@ pub mod json_body;
 mod keys;
 mod matrix;
 pub mod metrics;
+mod notify;
 pub mod openapi;
 #[cfg(test)]
 mod parser_fuzz_tests;
@@ -95,6 +96,10 @@ pub struct AppState {
     pub backtests: crate::backtest::BacktestJobs,
     /// Learned scores for `/api/signals` (`[learned_scores]`; None while off or not yet run).
     pub learned: crate::backtest::learned::Published,
+    /// Signals to users' channels (`/api/notify`).
+    pub notifier: cryptolens_actors::actors::notifier::NotifierHandle,
+    /// `notify.allow_private_destinations`: channel URLs may name internal addresses.
+    pub notify_allow_private: bool,
 }
 
 impl AppState {
@@ -190,6 +195,8 @@ fn handlers(state: &AppState) -> impl Filter<Extract = (Answer,), Error = warp::
         .or(portfolios::routes(state))
         .unify()
         .or(backtests::routes(state))
+        .unify()
+        .or(notify::routes(state))
         .unify()
         .or(metrics::routes(state).map(Answer::Ready))
         .unify()

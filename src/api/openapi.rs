@@ -45,7 +45,7 @@ pub fn document() -> Value {
                 "cookie": {"type": "apiKey", "in": "cookie", "name": super::browser_session::SESSION_COOKIE,
                            "description": "The dashboard's session cookie; requests other than GET must also send X-CSRF-Token (from login or GET /api/auth/me)"},
             },
-            "schemas": schemas(),
+            "schemas": with_notify_schemas(schemas()),
             "responses": {
                 "Error": {
                     "description": "An error document",
@@ -168,6 +168,32 @@ fn object(required: &[&str], properties: Value) -> Value {
         schema["required"] = json!(required);
     }
     schema
+}
+
+/// The notification channel bodies, added to [`schemas`].
+fn with_notify_schemas(mut all: Value) -> Value {
+    let text = json!({"type": "string"});
+    let notify = json!({
+        "ChannelFilter": object(&[], json!({
+            "symbols": {"type": "array", "items": text}, "directions": {"type": "array", "items": {"type": "string", "enum": ["bullish", "bearish"]}},
+            "timeframes": {"type": "array", "items": text, "description": "entry timeframes"},
+            "kinds": {"type": "array", "items": {"type": "string", "enum": ["fair_value_gap", "order_block", "liquidity_sweep"]}},
+            "min_confluence": {"type": "integer"}, "min_score": {"type": "number", "description": "confidence, 0 to 1"},
+            "min_risk_reward": decimal(), "cooldown_minutes": {"type": "integer", "description": "per symbol"},
+            "quiet_hours": object(&["from", "to", "time_zone"], json!({"from": {"type": "string", "description": "HH:MM"}, "to": {"type": "string"}, "time_zone": {"type": "string", "description": "IANA, e.g. Europe/Berlin"}}))})),
+        "CreateChannel": object(&["name", "kind"], json!({
+            "name": text, "kind": {"type": "string", "enum": ["ntfy", "webhook", "telegram"]},
+            "server_url": {"type": "string", "description": "ntfy: the server, e.g. https://ntfy.sh"}, "topic": {"type": "string", "description": "ntfy"},
+            "access_token": {"type": "string", "description": "ntfy, optional"},
+            "url": {"type": "string", "description": "webhook"}, "secret": {"type": "string", "description": "webhook, optional (generated, shown once)"},
+            "base_url": {"type": "string", "description": "telegram, default https://api.telegram.org"}, "bot_token": {"type": "string", "description": "telegram"}, "chat_id": {"type": "string", "description": "telegram"},
+            "filter": {"$ref": "#/components/schemas/ChannelFilter"}, "enabled": {"type": "boolean"}})),
+        "UpdateChannel": object(&[], json!({"name": text, "enabled": {"type": "boolean"}, "filter": {"$ref": "#/components/schemas/ChannelFilter"}})),
+    });
+    if let (Some(all), Some(notify)) = (all.as_object_mut(), notify.as_object()) {
+        all.extend(notify.clone());
+    }
+    all
 }
 
 fn schemas() -> Value {

@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The pages, by route and id, in the order a trader meets them.
-const PAGES: [(&str, &str); 8] = [
+const PAGES: [(&str, &str); 9] = [
     ("matrix", "matrix"),
     ("symbol/BTCUSDT/5m", "symbol"),
     ("signals", "signals"),
     ("portfolio", "portfolio"),
     ("backtest", "backtest"),
+    ("notifications", "notifications"),
     ("operations", "operations"),
     ("api", "api"),
     ("account", "account"),
@@ -24,7 +25,9 @@ const PAGES: [(&str, &str); 8] = [
 async fn demo_server() -> ServerProcess {
     let data_dir = tempfile::tempdir().expect("temp dir");
     // Learned scores on, so the signals page shows each signal's past.
-    let config = "[learned_scores]\nenabled = true\nrefresh_interval_ms = 1000\n";
+    // Notifications may reach the test's receiver on loopback.
+    let config = "[learned_scores]\nenabled = true\nrefresh_interval_ms = 1000\n\
+                  [notify]\nallow_private_destinations = true\n";
     let mut server = ServerProcess::start_with_args(data_dir.path(), config, &["--demo"]);
     server.keep_data_dir(data_dir);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -391,6 +394,73 @@ async fn check_live_strategy(browser: &Browser, base: &str) {
     );
 }
 
+/// Adds a webhook channel from the Notifications page, reads its secret there (once), tests
+/// it: the mock receiver gets the message signed with that secret, and the page shows the
+/// delivery delivered; disabling it from the page disables it on the server.
+async fn check_notifications(browser: &Browser, base: &str) {
+    let receiver = crate::mock_receiver::MockReceiver::start().await;
+    browser.goto(&format!("{base}/#/notifications")).await;
+    browser.wait_page("notifications").await;
+    browser.click("#notify-kind option[value='webhook']").await;
+    browser.fill("#notify-name", "my bot").await;
+    browser
+        .fill("#notify-url", &format!("{}/hook", receiver.base_url))
+        .await;
+    browser
+        .click("#notify-direction option[value='bullish']")
+        .await;
+    browser.click("#notify-add").await;
+    let secret = browser
+        .wait_for(
+            "the secret shown once",
+            "return document.getElementById('notify-secret-value')?.textContent",
+        )
+        .await;
+    let secret = secret.as_str().expect("secret").to_owned();
+    let channels: Value = get_json(&client(), &format!("{base}/api/notify/channels")).await;
+    let channel = channels["channels"][0].clone();
+    assert_eq!(channel["name"], "my bot", "{channels}");
+    assert_eq!(channel["filter"]["directions"], json!(["bullish"]));
+    assert!(
+        !channels.to_string().contains(&secret),
+        "the API never shows it again"
+    );
+    let id = channel["id"].as_u64().unwrap();
+    let row = format!("table#notify-channels tr[data-id=\"{id}\"]");
+    browser
+        .click(&format!("{row} button[data-action='test']"))
+        .await;
+    browser
+        .wait_for(
+            "the test delivered",
+            "return [...document.querySelectorAll('table#notify-deliveries tr')].some((tr) => \
+             tr.textContent.includes('cryptolens test') && tr.querySelector('td[data-status=\"delivered\"]'))",
+        )
+        .await;
+    let test = receiver
+        .received()
+        .into_iter()
+        .find(|r| {
+            r.json()["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("test-"))
+        })
+        .expect("the test message arrived");
+    let signed = cryptolens_actors::domain::notify::request::signature(&secret, &test.body);
+    assert_eq!(test.header("x-cryptolens-signature"), Some(signed.as_str()));
+    browser
+        .click(&format!("{row} button[data-action='toggle']"))
+        .await;
+    browser
+        .wait_for(
+            "the channel disabled",
+            &format!("return document.querySelector('{row}')?.dataset.enabled === 'false'"),
+        )
+        .await;
+    let channels: Value = get_json(&client(), &format!("{base}/api/notify/channels")).await;
+    assert_eq!(channels["channels"][0]["enabled"], false);
+}
+
 async fn check_backtest(browser: &Browser, base: &str) {
     browser.goto(&format!("{base}/#/backtest")).await;
     browser.wait_page("backtest").await;
@@ -537,6 +607,8 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     assert_no_console_errors(&browser, "live strategy").await;
     check_backtest(&browser, &base).await;
     assert_no_console_errors(&browser, "backtest").await;
+    check_notifications(&browser, &base).await;
+    assert_no_console_errors(&browser, "notifications").await;
     check_operations(&browser, &base).await;
     screenshot_every_page(&browser, &base).await;
     browser.screenshot("last").await;

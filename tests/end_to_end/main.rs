@@ -28,6 +28,8 @@ mod learned_scores;
 mod live_strategy;
 mod live_stream;
 mod mock_exchange;
+mod mock_receiver;
+mod notifications;
 mod one_clock;
 mod orders;
 mod persistence;

@@ -13,6 +13,7 @@ mod events;
 mod exit_wakeups;
 mod health;
 mod health_verdict;
+pub mod notifier;
 mod pattern_query;
 mod persistence;
 pub mod portfolio;

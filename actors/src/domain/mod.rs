@@ -6,6 +6,7 @@ mod error;
 pub mod ledger;
 pub mod market;
 pub mod money;
+pub mod notify;
 pub mod scanner;
 #[cfg(test)]
 mod scanner_prepend_tests;

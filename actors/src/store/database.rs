@@ -28,15 +28,21 @@ pub enum RecordTree {
     Totp,
     /// Backtest jobs the server ran or runs, with their results.
     Backtests,
+    /// Users' notification channels, by id.
+    NotifyChannels,
+    /// The notifier's outbox and delivery history, by channel then subject.
+    NotifyDeliveries,
 }
 
 impl RecordTree {
-    const ALL: [RecordTree; 5] = [
+    const ALL: [RecordTree; 7] = [
         RecordTree::Users,
         RecordTree::Sessions,
         RecordTree::ApiKeys,
         RecordTree::Totp,
         RecordTree::Backtests,
+        RecordTree::NotifyChannels,
+        RecordTree::NotifyDeliveries,
     ];
 
     fn name(self) -> &'static str {
@@ -46,6 +52,8 @@ impl RecordTree {
             RecordTree::ApiKeys => "api_keys",
             RecordTree::Totp => "totp",
             RecordTree::Backtests => "backtests",
+            RecordTree::NotifyChannels => "notify_channels",
+            RecordTree::NotifyDeliveries => "notify_deliveries",
         }
     }
 }
@@ -231,6 +239,22 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.admit_write()?;
         self.record_tree(tree).insert(key.as_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Writes records (already enveloped) in one batch and flushes them before returning.
+    pub fn put_records(
+        &self,
+        tree: RecordTree,
+        records: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        self.admit_write()?;
+        let mut batch = sled::Batch::default();
+        for (key, bytes) in records {
+            batch.insert(key.as_bytes(), bytes);
+        }
+        self.record_tree(tree).apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
     }

@@ -6,8 +6,9 @@ import symbol from './page-symbol.js';
 import signals from './page-signals.js';
 import portfolio from './page-portfolio.js';
 import backtest from './page-backtest.js';
+import notifications from './page-notifications.js';
 import operations from './page-operations.js';
 import apiDocs from './page-api.js';
 import account from './page-account.js';
 
-export const pages = [matrix, symbol, signals, portfolio, backtest, operations, apiDocs, account];
+export const pages = [matrix, symbol, signals, portfolio, backtest, notifications, operations, apiDocs, account];

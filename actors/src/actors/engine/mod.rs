@@ -9,6 +9,7 @@
 //! - [`shutdown`]: drains every mailbox, takes a final snapshot, stops the system;
 //! - [`runtime`]: the actix system thread and its arbiters.
 
+mod notifier;
 mod persistence;
 mod restore;
 mod routing;

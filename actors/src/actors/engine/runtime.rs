@@ -11,6 +11,8 @@ pub(super) struct ActorRuntime {
     arbiters: Vec<Arbiter>,
     /// Its own thread, so encoding and disk waits never hold up symbol actors.
     persistence_arbiter: Arbiter,
+    /// Its own thread too: a delivery's disk writes never wait behind a snapshot round.
+    notifier_arbiter: Arbiter,
 }
 
 impl ActorRuntime {
@@ -24,7 +26,7 @@ impl ActorRuntime {
                 let runner = actix_rt::System::new();
                 let started = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..shards).map(|_| Arbiter::new()).collect();
-                    (System::current(), arbiters, Arbiter::new())
+                    (System::current(), arbiters, Arbiter::new(), Arbiter::new())
                 });
                 if started_tx.send(started).is_ok() {
                     if let Err(error) = runner.run() {
@@ -33,7 +35,7 @@ impl ActorRuntime {
                 }
             })
             .map_err(EngineError::SystemThread)?;
-        let (system, arbiters, persistence_arbiter) = started_rx
+        let (system, arbiters, persistence_arbiter, notifier_arbiter) = started_rx
             .recv()
             .map_err(|_| EngineError::Startup("the actor system thread exited early"))?;
         Ok(ActorRuntime {
@@ -41,6 +43,7 @@ impl ActorRuntime {
             system_thread,
             arbiters,
             persistence_arbiter,
+            notifier_arbiter,
         })
     }
 
@@ -52,12 +55,16 @@ impl ActorRuntime {
         self.persistence_arbiter.handle()
     }
 
+    pub(super) fn notifier_shard(&self) -> ArbiterHandle {
+        self.notifier_arbiter.handle()
+    }
+
     /// Stops every arbiter, then the system, joining each thread (blocking).
     pub(super) fn stop_and_join(self) {
         let all: Vec<Arbiter> = self
             .arbiters
             .into_iter()
-            .chain(std::iter::once(self.persistence_arbiter))
+            .chain([self.persistence_arbiter, self.notifier_arbiter])
             .collect();
         for arbiter in &all {
             arbiter.stop();

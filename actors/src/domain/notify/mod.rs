@@ -1,0 +1,26 @@
+//! Notifications, decided: which signals a channel wants ([`filter`]), what the message says
+//! and how each service wants it sent ([`message`], [`request`]), what a receiver's answer
+//! means ([`answer`]), when to try again ([`retry`]) and when to stop trying a destination
+//! for a while ([`breaker`]). The notifier actor carries these out; the clock is passed in.
+
+pub mod answer;
+pub mod breaker;
+pub mod channel;
+pub mod delivery;
+pub mod filter;
+pub mod message;
+pub mod request;
+pub mod retry;
+#[cfg(test)]
+pub(crate) mod sample_signal;
+
+pub use answer::{judge_answer, AttemptOutcome, ReceiverAnswer};
+pub use breaker::{Breaker, BreakerSettings, BreakerState};
+pub use channel::{Channel, Destination, SecretText};
+pub use delivery::{Delivery, DeliveryStatus};
+pub use filter::{ChannelFilter, FilterMiss, QuietHours};
+pub use message::Message;
+pub use request::{
+    http_request as http_request_for, HttpRequest, DELIVERY_HEADER, SIGNATURE_HEADER,
+};
+pub use retry::RetryPolicy;
