@@ -349,26 +349,26 @@ pub const ROUTES: &[RouteSpec] = &[
     route("DELETE", "/api/portfolios/{id}/strategy", TRADER)
         .says("Detach the live strategy (its trades stay, with their stops and targets)")
         .errors(LEDGER_WRITE),
-    route("POST", "/api/notify/channels", VIEWER)
+    route("POST", "/api/notify/channels", TRADER)
         .says("Add a notification channel (ntfy, webhook or telegram) with its filters; a webhook's signing secret is in this answer only. Destination URLs on private, loopback or link-local addresses are refused unless notify.allow_private_destinations")
         .body("CreateChannel")
         .created()
         .errors(&[409, 422, 503, 507]),
-    route("GET", "/api/notify/channels", VIEWER)
+    route("GET", "/api/notify/channels", TRADER)
         .says("One's channels (an admin's: everyone's), with breaker state and deliveries waiting; tokens and secrets are never shown")
         .errors(&[503]),
-    route("PATCH", "/api/notify/channels/{id}", VIEWER)
+    route("PATCH", "/api/notify/channels/{id}", TRADER)
         .says("Rename, enable or disable a channel, or replace its filters")
         .body("UpdateChannel")
         .errors(&[404, 422, 503, 507]),
-    route("DELETE", "/api/notify/channels/{id}", VIEWER)
+    route("DELETE", "/api/notify/channels/{id}", TRADER)
         .says("Remove a channel, its waiting deliveries and its history")
         .errors(&[404, 503]),
-    route("POST", "/api/notify/channels/{id}/test", VIEWER)
+    route("POST", "/api/notify/channels/{id}/test", TRADER)
         .says("Send a test message through the channel's outbox; follow it at GET /api/notify/deliveries")
         .accepted()
         .errors(&[404, 409, 503, 507]),
-    route("GET", "/api/notify/deliveries", VIEWER)
+    route("GET", "/api/notify/deliveries", TRADER)
         .says("Deliveries, newest first, with status (pending, delivered, failed), attempts and last error")
         .query(&["channel", "limit", "offset"])
         .errors(&[503]),

@@ -294,6 +294,12 @@ async fn every_signal_reaches_every_channel_once_through_faults_and_a_dead_recei
     .await
     .unwrap();
     assert_eq!(sent as usize, 3 * signals.len() + bearish.len());
+    let missed = metric_value(
+        &server.base_url,
+        "cryptolens_notify_total{outcome=\"missed_event\"}",
+    )
+    .await;
+    assert_eq!(missed, Some(0.0), "the notifier lost signal events");
     let listed = send(&client(), "GET", &server.url("/api/notify/channels"), None)
         .await
         .1
@@ -497,7 +503,7 @@ async fn redirects_are_not_followed_and_bad_input_is_refused_by_field() {
     assert_eq!(status, 400);
 
     // Another user neither sees nor changes this channel.
-    add_user(&server.base_url, "bob", "viewer", "Bob-Password-123").await;
+    add_user(&server.base_url, "bob", "trader", "Bob-Password-123").await;
     let bob = bearer_client(&login(&server.base_url, "bob", "Bob-Password-123").await);
     let (_, listed) = send(&bob, "GET", &url, None).await;
     assert_eq!(listed["count"], 0);

@@ -1,11 +1,12 @@
 //! Routes by symbol to its actor, creating the actor on the symbol's first candle.
 
+use super::events::MarketEvents;
 use super::exit_wakeups::ExitWakeups;
 use super::health::ActorHealth;
 use super::symbol::{
     AnalysisBoard, AnalysisView, ExitBacklog, ExitOutlet, SymbolActor, SymbolHandle,
 };
-use super::{EngineError, EngineSettings, MarketEvent};
+use super::{EngineError, EngineSettings};
 use crate::clock::SharedClock;
 use crate::domain::analysis::AnalysisSettings;
 use crate::domain::market::{Symbol, Timeframe};
@@ -16,7 +17,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::broadcast;
 
 pub struct Registry {
     handles: RwLock<HashMap<Symbol, SymbolHandle>>,
@@ -24,7 +24,7 @@ pub struct Registry {
     next_shard: AtomicUsize,
     settings: EngineSettings,
     analysis: Arc<AnalysisSettings>,
-    events: broadcast::Sender<MarketEvent>,
+    events: MarketEvents,
     clock: SharedClock,
     exit_wakeups: Arc<ExitWakeups>,
     /// Ticks of symbols not yet created, from their exchange.
@@ -36,7 +36,7 @@ impl Registry {
         shards: Vec<ArbiterHandle>,
         settings: EngineSettings,
         analysis: Arc<AnalysisSettings>,
-        events: broadcast::Sender<MarketEvent>,
+        events: MarketEvents,
         clock: SharedClock,
         exit_wakeups: Arc<ExitWakeups>,
     ) -> Registry {

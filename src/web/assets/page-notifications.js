@@ -128,7 +128,7 @@ export default {
   id: 'notifications',
   title: 'Notifications',
   nav: true,
-  role: 'viewer',
+  role: 'trader',
   route: /^notifications$/,
 
   async mount(root, ctx) {

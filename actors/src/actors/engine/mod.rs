@@ -43,7 +43,7 @@ pub struct Engine {
 struct EngineInner {
     registry: Arc<Registry>,
     settings: EngineSettings,
-    events: broadcast::Sender<MarketEvent>,
+    events: super::events::MarketEvents,
     accepting: AtomicBool,
     /// False while the state is being restored: ingest waits for it.
     ingest_open: AtomicBool,
@@ -74,7 +74,12 @@ impl Engine {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<MarketEvent> {
-        self.inner.events.subscribe()
+        self.inner.events.all.subscribe()
+    }
+
+    /// Signal events only, on their own channel (see [`super::events::MarketEvents`]).
+    pub fn subscribe_signals(&self) -> broadcast::Receiver<MarketEvent> {
+        self.inner.events.signals.subscribe()
     }
 
     pub fn is_accepting(&self) -> bool {

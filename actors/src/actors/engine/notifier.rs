@@ -27,7 +27,7 @@ impl Engine {
             .ok_or(EngineError::Startup("the engine is stopped"))?;
         let addr = NotifierActor::start_in_arbiter(&runtime.notifier_shard(), |_| actor);
         let handle = NotifierHandle { addr, stats };
-        tokio::spawn(run_signal_feed(self.subscribe(), handle.clone()));
+        tokio::spawn(run_signal_feed(self.subscribe_signals(), handle.clone()));
         Ok(handle)
     }
 }

@@ -9,7 +9,6 @@ use crate::clock::{system_clock, SharedClock};
 use crate::domain::analysis::AnalysisSettings;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::broadcast;
 
 impl Engine {
     /// Starts an actix system on its own thread with `settings.shards` arbiters; every symbol
@@ -53,7 +52,7 @@ impl Engine {
         analysis.validate().map_err(EngineError::InvalidAnalysis)?;
         let runtime = ActorRuntime::start(settings.shard_count())?;
         let shards = runtime.shards();
-        let (events, _) = broadcast::channel(settings.event_capacity.max(1));
+        let events = crate::actors::events::MarketEvents::new(settings.event_capacity);
         let exit_wakeups = Arc::new(ExitWakeups::default());
         let registry = Registry::new(
             shards,

@@ -4,6 +4,7 @@ use super::messages::{
     ReadCandles, Request, RescanSignals, SnapshotCopy, TakeExitCandles, TakeSnapshot,
 };
 use super::view::AnalysisBoard;
+use crate::actors::events::MarketEvents;
 use crate::actors::health::ActorHealth;
 use crate::actors::{EngineError, MarketEvent};
 use crate::clock::SharedClock;
@@ -14,7 +15,6 @@ use crate::domain::scanner::SymbolScanner;
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
 
 /// Scratch entries kept between batches: a few minutes of live closes never reallocate.
 const SCRATCH_KEPT: usize = 64;
@@ -28,7 +28,7 @@ pub struct SymbolActor {
     scanner: SymbolScanner,
     health: Arc<ActorHealth>,
     board: Arc<AnalysisBoard>,
-    events: broadcast::Sender<MarketEvent>,
+    events: MarketEvents,
     heartbeat_interval: Duration,
     clock: SharedClock,
     /// Reused between batches so ingest does not allocate per candle.
@@ -43,7 +43,7 @@ impl SymbolActor {
         scanner: SymbolScanner,
         health: Arc<ActorHealth>,
         board: Arc<AnalysisBoard>,
-        events: broadcast::Sender<MarketEvent>,
+        events: MarketEvents,
         heartbeat_interval: Duration,
         clock: SharedClock,
         exits: ExitOutlet,
@@ -125,7 +125,7 @@ impl SymbolActor {
 
     fn publish_closed(&self) {
         // A broadcast with no subscriber would only refuse the send: skip the clones.
-        if self.events.receiver_count() == 0 {
+        if self.events.all.receiver_count() == 0 {
             return;
         }
         for closed in &self.closed_scratch {
@@ -135,19 +135,19 @@ impl SymbolActor {
                 candle: closed.candle,
             };
             // Slow subscribers are told they lagged by the channel itself; nothing blocks here.
-            let _ = self.events.send(event);
+            let _ = self.events.all.send(event);
         }
     }
 
     /// The forming candle of every timeframe, after an ingest that changed the base series.
     fn publish_forming(&self) {
-        if self.events.receiver_count() == 0 {
+        if self.events.all.receiver_count() == 0 {
             return;
         }
         let aggregator = self.scanner.aggregator();
         for timeframe in aggregator.timeframes() {
             if let Some(candle) = aggregator.forming(timeframe) {
-                let _ = self.events.send(MarketEvent::CandleForming {
+                let _ = self.events.all.send(MarketEvent::CandleForming {
                     symbol: self.symbol.clone(),
                     timeframe,
                     candle,
@@ -242,7 +242,13 @@ impl SymbolActor {
             !events.signals.is_empty(),
         );
         self.board.publish(view);
-        if self.events.receiver_count() == 0 {
+        for event in &events.signals {
+            let _ = self.events.signals.send(MarketEvent::Signal {
+                symbol: self.symbol.clone(),
+                event: event.clone(),
+            });
+        }
+        if self.events.all.receiver_count() == 0 {
             return;
         }
         let patterns = events.patterns.iter().map(|event| MarketEvent::Pattern {
@@ -254,7 +260,7 @@ impl SymbolActor {
             event: event.clone(),
         });
         for event in patterns.chain(signals) {
-            let _ = self.events.send(event);
+            let _ = self.events.all.send(event);
         }
     }
 
