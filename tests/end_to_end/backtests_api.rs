@@ -4,37 +4,15 @@
 //! shows each trader only their own.
 
 use crate::backtest_cli::backtest_json;
-use crate::support::{
-    add_user, bearer_client, client, fixtures, login, send, ServerProcess, ADMIN_KEY,
-};
+use crate::support::{add_user, bearer_client, client, fixtures, login, send, ServerProcess};
 use serde_json::{json, Value};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RING: &str = "[engine]\nring_capacity = 5000\n";
 
 /// Imports the registry EURUSD hourly candles (5,000) as EURUSD 1h.
 pub fn import_eurusd(server: &ServerProcess) {
-    let file = fixtures().join("data/EURUSD-1h.csv");
-    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .env("CRYPTOLENS_API_KEY", ADMIN_KEY)
-        .args([
-            "import",
-            "--symbol",
-            "EURUSD",
-            "--timeframe",
-            "1h",
-            "--server",
-            &server.base_url,
-        ])
-        .arg(&file)
-        .output()
-        .expect("import");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::support::import_eurusd_file(server, &fixtures().join("data/EURUSD-1h.csv"));
 }
 
 /// Polls backtest `id` until it has finished; its last view.

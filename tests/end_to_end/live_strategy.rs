@@ -5,10 +5,9 @@
 //! Also: pausing, the decision log, detaching, and bad input refused by field.
 
 use crate::backtest_cli::backtest_json;
-use crate::support::{client, fixtures, get_json, send, ServerProcess, ADMIN_KEY};
+use crate::support::{client, fixtures, get_json, send, ServerProcess};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RING: &str = "[engine]\nring_capacity = 5000\n";
@@ -32,15 +31,7 @@ fn open_time(row: &str) -> i64 {
 }
 
 fn import(server: &ServerProcess, file: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .env("CRYPTOLENS_API_KEY", ADMIN_KEY)
-        .args(["import", "--symbol", "EURUSD", "--timeframe", "1h"])
-        .args(["--server", &server.base_url])
-        .arg(file)
-        .output()
-        .expect("import");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    crate::support::import_eurusd_file(server, file);
 }
 
 /// Waits until the exit feed has handed every closed EURUSD candle, up to the one opening at

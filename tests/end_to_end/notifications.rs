@@ -8,13 +8,12 @@
 
 use crate::mock_receiver::{Answer, MockReceiver};
 use crate::support::{
-    add_user, bearer_client, client, fixtures, login, metric_value, send, ServerProcess, ADMIN_KEY,
+    add_user, bearer_client, client, fixtures, login, metric_value, send, ServerProcess,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Private destinations allowed (the mocks are on loopback); EURUSD's signals are years
@@ -40,25 +39,7 @@ fn import_eurusd(server: &ServerProcess, dir: &Path, rows: usize) {
     let part: Vec<&str> = text.lines().take(rows + 1).collect();
     let file = dir.join("eurusd.csv");
     std::fs::write(&file, part.join("\n") + "\n").expect("write part");
-    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
-        .env("CRYPTOLENS_API_KEY", ADMIN_KEY)
-        .args([
-            "import",
-            "--symbol",
-            "EURUSD",
-            "--timeframe",
-            "1h",
-            "--server",
-            &server.base_url,
-        ])
-        .arg(&file)
-        .output()
-        .expect("import");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::support::import_eurusd_file(server, &file);
 }
 
 async fn create_channel(server: &ServerProcess, body: Value) -> Value {

@@ -495,3 +495,19 @@ pub async fn metric_value(base: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(&format!("{name} "))?.trim().parse().ok())
 }
+
+/// `cryptolens import` of `file` as EURUSD 1h into `server`, as the admin; asserts it worked.
+pub fn import_eurusd_file(server: &ServerProcess, file: &std::path::Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cryptolens"))
+        .env("CRYPTOLENS_API_KEY", ADMIN_KEY)
+        .args(["import", "--symbol", "EURUSD", "--timeframe", "1h"])
+        .args(["--server", &server.base_url])
+        .arg(file)
+        .output()
+        .expect("import");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

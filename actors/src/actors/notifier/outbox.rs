@@ -109,7 +109,9 @@ impl Outbox {
     }
 
     /// The deliveries `signal` makes: one per enabled channel that wants it and whose
-    /// cooldown for its symbol has passed; repeats, refusals and drops are counted.
+    /// cooldown for its symbol has passed; repeats, refusals and drops are counted. The
+    /// message is rendered once, and only if some channel takes it (a full outbox costs a
+    /// signal no more than the look-ups).
     pub fn accept_signal(
         &mut self,
         signal: &Signal,
@@ -117,41 +119,52 @@ impl Outbox {
         settings: &NotifierSettings,
         stats: &NotifierStats,
     ) -> Vec<Delivery> {
-        let message = Message::for_signal(signal, &settings.dashboard_url);
-        let wanting: Vec<(u64, String, i64)> = self
-            .channels
-            .values()
-            .filter(|channel| channel.enabled)
-            .filter(|channel| {
-                let wants = channel.filter.miss(signal, now_ms).is_none();
-                if !wants {
-                    NotifierStats::count(&stats.filtered, 1);
-                }
-                wants
-            })
-            .map(|channel| {
-                (
-                    channel.id,
-                    channel.owner.clone(),
-                    channel.filter.cooldown_ms(),
-                )
-            })
-            .collect();
+        let wanting = self.wanting(signal, now_ms, stats);
+        let room = settings.outbox_capacity.saturating_sub(self.pending.len());
+        if room == 0 {
+            NotifierStats::count(&stats.dropped, wanting.len() as u64);
+            return Vec::new();
+        }
+        let subject = signal.id();
+        let mut message: Option<Message> = None;
         let mut accepted = Vec::new();
-        for (channel_id, owner, cooldown_ms) in wanting {
-            let delivery = Delivery::accept(channel_id, &owner, message.clone(), now_ms);
-            if self.cooling_down(channel_id, &signal.symbol, cooldown_ms, now_ms) {
-                NotifierStats::count(&stats.filtered, 1);
+        for (channel_id, owner) in wanting {
+            let id = Delivery::id_for(channel_id, &subject);
+            if self.pending.contains_key(&id) || self.finished.contains_key(&id) {
+                NotifierStats::count(&stats.deduped, 1);
                 continue;
             }
-            match self.accept(&delivery, settings.outbox_capacity) {
-                Acceptance::New => accepted.push(delivery),
-                Acceptance::Duplicate => NotifierStats::count(&stats.deduped, 1),
-                Acceptance::Full => NotifierStats::count(&stats.dropped, 1),
+            if self.pending.len() >= settings.outbox_capacity {
+                NotifierStats::count(&stats.dropped, 1);
+                continue;
             }
+            let message =
+                message.get_or_insert_with(|| Message::for_signal(signal, &settings.dashboard_url));
+            let delivery = Delivery::accept(channel_id, &owner, message.clone(), now_ms);
+            self.accept(&delivery, settings.outbox_capacity);
+            accepted.push(delivery);
         }
         NotifierStats::count(&stats.accepted, accepted.len() as u64);
         accepted
+    }
+
+    /// The enabled channels whose filter admits `signal` and whose cooldown has passed.
+    fn wanting(&self, signal: &Signal, now_ms: i64, stats: &NotifierStats) -> Vec<(u64, String)> {
+        let mut wanting = Vec::new();
+        for channel in self.channels.values().filter(|channel| channel.enabled) {
+            let cooling = self.cooling_down(
+                channel.id,
+                &signal.symbol,
+                channel.filter.cooldown_ms(),
+                now_ms,
+            );
+            if cooling || channel.filter.miss(signal, now_ms).is_some() {
+                NotifierStats::count(&stats.filtered, 1);
+                continue;
+            }
+            wanting.push((channel.id, channel.owner.clone()));
+        }
+        wanting
     }
 
     fn cooling_down(
