@@ -90,7 +90,8 @@ fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 }
 
 /// Sends `request`; any transport error becomes an answer without a status. The error's
-/// whole chain is kept, since reqwest's top-level message hides the cause.
+/// whole chain is kept, since reqwest's top-level message hides the cause, but not its URL:
+/// a Telegram URL holds the bot token, and the error is shown in the delivery history.
 async fn send(client: reqwest::Client, request: HttpRequest) -> ReceiverAnswer {
     let mut builder = client.post(&request.url).body(request.body);
     for (name, value) in &request.headers {
@@ -98,7 +99,7 @@ async fn send(client: reqwest::Client, request: HttpRequest) -> ReceiverAnswer {
     }
     let response = match builder.send().await {
         Ok(response) => response,
-        Err(error) => return no_answer(error_chain(&error)),
+        Err(error) => return no_answer(error_chain(&error.without_url())),
     };
     let status = response.status().as_u16();
     let retry_after_ms = retry_after_ms(response.headers());
@@ -110,7 +111,7 @@ async fn send(client: reqwest::Client, request: HttpRequest) -> ReceiverAnswer {
                 body.extend_from_slice(&bytes[..bytes.len().min(ANSWER_BYTES_MAX - body.len())])
             }
             Ok(None) => break,
-            Err(error) => return no_answer(error_chain(&error)),
+            Err(error) => return no_answer(error_chain(&error.without_url())),
         }
     }
     ReceiverAnswer {
@@ -211,6 +212,19 @@ mod tests {
             .await;
         assert_eq!(answer.status, Some(204), "{}", answer.detail);
         assert_eq!(connections.await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_never_shows_the_url_and_so_never_a_bot_token() {
+        let transport = HttpTransport::new(500, true).unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("http://127.0.0.1:{port}/bot123456:SECRET-TOKEN/sendMessage");
+        let answer = transport.send(request(url)).await;
+        assert_eq!(answer.status, None);
+        assert!(!answer.detail.contains("SECRET-TOKEN"), "{}", answer.detail);
+        assert!(!answer.detail.is_empty());
     }
 
     #[test]
