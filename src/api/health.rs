@@ -2,6 +2,7 @@
 
 use super::{respond, with_state, AppState};
 use cryptolens_actors::actors::HealthReports;
+use cryptolens_actors::domain::notify::BreakerState;
 use cryptolens_actors::store::LastStop;
 use serde_json::json;
 use warp::http::StatusCode;
@@ -79,6 +80,25 @@ pub(super) fn overall_health(state: &AppState) -> serde_json::Value {
         "actors": {"count": actors.len(), "restarts": verdict.restarts, "stuck": verdict.stuck},
         "last_ingest_age_ms": verdict.last_ingest_age_ms,
         "feed": {"followed": state.feed.status.len(), "stale": stale},
+        "notify": notify_json(state, now_ms),
+    })
+}
+
+/// The notifier: running, its counters (store failures among them) and the channels whose
+/// breaker is not closed (their destination is failing).
+fn notify_json(state: &AppState, now_ms: i64) -> serde_json::Value {
+    let failing: Vec<serde_json::Value> = state
+        .notifier
+        .stats
+        .breaker_states(now_ms)
+        .into_iter()
+        .filter(|(_, breaker)| *breaker != BreakerState::Closed)
+        .map(|(channel, breaker)| json!({"channel": channel, "breaker": breaker.as_str()}))
+        .collect();
+    json!({
+        "running": state.notifier.addr.connected(),
+        "counts": state.notifier.stats.view(),
+        "failing_channels": failing,
     })
 }
 

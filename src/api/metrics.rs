@@ -440,6 +440,7 @@ impl Metrics {
             ("dropped", figures.dropped),
             ("filtered", figures.filtered),
             ("missed_event", figures.missed_events),
+            ("store_failure", figures.store_failures),
         ];
         for (outcome, count) in outcomes {
             let count = i64::try_from(count).unwrap_or(i64::MAX);

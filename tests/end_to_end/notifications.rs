@@ -258,6 +258,13 @@ async fn every_signal_reaches_every_channel_once_through_faults_and_a_dead_recei
             >= 1.0
     );
 
+    let (_, health) = send(&client(), "GET", &server.url("/api/health"), None).await;
+    let failing = &health["notify"]["failing_channels"];
+    assert_eq!(
+        failing[0]["channel"], telegram_id,
+        "health names the dead channel: {health}"
+    );
+    assert_eq!(health["notify"]["running"], true);
     telegram.stand(None);
     assert_eq!(all_delivered(&server, telegram_id).await, signals);
     assert_eq!(subjects_once(&telegram, telegram_id), signals);

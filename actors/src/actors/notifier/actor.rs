@@ -126,6 +126,7 @@ impl NotifierActor {
         let saved = records::save_deliveries(&self.store, std::slice::from_ref(delivery))
             .and_then(|()| records::remove_deliveries(&self.store, &finished.pruned));
         if let Err(error) = saved {
+            NotifierStats::count(&self.stats.store_failures, 1);
             tracing::error!(%error, delivery = %delivery.id, "cannot record a delivery's progress; a restart may send it again under the same id");
         }
     }
@@ -200,6 +201,7 @@ impl Handler<AcceptSignal> for NotifierActor {
                 self.outbox.pending.remove(&delivery.id);
             }
             NotifierStats::count(&self.stats.dropped, accepted.len() as u64);
+            NotifierStats::count(&self.stats.store_failures, 1);
             return;
         }
         self.dispatch(ctx);
@@ -260,15 +262,7 @@ impl Handler<DeleteChannel> for NotifierActor {
 
     fn handle(&mut self, message: DeleteChannel, _: &mut Context<Self>) -> Self::Result {
         self.owned_channel(message.owner.as_deref(), message.id)?;
-        let mut ids: Vec<String> = self
-            .outbox
-            .pending
-            .values()
-            .chain(self.outbox.finished.values())
-            .filter(|delivery| delivery.channel_id == message.id)
-            .map(|delivery| delivery.id.clone())
-            .collect();
-        ids.sort();
+        let ids = self.outbox.delivery_ids(message.id);
         records::remove_channel(&self.store, message.id, &ids)?;
         self.outbox.remove_channel(message.id);
         self.stats.publish_breaker(message.id, None);

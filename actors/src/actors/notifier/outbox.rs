@@ -287,6 +287,16 @@ impl Outbox {
         pruned
     }
 
+    /// Every delivery of channel `channel_id`, waiting or finished.
+    pub fn delivery_ids(&self, channel_id: u64) -> Vec<String> {
+        self.pending
+            .values()
+            .chain(self.finished.values())
+            .filter(|delivery| delivery.channel_id == channel_id)
+            .map(|delivery| delivery.id.clone())
+            .collect()
+    }
+
     /// Forgets channel `channel_id` and everything it had; answers the ids to remove.
     pub fn remove_channel(&mut self, channel_id: u64) -> Vec<String> {
         self.channels.remove(&channel_id);

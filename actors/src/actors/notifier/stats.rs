@@ -18,6 +18,8 @@ pub struct NotifierStats {
     pub filtered: AtomicU64,
     /// Signal events the notifier's subscription lost by falling behind the engine.
     pub missed_events: AtomicU64,
+    /// Outbox writes that failed (a delivery not accepted, or its progress not recorded).
+    pub store_failures: AtomicU64,
     /// Each channel's breaker as of its last answer.
     breakers: Mutex<BTreeMap<u64, Breaker>>,
 }
@@ -33,6 +35,7 @@ pub struct NotifierStatsView {
     pub dropped: u64,
     pub filtered: u64,
     pub missed_events: u64,
+    pub store_failures: u64,
 }
 
 impl NotifierStats {
@@ -69,6 +72,7 @@ impl NotifierStats {
             dropped: read(&self.dropped),
             filtered: read(&self.filtered),
             missed_events: read(&self.missed_events),
+            store_failures: read(&self.store_failures),
         }
     }
 }
