@@ -74,14 +74,21 @@ function attachedView(ctx, url, view, reload) {
 export function strategyCard(ctx, portfolioId) {
   const url = `/api/portfolios/${portfolioId}/strategy`;
   const body = h('div', { id: 'strategy-card' }, loading('Loading the strategy…'));
+  // What the card shows now: a refresh that finds the same strategy leaves the card alone, so a
+  // candle closing while the trader fills the attach form never wipes what they typed.
+  let shown = null;
   const refresh = async () => {
     let view;
     try {
       view = (await ctx.api.get(url)).strategy;
     } catch (error) {
+      shown = null;
       replace(body, errorBox(error, refresh));
       return;
     }
+    const key = JSON.stringify(view || null);
+    if (key === shown) return;
+    shown = key;
     if (view) {
       replace(body, attachedView(ctx, url, view, refresh));
       body.dataset.state = view.paused ? 'paused' : 'running';
