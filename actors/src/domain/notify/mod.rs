@@ -3,6 +3,7 @@
 //! means ([`answer`]), when to try again ([`retry`]) and when to stop trying a destination
 //! for a while ([`breaker`]). The notifier actor carries these out; the clock is passed in.
 
+pub mod alert;
 pub mod answer;
 pub mod breaker;
 pub mod channel;
@@ -14,6 +15,9 @@ pub mod retry;
 #[cfg(test)]
 pub(crate) mod sample_signal;
 
+pub use alert::{
+    Alert, AlertCondition, AlertWatch, CrossDirection, Firing, MoveDirection, TradeAlertEvent,
+};
 pub use answer::{judge_answer, AttemptOutcome, ReceiverAnswer};
 pub use breaker::{Breaker, BreakerSettings, BreakerState};
 pub use channel::{Channel, Destination, SecretText};
