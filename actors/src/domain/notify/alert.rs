@@ -1,6 +1,7 @@
 //! A trader's own alerts, decided on closed base candles, formed patterns and durable trade
-//! changes, as exits are: the notifier is handed every one of them in order (the symbol
-//! actors' exit backlog, the portfolios' lossless trade tap), never a lossy broadcast.
+//! changes, as exits are. The rules only: nothing feeds them yet. The feed they are written
+//! for hands every candle, pattern and trade change over in order, as the exit backlog does
+//! for exits, never a broadcast that drops events for a slow reader.
 //!
 //! Rules:
 //! - **Price crosses a level**: from below (`above`) when the previous close (the candle's
