@@ -372,6 +372,17 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Deliveries, newest first, with status (pending, delivered, failed), attempts and last error")
         .query(&["channel", "limit", "offset"])
         .errors(&[503]),
+    route("POST", "/api/alerts", TRADER)
+        .says("Set an alert of one's own: a price crossing a level, a percent move within a window, a new pattern of a kind on a symbol, or a pending order filled or a stop hit on one's portfolio; fires once (or re-arms) through one's channels (channel_ids, or every enabled one)")
+        .body("CreateAlert")
+        .created()
+        .errors(&[409, 422, 503, 507]),
+    route("GET", "/api/alerts", TRADER)
+        .says("One's alerts (an admin's: everyone's), with whether each is still armed, how often it fired and when last")
+        .errors(&[503]),
+    route("DELETE", "/api/alerts/{id}", TRADER)
+        .says("Remove an alert")
+        .errors(&[404, 503, 507]),
 ];
 
 /// The route a request falls under, if any.

@@ -204,6 +204,7 @@ impl ApiError {
             ApiError::Feed(crate::feed::FeedRequestError::Feed(
                 crate::feed::error::FeedError::UnknownInstrument { .. },
             )) => (Some("symbol"), &[][..]),
+            ApiError::Notifier(NotifierError::AlertChannel(_)) => (Some("channel_ids"), &[][..]),
             _ => (None, &[][..]),
         };
         let envelope = ErrorEnvelope {
@@ -296,6 +297,9 @@ fn notifier_status(error: &NotifierError) -> (StatusCode, &'static str) {
         NotifierError::NoChannel(_) => (StatusCode::NOT_FOUND, "unknown_channel"),
         NotifierError::TooManyChannels { .. } => (StatusCode::CONFLICT, "channel_limit"),
         NotifierError::Disabled => (StatusCode::CONFLICT, "channel_disabled"),
+        NotifierError::NoAlert(_) => (StatusCode::NOT_FOUND, "unknown_alert"),
+        NotifierError::TooManyAlerts { .. } => (StatusCode::CONFLICT, "alert_limit"),
+        NotifierError::AlertChannel(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
         NotifierError::OutboxFull { .. } | NotifierError::Stopped => {
             (StatusCode::SERVICE_UNAVAILABLE, "notifier_busy")
         }

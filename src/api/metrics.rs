@@ -441,6 +441,7 @@ impl Metrics {
             ("filtered", figures.filtered),
             ("missed_event", figures.missed_events),
             ("store_failure", figures.store_failures),
+            ("alert_fired", figures.alerts_fired),
         ];
         for (outcome, count) in outcomes {
             let count = i64::try_from(count).unwrap_or(i64::MAX);

@@ -170,7 +170,7 @@ fn object(required: &[&str], properties: Value) -> Value {
     schema
 }
 
-/// The notification channel bodies, added to [`schemas`].
+/// The notification channel and alert bodies, added to [`schemas`].
 fn with_notify_schemas(mut all: Value) -> Value {
     let text = json!({"type": "string"});
     let notify = json!({
@@ -189,6 +189,17 @@ fn with_notify_schemas(mut all: Value) -> Value {
             "base_url": {"type": "string", "description": "telegram, default https://api.telegram.org"}, "bot_token": {"type": "string", "description": "telegram"}, "chat_id": {"type": "string", "description": "telegram"},
             "filter": {"$ref": "#/components/schemas/ChannelFilter"}, "enabled": {"type": "boolean"}})),
         "UpdateChannel": object(&[], json!({"name": text, "enabled": {"type": "boolean"}, "filter": {"$ref": "#/components/schemas/ChannelFilter"}})),
+        "CreateAlert": object(&["name", "kind"], json!({
+            "name": text, "kind": {"type": "string", "enum": ["price_cross", "percent_move", "pattern", "trade"]},
+            "symbol": {"type": "string", "description": "price_cross, percent_move, pattern: a symbol tracked here"},
+            "direction": {"type": "string", "description": "price_cross: above|below; percent_move: up|down|either; pattern (optional): bullish|bearish"},
+            "level": decimal(), "percent": decimal(), "window_minutes": {"type": "integer", "description": "percent_move: 1 to 10080"},
+            "pattern_kind": {"type": "string", "enum": ["fair_value_gap", "order_block", "liquidity_sweep"]},
+            "timeframe": {"type": "string", "description": "pattern, optional"},
+            "portfolio_id": {"type": "integer", "description": "trade: one of the caller's portfolios"},
+            "event": {"type": "string", "enum": ["filled", "stop_hit"]},
+            "rearm": {"type": "boolean", "description": "stay armed after firing (default: fire once)"},
+            "channel_ids": {"type": "array", "items": {"type": "integer"}, "description": "default: every enabled channel"}})),
     });
     if let (Some(all), Some(notify)) = (all.as_object_mut(), notify.as_object()) {
         all.extend(notify.clone());

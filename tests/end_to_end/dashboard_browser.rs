@@ -396,8 +396,12 @@ async fn check_live_strategy(browser: &Browser, base: &str) {
 
 /// Adds a webhook channel from the Notifications page, reads its secret there (once), tests
 /// it: the mock receiver gets the message signed with that secret, and the page shows the
-/// delivery delivered; disabling it from the page disables it on the server.
-async fn check_notifications(browser: &Browser, base: &str) {
+/// delivery delivered; disabling it from the page disables it on the server. Answers the
+/// receiver and the channel's row.
+async fn check_notifications(
+    browser: &Browser,
+    base: &str,
+) -> (crate::mock_receiver::MockReceiver, String) {
     let receiver = crate::mock_receiver::MockReceiver::start().await;
     browser.goto(&format!("{base}/#/notifications")).await;
     browser.wait_page("notifications").await;
@@ -459,6 +463,96 @@ async fn check_notifications(browser: &Browser, base: &str) {
         .await;
     let channels: Value = get_json(&client(), &format!("{base}/api/notify/channels")).await;
     assert_eq!(channels["channels"][0]["enabled"], false);
+    (receiver, row)
+}
+
+/// Re-enables the channel, sets a one-shot price alert on TESTUSD from the page, pushes a
+/// candle through its level: the page shows it fired and its message delivered, the
+/// receiver got it once; deleting it from the page deletes it on the server.
+async fn check_alerts(
+    browser: &Browser,
+    base: &str,
+    receiver: &crate::mock_receiver::MockReceiver,
+    channel_row: &str,
+) {
+    browser
+        .click(&format!("{channel_row} button[data-action='toggle']"))
+        .await;
+    browser
+        .wait_for(
+            "the channel enabled again",
+            &format!("return document.querySelector('{channel_row}')?.dataset.enabled === 'true'"),
+        )
+        .await;
+    browser.fill("#alert-name", "TEST breakout").await;
+    browser.fill("#alert-symbol", "testusd").await;
+    browser.fill("#alert-level", "500").await;
+    browser.click("#alert-add").await;
+    let armed =
+        "return document.querySelector('table#notify-alerts td[data-state]')?.dataset.state";
+    assert_eq!(browser.wait_for("the alert listed", armed).await, "armed");
+    let alerts: Value = get_json(&client(), &format!("{base}/api/alerts")).await;
+    let alert = &alerts["alerts"][0];
+    assert_eq!(alert["symbol"], "TESTUSD", "{alerts}");
+    assert_eq!(
+        (&alert["kind"], &alert["direction"], &alert["level"]),
+        (&json!("price_cross"), &json!("above"), &json!("500"))
+    );
+    let minute = 28_000_200_i64;
+    let candles = json!([
+        {"t": minute * MINUTE_MS, "o": "101", "h": "502", "l": "100", "c": "499", "v": "1"},
+        {"t": (minute + 1) * MINUTE_MS, "o": "499", "h": "650", "l": "480", "c": "600", "v": "1"},
+        {"t": (minute + 2) * MINUTE_MS, "o": "600", "h": "601", "l": "599", "c": "600", "v": "1"},
+    ]);
+    let (status, answer) = post_json(
+        &client(),
+        &format!("{base}/api/candles"),
+        &json!({"symbol": "TESTUSD", "timeframe": "1m", "candles": candles}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let fired = "return document.querySelector('table#notify-alerts td[data-state]')?.dataset.state === 'fired'                  && [...document.querySelectorAll('table#notify-deliveries tr')].some((tr) =>                  tr.textContent.includes('Alert: TEST breakout') && tr.querySelector('td[data-status=\"delivered\"]'))";
+    browser
+        .wait_for("the alert fired and delivered", fired)
+        .await;
+    let sent: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|request| request.json())
+        .filter(|body| {
+            body["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("alert-"))
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "fired once, on the first crossing: {sent:?}");
+    assert_eq!(sent[0]["signal"]["alert"]["kind"], "price_cross");
+    assert!(
+        sent[0]["signal"]["text"]
+            .as_str()
+            .is_some_and(|text| text.contains("crossed above 500")),
+        "{}",
+        sent[0]
+    );
+    // Dismiss the toasts first, as a trader would: they sit over the table's last column.
+    browser
+        .wait_for(
+            "the toasts dismissed",
+            "document.querySelectorAll('.toast-close').forEach((b) => b.click()); \
+             return document.querySelectorAll('.toast').length === 0",
+        )
+        .await;
+    browser
+        .click("table#notify-alerts button[data-action='delete-alert']")
+        .await;
+    browser
+        .wait_for(
+            "the alert deleted",
+            "return document.querySelectorAll('table#notify-alerts td[data-state]').length === 0",
+        )
+        .await;
+    let alerts: Value = get_json(&client(), &format!("{base}/api/alerts")).await;
+    assert_eq!(alerts["count"], 0, "{alerts}");
 }
 
 async fn check_backtest(browser: &Browser, base: &str) {
@@ -607,8 +701,10 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     assert_no_console_errors(&browser, "live strategy").await;
     check_backtest(&browser, &base).await;
     assert_no_console_errors(&browser, "backtest").await;
-    check_notifications(&browser, &base).await;
+    let (receiver, channel_row) = check_notifications(&browser, &base).await;
     assert_no_console_errors(&browser, "notifications").await;
+    check_alerts(&browser, &base, &receiver, &channel_row).await;
+    assert_no_console_errors(&browser, "alerts").await;
     check_operations(&browser, &base).await;
     screenshot_every_page(&browser, &base).await;
     browser.screenshot("last").await;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `cryptolens` binary and its HTTP API, compiled as one test binary.
 
 mod ack_durability;
+mod alerts;
 mod analysis_api;
 mod analyze_cli;
 mod backpressure;

@@ -32,10 +32,12 @@ pub enum RecordTree {
     NotifyChannels,
     /// The notifier's outbox and delivery history, by channel then subject.
     NotifyDeliveries,
+    /// Users' own alerts (price, move, pattern, trade), by id.
+    NotifyAlerts,
 }
 
 impl RecordTree {
-    const ALL: [RecordTree; 7] = [
+    const ALL: [RecordTree; 8] = [
         RecordTree::Users,
         RecordTree::Sessions,
         RecordTree::ApiKeys,
@@ -43,6 +45,7 @@ impl RecordTree {
         RecordTree::Backtests,
         RecordTree::NotifyChannels,
         RecordTree::NotifyDeliveries,
+        RecordTree::NotifyAlerts,
     ];
 
     fn name(self) -> &'static str {
@@ -54,6 +57,7 @@ impl RecordTree {
             RecordTree::Backtests => "backtests",
             RecordTree::NotifyChannels => "notify_channels",
             RecordTree::NotifyDeliveries => "notify_deliveries",
+            RecordTree::NotifyAlerts => "notify_alerts",
         }
     }
 }

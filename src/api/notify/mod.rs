@@ -1,9 +1,11 @@
 //! Notification channels and their deliveries: `POST/GET /api/notify/channels`,
 //! `PATCH/DELETE /api/notify/channels/{id}`, `POST /api/notify/channels/{id}/test`,
-//! `GET /api/notify/deliveries`. Each user sees and changes their own channels (an admin:
+//! `GET /api/notify/deliveries`, and a user's own alerts ([`alerts`]). Each user sees and changes their own channels (an admin:
 //! everyone's); another user's channel is simply not found. The work is the notifier
 //! actor's; this layer checks input, asks it and renders.
 
+mod alert_body;
+mod alerts;
 mod body;
 mod render;
 
@@ -46,8 +48,8 @@ fn answered(result: Result<(StatusCode, Value), ApiError>, state: &AppState) -> 
     }
 }
 
-/// A route on one channel: `/api/notify/channels/{id}...`, the caller's input, then
-/// `handler(caller, id, input, state)`.
+/// A route on one channel or alert (`/api/notify/channels/{id}...`, `/api/alerts/{id}`), the
+/// caller's input, then `handler(caller, id, input, state)`.
 fn channel_route<P, I, T, H, F>(
     path: P,
     input: I,
@@ -124,6 +126,8 @@ pub fn routes(state: &AppState) -> impl Filter<Extract = (Answer,), Error = Reje
     );
     create
         .or(list)
+        .unify()
+        .or(alerts::routes(state))
         .unify()
         .or(update)
         .unify()

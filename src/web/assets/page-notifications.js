@@ -1,10 +1,12 @@
 // Notifications: the user's channels (NTFY, webhook, Telegram) with their filters, breaker
 // state and waiting deliveries; a form to add one (a webhook's signing secret is shown once,
 // here, and never again); test, enable/disable and delete buttons; and the delivery history
-// with status, attempts and last error. Everything shown is /api/notify's answer.
+// with status, attempts and last error; and one's own alerts (`notify-alerts.js`). Everything
+// shown is /api/notify's and /api/alerts' answer.
 
 import { h, replace, loading, errorBox, errorText, field, select, badge, pageHeader, table, toast } from './dom.js';
 import { formatTime, formatCount } from './format.js';
+import { alertsView, alertFormView } from './notify-alerts.js';
 
 const REFRESH_MS = 2000;
 const BREAKER_BADGE = { closed: 'ok', half_open: 'warn', open: 'bad' };
@@ -135,11 +137,14 @@ export default {
     const channelsArea = h('div', null, loading('Loading channels…'));
     const secretArea = h('div', { id: 'notify-secret' });
     const deliveriesArea = h('div', null, loading('Loading deliveries…'));
+    const alertsArea = h('div', null, loading('Loading alerts…'));
     let timer = null;
     const refresh = async () => {
-      const [channels, page] = await Promise.all([ctx.api.get('/api/notify/channels'), ctx.api.get('/api/notify/deliveries', { limit: 50 })]);
+      const [channels, page, alerts] = await Promise.all([ctx.api.get('/api/notify/channels'),
+        ctx.api.get('/api/notify/deliveries', { limit: 50 }), ctx.api.get('/api/alerts')]);
       replace(channelsArea, channelsView(channels, actions));
       replace(deliveriesArea, deliveriesView(page, channels));
+      replace(alertsArea, alertsView(alerts, actions.removeAlert));
     };
     const act = (work, message) => work().then(() => { if (message) toast(message, 'success'); return refresh(); })
       .catch((failure) => toast(errorText(failure), 'error'));
@@ -147,6 +152,12 @@ export default {
       test: (c) => act(() => ctx.api.post(`/api/notify/channels/${c.id}/test`), `Test message queued for ${c.name}.`),
       toggle: (c) => act(() => ctx.api.patch(`/api/notify/channels/${c.id}`, { enabled: !c.enabled })),
       remove: (c) => act(() => ctx.api.del(`/api/notify/channels/${c.id}`), `${c.name} deleted.`),
+      removeAlert: (a) => act(() => ctx.api.del(`/api/alerts/${a.id}`), `Alert ${a.name} deleted.`),
+    };
+    const createAlert = async (body) => {
+      const created = await ctx.api.post('/api/alerts', body);
+      toast(`Alert ${created.name} set.`, 'success');
+      await refresh();
     };
     const create = async (body) => {
       const created = await ctx.api.post('/api/notify/channels', body);
@@ -154,8 +165,10 @@ export default {
         h('strong', null, `Signing secret of ${created.name} (shown once): `), h('code', { id: 'notify-secret-value' }, created.secret)) : null);
       await refresh();
     };
+    let portfolios = [];
     try {
       await refresh();
+      portfolios = (await ctx.api.get('/api/portfolios')).portfolios || [];
     } catch (failure) {
       root.append(errorBox(failure, () => ctx.navigate('notifications')));
       root.dataset.state = 'error';
@@ -163,7 +176,9 @@ export default {
     }
     root.append(pageHeader('Notifications'),
       h('p', { class: 'muted' }, 'New signals go to each channel whose filter they pass: once each, retried through failures, held while a destination is down.'),
-      channelsArea, secretArea, h('h2', null, 'Add a channel'), formView(create), h('h2', null, 'Deliveries'), deliveriesArea);
+      channelsArea, secretArea, h('h2', null, 'Add a channel'), formView(create),
+      h('h2', null, 'Alerts'), h('p', { class: 'muted' }, 'Your own alerts, checked on every closed candle and trade change, sent through your enabled channels.'),
+      alertsArea, alertFormView(createAlert, portfolios), h('h2', null, 'Deliveries'), deliveriesArea);
     const tick = () => { timer = setTimeout(() => refresh().catch(() => {}).finally(() => { if (timer !== null) tick(); }), REFRESH_MS); };
     tick();
     root.dataset.state = 'ready';

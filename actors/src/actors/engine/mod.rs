@@ -51,6 +51,7 @@ struct EngineInner {
     persistence_stats: Arc<PersistenceStats>,
     store_problems: Mutex<Vec<crate::store::StoreProblem>>,
     portfolios: OnceLock<Arc<PortfolioBook>>,
+    notifier: OnceLock<super::notifier::NotifierHandle>,
     runtime: Mutex<Option<ActorRuntime>>,
     /// The one wall clock of every actor the engine starts.
     clock: SharedClock,

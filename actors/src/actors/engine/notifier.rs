@@ -2,7 +2,7 @@
 
 use super::{lock, Engine};
 use crate::actors::notifier::{
-    run_signal_feed, NotifierActor, NotifierHandle, NotifierSettings, Transport,
+    run_signal_feed, run_trade_feed, NotifierActor, NotifierHandle, NotifierSettings, Transport,
 };
 use crate::actors::EngineError;
 use crate::store::Store;
@@ -21,13 +21,39 @@ impl Engine {
         let actor =
             NotifierActor::restore(store, settings, transport, Arc::clone(&self.inner.clock))?;
         let stats = actor.stats();
+        let watched = actor.watched();
         let runtime = lock(&self.inner.runtime);
         let runtime = runtime
             .as_ref()
             .ok_or(EngineError::Startup("the engine is stopped"))?;
         let addr = NotifierActor::start_in_arbiter(&runtime.notifier_shard(), |_| actor);
-        let handle = NotifierHandle { addr, stats };
+        let handle = NotifierHandle {
+            addr,
+            stats,
+            watched,
+        };
         tokio::spawn(run_signal_feed(self.subscribe_signals(), handle.clone()));
+        let _ = self.inner.notifier.set(handle.clone());
         Ok(handle)
+    }
+
+    /// The notifier, once started: the exit feed hands it the batches its alerts watch.
+    pub fn notifier(&self) -> Option<&NotifierHandle> {
+        self.inner.notifier.get()
+    }
+
+    /// Forwards the portfolios' trade alert tap to the notifier, if both exist (called once
+    /// the portfolios are restored; the notifier was started on a tokio runtime).
+    pub(super) fn tap_trades_for_alerts(&self) {
+        let (Some(notifier), Some(book)) = (self.notifier(), self.portfolios()) else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("portfolios restored off the runtime: trade alerts are not evaluated");
+            return;
+        };
+        if let Some(trades) = book.tap_trade_alerts(Arc::clone(&notifier.stats)) {
+            runtime.spawn(run_trade_feed(trades, notifier.clone()));
+        }
     }
 }

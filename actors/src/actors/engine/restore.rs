@@ -49,6 +49,7 @@ impl Engine {
             PortfolioBook::restore(store, shards, timeout, self.settings().portfolio_bounds())
                 .map_err(EngineError::PortfolioRestore)?;
         let _ = self.inner.portfolios.set(Arc::new(book));
+        self.tap_trades_for_alerts();
         Ok(problems)
     }
 

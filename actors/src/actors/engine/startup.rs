@@ -72,6 +72,7 @@ impl Engine {
             persistence_stats: Arc::new(PersistenceStats::default()),
             store_problems: Mutex::new(Vec::new()),
             portfolios: OnceLock::new(),
+            notifier: OnceLock::new(),
             runtime: Mutex::new(Some(runtime)),
             clock,
             exit_wakeups,

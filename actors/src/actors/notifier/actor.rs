@@ -1,6 +1,7 @@
 //! The actor shell: every change to the outbox goes through here, is written to the store
 //! and then acted on; the sends run as futures the actor does not wait for.
 
+use super::alerts::WatchedSymbols;
 use super::messages::*;
 use super::outbox::{Outbox, Start};
 use super::records;
@@ -10,7 +11,8 @@ use super::transport::Transport;
 use super::NotifierError;
 use crate::clock::SharedClock;
 use crate::domain::notify::{
-    AttemptOutcome, Channel, Delivery, DeliveryStatus, Message as NotifyMessage, ReceiverAnswer,
+    AlertBook, AttemptOutcome, Channel, Delivery, DeliveryStatus, Message as NotifyMessage,
+    ReceiverAnswer,
 };
 use crate::store::{Store, StoreError};
 use actix::prelude::*;
@@ -20,20 +22,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub struct NotifierActor {
-    outbox: Outbox,
-    store: Arc<Store>,
-    settings: NotifierSettings,
+    pub(super) outbox: Outbox,
+    pub(super) alerts: AlertBook,
+    pub(super) watched: Arc<WatchedSymbols>,
+    pub(super) store: Arc<Store>,
+    pub(super) settings: NotifierSettings,
     transport: Arc<dyn Transport>,
-    clock: SharedClock,
-    stats: Arc<NotifierStats>,
+    pub(super) clock: SharedClock,
+    pub(super) stats: Arc<NotifierStats>,
     jitter: ChaCha8Rng,
 }
 
-/// The running notifier: its address and its counters.
+/// The running notifier: its address, its counters and the symbols its alerts watch.
 #[derive(Clone)]
 pub struct NotifierHandle {
     pub addr: Addr<NotifierActor>,
     pub stats: Arc<NotifierStats>,
+    pub watched: Arc<WatchedSymbols>,
 }
 
 impl NotifierHandle {
@@ -57,14 +62,19 @@ impl NotifierActor {
         transport: Arc<dyn Transport>,
         clock: SharedClock,
     ) -> Result<NotifierActor, StoreError> {
-        let (channels, deliveries) = records::load(&store)?;
+        let stored = records::load(&store)?;
         let jitter = ChaCha8Rng::seed_from_u64(clock.now_ms() as u64);
         let stats = Arc::new(NotifierStats::default());
-        for channel in &channels {
+        for channel in &stored.channels {
             stats.publish_breaker(channel.id, Some(&crate::domain::notify::Breaker::default()));
         }
+        let alerts = AlertBook::restore(stored.alerts);
+        let watched = Arc::new(WatchedSymbols::default());
+        watched.replace(alerts.watched_symbols());
         Ok(NotifierActor {
-            outbox: Outbox::restore(channels, deliveries),
+            outbox: Outbox::restore(stored.channels, stored.deliveries),
+            alerts,
+            watched,
             store,
             settings,
             transport,
@@ -78,7 +88,11 @@ impl NotifierActor {
         Arc::clone(&self.stats)
     }
 
-    fn dispatch(&mut self, ctx: &mut Context<Self>) {
+    pub fn watched(&self) -> Arc<WatchedSymbols> {
+        Arc::clone(&self.watched)
+    }
+
+    pub(super) fn dispatch(&mut self, ctx: &mut Context<Self>) {
         let now_ms = self.clock.now_ms();
         for Start {
             delivery_id,

@@ -2,7 +2,12 @@
 
 use super::NotifierError;
 use crate::domain::analysis::Signal;
-use crate::domain::notify::{BreakerState, Channel, ChannelFilter, Delivery, Destination};
+use crate::domain::ledger::Trade;
+use crate::domain::market::{Candle, Symbol, Timeframe};
+use crate::domain::notify::{
+    Alert, AlertCondition, BreakerState, Channel, ChannelFilter, Delivery, Destination,
+    PatternAtClose,
+};
 use actix::Message;
 
 /// A newly emitted signal, from the engine's events.
@@ -82,4 +87,47 @@ pub struct DeliveryPage {
     pub total: usize,
     /// Newest first.
     pub deliveries: Vec<Delivery>,
+}
+
+/// A new alert of `owner`'s; `channel_ids` must be theirs (empty: every enabled channel).
+#[derive(Message)]
+#[rtype(result = "Result<Alert, NotifierError>")]
+pub struct CreateAlert {
+    pub owner: String,
+    pub name: String,
+    pub condition: AlertCondition,
+    pub rearm: bool,
+    pub channel_ids: Vec<u64>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Vec<Alert>")]
+pub struct ListAlerts {
+    pub owner: Option<String>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), NotifierError>")]
+pub struct DeleteAlert {
+    pub owner: Option<String>,
+    pub id: u64,
+}
+
+/// A batch of `symbol`'s closed base candles with the patterns their closes formed, as the
+/// exit backlog handed it on (in order; a batch may come twice).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EvaluateAlerts {
+    pub symbol: Symbol,
+    pub base: Timeframe,
+    pub candles: Vec<Candle>,
+    pub patterns: Vec<PatternAtClose>,
+}
+
+/// A durable trade change that can fire a trade alert.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TradeChanged {
+    pub portfolio_id: u64,
+    pub trade: Trade,
 }

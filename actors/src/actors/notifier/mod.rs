@@ -6,6 +6,7 @@
 //! decided in `domain::notify`; the HTTP itself is the [`Transport`]'s.
 
 mod actor;
+mod alerts;
 mod feed;
 mod messages;
 mod outbox;
@@ -15,10 +16,12 @@ mod stats;
 mod transport;
 
 pub use actor::{NotifierActor, NotifierHandle};
-pub use feed::run_signal_feed;
+pub use alerts::WatchedSymbols;
+pub use feed::{run_signal_feed, run_trade_feed};
 pub use messages::{
-    AcceptSignal, ChannelChange, ChannelView, CreateChannel, DeleteChannel, DeliveryPage,
-    ListChannels, ListDeliveries, TestChannel, UpdateChannel,
+    AcceptSignal, ChannelChange, ChannelView, CreateAlert, CreateChannel, DeleteAlert,
+    DeleteChannel, DeliveryPage, EvaluateAlerts, ListAlerts, ListChannels, ListDeliveries,
+    TestChannel, TradeChanged, UpdateChannel,
 };
 pub use settings::NotifierSettings;
 pub use stats::{NotifierStats, NotifierStatsView};
@@ -36,6 +39,12 @@ pub enum NotifierError {
     OutboxFull { capacity: usize },
     #[error("the channel is disabled")]
     Disabled,
+    #[error("no alert {0}")]
+    NoAlert(u64),
+    #[error("at most {max} alerts per user")]
+    TooManyAlerts { max: usize },
+    #[error("channel {0} is not one of yours")]
+    AlertChannel(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the notifier is not running")]

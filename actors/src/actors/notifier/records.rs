@@ -1,10 +1,11 @@
 //! Channels and deliveries in the store: one enveloped record each, flushed before the
 //! notifier acts on it (a delivery is "accepted" once it is on disk).
 
-use crate::domain::notify::{Channel, Delivery};
+use crate::domain::notify::{Alert, Channel, Delivery};
 use crate::store::{decode, encode, RecordTree, Store, StoreError};
 
-fn channel_key(id: u64) -> String {
+/// A channel's or an alert's key: its id, zero-padded so keys sort as ids.
+fn record_key(id: u64) -> String {
     format!("{id:020}")
 }
 
@@ -20,10 +21,19 @@ fn encoded<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq>(
 
 /// Every channel and delivery that decodes; a damaged record is skipped with a warning
 /// (`cryptolens store check` names it).
-pub(super) fn load(store: &Store) -> Result<(Vec<Channel>, Vec<Delivery>), StoreError> {
-    let channels = decoded(store, RecordTree::NotifyChannels)?;
-    let deliveries = decoded(store, RecordTree::NotifyDeliveries)?;
-    Ok((channels, deliveries))
+pub(super) fn load(store: &Store) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        channels: decoded(store, RecordTree::NotifyChannels)?,
+        deliveries: decoded(store, RecordTree::NotifyDeliveries)?,
+        alerts: decoded(store, RecordTree::NotifyAlerts)?,
+    })
+}
+
+/// Everything the notifier keeps in the store.
+pub(super) struct Stored {
+    pub channels: Vec<Channel>,
+    pub deliveries: Vec<Delivery>,
+    pub alerts: Vec<Alert>,
 }
 
 fn decoded<T: serde::de::DeserializeOwned>(
@@ -44,7 +54,7 @@ fn decoded<T: serde::de::DeserializeOwned>(
 }
 
 pub(super) fn save_channel(store: &Store, channel: &Channel) -> Result<(), StoreError> {
-    let key = channel_key(channel.id);
+    let key = record_key(channel.id);
     store.put_record(RecordTree::NotifyChannels, &key, encoded(&key, channel)?)
 }
 
@@ -54,7 +64,16 @@ pub(super) fn remove_channel(
     deliveries: &[String],
 ) -> Result<(), StoreError> {
     store.remove_records(RecordTree::NotifyDeliveries, deliveries)?;
-    store.remove_records(RecordTree::NotifyChannels, &[channel_key(id)])
+    store.remove_records(RecordTree::NotifyChannels, &[record_key(id)])
+}
+
+pub(super) fn save_alert(store: &Store, alert: &Alert) -> Result<(), StoreError> {
+    let key = record_key(alert.id);
+    store.put_record(RecordTree::NotifyAlerts, &key, encoded(&key, alert)?)
+}
+
+pub(super) fn remove_alert(store: &Store, id: u64) -> Result<(), StoreError> {
+    store.remove_records(RecordTree::NotifyAlerts, &[record_key(id)])
 }
 
 pub(super) fn save_deliveries(store: &Store, deliveries: &[Delivery]) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ pub struct NotifierSettings {
     /// Finished deliveries kept per channel (history and dedupe memory).
     pub history_per_channel: usize,
     pub channels_per_user_max: usize,
+    pub alerts_per_user_max: usize,
     /// Deliveries on the wire at once, over all channels (one per channel at most).
     pub in_flight_max: usize,
     /// A signal older than this when it arrives (history being imported) is not pushed.
@@ -34,6 +35,7 @@ impl Default for NotifierSettings {
             outbox_capacity: 10_000,
             history_per_channel: 1_000,
             channels_per_user_max: 20,
+            alerts_per_user_max: 200,
             in_flight_max: 64,
             max_signal_age_ms: 3_600_000,
             request_timeout_ms: 5_000,

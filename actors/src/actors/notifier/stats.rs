@@ -16,10 +16,13 @@ pub struct NotifierStats {
     pub deduped: AtomicU64,
     pub dropped: AtomicU64,
     pub filtered: AtomicU64,
-    /// Signal events the notifier's subscription lost by falling behind the engine.
+    /// Signal events the notifier's subscription lost by falling behind the engine, and trade
+    /// changes the alert tap could not take.
     pub missed_events: AtomicU64,
     /// Outbox writes that failed (a delivery not accepted, or its progress not recorded).
     pub store_failures: AtomicU64,
+    /// Alerts that fired (each makes one delivery per channel it goes to).
+    pub alerts_fired: AtomicU64,
     /// Each channel's breaker as of its last answer.
     breakers: Mutex<BTreeMap<u64, Breaker>>,
 }
@@ -36,6 +39,7 @@ pub struct NotifierStatsView {
     pub filtered: u64,
     pub missed_events: u64,
     pub store_failures: u64,
+    pub alerts_fired: u64,
 }
 
 impl NotifierStats {
@@ -73,6 +77,7 @@ impl NotifierStats {
             filtered: read(&self.filtered),
             missed_events: read(&self.missed_events),
             store_failures: read(&self.store_failures),
+            alerts_fired: read(&self.alerts_fired),
         }
     }
 }

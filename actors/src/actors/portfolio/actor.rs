@@ -26,7 +26,7 @@ use super::messages::{
 };
 use super::record::{LedgerRecord, OutcomeCheck, RequestId};
 use super::strategy::{LiveStrategy, StrategyView};
-use super::trade_events::{TradeAnnouncer, TradeEvent};
+use super::trade_events::{TradeAnnouncer, TradeOutlets};
 use super::PortfolioError;
 use crate::domain::ledger::{Outcome, Portfolio};
 use crate::domain::market::{Candle, Symbol};
@@ -34,7 +34,7 @@ use crate::store::{encode, Store};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<Outcome, PortfolioError>>;
 
@@ -70,7 +70,7 @@ impl PortfolioActor {
         store: Arc<Store>,
         next_seq: u64,
         answers: Answers,
-        trade_events: broadcast::Sender<TradeEvent>,
+        trade_events: TradeOutlets,
     ) -> PortfolioActor {
         let announcer = TradeAnnouncer::new(portfolio.spec().id, trade_events);
         PortfolioActor {

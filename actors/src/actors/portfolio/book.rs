@@ -11,7 +11,7 @@ use super::messages::{
 };
 use super::record::{LedgerRecord, OutcomeCheck, OutcomeV1, RequestId};
 use super::strategy::{apply_change, placed_signal, LiveStrategy, StrategyChange, StrategyView};
-use super::trade_events::{TradeEvent, TRADE_EVENT_CAPACITY};
+use super::trade_events::{TradeEvent, TradeOutlets};
 use super::PortfolioError;
 use crate::domain::backtest::SignalAtClose;
 use crate::domain::ledger::{Mutation, Outcome, Portfolio, PortfolioSpec};
@@ -52,7 +52,7 @@ pub struct PortfolioBook {
     /// Durable mutations acknowledged since start, for metrics.
     mutations: std::sync::atomic::AtomicU64,
     exit_stats: ExitStats,
-    trade_events: broadcast::Sender<TradeEvent>,
+    trade_events: TradeOutlets,
     /// Held while a stopped portfolio actor is started again.
     reviving: std::sync::Mutex<()>,
 }
@@ -101,7 +101,7 @@ impl PortfolioBook {
             keys: Arc::new(KeyCounters::default()),
             mutations: std::sync::atomic::AtomicU64::new(0),
             exit_stats: ExitStats::default(),
-            trade_events: broadcast::channel(TRADE_EVENT_CAPACITY).0,
+            trade_events: TradeOutlets::new(),
             reviving: std::sync::Mutex::new(()),
         };
         let mut problems = book.store.ledger_findings().to_vec();
@@ -238,7 +238,16 @@ impl PortfolioBook {
 
     /// Trades as their changes become durable (see `trade_events.rs`).
     pub fn subscribe_trades(&self) -> broadcast::Receiver<TradeEvent> {
-        self.trade_events.subscribe()
+        self.trade_events.live.subscribe()
+    }
+
+    /// The changes that can fire a trade alert (see `trade_events.rs`), what it misses
+    /// counted in `stats`; `None` once taken.
+    pub fn tap_trade_alerts(
+        &self,
+        stats: Arc<crate::actors::notifier::NotifierStats>,
+    ) -> Option<tokio::sync::mpsc::Receiver<TradeEvent>> {
+        self.trade_events.open_alert_tap(stats)
     }
 
     pub fn list(&self) -> Vec<PortfolioEntry> {

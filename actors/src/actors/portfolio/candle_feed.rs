@@ -12,11 +12,15 @@
 //! the backlog instead of skipping, and a lost answer re-reads the same candles (the
 //! portfolios' cursors make that harmless). The backlog's length and the last candle handed
 //! on are in `/api/actors`; only a backlog past its cap drops candles, logged and counted.
+//! The notifier's alerts read the same batches (with the patterns their closes formed),
+//! after the portfolios, for the symbols they watch.
 //!
 //! [`ExitWakeups`]: crate::actors::ExitWakeups
 
+use crate::actors::notifier::EvaluateAlerts;
+use crate::actors::symbol::ExitBatch;
 use crate::actors::{Engine, EngineError};
-use crate::domain::market::Symbol;
+use crate::domain::market::{Symbol, Timeframe};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -84,5 +88,26 @@ async fn drain_symbol(
                 tracing::debug!(%symbol, applied = evaluation.applied, "paper exits applied");
             }
         }
+        hand_to_alerts(engine, symbol, timeframe, batch).await;
+    }
+}
+
+/// The same batch to the notifier's alerts, if one watches `symbol`; waits for the notifier
+/// to take it (its mailbox is bounded), so no candle or pattern is skipped.
+async fn hand_to_alerts(engine: &Engine, symbol: &Symbol, base: Timeframe, batch: ExitBatch) {
+    let Some(notifier) = engine.notifier() else {
+        return;
+    };
+    if !notifier.watched.contains(symbol) {
+        return;
+    }
+    let evaluate = EvaluateAlerts {
+        symbol: symbol.clone(),
+        base,
+        candles: batch.candles,
+        patterns: batch.patterns,
+    };
+    if notifier.addr.send(evaluate).await.is_err() {
+        tracing::warn!(%symbol, "the notifier stopped; alerts are no longer evaluated");
     }
 }

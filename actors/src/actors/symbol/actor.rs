@@ -11,6 +11,7 @@ use crate::clock::SharedClock;
 use crate::domain::analysis::{AnalysisEvents, PatternEvent, SignalEvent};
 use crate::domain::backtest::{entry_values, SignalAtClose};
 use crate::domain::market::{Candle, ClosedCandle, IngestTally, Symbol, Timeframe};
+use crate::domain::notify::PatternAtClose;
 use crate::domain::scanner::SymbolScanner;
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 use std::sync::Arc;
@@ -90,14 +91,17 @@ impl SymbolActor {
         let mut tally = IngestTally::default();
         for candle in candles {
             let signals_before = self.analysis_scratch.signals.len();
+            let patterns_before = self.analysis_scratch.patterns.len();
             let outcome = self.scanner.on_candle(
                 *candle,
                 &mut self.closed_scratch,
                 &mut self.analysis_scratch,
             );
             tally.record(outcome);
-            if self.analysis_scratch.signals.len() > signals_before {
-                self.queue_exit_signals(signals_before, base);
+            if self.analysis_scratch.signals.len() > signals_before
+                || self.analysis_scratch.patterns.len() > patterns_before
+            {
+                self.queue_exit_riders(signals_before, patterns_before, base);
             }
         }
         self.publish_closed();
@@ -178,9 +182,10 @@ impl SymbolActor {
         }
     }
 
-    /// Queues the signals this candle's close emitted (events from `first` on) for the live
-    /// strategies, with their entry timeframe's indicators as they are now.
-    fn queue_exit_signals(&mut self, first: usize, base: Timeframe) {
+    /// Queues the signals this candle's close emitted (events from `first_signal` on) for the
+    /// live strategies, with their entry timeframe's indicators as they are now, and the
+    /// patterns it formed (from `first_pattern` on) for the notifier's alerts.
+    fn queue_exit_riders(&mut self, first_signal: usize, first_pattern: usize, base: Timeframe) {
         if !self.exits.wakeups.is_attached() {
             return;
         }
@@ -196,7 +201,15 @@ impl SymbolActor {
         };
         let candle_open_time_ms = closed.candle.open_time_ms;
         let analysis = self.scanner.analysis();
-        for event in &self.analysis_scratch.signals[first..] {
+        for event in &self.analysis_scratch.patterns[first_pattern..] {
+            if let PatternEvent::Formed(pattern) = event {
+                self.exits.backlog.push_pattern(PatternAtClose {
+                    candle_open_time_ms,
+                    pattern: pattern.clone(),
+                });
+            }
+        }
+        for event in &self.analysis_scratch.signals[first_signal..] {
             if let SignalEvent::Emitted(signal) = event {
                 self.exits.backlog.push_signal(SignalAtClose {
                     candle_open_time_ms,

@@ -10,11 +10,13 @@
 //!
 //! The signals a candle's close emitted ride with it (live strategies decide on them, see
 //! `domain/backtest/signal_trader.rs`): each is kept under the open time of that candle and
-//! handed on, acknowledged and dropped with it.
+//! handed on, acknowledged and dropped with it. So do the patterns it formed (the notifier's
+//! pattern alerts read them).
 
 use crate::actors::exit_wakeups::ExitWakeups;
 use crate::domain::backtest::SignalAtClose;
 use crate::domain::market::Candle;
+use crate::domain::notify::PatternAtClose;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -30,17 +32,65 @@ const SPARE_KEPT: usize = 64;
 #[derive(Debug, Clone)]
 pub struct ExitBacklog {
     candles: VecDeque<Candle>,
-    /// Oldest first, as their candles.
-    signals: VecDeque<SignalAtClose>,
+    signals: Riders<SignalAtClose>,
+    patterns: Riders<PatternAtClose>,
     capacity: usize,
 }
 
-/// What one read of the backlog hands on: candles, oldest first, and the signals their
-/// closes emitted.
+/// What one read of the backlog hands on: candles, oldest first, and the signals and
+/// patterns their closes emitted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExitBatch {
     pub candles: Vec<Candle>,
     pub signals: Vec<SignalAtClose>,
+    pub patterns: Vec<PatternAtClose>,
+}
+
+/// Something that rides with the candle whose close produced it.
+trait RidesWithCandle: Clone {
+    fn candle_open_time_ms(&self) -> i64;
+}
+
+impl RidesWithCandle for SignalAtClose {
+    fn candle_open_time_ms(&self) -> i64 {
+        self.candle_open_time_ms
+    }
+}
+
+impl RidesWithCandle for PatternAtClose {
+    fn candle_open_time_ms(&self) -> i64 {
+        self.candle_open_time_ms
+    }
+}
+
+/// Riders of the backlog's candles, oldest first, as their candles.
+#[derive(Debug, Clone)]
+struct Riders<T>(VecDeque<T>);
+
+impl<T: RidesWithCandle> Riders<T> {
+    fn drop_through(&mut self, open_time_ms: i64) {
+        while self
+            .0
+            .front()
+            .is_some_and(|rider| rider.candle_open_time_ms() <= open_time_ms)
+        {
+            self.0.pop_front();
+        }
+    }
+
+    fn copy_through(&self, open_time_ms: i64) -> Vec<T> {
+        self.0
+            .iter()
+            .take_while(|rider| rider.candle_open_time_ms() <= open_time_ms)
+            .cloned()
+            .collect()
+    }
+
+    fn release_spare(&mut self) {
+        if self.0.is_empty() {
+            self.0.shrink_to(SPARE_KEPT);
+        }
+    }
 }
 
 impl ExitBacklog {
@@ -48,7 +98,8 @@ impl ExitBacklog {
     pub fn new(capacity: usize) -> ExitBacklog {
         ExitBacklog {
             candles: VecDeque::new(),
-            signals: VecDeque::new(),
+            signals: Riders(VecDeque::new()),
+            patterns: Riders(VecDeque::new()),
             capacity: capacity.max(1),
         }
     }
@@ -61,7 +112,8 @@ impl ExitBacklog {
             None
         };
         if let Some(dropped) = &dropped {
-            self.drop_signals_through(dropped.open_time_ms);
+            self.signals.drop_through(dropped.open_time_ms);
+            self.patterns.drop_through(dropped.open_time_ms);
         }
         self.candles.push_back(candle);
         dropped
@@ -70,17 +122,12 @@ impl ExitBacklog {
     /// Keeps `signal`, emitted at the close of the candle opening at its `candle_open_time_ms`
     /// (pushed before or after that candle).
     pub fn push_signal(&mut self, signal: SignalAtClose) {
-        self.signals.push_back(signal);
+        self.signals.0.push_back(signal);
     }
 
-    fn drop_signals_through(&mut self, open_time_ms: i64) {
-        while self
-            .signals
-            .front()
-            .is_some_and(|signal| signal.candle_open_time_ms <= open_time_ms)
-        {
-            self.signals.pop_front();
-        }
+    /// Keeps `pattern`, formed at the close of the candle it names (as [`Self::push_signal`]).
+    pub fn push_pattern(&mut self, pattern: PatternAtClose) {
+        self.patterns.0.push_back(pattern);
     }
 
     /// Drops every candle opening at or before `handed_on_open_time_ms` (acknowledged), then
@@ -94,20 +141,19 @@ impl ExitBacklog {
             {
                 self.candles.pop_front();
             }
-            self.drop_signals_through(handed_on);
+            self.signals.drop_through(handed_on);
+            self.patterns.drop_through(handed_on);
             self.release_spare();
         }
         let candles: Vec<Candle> = self.candles.iter().take(max).copied().collect();
         let through_ms = candles
             .last()
             .map_or(i64::MIN, |candle| candle.open_time_ms);
-        let signals = self
-            .signals
-            .iter()
-            .take_while(|signal| signal.candle_open_time_ms <= through_ms)
-            .cloned()
-            .collect();
-        ExitBatch { candles, signals }
+        ExitBatch {
+            candles,
+            signals: self.signals.copy_through(through_ms),
+            patterns: self.patterns.copy_through(through_ms),
+        }
     }
 
     /// Gives back the room a burst (one 10,000-candle batch) made the queue grow to, once it
@@ -117,9 +163,8 @@ impl ExitBacklog {
         if self.candles.capacity() > kept.saturating_mul(2) {
             self.candles.shrink_to(kept);
         }
-        if self.signals.is_empty() {
-            self.signals.shrink_to(SPARE_KEPT);
-        }
+        self.signals.release_spare();
+        self.patterns.release_spare();
     }
 
     pub fn len(&self) -> usize {
@@ -242,12 +287,31 @@ mod tests {
             .collect()
     }
 
+    fn pattern_at(candle_open_time_ms: i64) -> PatternAtClose {
+        let pattern = crate::domain::notify::sample_signal::sample_signal(candle_open_time_ms)
+            .patterns[0]
+            .clone();
+        PatternAtClose {
+            candle_open_time_ms,
+            pattern,
+        }
+    }
+
+    fn pattern_times(batch: &ExitBatch) -> Vec<i64> {
+        batch
+            .patterns
+            .iter()
+            .map(|rider| rider.candle_open_time_ms)
+            .collect()
+    }
+
     #[test]
     fn signals_ride_with_their_candle_until_it_is_acknowledged_or_dropped() {
         let mut backlog = ExitBacklog::new(3);
         for minute in 1..=3 {
             backlog.push(candle(minute * 60_000));
             backlog.push_signal(signal_at(minute * 60_000));
+            backlog.push_pattern(pattern_at(minute * 60_000));
         }
         let first = backlog.take(None, 2);
         assert_eq!(
@@ -255,15 +319,18 @@ mod tests {
             [60_000, 120_000],
             "only the candles handed on"
         );
+        assert_eq!(pattern_times(&first), [60_000, 120_000]);
         let rest = backlog.take(Some(120_000), 10);
         assert_eq!(signal_times(&rest), [180_000]);
+        assert_eq!(pattern_times(&rest), [180_000]);
         backlog.push(candle(240_000));
         backlog.push(candle(300_000));
         backlog.push(candle(360_000));
         assert_eq!(backlog.len(), 3);
+        let after_drops = backlog.take(None, 10);
         assert!(
-            signal_times(&backlog.take(None, 10)).is_empty(),
-            "a candle dropped at the cap takes its signals along"
+            signal_times(&after_drops).is_empty() && pattern_times(&after_drops).is_empty(),
+            "a candle dropped at the cap takes its signals and patterns along"
         );
     }
 

@@ -1,7 +1,7 @@
 //! A trader's own alerts, decided on closed base candles, formed patterns and durable trade
-//! changes, as exits are. The rules only: nothing feeds them yet. The feed they are written
-//! for hands every candle, pattern and trade change over in order, as the exit backlog does
-//! for exits, never a broadcast that drops events for a slow reader.
+//! changes, as exits are. The rules of one alert; [`super::alert_book`] runs a user's set of
+//! them over a batch in order (fed by the exit backlog, never a broadcast that drops events
+//! for a slow reader).
 //!
 //! Rules:
 //! - **Price crosses a level**: from below (`above`) when the previous close (the candle's
@@ -27,6 +27,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::VecDeque;
+
+/// Every alert message's subject starts so (signals' subjects start with their symbol), so
+/// an alert's delivery ids never meet a signal's.
+const ALERT_SUBJECT_PREFIX: &str = "alert-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -226,7 +230,7 @@ impl Alert {
         self.last_fired_at_ms = Some(at_ms);
         self.active = self.rearm;
         Firing {
-            subject: format!("alert-{}-{occasion}", self.id),
+            subject: format!("{ALERT_SUBJECT_PREFIX}{}-{occasion}", self.id),
             title: format!("Alert: {}", self.name),
             text,
         }
@@ -310,6 +314,12 @@ fn moved(
     ))
 }
 
+/// Whether a change that left `trade` so can fire a trade alert (a first fill of a pending
+/// order, or a stop hit): the portfolio hands only these to the notifier.
+pub fn trade_may_alert(trade: &Trade) -> bool {
+    filled(trade).is_some() || stopped(trade).is_some()
+}
+
 fn filled(trade: &Trade) -> Option<String> {
     let only_fill = match trade.fills.as_slice() {
         [fill] => fill,
@@ -347,9 +357,8 @@ fn stopped(trade: &Trade) -> Option<String> {
 impl Firing {
     /// The message `alert`'s firing sends; `dashboard_url` as for signals.
     pub fn message(&self, alert: &Alert, dashboard_url: &str) -> Message {
-        let symbol = alert.condition.symbol().cloned();
         let dashboard = dashboard_url.trim_end_matches('/');
-        let click_url = match (&alert.condition, &symbol) {
+        let click_url = match (&alert.condition, alert.condition.symbol()) {
             (AlertCondition::Trade { portfolio_id, .. }, _) => {
                 Some(format!("{dashboard}/#/portfolio/{portfolio_id}"))
             }
@@ -358,7 +367,8 @@ impl Firing {
         };
         Message {
             subject: self.subject.clone(),
-            symbol,
+            // A trader's own alert never holds back a signal by its channel's cooldown.
+            symbol: None,
             title: self.title.clone(),
             text: self.text.clone(),
             priority: 4,
@@ -375,4 +385,4 @@ impl Firing {
 
 #[cfg(test)]
 #[path = "alert_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -9,9 +9,9 @@ use crate::domain::ledger::{
 use crate::domain::market::Volume;
 use crate::domain::money::test_values::{dec, price, quantity};
 
-const MINUTE_MS: i64 = 60_000;
+pub(crate) const MINUTE_MS: i64 = 60_000;
 
-fn btc() -> Symbol {
+pub(crate) fn btc() -> Symbol {
     Symbol::parse("BTCUSDT").unwrap()
 }
 
@@ -19,7 +19,7 @@ fn level(text: &str) -> Price {
     Price::from_decimal(dec(text)).unwrap()
 }
 
-fn candle(minute: i64, open: &str, high: &str, low: &str, close: &str) -> Candle {
+pub(crate) fn candle(minute: i64, open: &str, high: &str, low: &str, close: &str) -> Candle {
     Candle {
         open_time_ms: minute * MINUTE_MS,
         open: level(open),
@@ -30,7 +30,7 @@ fn candle(minute: i64, open: &str, high: &str, low: &str, close: &str) -> Candle
     }
 }
 
-fn alert(condition: AlertCondition, rearm: bool) -> Alert {
+pub(crate) fn alert(condition: AlertCondition, rearm: bool) -> Alert {
     Alert {
         id: 7,
         owner: "ana".into(),
@@ -46,7 +46,7 @@ fn alert(condition: AlertCondition, rearm: bool) -> Alert {
     }
 }
 
-fn cross(direction: CrossDirection, at: &str, rearm: bool) -> Alert {
+pub(crate) fn cross(direction: CrossDirection, at: &str, rearm: bool) -> Alert {
     alert(
         AlertCondition::PriceCross {
             symbol: btc(),
@@ -212,7 +212,7 @@ fn a_pattern_alert_fires_for_its_kind_direction_and_timeframe_only() {
 
 /// A portfolio with a resting long limit at 95 (stop 90): its trade as the order rests, as
 /// it fills, and as its stop closes it.
-fn trade_life() -> [Trade; 3] {
+pub(crate) fn trade_life() -> [Trade; 3] {
     let mut held = Portfolio::create(test_spec("10000", dec("0.001"))).unwrap();
     let request = OrderRequest {
         symbol: btc(),
@@ -279,7 +279,10 @@ fn the_message_links_the_symbol_or_the_portfolio_and_names_the_alert() {
         message.click_url.as_deref(),
         Some("http://dash/#/symbol/BTCUSDT")
     );
-    assert_eq!(message.symbol, Some(btc()));
+    assert_eq!(
+        message.symbol, None,
+        "an alert never starts a signal cooldown"
+    );
     let payload: serde_json::Value = serde_json::from_str(&message.payload_json).unwrap();
     assert_eq!(payload["alert"]["kind"], "price_cross");
     let trade = alert(

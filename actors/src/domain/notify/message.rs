@@ -10,8 +10,10 @@ use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// The signal's id, or `test-{ms}` for a channel test.
+    /// The signal's id, `test-{ms}` for a channel test, `alert-{id}-{occasion}` for an alert.
     pub subject: String,
+    /// A signal's symbol: its channel's per-symbol cooldown counts from this message (none
+    /// for tests and alerts).
     pub symbol: Option<Symbol>,
     pub title: String,
     pub text: String,

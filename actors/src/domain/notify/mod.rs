@@ -4,6 +4,7 @@
 //! for a while ([`breaker`]). The notifier actor carries these out; the clock is passed in.
 
 pub mod alert;
+pub mod alert_book;
 pub mod answer;
 pub mod breaker;
 pub mod channel;
@@ -16,8 +17,10 @@ pub mod retry;
 pub(crate) mod sample_signal;
 
 pub use alert::{
-    Alert, AlertCondition, AlertWatch, CrossDirection, Firing, MoveDirection, TradeAlertEvent,
+    trade_may_alert, Alert, AlertCondition, AlertWatch, CrossDirection, Firing, MoveDirection,
+    TradeAlertEvent,
 };
+pub use alert_book::{AlertBook, Fired, PatternAtClose};
 pub use answer::{judge_answer, AttemptOutcome, ReceiverAnswer};
 pub use breaker::{Breaker, BreakerSettings, BreakerState};
 pub use channel::{Channel, Destination, SecretText};
