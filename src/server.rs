@@ -46,8 +46,8 @@ pub enum ServeError {
     Secret(#[from] SecretFileError),
     #[error("exchange feed: {0}")]
     Feed(#[from] crate::feed::error::FeedError),
-    #[error("notifications' HTTP client: {0}")]
-    Notifier(#[source] reqwest::Error),
+    #[error("notifications: {0}")]
+    Notifier(#[from] crate::notify::TransportSetupError),
     #[error(transparent)]
     Calibration(#[from] crate::calibration::CalibrationError),
 }
@@ -202,11 +202,11 @@ impl Server {
         )?;
         let (shutdown_signal, shutting_down) = watch::channel(false);
         let ready = Arc::new(AtomicBool::new(false));
-        let transport = crate::notify::HttpTransport::new(
+        let transport = crate::notify::NotifyTransport::new(
             settings.notify.request_timeout_ms,
             settings.notify.allow_private_destinations,
-        )
-        .map_err(ServeError::Notifier)?;
+            settings.notify.smtp_root_certificate.as_deref(),
+        )?;
         let notifier = engine.start_notifier(
             Arc::clone(&store),
             settings.notify.clone(),

@@ -350,7 +350,7 @@ pub const ROUTES: &[RouteSpec] = &[
         .says("Detach the live strategy (its trades stay, with their stops and targets)")
         .errors(LEDGER_WRITE),
     route("POST", "/api/notify/channels", TRADER)
-        .says("Add a notification channel (ntfy, webhook or telegram) with its filters; a webhook's signing secret is in this answer only. Destination URLs on private, loopback or link-local addresses are refused unless notify.allow_private_destinations")
+        .says("Add a notification channel (ntfy, webhook, telegram or email over STARTTLS) with its filters; a webhook's signing secret is in this answer only. Destination URLs on private, loopback or link-local addresses are refused unless notify.allow_private_destinations")
         .body("CreateChannel")
         .created()
         .errors(&[409, 422, 503, 507]),

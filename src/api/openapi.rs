@@ -182,11 +182,14 @@ fn with_notify_schemas(mut all: Value) -> Value {
             "min_risk_reward": decimal(), "cooldown_minutes": {"type": "integer", "description": "per symbol"},
             "quiet_hours": object(&["from", "to", "time_zone"], json!({"from": {"type": "string", "description": "HH:MM"}, "to": {"type": "string"}, "time_zone": {"type": "string", "description": "IANA, e.g. Europe/Berlin"}}))})),
         "CreateChannel": object(&["name", "kind"], json!({
-            "name": text, "kind": {"type": "string", "enum": ["ntfy", "webhook", "telegram"]},
+            "name": text, "kind": {"type": "string", "enum": ["ntfy", "webhook", "telegram", "email"]},
             "server_url": {"type": "string", "description": "ntfy: the server, e.g. https://ntfy.sh"}, "topic": {"type": "string", "description": "ntfy"},
             "access_token": {"type": "string", "description": "ntfy, optional"},
             "url": {"type": "string", "description": "webhook"}, "secret": {"type": "string", "description": "webhook, optional (generated, shown once)"},
             "base_url": {"type": "string", "description": "telegram, default https://api.telegram.org"}, "bot_token": {"type": "string", "description": "telegram"}, "chat_id": {"type": "string", "description": "telegram"},
+            "smtp_host": {"type": "string", "description": "email: the SMTP server (must offer STARTTLS)"}, "smtp_port": {"type": "integer", "description": "email, default 587"},
+            "username": {"type": "string", "description": "email, optional, with password"}, "password": {"type": "string", "description": "email, optional, never shown again"},
+            "from": {"type": "string", "description": "email: a mail address"}, "to": {"type": "string", "description": "email: a mail address"},
             "filter": {"$ref": "#/components/schemas/ChannelFilter"}, "enabled": {"type": "boolean"}})),
         "UpdateChannel": object(&[], json!({"name": text, "enabled": {"type": "boolean"}, "filter": {"$ref": "#/components/schemas/ChannelFilter"}})),
         "CreateAlert": object(&["name", "kind"], json!({

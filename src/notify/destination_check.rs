@@ -34,22 +34,36 @@ pub async fn check_destination_url(
         return Err(DestinationError::Credentials);
     }
     let host = url.host_str().ok_or(DestinationError::NoHost)?.to_owned();
-    if allow_private {
-        return Ok(url);
-    }
     let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<std::net::SocketAddr> =
-        tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|_| DestinationError::Unresolvable(host.clone()))?
-            .collect();
+    check_destination_host(&host, port, allow_private).await?;
+    Ok(url)
+}
+
+/// `host` (a name or an address literal, IPv6 with or without brackets) resolves, and
+/// unless `allow_private`, only to public addresses. Also the rule for SMTP servers.
+pub async fn check_destination_host(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<(), DestinationError> {
+    let host = host.trim_matches(['[', ']']);
+    if host.is_empty() {
+        return Err(DestinationError::NoHost);
+    }
+    if allow_private {
+        return Ok(());
+    }
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| DestinationError::Unresolvable(host.to_owned()))?
+        .collect();
     if addresses.is_empty() {
-        return Err(DestinationError::Unresolvable(host));
+        return Err(DestinationError::Unresolvable(host.to_owned()));
     }
     if addresses.iter().any(|address| is_private(address.ip())) {
-        return Err(DestinationError::Private(host));
+        return Err(DestinationError::Private(host.to_owned()));
     }
-    Ok(url)
+    Ok(())
 }
 
 #[cfg(test)]

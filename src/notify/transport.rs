@@ -1,4 +1,4 @@
-//! The notifier's HTTP client. Every connection's addresses pass [`is_private`] unless the
+//! The notifier's HTTP client (NTFY, webhooks, Telegram). Every connection's addresses pass [`is_private`] unless the
 //! operator allows private destinations: names through the client's resolver (so a name
 //! that resolves to loopback, or starts to after a check, is refused at connect time), IP
 //! literals before sending and on every redirect. At most 3 redirects are followed. One
@@ -6,7 +6,7 @@
 //! server's tokio runtime, whichever thread asks.
 
 use super::address_rules::is_private;
-use cryptolens_actors::actors::notifier::{SendFuture, Transport};
+use cryptolens_actors::actors::notifier::SendFuture;
 use cryptolens_actors::domain::notify::{HttpRequest, ReceiverAnswer};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{redirect, Url};
@@ -121,19 +121,24 @@ async fn send(client: reqwest::Client, request: HttpRequest) -> ReceiverAnswer {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // Some errors (lettre's) already print their cause: say each thing once.
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     text
 }
 
-impl Transport for HttpTransport {
-    fn send(&self, request: HttpRequest) -> SendFuture {
+impl HttpTransport {
+    /// Sends `request` on the server's runtime; the answer, whatever happens.
+    pub fn send(&self, request: HttpRequest) -> SendFuture {
         let refused = Url::parse(&request.url)
             .map(|url| !self.allow_private && private_literal(&url))
             .unwrap_or(true);

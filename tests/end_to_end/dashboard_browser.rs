@@ -22,13 +22,16 @@ const PAGES: [(&str, &str); 9] = [
     ("account", "account"),
 ];
 
-async fn demo_server() -> ServerProcess {
+async fn demo_server(smtp_certificate: &std::path::Path) -> ServerProcess {
     let data_dir = tempfile::tempdir().expect("temp dir");
     // Learned scores on, so the signals page shows each signal's past.
-    // Notifications may reach the test's receiver on loopback.
-    let config = "[learned_scores]\nenabled = true\nrefresh_interval_ms = 1000\n\
-                  [notify]\nallow_private_destinations = true\n";
-    let mut server = ServerProcess::start_with_args(data_dir.path(), config, &["--demo"]);
+    // Notifications may reach the test's receivers on loopback; mail trusts the mock's CA.
+    let config = format!(
+        "[learned_scores]\nenabled = true\nrefresh_interval_ms = 1000\n\
+         [notify]\nallow_private_destinations = true\nsmtp_root_certificate = {:?}\n",
+        smtp_certificate.display().to_string()
+    );
+    let mut server = ServerProcess::start_with_args(data_dir.path(), &config, &["--demo"]);
     server.keep_data_dir(data_dir);
     let deadline = Instant::now() + Duration::from_secs(60);
     while client()
@@ -466,6 +469,60 @@ async fn check_notifications(
     (receiver, row)
 }
 
+/// Adds an email channel from the page (the password field hidden), tests it: the mock SMTP
+/// server gets the test mail over STARTTLS, signed in, and the page shows it delivered.
+async fn check_email_channel(browser: &Browser, base: &str, smtp: &crate::mock_smtp::MockSmtp) {
+    browser.click("#notify-kind option[value='email']").await;
+    browser.fill("#notify-name", "my mail").await;
+    browser.fill("#notify-smtp-host", "localhost").await;
+    browser
+        .fill("#notify-smtp-port", &smtp.port.to_string())
+        .await;
+    browser.fill("#notify-username", "ana").await;
+    browser.fill("#notify-password", "mail-pass-1").await;
+    browser.fill("#notify-from", "bot@example.com").await;
+    browser.fill("#notify-to", "ana@example.com").await;
+    let hidden = browser
+        .wait_for(
+            "the password field",
+            "return document.getElementById('notify-password')?.type",
+        )
+        .await;
+    assert_eq!(hidden, "password");
+    browser.click("#notify-add").await;
+    let id = browser
+        .wait_for(
+            "the email channel listed",
+            "return [...document.querySelectorAll('table#notify-channels tr[data-id]')]\
+             .find((tr) => tr.textContent.includes('ana@example.com via localhost'))?.dataset.id",
+        )
+        .await;
+    let row = format!(
+        "table#notify-channels tr[data-id=\"{}\"]",
+        id.as_str().unwrap()
+    );
+    browser
+        .click(&format!("{row} button[data-action='test']"))
+        .await;
+    browser
+        .wait_for(
+            "the test mail delivered",
+            "return [...document.querySelectorAll('table#notify-deliveries tr')].some((tr) => \
+             tr.textContent.includes('my mail') && tr.querySelector('td[data-status=\"delivered\"]'))",
+        )
+        .await;
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].over_tls);
+    assert_eq!(mails[0].auth, Some(("ana".into(), "mail-pass-1".into())));
+    assert_eq!(
+        mails[0].header("Subject").as_deref(),
+        Some("cryptolens test")
+    );
+    let channels: Value = get_json(&client(), &format!("{base}/api/notify/channels")).await;
+    assert!(!channels.to_string().contains("mail-pass-1"), "{channels}");
+}
+
 /// Re-enables the channel, sets a one-shot price alert on TESTUSD from the page, pushes a
 /// candle through its level: the page shows it fired and its message delivered, the
 /// receiver got it once; deleting it from the page deletes it on the server.
@@ -687,7 +744,8 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let server = demo_server().await;
+    let smtp = crate::mock_smtp::MockSmtp::start().await;
+    let server = demo_server(smtp.certificate_pem.as_deref().expect("TLS")).await;
     let base = server.base_url.clone();
     log_in(&browser, &base).await;
     check_matrix(&browser, &base).await;
@@ -705,6 +763,8 @@ async fn a_trader_uses_the_dashboard_in_a_real_browser() {
     assert_no_console_errors(&browser, "notifications").await;
     check_alerts(&browser, &base, &receiver, &channel_row).await;
     assert_no_console_errors(&browser, "alerts").await;
+    check_email_channel(&browser, &base, &smtp).await;
+    assert_no_console_errors(&browser, "email channel").await;
     check_operations(&browser, &base).await;
     screenshot_every_page(&browser, &base).await;
     browser.screenshot("last").await;

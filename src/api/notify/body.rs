@@ -20,7 +20,7 @@ const TEXT_MAX: usize = 512;
 #[serde(deny_unknown_fields)]
 pub struct CreateChannelBody {
     pub name: String,
-    /// `ntfy`, `webhook` or `telegram`.
+    /// `ntfy`, `webhook`, `telegram` or `email`.
     pub kind: String,
     #[serde(default)]
     pub server_url: Option<String>,
@@ -38,6 +38,18 @@ pub struct CreateChannelBody {
     pub bot_token: Option<String>,
     #[serde(default)]
     pub chat_id: Option<String>,
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
     #[serde(default)]
     pub filter: FilterBody,
     #[serde(default = "enabled_by_default")]
@@ -240,6 +252,71 @@ pub async fn checked_destination(
                 None,
             ))
         }
-        _ => Err(ApiError::invalid_field("kind", "ntfy, webhook or telegram")),
+        "email" => Ok((checked_email(body, allow_private).await?, None)),
+        _ => Err(ApiError::invalid_field(
+            "kind",
+            "ntfy, webhook, telegram or email",
+        )),
     }
+}
+
+/// The submission port, STARTTLS (RFC 6409).
+const SUBMISSION_PORT: u16 = 587;
+
+fn checked_mailbox(value: Option<String>, field: &str) -> Result<String, ApiError> {
+    let text = required(value, field)?;
+    text.parse::<lettre::message::Mailbox>()
+        .map_err(|error| ApiError::invalid_field(field, format!("not a mail address: {error}")))?;
+    Ok(text)
+}
+
+async fn checked_email(
+    body: &mut CreateChannelBody,
+    allow_private: bool,
+) -> Result<Destination, ApiError> {
+    let smtp_host = required(body.smtp_host.take(), "smtp_host")?;
+    let smtp_port = body.smtp_port.unwrap_or(SUBMISSION_PORT);
+    if smtp_port == 0 {
+        return Err(ApiError::invalid_field("smtp_port", "1 to 65535"));
+    }
+    let host_ok = smtp_host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(ApiError::invalid_field(
+            "smtp_host",
+            "a host name or an address, without scheme or port",
+        ));
+    }
+    crate::notify::check_destination_host(&smtp_host, smtp_port, allow_private)
+        .await
+        .map_err(|error| ApiError::invalid_field("smtp_host", error.to_string()))?;
+    let username = body
+        .username
+        .take()
+        .map(|name| required(Some(name), "username"))
+        .transpose()?;
+    let password = body
+        .password
+        .take()
+        .map(|word| required(Some(word), "password"))
+        .transpose()?;
+    if username.is_some() != password.is_some() {
+        return Err(ApiError::invalid_field(
+            if username.is_some() {
+                "password"
+            } else {
+                "username"
+            },
+            "username and password go together",
+        ));
+    }
+    Ok(Destination::Email {
+        smtp_host,
+        smtp_port,
+        username,
+        password: password.map(SecretText),
+        from: checked_mailbox(body.from.take(), "from")?,
+        to: checked_mailbox(body.to.take(), "to")?,
+    })
 }

@@ -33,6 +33,15 @@ fn destination_json(destination: &Destination) -> Value {
         Destination::Telegram {
             base_url, chat_id, ..
         } => json!({"base_url": base_url, "chat_id": chat_id}),
+        Destination::Email {
+            smtp_host,
+            smtp_port,
+            username,
+            from,
+            to,
+            ..
+        } => json!({"smtp_host": smtp_host, "smtp_port": smtp_port, "username": username,
+            "from": from, "to": to}),
     }
 }
 

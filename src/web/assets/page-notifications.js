@@ -1,4 +1,4 @@
-// Notifications: the user's channels (NTFY, webhook, Telegram) with their filters, breaker
+// Notifications: the user's channels (NTFY, webhook, Telegram, email) with their filters, breaker
 // state and waiting deliveries; a form to add one (a webhook's signing secret is shown once,
 // here, and never again); test, enable/disable and delete buttons; and the delivery history
 // with status, attempts and last error; and one's own alerts (`notify-alerts.js`). Everything
@@ -15,12 +15,18 @@ const KIND_FIELDS = {
   ntfy: [['server_url', 'Server URL', 'https://ntfy.sh'], ['topic', 'Topic', 'my-signals'], ['access_token', 'Access token (optional)', '']],
   webhook: [['url', 'URL', 'https://example.com/hook'], ['secret', 'Secret (optional, generated)', '']],
   telegram: [['bot_token', 'Bot token', '123456:ABC…'], ['chat_id', 'Chat id', '-100…'], ['base_url', 'Bot API URL (optional)', 'https://api.telegram.org']],
+  email: [['smtp_host', 'SMTP server', 'smtp.example.com'], ['smtp_port', 'Port', '587'], ['username', 'Username (optional)', ''],
+    ['password', 'Password (optional)', ''], ['from', 'From', 'cryptolens@example.com'], ['to', 'To', 'me@example.com']],
 };
+// Sent as numbers; hidden while typed.
+const NUMBER_FIELDS = new Set(['smtp_port']);
+const SECRET_FIELDS = new Set(['password', 'access_token', 'bot_token']);
 
 function destinationText(channel) {
   const destination = channel.destination;
   if (channel.kind === 'ntfy') return `${destination.server_url} · ${destination.topic}`;
   if (channel.kind === 'webhook') return destination.url;
+  if (channel.kind === 'email') return `${destination.to} via ${destination.smtp_host}:${destination.smtp_port}`;
   return `chat ${destination.chat_id}`;
 }
 
@@ -89,14 +95,15 @@ function filterFields() {
 }
 
 function formView(create) {
-  const kind = select({ name: 'kind', id: 'notify-kind' }, ['ntfy', 'webhook', 'telegram'], 'ntfy');
+  const kind = select({ name: 'kind', id: 'notify-kind' }, ['ntfy', 'webhook', 'telegram', 'email'], 'ntfy');
   const name = h('input', { name: 'name', id: 'notify-name', placeholder: 'My phone', size: 14 });
   const kindArea = h('span', { class: 'inline-form' });
   const inputs = {};
   const showKind = () => {
     for (const key of Object.keys(inputs)) delete inputs[key];
     replace(kindArea, KIND_FIELDS[kind.value].map(([key, label, placeholder]) => {
-      inputs[key] = h('input', { name: key, id: `notify-${key.replaceAll('_', '-')}`, placeholder, size: 24 });
+      const type = SECRET_FIELDS.has(key) ? 'password' : 'text';
+      inputs[key] = h('input', { name: key, id: `notify-${key.replaceAll('_', '-')}`, type, autocomplete: 'off', placeholder, size: NUMBER_FIELDS.has(key) ? 5 : 24 });
       return field(label, inputs[key]);
     }));
   };
@@ -111,7 +118,10 @@ function formView(create) {
     event.preventDefault();
     error.textContent = '';
     const body = { name: name.value.trim(), kind: kind.value, filter: filter.read() };
-    for (const [key, input] of Object.entries(inputs)) if (input.value.trim()) body[key] = input.value.trim();
+    for (const [key, input] of Object.entries(inputs)) {
+      const value = input.value.trim();
+      if (value) body[key] = NUMBER_FIELDS.has(key) ? Number(value) : value;
+    }
     submit.disabled = true;
     try {
       await create(body);

@@ -7,8 +7,8 @@ use super::stats::NotifierStats;
 use crate::domain::analysis::Signal;
 use crate::domain::market::Symbol;
 use crate::domain::notify::{
-    http_request_for, judge_answer, AttemptOutcome, Breaker, Channel, Delivery, DeliveryStatus,
-    HttpRequest, Message, ReceiverAnswer,
+    judge_answer, request_for, AttemptOutcome, Breaker, Channel, Delivery, DeliveryStatus, Message,
+    Outgoing, ReceiverAnswer,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -42,7 +42,7 @@ pub(super) struct Outbox {
 /// A delivery to start: its id and the request that carries it.
 pub(super) struct Start {
     pub delivery_id: String,
-    pub request: HttpRequest,
+    pub request: Outgoing,
 }
 
 /// What finishing an attempt changed, for the actor to persist.
@@ -225,7 +225,7 @@ impl Outbox {
         runtime.breaker.on_send(now_ms);
         runtime.in_flight = true;
         self.in_flight += 1;
-        let request = http_request_for(&channel.destination, &delivery.message, &delivery.id);
+        let request = request_for(&channel.destination, &delivery.message, &delivery.id);
         Some(Start {
             delivery_id,
             request,

@@ -149,7 +149,10 @@ fn one_delivery_per_channel_is_in_flight_and_the_oldest_goes_first() {
         ["c1-BTCUSDT-bullish-60000", "c2-BTCUSDT-bullish-60000"]
     );
     assert!(outbox.starts(10, 64).is_empty(), "both channels are busy");
-    assert_eq!(starts[0].request.url, "http://hooks.example/1");
+    let Outgoing::Http(request) = &starts[0].request else {
+        panic!("a webhook goes over HTTP")
+    };
+    assert_eq!(request.url, "http://hooks.example/1");
     let (outcome, finished) = outbox
         .finish("c1-BTCUSDT-bullish-60000", &ok(), 20, &settings(), 0.0)
         .unwrap();

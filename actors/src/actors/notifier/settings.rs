@@ -21,6 +21,9 @@ pub struct NotifierSettings {
     pub max_signal_age_ms: i64,
     /// One attempt's time limit, connecting included.
     pub request_timeout_ms: u64,
+    /// A PEM file of a certificate authority to trust for SMTP servers beside the system's
+    /// (a private CA; the tests' mock server).
+    pub smtp_root_certificate: Option<String>,
     /// How often due retries are looked for.
     pub tick_ms: u64,
     pub retry: RetryPolicy,
@@ -39,6 +42,7 @@ impl Default for NotifierSettings {
             in_flight_max: 64,
             max_signal_age_ms: 3_600_000,
             request_timeout_ms: 5_000,
+            smtp_root_certificate: None,
             tick_ms: 100,
             retry: RetryPolicy::default(),
             breaker: BreakerSettings::default(),

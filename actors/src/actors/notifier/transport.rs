@@ -1,7 +1,7 @@
-//! How a request reaches a receiver: the server's HTTP client (with its SSRF rules) in
-//! production, the same client in tests against mock receivers on loopback.
+//! How a request reaches a receiver: the server's HTTP and SMTP clients (with their SSRF
+//! rules) in production, the same clients in tests against mock receivers on loopback.
 
-use crate::domain::notify::{HttpRequest, ReceiverAnswer};
+use crate::domain::notify::{Outgoing, ReceiverAnswer};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -10,5 +10,5 @@ pub type SendFuture = Pin<Box<dyn Future<Output = ReceiverAnswer> + Send>>;
 pub trait Transport: Send + Sync + 'static {
     /// Sends `request` and answers what came back; never panics, never outlives its time
     /// limit (a timeout is an answer without a status).
-    fn send(&self, request: HttpRequest) -> SendFuture;
+    fn send(&self, request: Outgoing) -> SendFuture;
 }

@@ -5,6 +5,10 @@
 //! breaker. Other 4xx are the channel's own mistake (a wrong token, a missing topic): the
 //! delivery fails at once, since retrying cannot help. So does a redirect: the notifier
 //! never follows one (it is how an allowed URL would lead to a forbidden address).
+//!
+//! Email answers are SMTP replies (RFC 5321 §4.2.1): 2yz delivers, 4yz is transient (a full
+//! mailbox, greylisting, a server busy) and retried, 5yz is permanent (no such mailbox,
+//! refused credentials); a connection or TLS failure is transient like HTTP's.
 
 use serde::Deserialize;
 
@@ -45,6 +49,18 @@ struct TelegramParameters {
     retry_after: Option<u64>,
 }
 
+fn judge_smtp_reply(code: u16, detail: &str) -> AttemptOutcome {
+    let error = format!("SMTP {code}: {detail}");
+    match code {
+        200..=299 => AttemptOutcome::Delivered,
+        400..=499 => AttemptOutcome::Transient {
+            retry_after_ms: None,
+            error,
+        },
+        _ => AttemptOutcome::Permanent { error },
+    }
+}
+
 pub fn judge_answer(destination_kind: &str, answer: &ReceiverAnswer) -> AttemptOutcome {
     let Some(status) = answer.status else {
         return AttemptOutcome::Transient {
@@ -52,6 +68,9 @@ pub fn judge_answer(destination_kind: &str, answer: &ReceiverAnswer) -> AttemptO
             error: answer.detail.clone(),
         };
     };
+    if destination_kind == "email" {
+        return judge_smtp_reply(status, &answer.detail);
+    }
     let telegram = (destination_kind == "telegram")
         .then(|| serde_json::from_str::<TelegramAnswer>(&answer.detail).ok())
         .flatten();
@@ -147,6 +166,36 @@ mod tests {
                 retry_after_ms: Some(7_000),
                 ..
             }
+        ));
+    }
+
+    #[test]
+    fn smtp_replies_deliver_retry_or_fail() {
+        let judge = |code, detail| judge_answer("email", &answer(Some(code), None, detail));
+        assert_eq!(judge(250, "2.0.0 queued"), AttemptOutcome::Delivered);
+        for transient in [421, 450, 451, 452] {
+            assert!(
+                matches!(
+                    judge(transient, "try later"),
+                    AttemptOutcome::Transient { .. }
+                ),
+                "{transient}"
+            );
+        }
+        let refused = judge(550, "5.1.1 no such user");
+        assert_eq!(
+            refused,
+            AttemptOutcome::Permanent {
+                error: "SMTP 550: 5.1.1 no such user".into()
+            }
+        );
+        assert!(matches!(
+            judge(535, "bad credentials"),
+            AttemptOutcome::Permanent { .. }
+        ));
+        assert!(matches!(
+            judge_answer("email", &answer(None, None, "connection refused")),
+            AttemptOutcome::Transient { .. }
         ));
     }
 }

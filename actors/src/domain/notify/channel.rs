@@ -34,6 +34,16 @@ pub enum Destination {
         bot_token: SecretText,
         chat_id: String,
     },
+    /// Mail through an SMTP server that must offer STARTTLS (never sent in the clear), with
+    /// optional credentials (sent only after the upgrade).
+    Email {
+        smtp_host: String,
+        smtp_port: u16,
+        username: Option<String>,
+        password: Option<SecretText>,
+        from: String,
+        to: String,
+    },
 }
 
 impl Destination {
@@ -42,15 +52,7 @@ impl Destination {
             Destination::Ntfy { .. } => "ntfy",
             Destination::Webhook { .. } => "webhook",
             Destination::Telegram { .. } => "telegram",
-        }
-    }
-
-    /// The URL a delivery connects to first (whose address the SSRF rule checks).
-    pub fn base_url(&self) -> &str {
-        match self {
-            Destination::Ntfy { server_url, .. } => server_url,
-            Destination::Webhook { url, .. } => url,
-            Destination::Telegram { base_url, .. } => base_url,
+            Destination::Email { .. } => "email",
         }
     }
 }

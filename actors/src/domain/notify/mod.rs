@@ -28,6 +28,6 @@ pub use delivery::{Delivery, DeliveryStatus};
 pub use filter::{ChannelFilter, FilterMiss, QuietHours};
 pub use message::Message;
 pub use request::{
-    http_request as http_request_for, HttpRequest, DELIVERY_HEADER, SIGNATURE_HEADER,
+    request_for, EmailRequest, HttpRequest, Outgoing, DELIVERY_HEADER, SIGNATURE_HEADER,
 };
 pub use retry::RetryPolicy;

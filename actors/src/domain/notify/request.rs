@@ -1,8 +1,8 @@
-//! How each service wants a message sent, as a plain HTTP request the notifier hands to its
-//! transport. Every request carries [`DELIVERY_HEADER`], the same on every retry, so a
+//! How each service wants a message sent, as a plain HTTP request (or, for email, a mail) the
+//! notifier hands to its transport. Every request carries [`DELIVERY_HEADER`], the same on every retry, so a
 //! receiver can drop a repeat; a webhook's body is signed under the channel's secret.
 
-use super::channel::Destination;
+use super::channel::{Destination, SecretText};
 use super::message::Message;
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -28,12 +28,48 @@ impl HttpRequest {
     }
 }
 
-/// The POST that delivers `message` to `destination` as delivery `delivery_id`.
-pub fn http_request(
-    destination: &Destination,
-    message: &Message,
-    delivery_id: &str,
-) -> HttpRequest {
+/// What delivers a message: an HTTP POST (NTFY, webhook, Telegram) or a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Http(HttpRequest),
+    Email(EmailRequest),
+}
+
+impl Outgoing {
+    pub fn http(self) -> Option<HttpRequest> {
+        match self {
+            Outgoing::Http(request) => Some(request),
+            Outgoing::Email(_) => None,
+        }
+    }
+
+    pub fn email(self) -> Option<EmailRequest> {
+        match self {
+            Outgoing::Email(request) => Some(request),
+            Outgoing::Http(_) => None,
+        }
+    }
+}
+
+/// A mail to hand to `host:port` after STARTTLS. `message_id` is derived from the delivery id
+/// (`<{delivery id}@cryptolens>`), the same on every retry, so a mail client can drop a
+/// repeat; the delivery id is also in the [`DELIVERY_HEADER`] header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailRequest {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<SecretText>,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub delivery_id: String,
+    pub message_id: String,
+}
+
+/// What delivers `message` to `destination` as delivery `delivery_id`.
+pub fn request_for(destination: &Destination, message: &Message, delivery_id: &str) -> Outgoing {
     let mut request = match destination {
         Destination::Ntfy {
             server_url,
@@ -53,11 +89,42 @@ pub fn http_request(
             bot_token,
             chat_id,
         } => telegram_request(base_url, &bot_token.0, chat_id, message),
+        Destination::Email {
+            smtp_host,
+            smtp_port,
+            username,
+            password,
+            from,
+            to,
+        } => {
+            return Outgoing::Email(EmailRequest {
+                host: smtp_host.clone(),
+                port: *smtp_port,
+                username: username.clone(),
+                password: password.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                subject: message.title.clone(),
+                body: readable_text(message),
+                delivery_id: delivery_id.to_owned(),
+                message_id: format!("<{delivery_id}@cryptolens>"),
+            })
+        }
     };
     request
         .headers
         .push((DELIVERY_HEADER, delivery_id.to_owned()));
-    request
+    Outgoing::Http(request)
+}
+
+/// The text a person reads (Telegram, email): title, text and the dashboard link.
+fn readable_text(message: &Message) -> String {
+    let mut text = format!("{}\n\n{}", message.title, message.text);
+    if let Some(click_url) = &message.click_url {
+        text.push_str("\n\n");
+        text.push_str(click_url);
+    }
+    text
 }
 
 fn ntfy_request(
@@ -111,11 +178,7 @@ fn telegram_request(
     chat_id: &str,
     message: &Message,
 ) -> HttpRequest {
-    let mut text = format!("{}\n\n{}", message.title, message.text);
-    if let Some(click_url) = &message.click_url {
-        text.push_str("\n\n");
-        text.push_str(click_url);
-    }
+    let text = readable_text(message);
     let body = json!({"chat_id": chat_id, "text": text, "disable_web_page_preview": true});
     HttpRequest {
         url: format!(
@@ -157,7 +220,7 @@ mod tests {
             topic: "alerts".into(),
             access_token: Some(SecretText("tk_abc".into())),
         };
-        let request = http_request(&destination, &message(), "d1");
+        let request = request_for(&destination, &message(), "d1").http().unwrap();
         assert_eq!(request.url, "https://ntfy.sh/alerts");
         assert_eq!(request.header("title"), Some(message().title.as_str()));
         assert_eq!(request.header("Priority"), Some("3"));
@@ -180,7 +243,7 @@ mod tests {
             url: "https://hooks.example/in".into(),
             secret: SecretText("s3cret".into()),
         };
-        let request = http_request(&destination, &message(), "d2");
+        let request = request_for(&destination, &message(), "d2").http().unwrap();
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["delivery_id"], "d2");
         assert_eq!(body["signal"]["id"], "BTCUSDT-bullish-1700000000000");
@@ -211,7 +274,7 @@ mod tests {
             bot_token: SecretText("123:ABC".into()),
             chat_id: "-10042".into(),
         };
-        let request = http_request(&destination, &message(), "d3");
+        let request = request_for(&destination, &message(), "d3").http().unwrap();
         assert_eq!(
             request.url,
             "https://api.telegram.org/bot123:ABC/sendMessage"
@@ -221,5 +284,29 @@ mod tests {
         let text = body["text"].as_str().unwrap();
         assert!(text.starts_with("BTCUSDT bullish on 15m"));
         assert!(text.ends_with("http://dash.example/#/symbol/BTCUSDT/15m"));
+    }
+
+    #[test]
+    fn an_email_carries_the_readable_text_and_a_message_id_from_the_delivery_id() {
+        let destination = Destination::Email {
+            smtp_host: "mail.example".into(),
+            smtp_port: 587,
+            username: Some("bot".into()),
+            password: Some(SecretText("pw".into())),
+            from: "cryptolens@example.com".into(),
+            to: "ana@example.com".into(),
+        };
+        let mail = request_for(&destination, &message(), "c4-BTCUSDT-1")
+            .email()
+            .unwrap();
+        assert_eq!((mail.host.as_str(), mail.port), ("mail.example", 587));
+        assert_eq!(mail.subject, message().title);
+        assert!(mail.body.starts_with(&message().title) && mail.body.contains(&message().text));
+        assert!(mail
+            .body
+            .ends_with("http://dash.example/#/symbol/BTCUSDT/15m"));
+        assert_eq!(mail.message_id, "<c4-BTCUSDT-1@cryptolens>");
+        assert_eq!(format!("{:?}", mail.password), "Some(***)");
+        assert!(request_for(&destination, &message(), "x").http().is_none());
     }
 }
