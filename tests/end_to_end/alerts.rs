@@ -6,7 +6,7 @@
 
 use crate::mock_receiver::MockReceiver;
 use crate::portfolios::create_portfolio;
-use crate::support::{add_user, bearer_client, client, fixtures, login, send, ServerProcess};
+use crate::support::{add_user, bearer_client, client, login, send, ServerProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -33,7 +33,7 @@ async fn created(http: &reqwest::Client, url: &str, body: Value) -> Value {
 async fn ntfy_channel(server: &ServerProcess, receiver: &MockReceiver, topic: &str) -> u64 {
     let body =
         json!({"name": topic, "kind": "ntfy", "server_url": receiver.base_url, "topic": topic});
-    created(&client(), &server.url("/api/notify/channels"), body).await["id"]
+    crate::notifications::create_channel(server, body).await["id"]
         .as_u64()
         .expect("channel id")
 }
@@ -306,23 +306,12 @@ async fn settled_fired_count(server: &ServerProcess, id: u64) -> usize {
     }
 }
 
-/// EURUSD rows `from..to` (after the header) written beside `dir`, imported into `server`.
-fn import_eurusd_rows(server: &ServerProcess, dir: &Path, from: usize, to: usize) {
-    let text = std::fs::read_to_string(fixtures().join("data/EURUSD-1h.csv")).expect("fixture");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let rows: Vec<&str> = lines.skip(from).take(to - from).collect();
-    let file = dir.join(format!("eurusd-{from}.csv"));
-    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).expect("write part");
-    crate::support::import_eurusd_file(server, &file);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_new_order_block_is_seen_once_and_a_one_shot_pattern_alert_once() {
     let receiver = MockReceiver::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let server = ServerProcess::start(CONFIG);
-    import_eurusd_rows(&server, dir.path(), 0, 100);
+    crate::support::import_eurusd_rows(&server, dir.path(), 0, 100);
     let cutoff_ms = crate::support::all_patterns(&server.base_url, "EURUSD")
         .await
         .values()
@@ -332,7 +321,7 @@ async fn every_new_order_block_is_seen_once_and_a_one_shot_pattern_alert_once() 
     ntfy_channel(&server, &receiver, "patterns").await;
     let blocks = alert(&server, json!({"name": "blocks", "kind": "pattern", "symbol": "EURUSD", "pattern_kind": "order_block", "rearm": true})).await;
     let gap = alert(&server, json!({"name": "a bearish gap", "kind": "pattern", "symbol": "EURUSD", "pattern_kind": "fair_value_gap", "direction": "bearish", "timeframe": "2h"})).await;
-    import_eurusd_rows(&server, dir.path(), 100, 400);
+    crate::support::import_eurusd_rows(&server, dir.path(), 100, 400);
 
     let patterns = crate::support::all_patterns(&server.base_url, "EURUSD").await;
     let occasion = |p: &Value| {

@@ -7,13 +7,10 @@
 //! internal addresses are refused; bad input is refused by field.
 
 use crate::mock_receiver::{Answer, MockReceiver};
-use crate::support::{
-    add_user, bearer_client, client, fixtures, login, metric_value, send, ServerProcess,
-};
+use crate::support::{add_user, bearer_client, client, login, metric_value, send, ServerProcess};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Private destinations allowed (the mocks are on loopback); EURUSD's signals are years
@@ -33,16 +30,8 @@ cool_down_ms = 700
 ";
 const CANDLES: usize = 1_500;
 
-/// The first `rows` EURUSD candles, written beside `dir`, imported into `server`.
-fn import_eurusd(server: &ServerProcess, dir: &Path, rows: usize) {
-    let text = std::fs::read_to_string(fixtures().join("data/EURUSD-1h.csv")).expect("fixture");
-    let part: Vec<&str> = text.lines().take(rows + 1).collect();
-    let file = dir.join("eurusd.csv");
-    std::fs::write(&file, part.join("\n") + "\n").expect("write part");
-    crate::support::import_eurusd_file(server, &file);
-}
-
-async fn create_channel(server: &ServerProcess, body: Value) -> Value {
+/// Creates a channel as the admin; asserts 201 and answers it.
+pub(crate) async fn create_channel(server: &ServerProcess, body: Value) -> Value {
     let (status, answer) = send(
         &client(),
         "POST",
@@ -54,7 +43,8 @@ async fn create_channel(server: &ServerProcess, body: Value) -> Value {
     answer
 }
 
-async fn deliveries(server: &ServerProcess, channel: u64) -> Vec<Value> {
+/// Channel `channel`'s deliveries (up to 500), newest first.
+pub(crate) async fn deliveries(server: &ServerProcess, channel: u64) -> Vec<Value> {
     let url = server.url(&format!(
         "/api/notify/deliveries?channel={channel}&limit=500"
     ));
@@ -179,7 +169,7 @@ async fn every_signal_reaches_every_channel_once_through_faults_and_a_dead_recei
     .collect();
     let (ntfy_id, webhook_id, bearish_id, telegram_id) = (ids[0], ids[1], ids[2], ids[3]);
 
-    import_eurusd(&server, dir.path(), CANDLES);
+    crate::support::import_eurusd_rows(&server, dir.path(), 0, CANDLES);
     let signals = all_delivered(&server, webhook_id).await;
     assert!(
         signals.len() >= 10,
@@ -310,7 +300,7 @@ async fn kill_9_during_delivery_loses_nothing_and_never_resends_under_another_id
     )
     .await;
     let id = created["id"].as_u64().unwrap();
-    import_eurusd(&server, dir.path(), CANDLES);
+    crate::support::import_eurusd_rows(&server, dir.path(), 0, CANDLES);
     let started = Instant::now();
     let accepted = loop {
         let accepted = deliveries(&server, id).await.len();

@@ -6,7 +6,8 @@
 //! are refused unless allowed; passwords are never shown.
 
 use crate::mock_smtp::{MockSmtp, SmtpAnswer};
-use crate::support::{client, fixtures, send, ServerProcess};
+use crate::notifications::{create_channel, deliveries};
+use crate::support::{client, send, ServerProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,24 +37,9 @@ async fn email_channel(server: &ServerProcess, name: &str, port: u16) -> u64 {
     let body = json!({"name": name, "kind": "email", "smtp_host": "localhost", "smtp_port": port,
         "username": "bot", "password": "s3cret-pass", "from": "Cryptolens <bot@example.com>",
         "to": "ana@example.com"});
-    let (status, answer) = send(
-        &client(),
-        "POST",
-        &server.url("/api/notify/channels"),
-        Some(&body),
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    answer["id"].as_u64().expect("id")
-}
-
-async fn deliveries(server: &ServerProcess, channel: u64) -> Vec<Value> {
-    let url = server.url(&format!(
-        "/api/notify/deliveries?channel={channel}&limit=500"
-    ));
-    let (status, answer) = send(&client(), "GET", &url, None).await;
-    assert_eq!(status, 200, "{answer}");
-    answer["deliveries"].as_array().cloned().unwrap_or_default()
+    create_channel(server, body).await["id"]
+        .as_u64()
+        .expect("id")
 }
 
 /// Waits until `check` holds of channel `channel`'s deliveries; answers them.
@@ -75,14 +61,6 @@ async fn deliveries_until(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn import_eurusd(server: &ServerProcess, dir: &Path, rows: usize) {
-    let text = std::fs::read_to_string(fixtures().join("data/EURUSD-1h.csv")).expect("fixture");
-    let part: Vec<&str> = text.lines().take(rows + 1).collect();
-    let file = dir.join("eurusd.csv");
-    std::fs::write(&file, part.join("\n") + "\n").expect("write part");
-    crate::support::import_eurusd_file(server, &file);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +88,7 @@ async fn signals_reach_the_mailbox_once_over_starttls_and_faults_are_judged_as_s
     assert_eq!(listed["channels"][0]["destination"]["username"], "bot");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    import_eurusd(&server, dir.path(), 700);
+    crate::support::import_eurusd_rows(&server, dir.path(), 0, 700);
     let delivered = deliveries_until(&server, inbox, "every signal delivered", |listed| {
         !listed.is_empty() && listed.iter().all(|d| d["status"] == "delivered")
     })

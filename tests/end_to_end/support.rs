@@ -511,3 +511,14 @@ pub fn import_eurusd_file(server: &ServerProcess, file: &std::path::Path) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// EURUSD rows `from..to` (after the header) written beside `dir`, imported into `server`.
+pub fn import_eurusd_rows(server: &ServerProcess, dir: &std::path::Path, from: usize, to: usize) {
+    let text = std::fs::read_to_string(fixtures().join("data/EURUSD-1h.csv")).expect("fixture");
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.skip(from).take(to - from).collect();
+    let file = dir.join(format!("eurusd-{from}.csv"));
+    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).expect("write part");
+    import_eurusd_file(server, &file);
+}

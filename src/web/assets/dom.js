@@ -114,6 +114,19 @@ export function errorText(error) {
 }
 
 /** A labelled form field: <label>Text <input ...></label>. */
+/** Runs a form's `work` with its button disabled; a failure's message goes in `error`. */
+export async function submitting(button, error, work) {
+  button.disabled = true;
+  error.textContent = '';
+  try {
+    await work();
+  } catch (failure) {
+    error.textContent = errorText(failure);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 export function field(label, control, hint) {
   return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control,
     hint ? h('span', { class: 'field-hint' }, hint) : null);

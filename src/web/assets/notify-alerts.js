@@ -2,7 +2,7 @@
 // how often, when last) with a delete button, and a form to set one. Each kind asks only for
 // the fields /api/alerts reads for it; the server's field errors are shown under the form.
 
-import { h, replace, errorText, field, select, badge, table } from './dom.js';
+import { h, replace, field, select, badge, table, submitting } from './dom.js';
 import { formatTime, formatCount } from './format.js';
 
 const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '2h', '4h', '1d'];
@@ -90,17 +90,11 @@ export function alertFormView(create, portfolios) {
     field('Alert', kind), field('Name', name), kindArea, field('Re-arm', rearm, 'fire every time'), submit, error);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    error.textContent = '';
-    submit.disabled = true;
-    try {
+    await submitting(submit, error, async () => {
       await create({ name: name.value.trim(), kind: kind.value, rearm: rearm.checked, ...fields.read() });
       form.reset();
       showKind();
-    } catch (failure) {
-      error.textContent = errorText(failure);
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return form;
 }

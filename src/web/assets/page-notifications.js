@@ -4,7 +4,7 @@
 // with status, attempts and last error; and one's own alerts (`notify-alerts.js`). Everything
 // shown is /api/notify's and /api/alerts' answer.
 
-import { h, replace, loading, errorBox, errorText, field, select, badge, pageHeader, table, toast } from './dom.js';
+import { h, replace, loading, errorBox, errorText, field, select, badge, pageHeader, table, toast, submitting } from './dom.js';
 import { formatTime, formatCount } from './format.js';
 import { alertsView, alertFormView } from './notify-alerts.js';
 
@@ -116,22 +116,16 @@ function formView(create) {
     field('Kind', kind), field('Name', name), kindArea, ...filter.nodes, submit, error);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    error.textContent = '';
     const body = { name: name.value.trim(), kind: kind.value, filter: filter.read() };
     for (const [key, input] of Object.entries(inputs)) {
       const value = input.value.trim();
       if (value) body[key] = NUMBER_FIELDS.has(key) ? Number(value) : value;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, error, async () => {
       await create(body);
       form.reset();
       showKind();
-    } catch (failure) {
-      error.textContent = errorText(failure);
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return form;
 }

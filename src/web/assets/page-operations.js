@@ -2,7 +2,7 @@
 // backfill / follow / remove, users and API keys. Refreshed every 5 s while mounted; a section
 // being edited (focus inside) is left alone so a refresh never eats what the admin types.
 
-import { h, replace, loading, errorBox, errorText, badge, toast, field } from './dom.js';
+import { h, replace, loading, errorBox, errorText, badge, toast, field, submitting } from './dom.js';
 import { formatTime, formatShortTime, formatAge, formatDuration, formatCount, formatBytes } from './format.js';
 
 const REFRESH_MS = 5000;
@@ -164,18 +164,6 @@ function keysView(answer, actions) {
 
 function formError() {
   return h('p', { class: 'form-error', role: 'alert' });
-}
-
-async function submitting(button, error, work) {
-  button.disabled = true;
-  error.textContent = '';
-  try {
-    await work();
-  } catch (failure) {
-    error.textContent = errorText(failure);
-  } finally {
-    button.disabled = false;
-  }
 }
 
 function followForm(ctx, refresh) {
