@@ -15,6 +15,8 @@ use cryptolens::telemetry;
 /// batch, a snapshot round) back to the system, where glibc's per-thread arenas keep them,
 /// so a symbol's memory does not depend on how its candles arrived
 /// (`benches/load/memory_per_symbol.py`: 1.73 MiB per symbol with glibc, see README).
+/// `--features system-allocator` leaves malloc in place for heap profilers that hook it.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cryptolens::user_commands::{self, UserCommand};

@@ -92,7 +92,8 @@ impl Store {
             let Some(bytes) = self.verified_symbol_bytes(&name)? else {
                 continue;
             };
-            for (index, piece) in super::chunks::chunks(&bytes).enumerate() {
+            let stored = super::packed::pack(&bytes);
+            for (index, piece) in super::chunks::chunks(&stored).enumerate() {
                 target.insert(super::chunks::chunk_key(&name, index as u32), piece)?;
                 values += 1;
             }

@@ -3,6 +3,7 @@
 use super::chunks::{chunk_key, chunks, split_chunk_key, symbol_prefix};
 use super::envelope::{decode, verify};
 use super::journal::{self, JournalWriter};
+use super::packed;
 use super::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -320,7 +321,7 @@ impl Store {
         value: &[u8],
     ) -> Result<(), StoreError> {
         let mut count = 0_u32;
-        for piece in chunks(value) {
+        for piece in chunks(&packed::pack(value)) {
             batch.insert(chunk_key(key, count), piece);
             count += 1;
         }
@@ -367,7 +368,7 @@ impl Store {
             let (_, piece) = entry?;
             bytes.get_or_insert_with(Vec::new).extend_from_slice(&piece);
         }
-        Ok(bytes)
+        Ok(bytes.map(packed::unpack))
     }
 
     /// Calls `visit` with every stored snapshot (name, joined bytes) in name order, holding
@@ -389,14 +390,20 @@ impl Store {
                 Some((name, bytes)) if name.as_slice() == symbol => bytes.extend_from_slice(&piece),
                 _ => {
                     if let Some((name, bytes)) = current.take() {
-                        visit(String::from_utf8_lossy(&name).into_owned(), bytes)?;
+                        visit(
+                            String::from_utf8_lossy(&name).into_owned(),
+                            packed::unpack(bytes),
+                        )?;
                     }
                     current = Some((symbol.to_vec(), piece.to_vec()));
                 }
             }
         }
         if let Some((name, bytes)) = current {
-            visit(String::from_utf8_lossy(&name).into_owned(), bytes)?;
+            visit(
+                String::from_utf8_lossy(&name).into_owned(),
+                packed::unpack(bytes),
+            )?;
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! Every value is an [`envelope`] (magic, format version, checksum, bincode payload), so a
 //! damaged or foreign value is detected and reported, never served as truth.
 //!
-//! Trees: `symbol_chunks` (one snapshot per symbol, in small chunks (see `chunks`): candles of every timeframe and the whole
+//! Trees: `symbol_chunks` (one snapshot per symbol, compressed (see `packed`) and cut into
+//! small chunks (see `chunks`): candles of every timeframe and the whole
 //! analysis state, written together so they always match), `ledger` (each portfolio's
 //! append-only log of creation and mutation records, flushed before a mutation is
 //! acknowledged), `users`, `sessions` and `api_keys` (the auth records; secrets only as
@@ -17,6 +18,7 @@ mod disk_reserve;
 mod envelope;
 mod error;
 pub mod journal;
+mod packed;
 #[cfg(test)]
 pub(crate) mod recovery_tests;
 mod repair;
