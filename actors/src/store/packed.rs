@@ -7,25 +7,35 @@
 //! (measured with heaptrack; see issue 14's note). LZ4 shrinks what sled holds, on disk and in
 //! memory, at a cost of well under a millisecond per snapshot.
 //!
-//! Layout: `CLZ4` then the LZ4 block with its uncompressed size in front. A value that does
+//! Layout: `CLZ4`, the uncompressed size (u32 LE), then the LZ4 block. A value that does
 //! not shrink, and every value written before this layout, is the plain envelope (it starts
 //! with `CLNS`), so old stores read as they are.
+
+use std::borrow::Cow;
 
 const MAGIC: [u8; 4] = *b"CLZ4";
 /// Far above any snapshot (one with full rings is under 1 MB): a damaged size field must not
 /// make the reader allocate gigabytes.
 const UNPACKED_BYTES_MAX: usize = 64 * 1024 * 1024;
 
-/// What is stored for the enveloped snapshot `value`: compressed when that is smaller.
-pub fn pack(value: &[u8]) -> Vec<u8> {
-    let compressed = lz4_flex::compress_prepend_size(value);
-    if MAGIC.len() + compressed.len() >= value.len() {
-        return value.to_vec();
+/// What is stored for the enveloped snapshot `value`: compressed when that is smaller, built
+/// in one buffer (header, then the block compressed in place behind it).
+pub fn pack(value: &[u8]) -> Cow<'_, [u8]> {
+    let Ok(size) = u32::try_from(value.len()) else {
+        return Cow::Borrowed(value);
+    };
+    let header = MAGIC.len() + 4;
+    let mut packed = vec![0; header + lz4_flex::block::get_maximum_output_size(value.len())];
+    let Ok(written) = lz4_flex::block::compress_into(value, &mut packed[header..]) else {
+        return Cow::Borrowed(value);
+    };
+    if header + written >= value.len() {
+        return Cow::Borrowed(value);
     }
-    let mut packed = Vec::with_capacity(MAGIC.len() + compressed.len());
-    packed.extend_from_slice(&MAGIC);
-    packed.extend_from_slice(&compressed);
-    packed
+    packed[..MAGIC.len()].copy_from_slice(&MAGIC);
+    packed[MAGIC.len()..header].copy_from_slice(&size.to_le_bytes());
+    packed.truncate(header + written);
+    Cow::Owned(packed)
 }
 
 /// The enveloped snapshot stored as `stored`. Bytes that are not a valid LZ4 block are handed
@@ -71,7 +81,7 @@ mod tests {
             packed.len(),
             value.len()
         );
-        let back: SymbolScanner = decode(&unpack(packed)).unwrap();
+        let back: SymbolScanner = decode(&unpack(packed.into_owned())).unwrap();
         assert_eq!(back, scanner);
     }
 
@@ -86,7 +96,7 @@ mod tests {
                 (state >> 56) as u8
             })
             .collect();
-        assert_eq!(pack(&noise), noise);
+        assert_eq!(&*pack(&noise), &noise[..]);
         assert_eq!(unpack(noise.clone()), noise);
         assert_eq!(unpack(b"CLNSplain".to_vec()), b"CLNSplain");
     }
@@ -95,7 +105,7 @@ mod tests {
     fn a_damaged_block_is_handed_back_for_the_envelope_to_refuse() {
         let huge_size = b"CLZ4\xff\xff\xff\x7fnot lz4".to_vec();
         assert_eq!(unpack(huge_size.clone()), huge_size);
-        let mut cut = pack(&encode(&vec![7_u64; 2_000]).unwrap());
+        let mut cut = pack(&encode(&vec![7_u64; 2_000]).unwrap()).into_owned();
         cut.truncate(cut.len() / 2);
         assert_eq!(unpack(cut.clone()), cut);
         assert!(decode::<Vec<u64>>(&cut).is_err());
